@@ -1,0 +1,73 @@
+# Shortcuts for the scripts in scripts/ and manage.py. `make help` lists them.
+# Extra pytest arguments: make test ARGS="-k invoice -x"
+
+PORT ?= 5050
+MARIADB_URL ?= mysql://root:@127.0.0.1:3306/otb_billing
+PYTHON := .venv/bin/python
+
+.PHONY: help run test test-mariadb ci dev setup lint format migrate migrations demo admin \
+	check-deploy clean
+
+help:
+	@echo "make run           set up and serve with demo data at http://127.0.0.1:$(PORT)"
+	@echo "make test          the test suite on SQLite (ARGS=... for pytest)"
+	@echo "make test-mariadb  the test suite on MariaDB (MARIADB_URL=$(MARIADB_URL))"
+	@echo "make ci            everything CI checks (.ci/run)"
+	@echo "make setup         install what is missing (system packages, .venv)"
+	@echo "make dev           the same, with the test and lint tools"
+	@echo "make lint          ruff check and ruff format --check"
+	@echo "make format        ruff format and ruff check --fix"
+	@echo "make migrate       apply migrations to the instance's database"
+	@echo "make migrations NAME=add_x   new migrations, named"
+	@echo "make demo          load the demo data (safe to repeat)"
+	@echo "make admin         give the user admin a new random password"
+	@echo "make check-deploy  Django's deployment checks with this instance's settings"
+	@echo "make clean         remove collected static files and caches (keeps var/ and .env)"
+
+run:
+	PORT=$(PORT) ./scripts/quickstart.sh
+
+test:
+	./scripts/test.sh $(ARGS)
+
+# pytest-django creates and drops test_<database name>; the user needs CREATE and DROP.
+test-mariadb:
+	DATABASE_URL=$(MARIADB_URL) ./scripts/test.sh $(ARGS)
+
+ci:
+	bash .ci/run
+
+# System packages and .venv with the test and lint tools.
+dev:
+	./scripts/setup.sh --dev
+
+lint: dev
+	.venv/bin/ruff check .
+	.venv/bin/ruff format --check .
+
+format: dev
+	.venv/bin/ruff format .
+	.venv/bin/ruff check --fix .
+
+setup:
+	./scripts/setup.sh
+
+migrate: setup
+	$(PYTHON) manage.py migrate
+
+migrations: dev
+	@test -n "$(NAME)" || { echo 'Name it: make migrations NAME=add_invoice_discount'; exit 1; }
+	$(PYTHON) manage.py makemigrations --name $(NAME)
+
+demo: setup
+	$(PYTHON) manage.py seed_demo
+
+admin: setup
+	$(PYTHON) manage.py create_user admin --role administrator --random-password --reset
+
+check-deploy: setup
+	$(PYTHON) manage.py check --deploy
+
+clean:
+	rm -rf staticfiles .pytest_cache .ruff_cache .hypothesis
+	find . -path ./.venv -prune -o -name __pycache__ -type d -exec rm -rf {} +

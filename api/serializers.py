@@ -1,0 +1,353 @@
+"""What the API reads and writes. Input serializers only check types and shapes; the
+operations check the rules and say what is wrong (SPEC: Bad input)."""
+
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from billing.models import Client, Invoice, InvoiceLine, InvoiceTax, Payment, PaymentMethod, Service
+from billing.money import DISCOUNT_FIXED, DISCOUNT_NONE, DISCOUNT_PERCENT
+from ledger.models import LedgerEntry
+from settings_app.models import BusinessSettings
+from settings_app.services import SETTINGS_FIELDS
+
+from .fields import CodeField, DecimalStringField, MoneyField
+
+# --- Clients and services -----------------------------------------------------------------
+
+
+def _shown_text(**kwargs):
+    # An e-mail or web address that may be blank: described as text, since "" is no address.
+    return serializers.CharField(read_only=True, **kwargs)
+
+
+class ClientSerializer(serializers.ModelSerializer):
+    email = _shown_text()
+
+    class Meta:
+        model = Client
+        fields = [
+            "code",
+            "name",
+            "contact_person",
+            "email",
+            "phone",
+            "address",
+            "country",
+            "tax_exempt",
+            "default_currency",
+            "notes",
+            "is_active",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+
+def _text(**kwargs):
+    return serializers.CharField(required=False, allow_blank=True, trim_whitespace=False, **kwargs)
+
+
+class ClientInputSerializer(serializers.Serializer):
+    code = CodeField()
+    name = serializers.CharField()
+    contact_person = _text()
+    email = _text()
+    phone = _text()
+    address = _text()
+    country = serializers.CharField()
+    tax_exempt = serializers.BooleanField(required=False)
+    default_currency = _text(help_text="Default: the business's default currency.")
+    notes = _text()
+    is_active = serializers.BooleanField(required=False)
+
+
+class ServiceSerializer(serializers.ModelSerializer):
+    unit_price = DecimalStringField(places=4, read_only=True)
+
+    class Meta:
+        model = Service
+        fields = [
+            "code",
+            "name",
+            "description",
+            "unit",
+            "unit_price",
+            "taxable",
+            "is_active",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+
+class ServiceInputSerializer(serializers.Serializer):
+    code = CodeField()
+    name = serializers.CharField()
+    description = _text()
+    unit = _text()
+    unit_price = DecimalStringField(places=4, allow_int=True)
+    taxable = serializers.BooleanField(required=False)
+    is_active = serializers.BooleanField(required=False)
+
+
+# --- Invoices -----------------------------------------------------------------------------
+
+
+class InvoiceLineSerializer(serializers.ModelSerializer):
+    service = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
+    quantity = DecimalStringField(places=3, read_only=True)
+    unit_price = DecimalStringField(places=4, read_only=True)
+    discount_percent = DecimalStringField(places=3, read_only=True)
+    amount = MoneyField(read_only=True)
+
+    class Meta:
+        model = InvoiceLine
+        fields = ["position", *InvoiceLine.INPUT_FIELDS, "amount"]
+        read_only_fields = fields
+
+
+class InvoiceTaxSerializer(serializers.ModelSerializer):
+    rate = DecimalStringField(places=4, read_only=True)
+    base = MoneyField(read_only=True)
+    amount = MoneyField(read_only=True)
+
+    class Meta:
+        model = InvoiceTax
+        fields = ["label", "rate", "base", "amount"]
+        read_only_fields = fields
+
+
+class InvoiceSerializer(serializers.ModelSerializer):
+    ref = serializers.SerializerMethodField(
+        help_text="How the API addresses the invoice: its number once issued, else its id."
+    )
+    client = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    status = serializers.SerializerMethodField()
+    discount_value = DecimalStringField(places=3, read_only=True)
+    lines = InvoiceLineSerializer(many=True, read_only=True)
+    taxes = InvoiceTaxSerializer(many=True, read_only=True)
+    subtotal = MoneyField(read_only=True)
+    discount_total = MoneyField(read_only=True)
+    tax_total = MoneyField(read_only=True)
+    total = MoneyField(read_only=True)
+    amount_paid = MoneyField(read_only=True)
+    balance_due = MoneyField(read_only=True)
+
+    class Meta:
+        model = Invoice
+        fields = [
+            "id",
+            "ref",
+            "number",
+            "status",
+            "client",
+            "currency",
+            "issue_date",
+            "due_date",
+            "notes",
+            "terms",
+            "discount_kind",
+            "discount_value",
+            "lines",
+            "taxes",
+            "subtotal",
+            "discount_total",
+            "tax_total",
+            "total",
+            "amount_paid",
+            "balance_due",
+            "created_at",
+            "issued_at",
+            "cancelled_at",
+            "cancel_reason",
+        ]
+        read_only_fields = fields
+
+    def get_ref(self, invoice) -> str:
+        return invoice.number or str(invoice.pk)
+
+    def get_status(self, invoice) -> str:
+        # Annotated by the view: the stored status moves to overdue only once a day.
+        return getattr(invoice, "shown_status", invoice.status)
+
+
+class LineInputSerializer(serializers.Serializer):
+    service = CodeField(
+        required=False, allow_null=True, help_text="A service code: fills what is left empty."
+    )
+    description = _text()
+    quantity = DecimalStringField(places=3, allow_int=True, required=False)
+    unit = _text()
+    unit_price = DecimalStringField(places=4, allow_int=True, required=False, allow_null=True)
+    discount_percent = DecimalStringField(places=3, allow_int=True, required=False)
+    taxable = serializers.BooleanField(required=False, allow_null=True)
+
+
+DISCOUNT_KINDS = [DISCOUNT_NONE, DISCOUNT_PERCENT, DISCOUNT_FIXED]
+
+
+class InvoiceInputSerializer(serializers.Serializer):
+    client = CodeField(help_text="The client's code.")
+    lines = LineInputSerializer(many=True, max_length=500)
+    notes = _text()
+    terms = _text(help_text="Default: the payment terms text of the settings.")
+    discount_kind = serializers.ChoiceField(choices=DISCOUNT_KINDS, required=False)
+    discount_value = DecimalStringField(places=3, allow_int=True, required=False)
+    issue_date = serializers.DateField(required=False, allow_null=True)
+    due_date = serializers.DateField(required=False, allow_null=True)
+
+
+class IssueInputSerializer(serializers.Serializer):
+    issue_date = serializers.DateField(required=False, allow_null=True)
+    due_date = serializers.DateField(required=False, allow_null=True)
+
+
+class CancelInputSerializer(serializers.Serializer):
+    reason = _text()
+
+
+# --- Payments -----------------------------------------------------------------------------
+
+
+class PaymentSerializer(serializers.ModelSerializer):
+    client = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    invoice = serializers.SerializerMethodField()
+    amount = MoneyField(read_only=True)
+
+    class Meta:
+        model = Payment
+        fields = [
+            "id",
+            "client",
+            "invoice",
+            "amount",
+            "date",
+            "method",
+            "reference",
+            "note",
+            "status",
+            "created_at",
+            "confirmed_at",
+            "reversed_at",
+            "reversal_reason",
+        ]
+        read_only_fields = fields
+
+    def get_invoice(self, payment) -> str | None:
+        """The invoice's number, or null for credit on the client's account."""
+        if payment.invoice_id is None:
+            return None
+        return payment.invoice.number or str(payment.invoice_id)
+
+
+class PaymentInputSerializer(serializers.Serializer):
+    invoice = serializers.CharField(
+        required=False, allow_null=True, help_text="Number of the invoice paid; empty: credit."
+    )
+    client = CodeField(required=False, allow_null=True, help_text="Needed without an invoice.")
+    amount = MoneyField()
+    date = serializers.DateField()
+    method = serializers.ChoiceField(choices=PaymentMethod.choices)
+    reference = _text()
+    note = _text()
+    confirmed = serializers.BooleanField(
+        default=True, help_text="false: recorded as pending, to be confirmed later."
+    )
+
+
+class ReverseInputSerializer(serializers.Serializer):
+    reason = serializers.CharField()
+
+
+# --- Ledger -------------------------------------------------------------------------------
+
+
+class LedgerEntrySerializer(serializers.ModelSerializer):
+    amount = MoneyField(read_only=True)
+    running_balance = MoneyField(read_only=True)
+    invoice = serializers.SerializerMethodField()
+    payment = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True)
+
+    class Meta:
+        model = LedgerEntry
+        fields = [
+            "id",
+            "date",
+            "kind",
+            "amount",
+            "running_balance",
+            "memo",
+            "invoice",
+            "payment",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+    def get_invoice(self, entry) -> str | None:
+        if entry.invoice_id is None:
+            return None
+        return entry.invoice.number or str(entry.invoice_id)
+
+
+class LedgerPageSerializer(serializers.Serializer):
+    """A page of a client's ledger, with the client's balance now."""
+
+    count = serializers.IntegerField()
+    next = serializers.CharField(allow_null=True)
+    previous = serializers.CharField(allow_null=True)
+    results = LedgerEntrySerializer(many=True)
+    balance = MoneyField()
+
+
+class ManualEntryInputSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=["credit", "debit"])
+    amount = MoneyField()
+    memo = serializers.CharField()
+    date = serializers.DateField(required=False, allow_null=True)
+
+
+# --- Settings -----------------------------------------------------------------------------
+
+# The logo is uploaded on the settings page; the API shows its address.
+API_SETTINGS_FIELDS = sorted(SETTINGS_FIELDS - {"logo", "smtp_password"})
+
+
+class SettingsSerializer(serializers.ModelSerializer):
+    tax_rate = DecimalStringField(places=4, read_only=True)
+    email = _shown_text()
+    website = _shown_text()
+    smtp_from_email = _shown_text()
+    logo = serializers.SerializerMethodField()
+    smtp_password_set = serializers.SerializerMethodField(
+        help_text="Whether an SMTP password is stored; the password itself is never shown."
+    )
+
+    class Meta:
+        model = BusinessSettings
+        fields = [*API_SETTINGS_FIELDS, "logo", "smtp_password_set", "updated_at"]
+        read_only_fields = fields
+
+    def get_logo(self, settings) -> str | None:
+        return settings.logo.url if settings.logo else None
+
+    def get_smtp_password_set(self, settings) -> bool:
+        return bool(settings.smtp_password)
+
+
+class SettingsInputSerializer(serializers.ModelSerializer):
+    tax_rate = DecimalStringField(places=4, allow_int=True, required=False)
+    smtp_password = serializers.CharField(
+        write_only=True,
+        required=False,
+        allow_blank=True,
+        allow_null=True,
+        trim_whitespace=False,
+        help_text='Write-only. Leave out (or null) to keep the stored one; "" clears it.',
+    )
+
+    class Meta:
+        model = BusinessSettings
+        fields = [*API_SETTINGS_FIELDS, "smtp_password"]
+        # Every rule is checked by update_business_settings, which says what is wrong.
+        extra_kwargs = {name: {"validators": [], "required": False} for name in fields}

@@ -1,0 +1,55 @@
+from django.contrib.auth.decorators import login_not_required, login_required
+from django.urls import include, path, re_path
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import extend_schema
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework import status
+from rest_framework.decorators import api_view, authentication_classes, permission_classes
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.routers import DefaultRouter
+
+from . import views
+from .errors import error_body
+
+router = DefaultRouter(trailing_slash=True)
+router.include_root_view = False
+router.register("clients", views.ClientViewSet, basename="client")
+router.register("services", views.ServiceViewSet, basename="service")
+router.register("invoices", views.InvoiceViewSet, basename="invoice")
+router.register("payments", views.PaymentViewSet, basename="payment")
+
+
+@login_not_required
+@extend_schema(exclude=True)
+@api_view(["GET", "POST", "PUT", "PATCH", "DELETE"])
+@authentication_classes([])
+@permission_classes([])
+def not_found(request, rest=""):
+    """Unknown addresses under /api/ answer JSON, like the rest of the API."""
+    return Response(
+        error_body("not_found", _("There is nothing at this address.")),
+        status=status.HTTP_404_NOT_FOUND,
+    )
+
+
+app_name = "api"
+urlpatterns = [
+    path(
+        "schema/",
+        login_not_required(SpectacularAPIView.as_view(permission_classes=[IsAuthenticated])),
+        name="schema",
+    ),
+    # A page for people: behind the login page like every other page (session auth).
+    path(
+        "docs/", login_required(SpectacularSwaggerView.as_view(url_name="api:schema")), name="docs"
+    ),
+    path(
+        "v1/clients/<str:code>/ledger/",
+        views.ClientLedgerView.as_view(),
+        name="client-ledger",
+    ),
+    path("v1/settings/", views.SettingsView.as_view(), name="settings"),
+    path("v1/", include(router.urls)),
+    re_path(r"^(?P<rest>.*)$", not_found),
+]

@@ -1,0 +1,731 @@
+"""The back office for clients, services, invoices and payments.
+
+Every write goes through billing.services; the admin only collects input and shows what the
+operations answer (see otb.admin.OperationAdmin).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import partial
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin import DateFieldListFilter
+from django.http import HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html, format_html_join
+from django.utils.text import Truncator
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from ledger.selectors import with_balance
+from otb.admin import OperationAdmin
+from otb.operations import DomainError
+from settings_app.selectors import business_today, get_business_settings
+
+from . import services
+from .forms.invoices import ServiceOrTypedLine
+from .models import (
+    Client,
+    Invoice,
+    InvoiceChange,
+    InvoiceLine,
+    InvoiceStatus,
+    InvoiceTax,
+    Payment,
+    PaymentMethod,
+    PaymentStatus,
+    Service,
+)
+from .money import ZERO
+from .views import object_or_none
+
+
+def signed_amount(amount, currency: str = "") -> str:
+    """An amount coloured by its sign: green credit, red owing, grey zero (SPEC: ledger)."""
+    css = "otb-positive" if amount > 0 else "otb-negative" if amount < 0 else "otb-zero"
+    return format_html('<span class="{}">{} {}</span>', css, f"{amount:,.2f}", currency)
+
+
+def badge(value: str, label: str) -> str:
+    return format_html('<span class="otb-badge otb-badge-{}">{}</span>', value, label)
+
+
+# --- Clients ----------------------------------------------------------------------------
+@admin.register(Client)
+class ClientAdmin(OperationAdmin):
+    list_display = (
+        "code",
+        "name",
+        "country",
+        "currency",
+        "balance_display",
+        "is_active",
+        "ledger_link",
+    )
+    list_display_links = ("code", "name")
+    search_fields = ("code", "name", "email", "contact_person")
+    list_filter = ("is_active", "tax_exempt", "default_currency", "country")
+    fieldsets = (
+        (None, {"fields": ("code", "name", "is_active")}),
+        (
+            gettext_lazy("Contact"),
+            {"fields": ("contact_person", "email", "phone", "address", "country")},
+        ),
+        (gettext_lazy("Billing"), {"fields": ("default_currency", "tax_exempt", "notes")}),
+    )
+
+    def get_queryset(self, request):
+        return with_balance(super().get_queryset(request))
+
+    @admin.display(description=gettext_lazy("currency"), ordering="default_currency")
+    def currency(self, client):
+        return client.default_currency
+
+    @admin.display(description=gettext_lazy("balance"), ordering="balance")
+    def balance_display(self, client):
+        return signed_amount(client.balance, client.default_currency)
+
+    @admin.display(description=gettext_lazy("ledger"))
+    def ledger_link(self, client):
+        url = reverse("admin:ledger_ledgerentry_changelist") + f"?client__id__exact={client.pk}"
+        return format_html('<a href="{}">{}</a>', url, _("Ledger"))
+
+    def get_changeform_initial_data(self, request):
+        initial = super().get_changeform_initial_data(request)
+        settings = get_business_settings()
+        initial.setdefault("default_currency", settings.default_currency)
+        initial.setdefault("country", settings.local_country)
+        return initial
+
+    def save_model(self, request, obj, form, change):
+        fields = {k: v for k, v in form.cleaned_data.items() if k in services.CLIENT_FIELDS}
+        if change:
+            services.update_client(client=obj, acting_user=request.user, **fields)
+        else:
+            obj.pk = services.create_client(acting_user=request.user, **fields).pk
+
+
+# --- Services ---------------------------------------------------------------------------
+@admin.register(Service)
+class ServiceAdmin(OperationAdmin):
+    list_display = ("code", "name", "unit", "unit_price", "taxable", "is_active")
+    list_display_links = ("code", "name")
+    search_fields = ("code", "name", "description")
+    list_filter = ("is_active", "taxable")
+
+    def get_search_results(self, request, queryset, search_term):
+        queryset, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        if request.GET.get("model_name") == "invoiceline":
+            # Inactive services are hidden from new invoice lines.
+            queryset = queryset.filter(is_active=True)
+        return queryset, may_have_duplicates
+
+    def save_model(self, request, obj, form, change):
+        fields = {k: v for k, v in form.cleaned_data.items() if k in services.SERVICE_FIELDS}
+        if change:
+            services.update_service(service=obj, acting_user=request.user, **fields)
+        else:
+            obj.pk = services.create_service(acting_user=request.user, **fields).pk
+
+
+# --- Invoices ---------------------------------------------------------------------------
+def lock_reason(request, invoice) -> str | None:
+    """invoice_lock_reason, asked once per request and invoice."""
+    if invoice is None or invoice.pk is None:
+        return None
+    cache = request.__dict__.setdefault("_otb_lock_reasons", {})
+    if invoice.pk not in cache:
+        cache[invoice.pk] = services.invoice_lock_reason(invoice)
+    return cache[invoice.pk]
+
+
+class InvoiceLineForm(ServiceOrTypedLine, forms.ModelForm):
+    class Meta:
+        model = InvoiceLine
+        fields = InvoiceLine.INPUT_FIELDS
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Taken from the chosen service when left empty.
+        self.fields["description"].required = False
+        self.fields["unit_price"].required = False
+
+
+class InvoiceLineInline(admin.TabularInline):
+    model = InvoiceLine
+    form = InvoiceLineForm
+    fields = (*InvoiceLine.INPUT_FIELDS, "amount")
+    readonly_fields = ("amount",)
+    autocomplete_fields = ("service",)
+    extra = 1
+    input_sizes = {
+        "description": 40,
+        "quantity": 8,
+        "unit": 5,
+        "unit_price": 10,
+        "discount_percent": 6,
+    }
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        formfield = super().formfield_for_dbfield(db_field, request, **kwargs)
+        if db_field.name == "service":
+            # A line only picks a service; services are edited on their own page.
+            widget = formfield.widget
+            widget.can_add_related = widget.can_change_related = False
+            widget.can_delete_related = widget.can_view_related = False
+        elif db_field.name in self.input_sizes:
+            formfield.widget.attrs["size"] = self.input_sizes[db_field.name]
+            formfield.widget.attrs["style"] = "width: auto"
+        return formfield
+
+    def get_extra(self, request, obj=None, **kwargs):
+        return 0 if lock_reason(request, obj) else 3 if obj is None else 1
+
+    def has_add_permission(self, request, obj=None):
+        return not lock_reason(request, obj) and super().has_add_permission(request, obj)
+
+    def has_change_permission(self, request, obj=None):
+        return not lock_reason(request, obj) and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return not lock_reason(request, obj) and super().has_delete_permission(request, obj)
+
+
+class ReadOnlyInline(admin.TabularInline):
+    extra = 0
+    can_delete = False
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class InvoiceTaxInline(ReadOnlyInline):
+    model = InvoiceTax
+    fields = ("label", "rate", "base", "amount")
+    verbose_name_plural = gettext_lazy("taxes (copied from the settings when created)")
+
+
+class InvoicePaymentInline(ReadOnlyInline):
+    model = Payment
+    fk_name = "invoice"
+    fields = ("payment_link", "date", "amount", "method", "reference", "status")
+    readonly_fields = fields
+
+    @admin.display(description=gettext_lazy("payment"))
+    def payment_link(self, payment):
+        url = reverse("admin:billing_payment_change", args=[payment.pk])
+        return format_html('<a href="{}">{}</a>', url, payment)
+
+
+class InvoiceChangeInline(ReadOnlyInline):
+    model = InvoiceChange
+    fields = ("changed_at", "changed_by", "changes_display")
+    readonly_fields = fields
+    verbose_name_plural = gettext_lazy("change history")
+
+    @admin.display(description=gettext_lazy("changes"))
+    def changes_display(self, change):
+        rows = []
+        for field, values in change.changes.items():
+            if field == "lines":
+                old = "; ".join(_describe_line(line) for line in values["old"])
+                new = "; ".join(_describe_line(line) for line in values["new"])
+            else:
+                old, new = values["old"], values["new"]
+            rows.append((field, old, new))
+        return format_html_join("", "<div><b>{}</b>: {} → {}</div>", rows)
+
+
+def _describe_line(line: dict) -> str:
+    return f"{line['quantity']} × {line['description']} @ {line['unit_price']} = {line['amount']}"
+
+
+class InvoiceForm(forms.ModelForm):
+    class Meta:
+        model = Invoice
+        fields = (
+            "client",
+            "discount_kind",
+            "discount_value",
+            "issue_date",
+            "due_date",
+            "notes",
+            "terms",
+        )
+
+
+class ClientCodeFilter(admin.SimpleListFilter):
+    """Filter by client code typed in the URL (?client=ACME) without listing every client."""
+
+    title = gettext_lazy("client")
+    parameter_name = "client"
+
+    def lookups(self, request, model_admin):
+        code = request.GET.get(self.parameter_name)
+        return [(code, code)] if code else []
+
+    def queryset(self, request, queryset):
+        if self.value():
+            return queryset.filter(client__code=self.value().upper())
+        return queryset
+
+
+class IssueForm(forms.Form):
+    issue_date = forms.DateField(label=gettext_lazy("Issue date"))
+    due_date = forms.DateField(
+        label=gettext_lazy("Due date"),
+        required=False,
+        help_text=gettext_lazy("Empty: the issue date plus the payment terms."),
+    )
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(label=gettext_lazy("Reason"), widget=forms.Textarea, max_length=2000)
+
+
+class OptionalReasonForm(ReasonForm):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["reason"].required = False
+
+
+@dataclass(frozen=True)
+class ObjectAction:
+    """An operation on one object, behind a button on its page and a confirmation form
+    whose fields are the operation's arguments."""
+
+    name: str  # URL name suffix and path
+    title: str  # "%(object)s" is replaced by the object
+    operation: Callable
+    success: str
+    form_class: type[forms.Form] = forms.Form
+
+
+class ObjectActionsMixin:
+    object_actions: tuple[ObjectAction, ...] = ()
+
+    def get_urls(self):
+        opts = self.model._meta
+        return [
+            path(
+                f"<int:pk>/{action.name.replace('_', '-')}/",
+                self.admin_site.admin_view(partial(self.object_action_view, action=action)),
+                name=f"{opts.app_label}_{opts.model_name}_{action.name}",
+            )
+            for action in self.object_actions
+        ] + super().get_urls()
+
+    def object_action_view(self, request, pk, *, action: ObjectAction):
+        obj = get_object_or_404(self.model, pk=pk)
+        opts = self.model._meta
+        change_url = reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[obj.pk])
+        data = request.POST if request.method == "POST" else None
+        form = action.form_class(data, initial=self.object_action_initial(obj, action))
+        if request.method == "POST" and form.is_valid():
+            try:
+                action.operation(
+                    acting_user=request.user, **{opts.model_name: obj}, **form.cleaned_data
+                )
+            except DomainError as exc:
+                if exc.field not in form.fields:
+                    self.message_user(request, exc.message, messages.ERROR)
+                    return HttpResponseRedirect(change_url)
+                form.add_error(exc.field, exc.message)
+            else:
+                self.message_user(request, action.success, messages.SUCCESS)
+                return HttpResponseRedirect(change_url)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": action.title % {"object": obj},
+            "object": obj,
+            "opts": opts,
+            "form": form,
+            "change_url": change_url,
+        }
+        return TemplateResponse(request, "admin/otb_action_confirm.html", context)
+
+    def object_action_initial(self, obj, action: ObjectAction) -> dict:
+        return {}
+
+
+@admin.register(Invoice)
+class InvoiceAdmin(ObjectActionsMixin, OperationAdmin):
+    form = InvoiceForm
+    list_display = (
+        "display_number",
+        "client_code",
+        "client_name",
+        "issue_date",
+        "due_date",
+        "status_badge",
+        "total_display",
+        "balance_due_display",
+    )
+    list_filter = (
+        "status",
+        ClientCodeFilter,
+        ("issue_date", DateFieldListFilter),
+        ("due_date", DateFieldListFilter),
+    )
+    search_fields = ("number", "client__code", "client__name")
+    list_select_related = ("client",)
+    autocomplete_fields = ("client",)
+    date_hierarchy = None
+    inlines = (InvoiceLineInline, InvoiceTaxInline, InvoicePaymentInline, InvoiceChangeInline)
+    actions = ("issue_selected",)
+    object_actions = (
+        ObjectAction(
+            "issue",
+            gettext_lazy("Issue %(object)s"),
+            services.issue_invoice,
+            gettext_lazy("Invoice issued."),
+            IssueForm,
+        ),
+        ObjectAction(
+            "cancel",
+            gettext_lazy("Cancel %(object)s"),
+            services.cancel_invoice,
+            gettext_lazy("Invoice cancelled."),
+            OptionalReasonForm,
+        ),
+        ObjectAction(
+            "apply_credit",
+            gettext_lazy("Pay %(object)s from the client's credit"),
+            services.apply_client_credit,
+            gettext_lazy("Paid from the client's credit."),
+        ),
+    )
+    figure_fields = (
+        "status_badge",
+        "currency",
+        "subtotal",
+        "discount_total",
+        "tax_total",
+        "total",
+        "amount_paid",
+        "balance_due_display",
+    )
+
+    def get_fieldsets(self, request, obj=None):
+        header = ["client", "issue_date", "due_date"]
+        if obj is not None:
+            header = ["display_number", *header]
+        return (
+            (None, {"fields": header}),
+            (
+                gettext_lazy("Discount on the subtotal"),
+                {"fields": ("discount_kind", "discount_value")},
+            ),
+            (gettext_lazy("Text"), {"fields": ("notes", "terms")}),
+            (gettext_lazy("Figures"), {"fields": self.figure_fields}),
+        )
+
+    def get_readonly_fields(self, request, obj=None):
+        readonly = ["display_number", *self.figure_fields]
+        if lock_reason(request, obj):
+            readonly += ["client", "discount_kind", "discount_value", "issue_date", "due_date"]
+        return readonly
+
+    def has_delete_permission(self, request, obj=None):
+        # Only drafts are ever deleted; issued invoices are cancelled.
+        return (obj is None or obj.is_draft) and super().has_delete_permission(request, obj)
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)
+        return actions
+
+    @admin.display(description=gettext_lazy("client"), ordering="client__code")
+    def client_code(self, invoice):
+        return invoice.client.code
+
+    @admin.display(description=gettext_lazy("name"))
+    def client_name(self, invoice):
+        return Truncator(invoice.client.name).chars(30)
+
+    @admin.display(description=gettext_lazy("number"), ordering="sequence")
+    def display_number(self, invoice):
+        return invoice.number or format_html("<i>{}</i>", _("Draft #%(id)s") % {"id": invoice.pk})
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).with_shown_status(today=business_today())
+
+    @admin.display(description=gettext_lazy("status"), ordering="shown_status")
+    def status_badge(self, invoice):
+        status = InvoiceStatus(invoice.shown_status)
+        return badge(status.value, status.label)
+
+    @admin.display(description=gettext_lazy("total"), ordering="total")
+    def total_display(self, invoice):
+        return format_html("{} {}", f"{invoice.total:,.2f}", invoice.currency)
+
+    @admin.display(description=gettext_lazy("balance due"))
+    def balance_due_display(self, invoice):
+        if invoice.is_draft or invoice.is_cancelled:
+            return "—"
+        # Owed by the client: shown as negative (red) like the ledger, zero grey.
+        return signed_amount(-invoice.balance_due, invoice.currency)
+
+    def get_changeform_initial_data(self, request):
+        initial = super().get_changeform_initial_data(request)
+        initial.setdefault("terms", get_business_settings().payment_terms_text)
+        return initial
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        extra_context = extra_context or {}
+        invoice = self.get_object(request, object_id)
+        if invoice is not None:
+            extra_context["lock_reason"] = lock_reason(request, invoice)
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def save_model(self, request, obj, form, change):
+        # Saved with its lines by one operation, in save_related.
+        pass
+
+    def save_related(self, request, form, formsets, change):
+        fields = {
+            name: form.cleaned_data[name]
+            for name in (
+                "client",
+                "discount_kind",
+                "discount_value",
+                "issue_date",
+                "due_date",
+                "notes",
+                "terms",
+            )
+            if name in form.cleaned_data
+        }
+        line_formset = next((fs for fs in formsets if fs.model is InvoiceLine), None)
+        editable_lines = line_formset is not None and not lock_reason(request, form.instance)
+        if editable_lines and (not change or line_formset.has_changed()):
+            fields["lines"] = [
+                services.LineData(
+                    service=data.get("service"),
+                    description=data.get("description") or "",
+                    quantity=data.get("quantity"),
+                    unit=data.get("unit") or "",
+                    unit_price=data.get("unit_price"),
+                    discount_percent=data.get("discount_percent"),
+                    taxable=data.get("taxable"),
+                )
+                for data in (f.cleaned_data for f in line_formset.forms)
+                if data and not data.get("DELETE")
+            ]
+        if change:
+            services.update_invoice(invoice=form.instance, acting_user=request.user, **fields)
+        else:
+            form.instance.pk = services.create_draft(acting_user=request.user, **fields).pk
+        for formset in formsets:
+            # The operation saved the lines; the admin's change message expects these.
+            formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
+
+    def delete_model(self, request, obj):
+        services.delete_draft(invoice=obj, acting_user=request.user)
+
+    def delete_view(self, request, object_id, extra_context=None):
+        try:
+            return super().delete_view(request, object_id, extra_context)
+        except DomainError as exc:
+            self.message_user(request, exc.message, messages.ERROR)
+            return HttpResponseRedirect(reverse("admin:billing_invoice_changelist"))
+
+    def object_action_initial(self, invoice, action):
+        if action.name == "issue":
+            return {"issue_date": invoice.issue_date or business_today()}
+        return {}
+
+    @admin.action(description=gettext_lazy("Issue the selected drafts"), permissions=["issue"])
+    def issue_selected(self, request, queryset):
+        issued = 0
+        for invoice in queryset.filter(status=InvoiceStatus.DRAFT).order_by("pk"):
+            if self.run_operation(request, services.issue_invoice, invoice=invoice):
+                issued += 1
+        skipped = queryset.exclude(status=InvoiceStatus.DRAFT).count()
+        if issued:
+            self.message_user(request, _("%(n)d invoice(s) issued.") % {"n": issued})
+        if skipped:
+            self.message_user(
+                request,
+                _("%(n)d selected invoice(s) were already issued.") % {"n": skipped},
+                messages.WARNING,
+            )
+
+    def has_issue_permission(self, request):
+        return request.user.has_perm("billing.issue_invoice")
+
+    def get_search_results(self, request, queryset, search_term):
+        queryset, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        if request.GET.get("model_name") == "payment":
+            # Payments go to issued invoices that are not cancelled.
+            queryset = queryset.exclude(status__in=[InvoiceStatus.DRAFT, InvoiceStatus.CANCELLED])
+        return queryset, may_have_duplicates
+
+
+# --- Payments ---------------------------------------------------------------------------
+class PaymentForm(forms.ModelForm):
+    confirmed = forms.BooleanField(
+        label=gettext_lazy("Confirmed"),
+        required=False,
+        initial=True,
+        help_text=gettext_lazy("Untick to record it as pending, to be confirmed later."),
+    )
+
+    class Meta:
+        model = Payment
+        fields = ("client", "invoice", "amount", "date", "method", "reference", "note")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "client" in self.fields:
+            self.fields["client"].required = False
+            self.fields["client"].help_text = _("Taken from the invoice when left empty.")
+
+    def clean(self):
+        cleaned_data = super().clean()
+        if not cleaned_data.get("client") and not cleaned_data.get("invoice"):
+            self.add_error("client", _("Choose a client or an invoice."))
+        return cleaned_data
+
+
+@admin.register(Payment)
+class PaymentAdmin(ObjectActionsMixin, OperationAdmin):
+    form = PaymentForm
+    list_display = (
+        "__str__",
+        "date",
+        "client",
+        "invoice_link",
+        "amount_display",
+        "method",
+        "status_badge",
+    )
+    list_filter = ("status", "method", ("date", DateFieldListFilter))
+    search_fields = ("reference", "client__code", "client__name", "invoice__number")
+    list_select_related = ("client", "invoice")
+    autocomplete_fields = ("client", "invoice")
+    actions = ("confirm_selected",)
+    object_actions = (
+        ObjectAction(
+            "confirm",
+            gettext_lazy("Confirm %(object)s"),
+            services.confirm_payment,
+            gettext_lazy("Payment confirmed."),
+        ),
+        ObjectAction(
+            "reverse",
+            gettext_lazy("Reverse %(object)s"),
+            services.reverse_payment,
+            gettext_lazy("Payment reversed."),
+            ReasonForm,
+        ),
+    )
+    readonly_fields = (
+        "status",
+        "created_at",
+        "created_by",
+        "confirmed_at",
+        "confirmed_by",
+        "reversed_at",
+        "reversed_by",
+        "reversal_reason",
+    )
+
+    def get_fields(self, request, obj=None):
+        if obj is None:
+            return (
+                "client",
+                "invoice",
+                "amount",
+                "date",
+                "method",
+                "reference",
+                "note",
+                "confirmed",
+            )
+        return (
+            "client",
+            "invoice",
+            "amount",
+            "date",
+            "method",
+            "reference",
+            "note",
+            *self.readonly_fields,
+        )
+
+    def has_change_permission(self, request, obj=None):
+        # A payment is never edited: it is confirmed or reversed (buttons on its page).
+        return obj is None and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description=gettext_lazy("invoice"), ordering="invoice__sequence")
+    def invoice_link(self, payment):
+        if not payment.invoice_id:
+            return _("on account")
+        url = reverse("admin:billing_invoice_change", args=[payment.invoice_id])
+        return format_html('<a href="{}">{}</a>', url, payment.invoice)
+
+    @admin.display(description=gettext_lazy("amount"), ordering="amount")
+    def amount_display(self, payment):
+        return format_html("{} {}", f"{payment.amount:,.2f}", payment.client.default_currency)
+
+    @admin.display(description=gettext_lazy("status"), ordering="status")
+    def status_badge(self, payment):
+        return badge(payment.status, payment.get_status_display())
+
+    def get_changeform_initial_data(self, request):
+        initial = super().get_changeform_initial_data(request)
+        initial.setdefault("date", business_today())
+        initial.setdefault("method", PaymentMethod.BANK_TRANSFER)
+        invoice = object_or_none(Invoice, request.GET.get("invoice"))
+        initial.pop("invoice", None)  # as typed in the URL, it may be anything
+        if invoice is not None:
+            initial["invoice"] = invoice.pk
+            initial["client"] = invoice.client_id
+            initial.setdefault("amount", max(invoice.balance_due, ZERO))
+        return initial
+
+    def save_model(self, request, obj, form, change):
+        data = form.cleaned_data
+        obj.pk = services.record_payment(
+            client=data.get("client"),
+            invoice=data.get("invoice"),
+            amount=data["amount"],
+            date=data["date"],
+            method=data["method"],
+            reference=data.get("reference", ""),
+            note=data.get("note", ""),
+            confirmed=data.get("confirmed", False),
+            acting_user=request.user,
+        ).pk
+
+    @admin.action(
+        description=gettext_lazy("Confirm the selected pending payments"), permissions=["confirm"]
+    )
+    def confirm_selected(self, request, queryset):
+        confirmed = 0
+        for payment in queryset.filter(status=PaymentStatus.PENDING).order_by("pk"):
+            if self.run_operation(request, services.confirm_payment, payment=payment):
+                confirmed += 1
+        if confirmed:
+            self.message_user(request, _("%(n)d payment(s) confirmed.") % {"n": confirmed})
+
+    def has_confirm_permission(self, request):
+        return request.user.has_perm("billing.confirm_payment")

@@ -1,0 +1,241 @@
+"""Forms of the invoice pages. They only check the shape of the input; the rules are the
+operations' (billing.services), whose refusals are put back on these forms."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django import forms
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from billing.models import (
+    Client,
+    DiscountKind,
+    InvoiceStatus,
+    PaymentMethod,
+    PaymentStatus,
+    Service,
+)
+from billing.services import LineData
+
+DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+
+class ClientChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, client):
+        return f"{client.code} – {client.name}"
+
+
+class InvoiceForm(forms.Form):
+    client = ClientChoiceField(
+        label=_("Client"), queryset=Client.objects.filter(is_active=True), to_field_name="code"
+    )
+    discount_kind = forms.ChoiceField(
+        label=_("Invoice discount"), choices=DiscountKind.choices, required=False
+    )
+    discount_value = forms.DecimalField(
+        label=_("Discount (percent or amount)"),
+        max_digits=14,
+        decimal_places=3,
+        min_value=0,
+        required=False,
+    )
+    issue_date = forms.DateField(label=_("Issue date"), required=False, widget=DATE_INPUT)
+    due_date = forms.DateField(label=_("Due date"), required=False, widget=DATE_INPUT)
+    notes = forms.CharField(
+        label=_("Notes"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    terms = forms.CharField(
+        label=_("Payment terms"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+    def __init__(self, *args, locked: bool = False, current_client=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if current_client is not None:
+            # An invoice keeps its client even after the client was made inactive.
+            self.fields["client"].queryset = Client.objects.filter(
+                Q(is_active=True) | Q(pk=current_client.pk)
+            )
+        if locked:
+            # SPEC: a locked invoice keeps its client, discount and dates; notes and terms
+            # may still change.
+            for name in ("client", "discount_kind", "discount_value", "issue_date", "due_date"):
+                self.fields[name].disabled = True
+
+    def operation_fields(self) -> dict:
+        """The cleaned values to hand to create_draft/update_invoice."""
+        data = dict(self.cleaned_data)
+        for name, field in self.fields.items():
+            if field.disabled:
+                data.pop(name, None)
+        if "discount_value" in data and data["discount_value"] is None:
+            data["discount_value"] = 0
+        return data
+
+
+class ServiceOrTypedLine:
+    """A line takes its description and price from its service, or has them typed in."""
+
+    def clean(self):
+        cleaned_data = super().clean()
+        if not cleaned_data.get("service"):
+            if not cleaned_data.get("description") and "description" not in self.errors:
+                self.add_error("description", _("Enter a description or choose a service."))
+            if cleaned_data.get("unit_price") is None and "unit_price" not in self.errors:
+                self.add_error("unit_price", _("Enter a unit price or choose a service."))
+        return cleaned_data
+
+
+class LineForm(ServiceOrTypedLine, forms.Form):
+    # Every service is accepted, so an existing line keeps an inactive one; the page offers
+    # only active services for new lines (_line_row.html).
+    service = forms.ModelChoiceField(
+        label=_("Service"),
+        queryset=Service.objects.all(),
+        required=False,
+        to_field_name="code",
+    )
+    description = forms.CharField(label=_("Description"), max_length=500, required=False)
+    quantity = forms.DecimalField(
+        label=_("Quantity"), max_digits=14, decimal_places=3, min_value=0, initial=1
+    )
+    unit = forms.CharField(label=_("Unit"), max_length=20, required=False)
+    unit_price = forms.DecimalField(
+        label=_("Unit price"), max_digits=14, decimal_places=4, min_value=0, required=False
+    )
+    discount_percent = forms.DecimalField(
+        label=_("Discount %"),
+        max_digits=6,
+        decimal_places=3,
+        min_value=0,
+        max_value=100,
+        required=False,
+        initial=0,
+    )
+    taxable = forms.BooleanField(label=_("Taxable"), required=False, initial=True)
+
+    def line_data(self) -> LineData:
+        data = self.cleaned_data
+        return LineData(
+            service=data.get("service"),
+            description=data.get("description") or "",
+            quantity=data["quantity"],
+            unit=data.get("unit") or "",
+            unit_price=data.get("unit_price"),
+            discount_percent=data.get("discount_percent") or 0,
+            taxable=data.get("taxable", True),
+        )
+
+
+class BaseLineFormSet(forms.BaseFormSet):
+    def forms_in_use(self) -> list[LineForm]:
+        """The lines to save, in order: existing lines unless removed, and new rows that were
+        filled in (an untouched blank row is not a line)."""
+        return [
+            form
+            for index, form in enumerate(self.forms)
+            if not self._should_delete_form(form)
+            and (index < self.initial_form_count() or form.has_changed())
+        ]
+
+    def line_data(self) -> list[LineData]:
+        return [form.line_data() for form in self.forms_in_use()]
+
+
+LineFormSet = forms.formset_factory(LineForm, formset=BaseLineFormSet, extra=1, can_delete=True)
+
+
+def initial_lines(invoice) -> list[dict]:
+    return [
+        {
+            "service": line.service.code if line.service_id else None,
+            "description": line.description,
+            "quantity": line.quantity,
+            "unit": line.unit,
+            "unit_price": line.unit_price,
+            "discount_percent": line.discount_percent,
+            "taxable": line.taxable,
+        }
+        for line in invoice.lines.select_related("service")
+    ]
+
+
+class IssueForm(forms.Form):
+    issue_date = forms.DateField(label=_("Issue date"), widget=DATE_INPUT)
+    due_date = forms.DateField(
+        label=_("Due date"),
+        required=False,
+        widget=DATE_INPUT,
+        help_text=_("Empty: the issue date plus the payment terms."),
+    )
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Reason"), max_length=2000, widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+
+class OptionalReasonForm(ReasonForm):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["reason"].required = False
+
+
+class PaymentForm(forms.Form):
+    client = ClientChoiceField(
+        label=_("Client"),
+        queryset=Client.objects.all(),
+        to_field_name="code",
+        required=False,
+        help_text=_("Taken from the invoice when left empty."),
+    )
+    invoice = forms.CharField(
+        label=_("Invoice number"),
+        required=False,
+        max_length=32,
+        help_text=_("Leave empty to put the amount on the client's account as credit."),
+    )
+    amount = forms.DecimalField(
+        label=_("Amount"), max_digits=14, decimal_places=2, min_value=Decimal("0.01")
+    )
+    date = forms.DateField(label=_("Date"), widget=DATE_INPUT)
+    method = forms.ChoiceField(label=_("Method"), choices=PaymentMethod.choices)
+    reference = forms.CharField(label=_("Reference"), max_length=200, required=False)
+    note = forms.CharField(
+        label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    confirmed = forms.BooleanField(
+        label=_("Confirmed"),
+        required=False,
+        initial=True,
+        help_text=_("Untick to record it as pending, to be confirmed when the money is in."),
+    )
+
+    def clean(self):
+        cleaned_data = super().clean()
+        if not cleaned_data.get("client") and not cleaned_data.get("invoice"):
+            self.add_error("client", _("Choose a client or give an invoice number."))
+        return cleaned_data
+
+
+class InvoiceFilterForm(forms.Form):
+    q = forms.CharField(label=_("Number"), required=False, max_length=32)
+    status = forms.ChoiceField(
+        label=_("Status"), required=False, choices=[("", _("Any status")), *InvoiceStatus.choices]
+    )
+    client = forms.CharField(label=_("Client code"), required=False, max_length=20)
+    issued_from = forms.DateField(label=_("Issued from"), required=False, widget=DATE_INPUT)
+    issued_to = forms.DateField(label=_("Issued until"), required=False, widget=DATE_INPUT)
+
+
+class PaymentFilterForm(forms.Form):
+    q = forms.CharField(label=_("Reference or invoice"), required=False, max_length=200)
+    status = forms.ChoiceField(
+        label=_("Status"), required=False, choices=[("", _("Any status")), *PaymentStatus.choices]
+    )
+    method = forms.ChoiceField(
+        label=_("Method"), required=False, choices=[("", _("Any method")), *PaymentMethod.choices]
+    )
+    client = forms.CharField(label=_("Client code"), required=False, max_length=20)

@@ -1,0 +1,115 @@
+"""Turning what a user typed into the Decimals and dates the operations work with.
+
+Every refusal names the field and what is wrong with it (SPEC: Bad input).
+"""
+
+from __future__ import annotations
+
+import datetime
+from decimal import Decimal, InvalidOperation
+
+from django.utils.translation import gettext as _
+
+from otb.operations import InvalidInput
+
+from .money import MAX_AMOUNT, MINOR_UNIT_DECIMALS
+
+
+def clean_decimal(
+    value,
+    *,
+    field: str,
+    label: str,
+    decimal_places: int,
+    minimum: Decimal | None = Decimal(0),
+    maximum: Decimal | None = None,
+    minimum_exclusive: bool = False,
+) -> Decimal:
+    """A Decimal from a Decimal, int or string; never from a float, which cannot hold
+    amounts of money exactly."""
+    if isinstance(value, bool):
+        raise InvalidInput.single(
+            field, _("%(label)s: “%(value)s” is not a number.") % {"label": label, "value": value}
+        )
+    if isinstance(value, float):
+        raise InvalidInput.single(
+            field, _("%(label)s: give an exact decimal number, not a float.") % {"label": label}
+        )
+    if value is None or (isinstance(value, str) and not value.strip()):
+        raise InvalidInput.single(field, _("%(label)s: this field is required.") % {"label": label})
+    try:
+        number = value if isinstance(value, Decimal) else Decimal(str(value).strip())
+    except (InvalidOperation, ValueError):
+        raise InvalidInput.single(
+            field, _("%(label)s: “%(value)s” is not a number.") % {"label": label, "value": value}
+        ) from None
+    if not number.is_finite():
+        raise InvalidInput.single(field, _("%(label)s: enter a finite number.") % {"label": label})
+    if minimum is not None and (number <= minimum if minimum_exclusive else number < minimum):
+        word = _("more than") if minimum_exclusive else _("at least")
+        raise InvalidInput.single(
+            field,
+            _("%(label)s: must be %(word)s %(min)s.")
+            % {"label": label, "word": word, "min": minimum},
+        )
+    if maximum is not None and number > maximum:
+        raise InvalidInput.single(
+            field, _("%(label)s: must be at most %(max)s.") % {"label": label, "max": maximum}
+        )
+    if -number.as_tuple().exponent > decimal_places and number != number.quantize(
+        Decimal(1).scaleb(-decimal_places)
+    ):
+        raise InvalidInput.single(
+            field,
+            _("%(label)s: use at most %(n)d decimal places.")
+            % {"label": label, "n": decimal_places},
+        )
+    return number.quantize(Decimal(1).scaleb(-decimal_places))
+
+
+def clean_amount(value, *, field: str = "amount", label: str | None = None) -> Decimal:
+    """An amount of money: more than 0, at most 2 decimals, fits DECIMAL(14,2)."""
+    return clean_decimal(
+        value,
+        field=field,
+        label=label or _("Amount"),
+        decimal_places=2,
+        minimum=Decimal(0),
+        minimum_exclusive=True,
+        maximum=MAX_AMOUNT,
+    )
+
+
+def clean_date(value, *, field: str, label: str, required: bool = True) -> datetime.date | None:
+    if value is None or value == "":
+        if required:
+            raise InvalidInput.single(
+                field, _("%(label)s: this field is required.") % {"label": label}
+            )
+        return None
+    if isinstance(value, datetime.datetime):
+        raise InvalidInput.single(
+            field, _("%(label)s: give a date, not a time.") % {"label": label}
+        )
+    if isinstance(value, datetime.date):
+        return value
+    try:
+        return datetime.date.fromisoformat(str(value).strip())
+    except ValueError:
+        raise InvalidInput.single(
+            field,
+            _("%(label)s: “%(value)s” is not a date; use YYYY-MM-DD.")
+            % {"label": label, "value": value},
+        ) from None
+
+
+def require_minor_unit(amount: Decimal, currency: str, *, field: str, label: str) -> Decimal:
+    """Refuse fractions the currency does not have (a yen has no cents)."""
+    places = MINOR_UNIT_DECIMALS.get(currency, 2)
+    if amount != amount.quantize(Decimal(1).scaleb(-places)):
+        raise InvalidInput.single(
+            field,
+            _("%(label)s: %(currency)s amounts have at most %(n)d decimal places.")
+            % {"label": label, "currency": currency, "n": places},
+        )
+    return amount

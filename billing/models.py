@@ -1,0 +1,536 @@
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
+from django.db import models
+from django.db.models import Case, F, Q, Value, When
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from settings_app.models import COUNTRY_CODE_VALIDATOR
+
+from .money import (
+    CURRENCY_CHOICES,
+    DISCOUNT_FIXED,
+    DISCOUNT_NONE,
+    DISCOUNT_PERCENT,
+    ZERO,
+    plain_decimal,
+)
+
+CODE_VALIDATOR = RegexValidator(
+    r"^[A-Z0-9][A-Z0-9_-]*$",
+    _("Use capital letters, digits, dashes or underscores, starting with a letter or digit."),
+)
+
+
+def amount_field(verbose_name, **kwargs):
+    """DECIMAL(14,2): every amount of money (SPEC: Money)."""
+    kwargs.setdefault("default", ZERO)
+    return models.DecimalField(verbose_name, max_digits=14, decimal_places=2, **kwargs)
+
+
+class Client(models.Model):
+    code = models.CharField(
+        _("client code"),
+        max_length=20,
+        validators=[CODE_VALIDATOR],
+        help_text=_("Short unique code, such as ACME."),
+    )
+    name = models.CharField(_("name"), max_length=200)
+    contact_person = models.CharField(_("contact person"), max_length=200, blank=True)
+    email = models.EmailField(_("e-mail"), blank=True)
+    phone = models.CharField(_("phone"), max_length=50, blank=True)
+    address = models.TextField(_("address"), blank=True)
+    country = models.CharField(
+        _("country"),
+        max_length=2,
+        validators=[COUNTRY_CODE_VALIDATOR],
+        help_text=_("Two-letter code, such as CA."),
+    )
+    tax_exempt = models.BooleanField(_("tax-exempt"), default=False)
+    default_currency = models.CharField(
+        _("currency"),
+        max_length=3,
+        choices=CURRENCY_CHOICES,
+        help_text=_("The client's invoices and account are kept in this currency."),
+    )
+    notes = models.TextField(_("notes"), blank=True)
+    is_active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("client")
+        verbose_name_plural = _("clients")
+        constraints = [models.UniqueConstraint(fields=["code"], name="client_code_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.code} – {self.name}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("clients:detail", args=[self.code])
+
+
+class Service(models.Model):
+    code = models.CharField(_("service code"), max_length=20, validators=[CODE_VALIDATOR])
+    name = models.CharField(_("name"), max_length=200)
+    description = models.TextField(_("description"), blank=True)
+    unit = models.CharField(_("unit"), max_length=20, blank=True, help_text=_("e.g. h, pc, km"))
+    unit_price = models.DecimalField(
+        _("default unit price"),
+        max_digits=14,
+        decimal_places=4,
+        default=Decimal("0"),
+        validators=[MinValueValidator(0)],
+    )
+    taxable = models.BooleanField(_("taxable"), default=True)
+    is_active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("service")
+        verbose_name_plural = _("services")
+        constraints = [
+            models.UniqueConstraint(fields=["code"], name="service_code_unique"),
+            models.CheckConstraint(condition=Q(unit_price__gte=0), name="service_price_gte_0"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} – {self.name}"
+
+
+class InvoiceStatus(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    PENDING = "pending", _("Pending")
+    PARTIAL = "partial", _("Partially paid")
+    PAID = "paid", _("Paid")
+    OVERDUE = "overdue", _("Overdue")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+class DiscountKind(models.TextChoices):
+    NONE = DISCOUNT_NONE, _("No discount")
+    PERCENT = DISCOUNT_PERCENT, _("Percent of subtotal")
+    FIXED = DISCOUNT_FIXED, _("Fixed amount")
+
+
+class InvoiceQuerySet(models.QuerySet):
+    def issued(self):
+        return self.exclude(status=InvoiceStatus.DRAFT)
+
+    def open(self):
+        """Issued, not cancelled, something still due."""
+        return self.filter(
+            status__in=[InvoiceStatus.PENDING, InvoiceStatus.PARTIAL, InvoiceStatus.OVERDUE]
+        )
+
+    def past_due_but_not_marked(self, *, today):
+        return self.filter(
+            status__in=[InvoiceStatus.PENDING, InvoiceStatus.PARTIAL], due_date__lt=today
+        )
+
+    def with_shown_status(self, *, today):
+        """Annotate ``shown_status``: the status as of ``today``. The stored one moves to
+        overdue only when the daily command runs; pages show the derived one."""
+        return self.annotate(
+            shown_status=Case(
+                When(
+                    status__in=[InvoiceStatus.PENDING, InvoiceStatus.PARTIAL],
+                    due_date__lt=today,
+                    then=Value(InvoiceStatus.OVERDUE.value),
+                ),
+                default=F("status"),
+                output_field=models.CharField(),
+            )
+        )
+
+
+class Invoice(models.Model):
+    number = models.CharField(_("number"), max_length=32, null=True, blank=True, editable=False)
+    # The counter value behind the number: numbers sort by it (INV-9999 before INV-10000).
+    sequence = models.PositiveIntegerField(null=True, blank=True, editable=False)
+    client = models.ForeignKey(
+        Client, on_delete=models.PROTECT, related_name="invoices", verbose_name=_("client")
+    )
+    currency = models.CharField(_("currency"), max_length=3, choices=CURRENCY_CHOICES)
+    issue_date = models.DateField(_("issue date"), null=True, blank=True)
+    due_date = models.DateField(_("due date"), null=True, blank=True)
+    status = models.CharField(
+        _("status"),
+        max_length=10,
+        choices=InvoiceStatus.choices,
+        default=InvoiceStatus.DRAFT,
+        editable=False,
+    )
+    notes = models.TextField(_("notes"), blank=True)
+    terms = models.TextField(_("payment terms"), blank=True)
+
+    discount_kind = models.CharField(
+        _("invoice discount"),
+        max_length=10,
+        choices=DiscountKind.choices,
+        default=DiscountKind.NONE,
+        blank=True,
+    )
+    discount_value = models.DecimalField(
+        _("discount (percent or amount)"),
+        max_digits=14,
+        decimal_places=3,
+        default=Decimal("0"),
+        validators=[MinValueValidator(0)],
+    )
+
+    # Stored figures, computed by billing.money.compute_invoice and nothing else.
+    subtotal = amount_field(_("subtotal"), editable=False)
+    discount_total = amount_field(_("discount"), editable=False)
+    tax_total = amount_field(_("tax"), editable=False)
+    total = amount_field(_("total"), editable=False)
+    amount_paid = amount_field(_("amount paid"), editable=False)
+
+    issued_at = models.DateTimeField(null=True, blank=True, editable=False)
+    issued_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        editable=False,
+    )
+    cancelled_at = models.DateTimeField(null=True, blank=True, editable=False)
+    cancelled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        editable=False,
+    )
+    cancel_reason = models.TextField(blank=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        editable=False,
+    )
+
+    objects = InvoiceQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("invoice")
+        verbose_name_plural = _("invoices")
+        permissions = [
+            ("issue_invoice", "Can issue invoices"),
+            ("cancel_invoice", "Can cancel invoices"),
+        ]
+        constraints = [
+            models.UniqueConstraint(fields=["number"], name="invoice_number_unique"),
+            models.UniqueConstraint(fields=["sequence"], name="invoice_sequence_unique"),
+            models.CheckConstraint(
+                condition=(
+                    Q(status=InvoiceStatus.DRAFT, number__isnull=True, sequence__isnull=True)
+                    | (
+                        ~Q(status=InvoiceStatus.DRAFT)
+                        & Q(number__isnull=False, sequence__isnull=False, issue_date__isnull=False)
+                    )
+                ),
+                name="invoice_issued_has_number",
+            ),
+            models.CheckConstraint(
+                condition=Q(subtotal__gte=0, discount_total__gte=0, tax_total__gte=0, total__gte=0),
+                name="invoice_amounts_gte_0",
+            ),
+            models.CheckConstraint(
+                condition=Q(amount_paid__gte=0, amount_paid__lte=F("total")),
+                name="invoice_paid_within_total",
+            ),
+            models.CheckConstraint(
+                condition=Q(discount_total__lte=F("subtotal")),
+                name="invoice_discount_within_subtotal",
+            ),
+            models.CheckConstraint(
+                condition=Q(discount_value__gte=0), name="invoice_discount_value_gte_0"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["status", "due_date"], name="invoice_status_due"),
+            models.Index(fields=["client", "issue_date"], name="invoice_client_issued"),
+            models.Index(fields=["issue_date"], name="invoice_issue_date"),
+        ]
+
+    def __str__(self) -> str:
+        return self.number or _("Draft #%(id)s") % {"id": self.pk}
+
+    def get_absolute_url(self) -> str:
+        if self.number:
+            return reverse("invoices:detail", args=[self.number])
+        return reverse("invoices:draft_detail", args=[self.pk])
+
+    @property
+    def balance_due(self) -> Decimal:
+        return self.total - self.amount_paid
+
+    @property
+    def is_draft(self) -> bool:
+        return self.status == InvoiceStatus.DRAFT
+
+    @property
+    def is_cancelled(self) -> bool:
+        return self.status == InvoiceStatus.CANCELLED
+
+
+class InvoiceLine(models.Model):
+    # What a user gives for a line; the amount is computed (billing.money).
+    INPUT_FIELDS = (
+        "service",
+        "description",
+        "quantity",
+        "unit",
+        "unit_price",
+        "discount_percent",
+        "taxable",
+    )
+
+    invoice = models.ForeignKey(Invoice, on_delete=models.CASCADE, related_name="lines")
+    position = models.PositiveIntegerField(default=0)
+    # PROTECT: a service on an invoice is deactivated, never deleted from under it.
+    service = models.ForeignKey(
+        Service,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("service"),
+    )
+    description = models.CharField(_("description"), max_length=500)
+    quantity = models.DecimalField(
+        _("quantity"),
+        max_digits=14,
+        decimal_places=3,
+        default=Decimal("1"),
+        validators=[MinValueValidator(0)],
+    )
+    unit = models.CharField(_("unit"), max_length=20, blank=True)
+    unit_price = models.DecimalField(
+        _("unit price"), max_digits=14, decimal_places=4, validators=[MinValueValidator(0)]
+    )
+    discount_percent = models.DecimalField(
+        _("discount %"),
+        max_digits=6,
+        decimal_places=3,
+        default=Decimal("0"),
+        validators=[MinValueValidator(0), MaxValueValidator(100)],
+    )
+    taxable = models.BooleanField(_("taxable"), default=True)
+    amount = amount_field(_("amount"), editable=False)
+
+    class Meta:
+        ordering = ["position", "id"]
+        verbose_name = _("line")
+        verbose_name_plural = _("lines")
+        constraints = [
+            models.CheckConstraint(condition=Q(quantity__gte=0), name="line_quantity_gte_0"),
+            models.CheckConstraint(condition=Q(unit_price__gte=0), name="line_price_gte_0"),
+            models.CheckConstraint(
+                condition=Q(discount_percent__gte=0, discount_percent__lte=100),
+                name="line_discount_0_to_100",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.description
+
+
+class InvoiceTax(models.Model):
+    """One tax charged on an invoice: a snapshot of its label and rate, with its figures."""
+
+    invoice = models.ForeignKey(Invoice, on_delete=models.CASCADE, related_name="taxes")
+    position = models.PositiveIntegerField(default=0)
+    label = models.CharField(_("label"), max_length=50)
+    rate = models.DecimalField(_("rate (%)"), max_digits=7, decimal_places=4)
+    base = amount_field(_("taxable base"))
+    amount = amount_field(_("amount"))
+
+    class Meta:
+        ordering = ["position", "id"]
+        verbose_name = _("tax")
+        verbose_name_plural = _("taxes")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(rate__gte=0, rate__lte=100), name="invoice_tax_rate_0_to_100"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.label} {plain_decimal(self.rate)} %"
+
+
+class InvoiceChange(models.Model):
+    """What changed on an issued invoice: who, when, and each field's old and new value."""
+
+    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="changes")
+    changed_at = models.DateTimeField(auto_now_add=True)
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    # {"field": {"old": ..., "new": ...}}; lines as lists of their values.
+    changes = models.JSONField()
+
+    class Meta:
+        ordering = ["changed_at", "id"]
+        verbose_name = _("invoice change")
+        verbose_name_plural = _("invoice changes")
+
+    def __str__(self) -> str:
+        return f"{self.invoice} {self.changed_at:%Y-%m-%d %H:%M}"
+
+
+class InvoiceNumberCounter(models.Model):
+    """The last invoice number given out. One row, locked while an invoice is issued."""
+
+    name = models.CharField(max_length=20, primary_key=True)
+    last_number = models.PositiveIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.name}: {self.last_number}"
+
+
+class PaymentMethod(models.TextChoices):
+    CASH = "cash", _("Cash")
+    CHEQUE = "cheque", _("Cheque")
+    E_TRANSFER = "e_transfer", _("E-transfer")
+    BANK_TRANSFER = "bank_transfer", _("Bank transfer")
+    CARD = "card", _("Card")
+    CLIENT_CREDIT = "client_credit", _("Client credit")
+    OTHER = "other", _("Other")
+
+
+class PaymentStatus(models.TextChoices):
+    PENDING = "pending", _("Pending")
+    CONFIRMED = "confirmed", _("Confirmed")
+    REVERSED = "reversed", _("Reversed")
+
+
+class PaymentQuerySet(models.QuerySet):
+    def counting(self):
+        """The payments that count as paid: confirmed and not reversed."""
+        return self.filter(status=PaymentStatus.CONFIRMED)
+
+    def not_reversed(self):
+        return self.exclude(status=PaymentStatus.REVERSED)
+
+
+class Payment(models.Model):
+    client = models.ForeignKey(
+        Client, on_delete=models.PROTECT, related_name="payments", verbose_name=_("client")
+    )
+    invoice = models.ForeignKey(
+        Invoice,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="payments",
+        verbose_name=_("invoice"),
+        help_text=_("Leave empty to put the amount on the client's account as credit."),
+    )
+    amount = amount_field(_("amount"), validators=[MinValueValidator(Decimal("0.01"))])
+    date = models.DateField(_("date"))
+    method = models.CharField(_("method"), max_length=20, choices=PaymentMethod.choices)
+    reference = models.CharField(_("reference"), max_length=200, blank=True)
+    note = models.TextField(_("note"), blank=True)
+    status = models.CharField(
+        _("status"), max_length=10, choices=PaymentStatus.choices, editable=False
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        editable=False,
+    )
+    confirmed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        editable=False,
+    )
+    reversed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    reversed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        editable=False,
+    )
+    reversal_reason = models.TextField(_("reversal reason"), blank=True, editable=False)
+
+    objects = PaymentQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-date", "-id"]
+        verbose_name = _("payment")
+        verbose_name_plural = _("payments")
+        permissions = [
+            ("confirm_payment", "Can confirm payments"),
+            ("reverse_payment", "Can reverse payments"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="payment_amount_gt_0"),
+            models.CheckConstraint(
+                condition=~Q(status=PaymentStatus.REVERSED)
+                | (Q(reversed_at__isnull=False) & ~Q(reversal_reason="")),
+                name="payment_reversal_has_reason",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status=PaymentStatus.CONFIRMED) | Q(confirmed_at__isnull=False),
+                name="payment_confirmed_has_time",
+            ),
+            models.CheckConstraint(
+                condition=~Q(method=PaymentMethod.CLIENT_CREDIT) | Q(invoice__isnull=False),
+                name="payment_credit_needs_invoice",
+            ),
+        ]
+        indexes = [models.Index(fields=["client", "date"], name="payment_client_date")]
+
+    def __str__(self) -> str:
+        return _("Payment #%(id)s") % {"id": self.pk}
+
+    @property
+    def was_confirmed(self) -> bool:
+        return self.confirmed_at is not None
+
+
+class RenderedPdf(models.Model):
+    """A rendered invoice PDF, kept so an unchanged issued invoice is not rendered twice.
+
+    ``key`` is the SHA-256 of everything the document shows (billing.pdf.document_key): any
+    change to the invoice, its client, the business settings or the template gives a new key.
+    A table rather than a per-process cache: app servers keep no state of their own.
+    """
+
+    key = models.CharField(max_length=64)
+    invoice = models.ForeignKey(Invoice, on_delete=models.CASCADE, related_name="+")
+    pdf = models.BinaryField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("rendered PDF")
+        verbose_name_plural = _("rendered PDFs")
+        constraints = [models.UniqueConstraint(fields=["key"], name="rendered_pdf_key_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.invoice} {self.key[:12]}"

@@ -1,0 +1,194 @@
+"""The money rules of SPEC.md ("Money"), in one place.
+
+Every figure of an invoice is computed here, by ``compute_invoice``, and stored; pages, PDFs,
+e-mails, exports and the API show the stored figures. Rounding is ROUND_HALF_UP to the
+currency's minor unit, at exactly the points the spec names and nowhere else.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal, localcontext
+
+ZERO = Decimal("0.00")
+CENT = Decimal("0.01")
+HUNDRED = Decimal(100)
+
+# Largest amount a DECIMAL(14,2) column holds.
+MAX_AMOUNT = Decimal("999999999999.99")
+
+# Currencies the product offers, with their minor unit where it is not 2 decimals. Amounts
+# are stored with 2 decimals, so currencies with 3 (BHD, KWD, ...) are not offered.
+CURRENCIES: dict[str, str] = {
+    "AUD": "Australian dollar",
+    "BRL": "Brazilian real",
+    "CAD": "Canadian dollar",
+    "CHF": "Swiss franc",
+    "CNY": "Chinese yuan",
+    "CZK": "Czech koruna",
+    "DKK": "Danish krone",
+    "EUR": "Euro",
+    "GBP": "Pound sterling",
+    "HKD": "Hong Kong dollar",
+    "HUF": "Hungarian forint",
+    "INR": "Indian rupee",
+    "ISK": "Icelandic króna",
+    "JPY": "Japanese yen",
+    "KRW": "South Korean won",
+    "MXN": "Mexican peso",
+    "NOK": "Norwegian krone",
+    "NZD": "New Zealand dollar",
+    "PLN": "Polish złoty",
+    "RON": "Romanian leu",
+    "SEK": "Swedish krona",
+    "SGD": "Singapore dollar",
+    "USD": "US dollar",
+    "ZAR": "South African rand",
+}
+MINOR_UNIT_DECIMALS: dict[str, int] = {"ISK": 0, "JPY": 0, "KRW": 0}
+CURRENCY_CHOICES = [(code, f"{code} – {name}") for code, name in CURRENCIES.items()]
+
+
+class AmountTooLarge(ValueError):
+    """A computed figure does not fit the amount columns."""
+
+
+def minor_unit(currency: str) -> Decimal:
+    return Decimal(1).scaleb(-MINOR_UNIT_DECIMALS.get(currency, 2))
+
+
+def round_money(value: Decimal, currency: str) -> Decimal:
+    """Round half up to the currency's minor unit, returned with 2 decimals as stored."""
+    return value.quantize(minor_unit(currency), rounding=ROUND_HALF_UP).quantize(CENT)
+
+
+@dataclass(frozen=True)
+class LineInput:
+    quantity: Decimal
+    unit_price: Decimal
+    discount_percent: Decimal = Decimal(0)
+    taxable: bool = True
+
+
+@dataclass(frozen=True)
+class TaxInput:
+    label: str
+    rate: Decimal
+
+
+@dataclass(frozen=True)
+class TaxFigures:
+    label: str
+    rate: Decimal
+    base: Decimal
+    amount: Decimal
+
+
+@dataclass(frozen=True)
+class InvoiceFigures:
+    line_amounts: list[Decimal]
+    subtotal: Decimal
+    discount_total: Decimal
+    taxes: list[TaxFigures] = field(default_factory=list)
+
+    @property
+    def tax_total(self) -> Decimal:
+        return sum((t.amount for t in self.taxes), ZERO)
+
+    @property
+    def total(self) -> Decimal:
+        return self.subtotal - self.discount_total + self.tax_total
+
+
+DISCOUNT_NONE = ""
+DISCOUNT_PERCENT = "percent"
+DISCOUNT_FIXED = "fixed"
+
+
+def line_amount(line: LineInput, currency: str) -> Decimal:
+    """round(quantity × unit price × (1 − line discount / 100))"""
+    exact = line.quantity * line.unit_price * (HUNDRED - line.discount_percent) / HUNDRED
+    return round_money(exact, currency)
+
+
+def compute_invoice(
+    *,
+    lines: Sequence[LineInput],
+    currency: str,
+    taxes: Sequence[TaxInput] = (),
+    tax_applies: bool = True,
+    discount_kind: str = DISCOUNT_NONE,
+    discount_value: Decimal = Decimal(0),
+) -> InvoiceFigures:
+    """Every figure of an invoice, rounded at the points SPEC.md names.
+
+    ``tax_applies`` is False when the client is tax-exempt or, with "apply tax only to local
+    clients", abroad: the taxes then have a base and an amount of 0.
+    Raises ``ValueError`` for a fixed discount above the subtotal and ``AmountTooLarge``
+    when a figure does not fit the amount columns.
+    """
+    # Enough digits that no intermediate product (14 digits × 14 digits × a percentage) is
+    # ever rounded by the context: the only rounding is round_money's.
+    with localcontext() as ctx:
+        ctx.prec = 80
+        amounts = [line_amount(line, currency) for line in lines]
+        subtotal = sum(amounts, ZERO)
+
+        if discount_kind == DISCOUNT_PERCENT:
+            discount = round_money(subtotal * discount_value / HUNDRED, currency)
+        elif discount_kind == DISCOUNT_FIXED:
+            if discount_value > subtotal:
+                raise ValueError("The discount cannot be more than the subtotal.")
+            discount = round_money(discount_value, currency)
+        else:
+            discount = ZERO
+
+        taxable_sum = sum(
+            (amount for amount, line in zip(amounts, lines, strict=True) if line.taxable), ZERO
+        )
+        if not tax_applies:
+            taxable_base = ZERO
+        elif subtotal:
+            # The invoice discount falls on taxable and other lines in proportion.
+            taxable_base = taxable_sum - round_money(discount * taxable_sum / subtotal, currency)
+        else:
+            taxable_base = taxable_sum
+
+        tax_figures = [
+            TaxFigures(
+                label=tax.label,
+                rate=tax.rate,
+                base=taxable_base,
+                amount=round_money(taxable_base * tax.rate / HUNDRED, currency),
+            )
+            for tax in taxes
+        ]
+        figures = InvoiceFigures(
+            line_amounts=amounts, subtotal=subtotal, discount_total=discount, taxes=tax_figures
+        )
+        for amount in [*amounts, subtotal, figures.total]:
+            if abs(amount) > MAX_AMOUNT:
+                raise AmountTooLarge(
+                    f"An amount of {amount} is more than the largest amount that can be "
+                    f"stored ({MAX_AMOUNT})."
+                )
+        return figures
+
+
+def format_money(amount: Decimal | None, currency: str = "") -> str:
+    """How every page, PDF and e-mail writes an amount: grouped thousands, the currency's
+    decimals, the code after it ("1,190.00 CAD"). The one place to change for locales."""
+    if amount is None:
+        return ""
+    places = MINOR_UNIT_DECIMALS.get(currency, 2)
+    # Half up to the minor unit first: format() alone would round half to even.
+    exact = Decimal(amount).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+    text = f"{exact:,.{places}f}"
+    return f"{text} {currency}" if currency else text
+
+
+def plain_decimal(value: Decimal) -> str:
+    """A quantity, unit price or rate without trailing zeros or exponent: 1.500 -> "1.5",
+    100.0000 -> "100", 9.975 -> "9.975"."""
+    return f"{Decimal(value).normalize():f}"

@@ -1,0 +1,257 @@
+"""The invoice document: what it shows, its PDF, and the cache of rendered PDFs.
+
+The page (billing/views/documents.py) and the PDF render the same template,
+``billing/invoice_document.html``, from the same plain data built by ``document_data``. The
+data holds every value the document shows and nothing else, so its SHA-256 (with the
+template and stylesheet) is a key that changes exactly when the document would.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import mimetypes
+from decimal import Decimal
+from typing import Any
+from urllib.parse import quote, unquote, urlsplit
+
+from django.conf import settings as django_settings
+from django.contrib.staticfiles import finders
+from django.contrib.staticfiles.storage import staticfiles_storage
+from django.core.files.storage import default_storage
+from django.db import DatabaseError, IntegrityError, transaction
+from django.template.loader import get_template, render_to_string
+from django.utils import translation
+from django.utils.translation import gettext as _
+
+from settings_app.models import BusinessSettings
+from settings_app.selectors import business_today, get_business_settings
+
+from .models import Invoice, InvoiceStatus, RenderedPdf
+from .money import MINOR_UNIT_DECIMALS, plain_decimal
+from .services import derive_status
+
+logger = logging.getLogger(__name__)
+
+DOCUMENT_TEMPLATE = "billing/invoice_document.html"
+PDF_TEMPLATE = "billing/invoice_pdf.html"
+STYLESHEET = "otb/invoice.css"
+
+# Any URL will do: it only gives the template's relative URLs (/static/..., the logo) an
+# origin, and DocumentFetcher answers them from the files, never from the network.
+PDF_BASE_URL = "https://otb-billing.invalid/"
+# The logo is read through the storage by name, so it works with any storage backend.
+UPLOAD_PREFIX = "/__upload__/"
+
+# Counts real renders; the tests read it to see that the cache answered.
+render_count = 0
+
+
+# --- What the document shows --------------------------------------------------------------
+def _plain_number(value: Decimal, *, min_places: int = 0) -> str:
+    """1.500 -> "1.5", 85.0000 -> "85.00" (min_places=2), 0.0125 -> "0.0125", grouped."""
+    normalized = value.normalize()
+    places = max(min_places, -normalized.as_tuple().exponent)
+    return f"{value:,.{places}f}"
+
+
+def load_invoice(**lookup) -> Invoice:
+    """The invoice with everything the document and page show, in a fixed number of queries.
+
+    Raises Invoice.DoesNotExist.
+    """
+    return (
+        Invoice.objects.select_related("client")
+        .prefetch_related("lines", "taxes", "payments")
+        .get(**lookup)
+    )
+
+
+def document_data(
+    invoice: Invoice, *, business: BusinessSettings | None = None, today=None
+) -> dict[str, Any]:
+    """Every value the invoice document shows, as plain data (strings, Decimals, dates).
+
+    Amounts are the stored figures; nothing is computed here but their display form.
+    """
+    business = business or get_business_settings()
+    today = today or business_today(business)
+    status = derive_status(invoice, today=today)
+    client = invoice.client
+    currency = invoice.currency
+    price_places = MINOR_UNIT_DECIMALS.get(currency, 2)
+    lines = [
+        {
+            "description": line.description,
+            "quantity": _plain_number(line.quantity),
+            "unit": line.unit,
+            "unit_price": _plain_number(line.unit_price, min_places=price_places),
+            "discount_percent": plain_decimal(line.discount_percent)
+            if line.discount_percent
+            else "",
+            "amount": line.amount,
+        }
+        for line in invoice.lines.all()
+    ]
+    discount_label = _("Discount")
+    if invoice.discount_kind == "percent":
+        discount_label = _("Discount %(rate)s %%") % {"rate": plain_decimal(invoice.discount_value)}
+    return {
+        "language": translation.get_language(),
+        "title": (
+            _("Invoice %(number)s") % {"number": invoice.number}
+            if invoice.number
+            else _("Draft invoice")
+        ),
+        "number": invoice.number or "",
+        "status": str(status),
+        "status_label": str(InvoiceStatus(status).label),
+        "currency": currency,
+        "issue_date": invoice.issue_date,
+        "due_date": invoice.due_date,
+        "notes": invoice.notes,
+        "terms": invoice.terms,
+        "lines": lines,
+        "has_line_discounts": any(line["discount_percent"] for line in lines),
+        "subtotal": invoice.subtotal,
+        "discount_label": discount_label,
+        "discount_total": invoice.discount_total,
+        "taxes": [
+            {"label": tax.label, "rate": plain_decimal(tax.rate), "amount": tax.amount}
+            for tax in invoice.taxes.all()
+        ],
+        "total": invoice.total,
+        "amount_paid": invoice.amount_paid,
+        "balance_due": invoice.balance_due,
+        "client": {
+            "name": client.name,
+            "contact_person": client.contact_person,
+            "address": client.address,
+            "country": client.country,
+            "email": client.email,
+        },
+        "business": {
+            "name": business.business_name,
+            "slogan": business.slogan,
+            "address": business.address,
+            "email": business.email,
+            "phone": business.phone,
+            "website": business.website,
+            "registration_number": business.registration_number,
+            "tax_number": business.tax_number,
+            "logo": business.logo.name if business.logo else "",
+            "logo_url": business.logo.url if business.logo else "",
+            "footer": business.invoice_footer,
+        },
+    }
+
+
+def _template_source(name: str) -> str:
+    return get_template(name).template.source
+
+
+def _stylesheet_path() -> str | None:
+    return finders.find(STYLESHEET) or (
+        staticfiles_storage.path(STYLESHEET) if staticfiles_storage.exists(STYLESHEET) else None
+    )
+
+
+def document_key(data: dict[str, Any]) -> str:
+    """SHA-256 of the document's data, its templates and stylesheet, and the renderer."""
+    import weasyprint
+
+    digest = hashlib.sha256()
+    digest.update(json.dumps(data, sort_keys=True, default=str).encode())
+    for name in (DOCUMENT_TEMPLATE, PDF_TEMPLATE):
+        digest.update(_template_source(name).encode())
+    stylesheet = _stylesheet_path()
+    if stylesheet:
+        with open(stylesheet, "rb") as file:
+            digest.update(file.read())
+    digest.update(weasyprint.__version__.encode())
+    return digest.hexdigest()
+
+
+# --- The PDF ------------------------------------------------------------------------------
+def _document_fetcher():
+    """A WeasyPrint URL fetcher that reads static files and uploads from storage.
+
+    Nothing is fetched over the network: a PDF never waits on, or leaks to, another host.
+    """
+    from weasyprint.urls import URLFetcher, URLFetcherResponse
+
+    static_prefix = "/" + django_settings.STATIC_URL.lstrip("/")
+
+    class DocumentFetcher(URLFetcher):
+        def fetch(self, url, headers=None):
+            if url.startswith("data:"):
+                return super().fetch(url, headers)
+            path = unquote(urlsplit(url).path)
+            if ".." in path.split("/"):
+                raise ValueError(f"Refused: {url}")
+            if path.startswith(static_prefix):
+                name = path[len(static_prefix) :]
+                found = finders.find(name)
+                if found:
+                    body = open(found, "rb")  # noqa: SIM115 - WeasyPrint closes it
+                elif staticfiles_storage.exists(name):
+                    body = staticfiles_storage.open(name)
+                else:
+                    raise FileNotFoundError(url)
+            elif path.startswith(UPLOAD_PREFIX):
+                body = default_storage.open(path[len(UPLOAD_PREFIX) :])
+            else:
+                raise ValueError(f"Only static files and uploads are fetched, not {url}")
+            content_type = mimetypes.guess_type(path)[0] or "application/octet-stream"
+            return URLFetcherResponse(url, body, {"Content-Type": content_type})
+
+    return DocumentFetcher()
+
+
+def render_invoice_pdf(invoice: Invoice, *, request=None, data: dict | None = None) -> bytes:
+    """Render the invoice document to PDF with WeasyPrint. Always renders; see invoice_pdf."""
+    global render_count
+    import weasyprint
+
+    data = data or document_data(invoice)
+    logo = data["business"]["logo"]
+    if logo:
+        data = {**data, "business": {**data["business"], "logo_url": UPLOAD_PREFIX + quote(logo)}}
+    html = render_to_string(PDF_TEMPLATE, {"doc": data}, request=request)
+    pdf = weasyprint.HTML(
+        string=html, base_url=PDF_BASE_URL, url_fetcher=_document_fetcher()
+    ).write_pdf()
+    render_count += 1
+    return pdf
+
+
+def invoice_pdf(invoice: Invoice, *, request=None) -> bytes:
+    """The invoice's PDF: for an issued invoice from the cache when nothing it shows changed."""
+    data = document_data(invoice)
+    if invoice.number is None:
+        return render_invoice_pdf(invoice, request=request, data=data)
+    key = document_key(data)
+    cached = RenderedPdf.objects.filter(key=key).values_list("pdf", flat=True).first()
+    if cached is not None:
+        return bytes(cached)
+    pdf = render_invoice_pdf(invoice, request=request, data=data)
+    _store(invoice=invoice, key=key, pdf=pdf)
+    return pdf
+
+
+def _store(*, invoice: Invoice, key: str, pdf: bytes) -> None:
+    """Keep the newest PDF of each invoice. The cache is only an optimisation: a failure to
+    store (another server stored the same key first, a deadlock) still serves the PDF."""
+    try:
+        with transaction.atomic():
+            RenderedPdf.objects.filter(invoice=invoice).delete()
+            RenderedPdf.objects.create(invoice=invoice, key=key, pdf=pdf)
+    except IntegrityError:
+        pass
+    except DatabaseError:
+        logger.warning("Could not cache the PDF of invoice %s", invoice.pk, exc_info=True)
+
+
+def pdf_filename(invoice: Invoice) -> str:
+    return f"{invoice.number}.pdf" if invoice.number else f"draft-{invoice.pk}.pdf"

@@ -1,0 +1,67 @@
+"""Template filters for money and statuses, so every page formats them one way."""
+
+from decimal import Decimal
+
+from django import template
+from django.utils.html import format_html
+
+from billing.models import InvoiceStatus, PaymentStatus
+from billing.money import format_money, plain_decimal
+
+register = template.Library()
+
+
+@register.filter
+def money(amount, currency=""):
+    """{{ invoice.total|money:invoice.currency }} -> 1,190.00 CAD"""
+    return format_money(amount, currency)
+
+
+@register.filter
+def plain(value):
+    """{{ line.quantity|plain }} -> 1.5 (no trailing zeros, never 1E+2)"""
+    return "" if value is None else plain_decimal(value)
+
+
+@register.filter
+def sign_class(amount) -> str:
+    """CSS class for a balance: green credit, red owing, grey zero (SPEC: Client ledger)."""
+    if amount is None:
+        return ""
+    amount = Decimal(amount)
+    return "text-success" if amount > 0 else "text-danger" if amount < 0 else "text-secondary"
+
+
+STATUS_COLOURS = {
+    "draft": "secondary",
+    "pending": "primary",
+    "partial": "warning",
+    "paid": "success",
+    "overdue": "danger",
+    "cancelled": "dark",
+    "confirmed": "success",
+    "reversed": "danger",
+}
+
+
+STATUS_LABELS = {**dict(PaymentStatus.choices), **dict(InvoiceStatus.choices)}
+
+
+@register.simple_tag
+def status_badge(value: str, label: str | None = None):
+    """<span class="badge text-bg-…">Label</span> for an invoice or payment status."""
+    colour = STATUS_COLOURS.get(value, "secondary")
+    return format_html(
+        '<span class="badge text-bg-{} status-{}">{}</span>',
+        colour,
+        value,
+        label or STATUS_LABELS.get(value, value),
+    )
+
+
+@register.simple_tag
+def lock_reason(invoice) -> str | None:
+    """{% lock_reason invoice as reason %}: why the invoice cannot change now, or None."""
+    from billing.services import invoice_lock_reason
+
+    return invoice_lock_reason(invoice)

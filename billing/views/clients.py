@@ -1,0 +1,101 @@
+"""Clients: the list with balances, a client's page, and the form to add or change one."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import permission_required
+from django.core.paginator import Paginator
+from django.db.models import Q
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+
+from billing import services
+from billing.forms.base import show_refusal
+from billing.forms.clients import ClientForm, ClientSearchForm
+from billing.models import Client, Payment
+from ledger.selectors import client_balance, with_balance
+from otb.operations import DomainError
+from settings_app.selectors import business_today, get_business_settings
+
+CLIENTS_PER_PAGE = 50
+LATEST_ON_CLIENT_PAGE = 25
+
+
+@permission_required("billing.view_client", raise_exception=True)
+def client_list(request):
+    search = ClientSearchForm(request.GET or None)
+    clients = with_balance(Client.objects.all())
+    query, active = "", "active"
+    if search.is_valid():
+        query = search.cleaned_data["q"].strip()
+        active = search.cleaned_data["active"] or "active"
+    if query:
+        clients = clients.filter(
+            Q(code__icontains=query) | Q(name__icontains=query) | Q(email__icontains=query)
+        )
+    if active == "active":
+        clients = clients.filter(is_active=True)
+    elif active == "inactive":
+        clients = clients.filter(is_active=False)
+    page = Paginator(clients.order_by("code"), CLIENTS_PER_PAGE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "billing/client_list.html",
+        {"page": page, "search": search, "query": query, "active": active},
+    )
+
+
+@permission_required("billing.view_client", raise_exception=True)
+def client_detail(request, code):
+    client = get_object_or_404(Client, code=code)
+    invoices = client.invoices.with_shown_status(today=business_today()).order_by(
+        "-issue_date", "-created_at", "-id"
+    )[:LATEST_ON_CLIENT_PAGE]
+    payments = (
+        Payment.objects.filter(client=client)
+        .select_related("invoice")
+        .order_by("-date", "-id")[:LATEST_ON_CLIENT_PAGE]
+    )
+    return render(
+        request,
+        "billing/client_detail.html",
+        {
+            "client": client,
+            "balance": client_balance(client),
+            "invoices": invoices,
+            "payments": payments,
+            "latest_limit": LATEST_ON_CLIENT_PAGE,
+        },
+    )
+
+
+@permission_required("billing.add_client", raise_exception=True)
+def client_create(request):
+    form = ClientForm(
+        request.POST or None,
+        initial={"default_currency": get_business_settings().default_currency},
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            client = services.create_client(acting_user=request.user, **form.cleaned_data)
+        except DomainError as exc:
+            show_refusal(form, exc)
+        else:
+            messages.success(request, _("Client %(code)s added.") % {"code": client.code})
+            return redirect(client)
+    return render(request, "billing/client_form.html", {"form": form, "client": None})
+
+
+@permission_required("billing.change_client", raise_exception=True)
+def client_edit(request, code):
+    client = get_object_or_404(Client, code=code)
+    form = ClientForm(request.POST or None, instance=client)
+    if request.method == "POST" and form.is_valid():
+        try:
+            client = services.update_client(
+                client=client, acting_user=request.user, **form.cleaned_data
+            )
+        except DomainError as exc:
+            show_refusal(form, exc)
+        else:
+            messages.success(request, _("Client %(code)s saved.") % {"code": client.code})
+            return redirect(client)
+    return render(request, "billing/client_form.html", {"form": form, "client": client})

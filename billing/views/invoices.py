@@ -1,0 +1,292 @@
+"""Invoice pages: list, the draft form with live totals, and the lifecycle buttons.
+
+Views validate the shape of the input, call one operation, and show its refusal on the form.
+"""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import permission_required
+from django.core.paginator import Paginator
+from django.db.models import Q
+from django.http import HttpResponseRedirect, JsonResponse
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from billing import services
+from billing.forms.base import show_refusal
+from billing.forms.invoices import (
+    InvoiceFilterForm,
+    InvoiceForm,
+    IssueForm,
+    LineFormSet,
+    OptionalReasonForm,
+    initial_lines,
+)
+from billing.models import Client, Invoice, InvoiceStatus, Service
+from billing.money import format_money, plain_decimal
+from otb.operations import DomainError
+from settings_app.selectors import business_today, get_business_settings
+
+from . import object_or_none, refused
+
+PAGE_SIZE = 50
+
+
+@permission_required("billing.view_invoice", raise_exception=True)
+def invoice_list(request):
+    today = business_today()
+    invoices = Invoice.objects.select_related("client").with_shown_status(today=today)
+    filters = InvoiceFilterForm(request.GET or None)
+    if filters.is_valid():
+        data = filters.cleaned_data
+        if data["q"]:
+            term = data["q"].strip()
+            invoices = invoices.filter(Q(number__iexact=term) | Q(number__icontains=term))
+        if data["status"]:
+            invoices = invoices.filter(shown_status=data["status"])
+        if data["client"]:
+            invoices = invoices.filter(client__code=data["client"].strip().upper())
+        if data["issued_from"]:
+            invoices = invoices.filter(issue_date__gte=data["issued_from"])
+        if data["issued_to"]:
+            invoices = invoices.filter(issue_date__lte=data["issued_to"])
+    invoices = invoices.order_by("-created_at", "-id")
+    page = Paginator(invoices, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "billing/invoice_list.html",
+        {
+            "page": page,
+            "filters": filters,
+            "statuses": InvoiceStatus,
+        },
+    )
+
+
+def _services_data() -> dict:
+    """What the line form prefills from each active service, keyed by code."""
+    return {
+        service.code: {
+            "description": service.name,
+            "unit": service.unit,
+            "unit_price": plain_decimal(service.unit_price),
+            "taxable": service.taxable,
+        }
+        for service in Service.objects.filter(is_active=True)
+    }
+
+
+def _form_page(request, *, form, formset, invoice=None, lock_reason=None):
+    return render(
+        request,
+        "billing/invoice_form.html",
+        {
+            "form": form,
+            "formset": formset,
+            "invoice": invoice,
+            "lock_reason": lock_reason,
+            "services_data": _services_data(),
+        },
+    )
+
+
+@permission_required("billing.add_invoice", raise_exception=True)
+def invoice_create(request):
+    if request.method == "POST":
+        form = InvoiceForm(request.POST)
+        formset = LineFormSet(request.POST, prefix="lines")
+        if form.is_valid() and formset.is_valid():
+            try:
+                invoice = services.create_draft(
+                    acting_user=request.user,
+                    lines=formset.line_data(),
+                    **form.operation_fields(),
+                )
+            except DomainError as exc:
+                show_refusal(form, exc, formset)
+            else:
+                messages.success(request, _("Draft saved."))
+                return HttpResponseRedirect(invoice.get_absolute_url())
+    else:
+        client = Client.objects.filter(code=request.GET.get("client", "").upper()).first()
+        form = InvoiceForm(
+            initial={
+                "client": client.code if client else None,
+                "terms": get_business_settings().payment_terms_text,
+            }
+        )
+        formset = LineFormSet(prefix="lines")
+    return _form_page(request, form=form, formset=formset)
+
+
+@permission_required("billing.change_invoice", raise_exception=True)
+def invoice_edit(request, pk):
+    invoice = get_object_or_404(Invoice.objects.select_related("client"), pk=pk)
+    lock_reason = services.invoice_lock_reason(invoice)
+    initial = {
+        "client": invoice.client.code,
+        "discount_kind": invoice.discount_kind,
+        "discount_value": invoice.discount_value,
+        "issue_date": invoice.issue_date,
+        "due_date": invoice.due_date,
+        "notes": invoice.notes,
+        "terms": invoice.terms,
+    }
+    if request.method == "POST":
+        form = InvoiceForm(
+            request.POST,
+            initial=initial,
+            locked=bool(lock_reason),
+            current_client=invoice.client,
+        )
+        formset = None if lock_reason else LineFormSet(request.POST, prefix="lines")
+        if form.is_valid() and (formset is None or formset.is_valid()):
+            fields = form.operation_fields()
+            if formset is not None:
+                fields["lines"] = formset.line_data()
+            try:
+                services.update_invoice(invoice=invoice, acting_user=request.user, **fields)
+            except DomainError as exc:
+                show_refusal(form, exc, formset)
+            else:
+                messages.success(request, _("Invoice saved."))
+                invoice.refresh_from_db()
+                return HttpResponseRedirect(invoice.get_absolute_url())
+    else:
+        form = InvoiceForm(initial=initial, locked=bool(lock_reason), current_client=invoice.client)
+        formset = (
+            None if lock_reason else LineFormSet(prefix="lines", initial=initial_lines(invoice))
+        )
+    return _form_page(request, form=form, formset=formset, invoice=invoice, lock_reason=lock_reason)
+
+
+@permission_required("billing.view_invoice", raise_exception=True)
+@require_POST
+def invoice_preview(request):
+    """Live totals for the invoice form, computed by billing.money like a save would."""
+    form = InvoiceForm(request.POST)
+    formset = LineFormSet(request.POST, prefix="lines")
+    form.is_valid()
+    if not formset.is_valid() or "client" in form.errors or "discount_value" in form.errors:
+        return JsonResponse({"ok": False, "message": _("Check the highlighted fields.")})
+    invoice = object_or_none(Invoice, request.POST.get("invoice"))
+    try:
+        figures = services.preview_invoice(
+            client=form.cleaned_data.get("client"),
+            lines=formset.line_data(),
+            discount_kind=form.cleaned_data.get("discount_kind") or "",
+            discount_value=form.cleaned_data.get("discount_value") or 0,
+            invoice=invoice,
+        )
+    except DomainError as exc:
+        return JsonResponse({"ok": False, "message": exc.message})
+    currency = figures["currency"]
+    return JsonResponse(
+        {
+            "ok": True,
+            "lines": [format_money(amount, currency) for amount in figures["lines"]],
+            "subtotal": format_money(figures["subtotal"], currency),
+            "discount_total": format_money(figures["discount_total"], currency),
+            "taxes": [
+                {
+                    "label": f"{tax['label']} {plain_decimal(tax['rate'])} %",
+                    "amount": format_money(tax["amount"], currency),
+                }
+                for tax in figures["taxes"]
+            ],
+            "total": format_money(figures["total"], currency),
+        }
+    )
+
+
+def _confirm_page(request, invoice, *, form, title, button, danger=False):
+    return render(
+        request,
+        "billing/confirm.html",
+        {
+            "object": invoice,
+            "form": form,
+            "title": title,
+            "button": button,
+            "danger": danger,
+            "back_url": invoice.get_absolute_url(),
+        },
+    )
+
+
+def _invoice_action(request, pk, *, form_class, operation, title, button, success, danger=False):
+    """GET: a confirmation form; POST: run ``operation`` with the form's fields."""
+    invoice = get_object_or_404(Invoice.objects.select_related("client"), pk=pk)
+    data = request.POST if request.method == "POST" else None
+    form = form_class(data, initial={"issue_date": invoice.issue_date or business_today()})
+    if request.method == "POST" and form.is_valid():
+        try:
+            operation(invoice=invoice, acting_user=request.user, **form.cleaned_data)
+        except DomainError as exc:
+            if exc.field in form.fields:
+                form.add_error(exc.field, exc.message)
+            else:
+                return refused(request, exc, invoice.get_absolute_url())
+        else:
+            messages.success(request, success)
+            invoice.refresh_from_db()
+            return HttpResponseRedirect(invoice.get_absolute_url())
+    return _confirm_page(
+        request,
+        invoice,
+        form=form,
+        title=title % {"invoice": invoice},
+        button=button,
+        danger=danger,
+    )
+
+
+@permission_required("billing.issue_invoice", raise_exception=True)
+def invoice_issue(request, pk):
+    return _invoice_action(
+        request,
+        pk,
+        form_class=IssueForm,
+        operation=services.issue_invoice,
+        title=_("Issue %(invoice)s"),
+        button=_("Issue invoice"),
+        success=_("Invoice issued."),
+    )
+
+
+@permission_required("billing.cancel_invoice", raise_exception=True)
+def invoice_cancel(request, pk):
+    return _invoice_action(
+        request,
+        pk,
+        form_class=OptionalReasonForm,
+        operation=services.cancel_invoice,
+        title=_("Cancel %(invoice)s"),
+        button=_("Cancel invoice"),
+        success=_("Invoice cancelled."),
+        danger=True,
+    )
+
+
+@permission_required("billing.delete_invoice", raise_exception=True)
+def invoice_delete(request, pk):
+    invoice = get_object_or_404(Invoice, pk=pk)
+    if request.method == "POST":
+        try:
+            services.delete_draft(invoice=invoice, acting_user=request.user)
+        except DomainError as exc:
+            return refused(request, exc, invoice.get_absolute_url())
+        messages.success(request, _("Draft deleted."))
+        return HttpResponseRedirect(reverse("invoices:list"))
+    return _confirm_page(
+        request,
+        invoice,
+        form=forms.Form(),
+        title=_("Delete %(invoice)s") % {"invoice": invoice},
+        button=_("Delete draft"),
+        danger=True,
+    )

@@ -1,0 +1,57 @@
+from decimal import Decimal
+
+import pytest
+from django.contrib.auth.models import Group
+
+from accounts.roles import ADMINISTRATOR, BOOKKEEPER, VIEWER
+from settings_app.selectors import get_business_settings
+
+
+@pytest.fixture
+def business(db):
+    """The settings row with a 13 % tax, as a Canadian firm would have it."""
+    settings = get_business_settings()
+    settings.tax_label = "HST"
+    settings.tax_rate = Decimal("13.0000")
+    settings.local_country = "CA"
+    settings.default_currency = "CAD"
+    settings.time_zone = "America/Toronto"
+    settings.save()
+    return settings
+
+
+def _user(django_user_model, username, group_name):
+    user = django_user_model.objects.create_user(
+        username=username, password="pw-for-tests-1", is_staff=True
+    )
+    user.groups.add(Group.objects.get(name=group_name))
+    return django_user_model.objects.get(pk=user.pk)  # fresh permission cache
+
+
+@pytest.fixture
+def administrator(db, django_user_model):
+    return _user(django_user_model, "admin1", ADMINISTRATOR)
+
+
+@pytest.fixture
+def bookkeeper(db, django_user_model):
+    return _user(django_user_model, "books1", BOOKKEEPER)
+
+
+@pytest.fixture
+def viewer(db, django_user_model):
+    return _user(django_user_model, "viewer1", VIEWER)
+
+
+@pytest.fixture
+def migration_rows(db):
+    """What the data migrations put in the database (role groups, the invoice number
+    counter), for transactional tests: the flush after each one empties every table."""
+    from django.contrib.auth.models import Permission
+
+    from accounts.roles import sync_roles
+    from billing.models import InvoiceNumberCounter
+    from billing.services import COUNTER_NAME
+
+    sync_roles(Group, Permission)
+    InvoiceNumberCounter.objects.get_or_create(name=COUNTER_NAME)

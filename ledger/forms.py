@@ -1,0 +1,30 @@
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from .models import EntryKind, LedgerEntry
+
+
+class ManualEntryForm(forms.Form):
+    """A manual credit or debit. The amount is checked by the operation (more than 0, at
+    most 2 decimals), so the page says what every other caller is told."""
+
+    kind = forms.ChoiceField(
+        label=_("Kind"),
+        choices=[
+            (EntryKind.MANUAL_CREDIT, _("Credit (in the client's favour)")),
+            (EntryKind.MANUAL_DEBIT, _("Debit (the client owes more)")),
+        ],
+    )
+    amount = forms.CharField(
+        label=_("Amount"),
+        max_length=40,
+        widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}),
+    )
+    memo = forms.CharField(
+        label=_("Memo"),
+        max_length=LedgerEntry._meta.get_field("memo").max_length,
+        help_text=_("Say what this entry is for."),
+    )
+    date = forms.DateField(
+        label=_("Date"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )

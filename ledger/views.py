@@ -1,0 +1,83 @@
+"""A client's ledger: every entry, oldest first, with its running balance."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import permission_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db.models import F, Sum, Window
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+
+from billing.forms.base import show_refusal
+from billing.models import Client
+from otb.operations import DomainError
+from settings_app.selectors import business_today
+
+from .forms import ManualEntryForm
+from .models import EntryKind, LedgerEntry
+from .selectors import client_balance
+from .services import post_manual_credit, post_manual_debit
+
+ENTRIES_PER_PAGE = 100
+
+
+def entries_with_running_balance(client: Client):
+    """The client's entries, oldest first, each with ``running_balance``: the balance after
+    it. Computed by the database over all the entries, so any page shows the right one."""
+    order = [F("date").asc(), F("id").asc()]
+    return (
+        LedgerEntry.objects.filter(client=client)
+        .select_related("invoice", "created_by")
+        .annotate(running_balance=Window(Sum("amount"), order_by=order))
+        .order_by(*order)
+    )
+
+
+@permission_required(["billing.view_client", "ledger.view_ledgerentry"], raise_exception=True)
+def client_ledger(request, code):
+    client = get_object_or_404(Client, code=code)
+    can_post = request.user.has_perm("ledger.add_ledgerentry")
+    form = None
+    if request.method == "POST":
+        if not can_post:
+            raise PermissionDenied
+        form = ManualEntryForm(request.POST)
+        if form.is_valid():
+            post = (
+                post_manual_credit
+                if form.cleaned_data["kind"] == EntryKind.MANUAL_CREDIT
+                else post_manual_debit
+            )
+            try:
+                entry = post(
+                    client=client,
+                    amount=form.cleaned_data["amount"],
+                    memo=form.cleaned_data["memo"],
+                    date=form.cleaned_data["date"],
+                    acting_user=request.user,
+                )
+            except DomainError as exc:
+                show_refusal(form, exc)
+            else:
+                messages.success(
+                    request,
+                    _("%(kind)s of %(amount)s posted.")
+                    % {"kind": entry.get_kind_display(), "amount": abs(entry.amount)},
+                )
+                return redirect("clients:ledger", client.code)
+    elif can_post:
+        form = ManualEntryForm(initial={"date": business_today()})
+
+    paginator = Paginator(entries_with_running_balance(client), ENTRIES_PER_PAGE)
+    # Oldest to newest, opening on the last page: the newest entries are what one looks for.
+    page = paginator.get_page(request.GET.get("page") or paginator.num_pages)
+    return render(
+        request,
+        "ledger/client_ledger.html",
+        {
+            "client": client,
+            "page": page,
+            "balance": client_balance(client),
+            "form": form,
+        },
+    )

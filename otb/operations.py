@@ -1,0 +1,138 @@
+"""What every domain operation (a write, in any app's ``services.py``) shares.
+
+- ``DomainError``: the one error type an operation raises when the rules of SPEC.md refuse
+  what was asked. It carries a machine-readable ``code``, a sentence for the user, and for bad
+  input the field it is about, so pages, the admin, commands and the API can all show it.
+- ``@operation``: runs the function in one transaction and, on a deadlock, runs it again as a
+  whole, a bounded number of times (SPEC: Scale). Operations therefore re-read every row they
+  change (``select_for_update``) instead of trusting instances handed to them.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import random
+import time
+from collections.abc import Callable
+from typing import Any, ParamSpec, TypeVar
+
+from django.conf import settings
+from django.db import OperationalError, transaction
+
+log = logging.getLogger(__name__)
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+class DomainError(Exception):
+    """An operation refused by a rule of the product; nothing was changed."""
+
+    code = "refused"
+
+    def __init__(self, message: str, *, code: str | None = None, field: str | None = None):
+        super().__init__(message)
+        self.message = message
+        if code:
+            self.code = code
+        self.field = field
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class InvalidInput(DomainError):
+    """A value the user typed is wrong; ``field`` names it, ``errors`` holds every field."""
+
+    code = "invalid"
+
+    def __init__(self, errors: dict[str, list[str]]):
+        self.errors = errors
+        field, messages = next(iter(errors.items()))
+        super().__init__(messages[0], field=field)
+
+    @classmethod
+    def single(cls, field: str, message: str) -> InvalidInput:
+        return cls({field: [message]})
+
+    @classmethod
+    def from_validation_error(cls, exc, model=None) -> InvalidInput:
+        """From a Django ValidationError; with ``model``, each message starts with the
+        label of its field ("Client code: ...")."""
+        if not hasattr(exc, "error_dict"):
+            return cls({"__all__": [str(m) for m in exc.messages]})
+        return cls(
+            {
+                field: [_labelled(model, field, str(message)) for message in messages]
+                for field, messages in exc.message_dict.items()
+            }
+        )
+
+
+def _labelled(model, field: str, message: str) -> str:
+    if model is None or field == "__all__":
+        return message
+    try:
+        label = model._meta.get_field(field).verbose_name
+    except Exception:  # a form-level key that is not a model field
+        return message
+    return f"{str(label).capitalize()}: {message}"
+
+
+class NotPermitted(DomainError):
+    code = "not_permitted"
+
+
+# MariaDB/MySQL: 1213 deadlock (also what Galera answers on a certification failure),
+# 1205 lock wait timeout. SQLite: "database is locked" when the busy timeout ran out.
+RETRYABLE_MYSQL_CODES = {1213, 1205}
+
+
+def is_retryable(exc: OperationalError) -> bool:
+    code = exc.args[0] if exc.args else None
+    if code in RETRYABLE_MYSQL_CODES:
+        return True
+    return "database is locked" in str(exc)
+
+
+def operation(func: Callable[P, R]) -> Callable[P, R]:
+    """Run ``func`` in one transaction, retried as a whole on a deadlock."""
+
+    @functools.wraps(func)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        if transaction.get_connection().in_atomic_block:
+            # Part of a larger transaction: only its owner can safely start it over.
+            with transaction.atomic():
+                return func(*args, **kwargs)
+        attempts = max(1, settings.OTB_WRITE_ATTEMPTS)
+        for attempt in range(1, attempts + 1):
+            try:
+                with transaction.atomic():
+                    return func(*args, **kwargs)
+            except OperationalError as exc:
+                if attempt == attempts or not is_retryable(exc):
+                    raise
+                log.warning("%s: %s, attempt %d of %d", func.__name__, exc, attempt, attempts)
+                time.sleep(random.uniform(0.005, 0.02 * 2**attempt))
+        raise AssertionError("unreachable")
+
+    return wrapper
+
+
+def ensure_permitted(user: Any, perm: str, action: str) -> None:
+    """Refuse ``action`` unless ``user`` holds ``perm``. ``None`` is the system itself
+    (maintenance commands, demo data), which may do anything."""
+    if user is None:
+        return
+    if not user.is_active or not user.has_perm(perm):
+        raise NotPermitted(f"You are not allowed to {action}.")
+
+
+__all__ = [
+    "DomainError",
+    "InvalidInput",
+    "NotPermitted",
+    "ensure_permitted",
+    "operation",
+]

@@ -1,0 +1,24 @@
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+
+from billing import urls as billing_urls
+from billing.views.dashboard import dashboard
+from settings_app.views import settings_page
+
+admin.site.site_header = "OTB Billing"
+admin.site.site_title = "OTB Billing"
+admin.site.index_title = "Back office"
+
+urlpatterns = [
+    path("", dashboard, name="home"),
+    path("login/", auth_views.LoginView.as_view(), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("clients/", include((billing_urls.client_patterns, "clients"))),
+    path("services/", include((billing_urls.service_patterns, "services"))),
+    path("invoices/", include((billing_urls.invoice_patterns, "invoices"))),
+    path("payments/", include((billing_urls.payment_patterns, "payments"))),
+    path("settings/", settings_page, name="settings"),
+    path("admin/", admin.site.urls),
+    path("api/", include("api.urls")),
+]

@@ -1,0 +1,115 @@
+# shellcheck shell=bash
+# Shared by the scripts beside it (sourced, not run): find the system Python, install the
+# system packages that are missing, and keep .venv in step with the requirements files.
+# Everything is checked first, so a second run installs nothing, asks for no sudo and works
+# offline.
+
+OTB_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+VENV="$OTB_ROOT/.venv"
+
+say() { printf '==> %s\n' "$*"; }
+die() {
+  printf 'ERROR: %s\n' "$*" >&2
+  exit 1
+}
+
+as_root() {
+  if [ "$(id -u)" -eq 0 ]; then
+    "$@"
+  elif command -v sudo >/dev/null 2>&1; then
+    sudo "$@"
+  else
+    die "root rights are needed to run: $*  (install sudo, or run this script as root)"
+  fi
+}
+
+# Installs those of the given Debian/Ubuntu packages that are not installed yet.
+ensure_packages() {
+  local missing=() package
+  if ! command -v dpkg-query >/dev/null 2>&1; then
+    say "Not a Debian or Ubuntu system: make sure these are installed: $*"
+    return 0
+  fi
+  for package in "$@"; do
+    dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q ' installed$' \
+      || missing+=("$package")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  say "Installing system packages: ${missing[*]}"
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get update -q
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
+    "${missing[@]}"
+}
+
+python_is_recent() { "$1" -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null; }
+
+# Sets PYTHON to the system Python the virtualenv is made from (3.11 or newer) and installs
+# it, its venv module and headers, and what mysqlclient is compiled with. OTB_PYTHON
+# overrides the choice (its packages are then up to you).
+ensure_system() {
+  local py=python3
+  if [ -n "${OTB_PYTHON:-}" ]; then
+    PYTHON=$OTB_PYTHON
+    python_is_recent "$PYTHON" || die "OTB_PYTHON=$PYTHON is not Python 3.11 or newer"
+    return 0
+  fi
+  [ -x /usr/bin/python3 ] || ensure_packages python3
+  # Ubuntu 22.04's python3 is 3.10; it has python3.11 as a package of its own.
+  python_is_recent /usr/bin/python3 || py=python3.11
+  ensure_packages "$py" "$py-venv" "$py-dev" build-essential pkg-config libmariadb-dev
+  ensure_pdf_packages
+  PYTHON=/usr/bin/$py
+}
+
+# What WeasyPrint renders invoice PDFs with (Pango, a font) and the tests read them with
+# (poppler-utils). libharfbuzz-subset0 makes smaller PDFs faster; Ubuntu 22.04 has no such
+# package (WeasyPrint then subsets fonts with fontTools), so it is installed only where known.
+ensure_pdf_packages() {
+  local packages=(libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core poppler-utils)
+  if command -v apt-cache >/dev/null 2>&1 && apt-cache show libharfbuzz-subset0 >/dev/null 2>&1; then
+    packages+=(libharfbuzz-subset0)
+  fi
+  ensure_packages "${packages[@]}"
+}
+
+ensure_venv() {
+  if [ -x "$VENV/bin/pip" ] && python_is_recent "$VENV/bin/python"; then
+    return 0
+  fi
+  say "Creating the virtualenv .venv from $PYTHON"
+  rm -rf "$VENV"
+  "$PYTHON" -m venv "$VENV"
+}
+
+# pip installs nothing, and needs no network, when the requirements are already met.
+ensure_requirements() {
+  "$VENV/bin/python" -m pip install --disable-pip-version-check -q -r "$OTB_ROOT/$1"
+}
+
+# Everything the app (requirements.txt) or development (requirements-dev.txt) needs.
+ensure_python_env() {
+  ensure_system
+  ensure_venv
+  ensure_requirements "$1"
+  # Where the SQLite databases live by default (settings.VAR_DIR).
+  mkdir -p "${OTB_VAR_DIR:-$OTB_ROOT/var}"
+}
+
+# Writes the instance's env file with a new secret key unless it exists already.
+ensure_env_file() {
+  local file=${OTB_ENV_FILE:-$OTB_ROOT/.env} secret_key
+  [ -e "$file" ] && return 0
+  say "Writing $file (settings of this instance; .env.example lists them all)"
+  secret_key=$("$VENV/bin/python" -c 'import secrets; print(secrets.token_urlsafe(50))')
+  (
+    umask 077
+    cat >"$file" <<ENV
+# Written by scripts/quickstart.sh. Keep it private: it holds the secret key.
+# .env.example describes every setting (database, HTTPS, paths, ...).
+SECRET_KEY=$secret_key
+DEBUG=false
+ALLOWED_HOSTS=127.0.0.1,localhost
+ENV
+  )
+  chmod 600 "$file"
+}

@@ -1,0 +1,213 @@
+"""The settings page form. Like every office form it only turns what was typed into values;
+``update_business_settings`` validates and saves them."""
+
+import io
+import zoneinfo
+from xml.etree import ElementTree
+
+from crispy_forms.helper import FormHelper
+from crispy_forms.layout import HTML, Div, Fieldset, Layout
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+from PIL import Image
+
+from billing.forms.base import OperationModelForm
+
+from .models import BusinessSettings
+from .services import SETTINGS_FIELDS
+
+LOGO_MAX_BYTES = 1024 * 1024
+LOGO_TOO_LARGE = _("The logo is larger than 1 MB; upload a smaller image.")
+LOGO_NOT_AN_IMAGE = _("The logo must be a PNG, JPEG or SVG image.")
+LOGO_SVG_UNSAFE = _(
+    "The SVG logo contains scripts, event handlers or external content; upload a plain image."
+)
+
+
+def _local_name(name: str) -> str:
+    return name.rsplit("}", 1)[-1].lower()
+
+
+def _check_svg(content: bytes) -> None:
+    """A plain SVG drawing: well-formed XML with an <svg> root, no scripts, no event
+    handlers, no DTD (which could define entities that expand without end)."""
+    lowered = content.lower()
+    if b"<!doctype" in lowered or b"<!entity" in lowered:
+        raise ValidationError(LOGO_SVG_UNSAFE, code="unsafe_svg")
+    try:
+        root = ElementTree.fromstring(content)
+    except (ElementTree.ParseError, ValueError):
+        raise ValidationError(LOGO_NOT_AN_IMAGE, code="not_an_image") from None
+    if _local_name(root.tag) != "svg":
+        raise ValidationError(LOGO_NOT_AN_IMAGE, code="not_an_image")
+    for element in root.iter():
+        if not isinstance(element.tag, str):
+            continue
+        if _local_name(element.tag) in {"script", "foreignobject", "iframe", "embed", "object"}:
+            raise ValidationError(LOGO_SVG_UNSAFE, code="unsafe_svg")
+        for attribute, value in element.attrib.items():
+            name = _local_name(attribute)
+            if name.startswith("on"):
+                raise ValidationError(LOGO_SVG_UNSAFE, code="unsafe_svg")
+            if name == "href" and not value.strip().startswith(("#", "data:image/")):
+                raise ValidationError(LOGO_SVG_UNSAFE, code="unsafe_svg")
+
+
+def logo_extension(upload) -> str:
+    """Check an uploaded logo by its content, not its name, and return the extension it
+    is stored under: "png", "jpg" or "svg"."""
+    if upload.size > LOGO_MAX_BYTES:
+        raise ValidationError(LOGO_TOO_LARGE, code="too_large")
+    upload.seek(0)
+    content = upload.read(LOGO_MAX_BYTES + 1)
+    upload.seek(0)
+    if len(content) > LOGO_MAX_BYTES:
+        raise ValidationError(LOGO_TOO_LARGE, code="too_large")
+    if content.startswith((b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff")):
+        try:
+            with Image.open(io.BytesIO(content)) as image:
+                kind = image.format
+                image.verify()
+        except Exception:  # Pillow raises many types for a broken file
+            raise ValidationError(LOGO_NOT_AN_IMAGE, code="not_an_image") from None
+        if kind == "PNG":
+            return "png"
+        if kind == "JPEG":
+            return "jpg"
+        raise ValidationError(LOGO_NOT_AN_IMAGE, code="not_an_image")
+    _check_svg(content)
+    return "svg"
+
+
+# The settings in the sections the page and the back office both show them in.
+SECTIONS = (
+    (
+        _("Business identity"),
+        (
+            "business_name",
+            "slogan",
+            "email",
+            "phone",
+            "address",
+            "website",
+            "registration_number",
+            "logo",
+            "remove_logo",
+        ),
+    ),
+    (
+        _("Tax"),
+        ("tax_label", "tax_rate", "tax_number", "local_country", "tax_local_clients_only"),
+    ),
+    (
+        _("Invoices"),
+        (
+            "invoice_number_prefix",
+            "payment_terms_days",
+            "payment_terms_text",
+            "invoice_footer",
+            "default_currency",
+            "lock_issued_invoices",
+            "time_zone",
+        ),
+    ),
+    (
+        _("E-mail (SMTP)"),
+        (
+            "smtp_host",
+            "smtp_port",
+            "smtp_username",
+            "smtp_password",
+            "clear_smtp_password",
+            "smtp_from_email",
+            "smtp_from_name",
+            "smtp_use_tls",
+            "smtp_use_ssl",
+        ),
+    ),
+)
+LOGO_PREVIEW = HTML(
+    "{% if business.logo %}<div class='mb-2'><img src='{{ business.logo.url }}'"
+    " alt='' class='img-thumbnail' style='max-height: 6rem'></div>{% endif %}"
+)
+
+
+def _card(title, fields) -> Div:
+    items = []
+    for name in fields:
+        if name == "logo":
+            items.append(LOGO_PREVIEW)
+        items.append(name)
+    return Div(Fieldset(title, *items), css_class="card card-body mb-3")
+
+
+def _time_zone_choices(current: str) -> list[tuple[str, str]]:
+    zones = zoneinfo.available_timezones() | ({current} if current else set())
+    return [(zone, zone) for zone in sorted(zones)]
+
+
+class BusinessSettingsForm(OperationModelForm):
+    logo = forms.FileField(
+        label=_("Logo"),
+        required=False,
+        widget=forms.FileInput(attrs={"accept": "image/png,image/jpeg,image/svg+xml"}),
+        help_text=_("PNG, JPEG or SVG, at most 1 MB. Leave empty to keep the current logo."),
+    )
+    remove_logo = forms.BooleanField(label=_("Remove the logo"), required=False)
+    website = forms.URLField(
+        label=_("Website"), required=False, assume_scheme="https", max_length=200
+    )
+    time_zone = forms.ChoiceField(label=_("Time zone"))
+    # Write-only: the stored password is never sent back to the browser.
+    smtp_password = forms.CharField(
+        label=_("SMTP password"),
+        required=False,
+        max_length=255,
+        strip=False,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
+        help_text=_("Leave empty to keep the stored password."),
+    )
+    clear_smtp_password = forms.BooleanField(
+        label=_("Remove the stored SMTP password"), required=False
+    )
+
+    class Meta:
+        model = BusinessSettings
+        fields = sorted(SETTINGS_FIELDS)
+        widgets = {
+            "address": forms.Textarea(attrs={"rows": 3}),
+            "payment_terms_text": forms.Textarea(attrs={"rows": 2}),
+            "invoice_footer": forms.Textarea(attrs={"rows": 2}),
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.initial.pop("smtp_password", None)
+        self.initial.pop("logo", None)
+        self.fields["time_zone"].choices = _time_zone_choices(self.instance.time_zone)
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+        self.helper.layout = Layout(*(_card(title, fields) for title, fields in SECTIONS))
+
+    def clean_logo(self):
+        upload = self.files.get(self.add_prefix("logo"))
+        if not upload:
+            return None  # keep the current logo
+        upload.name = f"logo.{logo_extension(upload)}"
+        return upload
+
+    def settings_fields(self) -> dict:
+        """The keyword arguments for ``update_business_settings``."""
+        data = self.cleaned_data
+        fields = {name: data[name] for name in SETTINGS_FIELDS if name in data}
+        if data.get("clear_smtp_password"):
+            fields["smtp_password"] = ""
+        elif not data.get("smtp_password"):
+            fields["smtp_password"] = None  # keep the stored one
+        if not data.get("logo"):
+            if data.get("remove_logo"):
+                fields["logo"] = ""
+            else:
+                fields.pop("logo", None)  # keep the current one
+        return fields

@@ -1,0 +1,38 @@
+"""Writes to the business settings."""
+
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
+
+from otb.operations import InvalidInput, ensure_permitted, operation
+
+from .models import BusinessSettings
+
+SETTINGS_FIELDS = {
+    field.name
+    for field in BusinessSettings._meta.get_fields()
+    if field.concrete and field.editable and field.name not in {"id", "updated_at"}
+}
+
+
+@operation
+def update_business_settings(*, acting_user, **fields) -> BusinessSettings:
+    """Change the settings. ``smtp_password`` is only ever written: leave it out (or give
+    None) to keep the stored one, give "" to clear it. Existing invoices keep the tax,
+    currency and terms they were created with."""
+    ensure_permitted(acting_user, "settings_app.change_businesssettings", _("change the settings"))
+    unknown = set(fields) - SETTINGS_FIELDS
+    if unknown:
+        raise TypeError(f"unknown settings: {', '.join(sorted(unknown))}")
+    if fields.get("smtp_password") is None:
+        fields.pop("smtp_password", None)
+    settings, _created = BusinessSettings.objects.select_for_update().get_or_create(
+        pk=BusinessSettings.SINGLETON_PK
+    )
+    for name, value in fields.items():
+        setattr(settings, name, value)
+    try:
+        settings.full_clean()
+    except ValidationError as exc:
+        raise InvalidInput.from_validation_error(exc, BusinessSettings) from None
+    settings.save()
+    return settings

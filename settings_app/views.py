@@ -1,0 +1,28 @@
+"""The business settings page: administrators only (SPEC: Settings)."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import permission_required
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+
+from billing.forms.base import show_refusal
+from otb.operations import DomainError
+
+from .forms import BusinessSettingsForm
+from .selectors import get_business_settings
+from .services import update_business_settings
+
+
+@permission_required("settings_app.change_businesssettings", raise_exception=True)
+def settings_page(request):
+    business = get_business_settings()
+    form = BusinessSettingsForm(request.POST or None, request.FILES or None, instance=business)
+    if request.method == "POST" and form.is_valid():
+        try:
+            update_business_settings(acting_user=request.user, **form.settings_fields())
+        except DomainError as exc:
+            show_refusal(form, exc)
+        else:
+            messages.success(request, _("Settings saved."))
+            return redirect("settings")
+    return render(request, "settings_app/settings.html", {"form": form, "business": business})

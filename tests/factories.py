@@ -1,0 +1,70 @@
+"""Test data. Clients and services are plain rows; invoices and payments are made through
+the operations, as the app makes them."""
+
+from datetime import date
+from decimal import Decimal
+
+import factory
+
+from billing import services
+from billing.models import Client, PaymentMethod, Service
+
+
+class ClientFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Client
+
+    code = factory.Sequence(lambda n: f"C{n:04d}")
+    name = factory.Sequence(lambda n: f"Client {n}")
+    email = factory.LazyAttribute(lambda o: f"{o.code.lower()}@example.com")
+    country = "CA"
+    default_currency = "CAD"
+
+
+class ServiceFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Service
+
+    code = factory.Sequence(lambda n: f"S{n:04d}")
+    name = factory.Sequence(lambda n: f"Service {n}")
+    unit = "h"
+    unit_price = Decimal("85.0000")
+    taxable = True
+
+
+def line(quantity="1", unit_price="100.00", **kwargs) -> services.LineData:
+    return services.LineData(
+        description=kwargs.pop("description", "Work"),
+        quantity=Decimal(quantity),
+        unit_price=Decimal(unit_price),
+        **kwargs,
+    )
+
+
+def draft(client=None, lines=None, user=None, **kwargs):
+    return services.create_draft(
+        client=client or ClientFactory(),
+        lines=lines if lines is not None else [line()],
+        acting_user=user,
+        **kwargs,
+    )
+
+
+def issued(client=None, lines=None, user=None, issue_date=None, due_date=None, **kwargs):
+    invoice = draft(client=client, lines=lines, user=user, **kwargs)
+    return services.issue_invoice(
+        invoice=invoice, acting_user=user, issue_date=issue_date, due_date=due_date
+    )
+
+
+def pay(
+    invoice, amount, *, user=None, confirmed=True, method=PaymentMethod.BANK_TRANSFER, when=None
+):
+    return services.record_payment(
+        invoice=invoice,
+        amount=Decimal(amount),
+        date=when or date.today(),
+        method=method,
+        acting_user=user,
+        confirmed=confirmed,
+    )
