@@ -25,13 +25,14 @@ import sqlite3
 import subprocess
 import tarfile
 import tempfile
-import tomllib
 import zlib
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from django.conf import settings
 from django.db import DatabaseError, connections
+
+from otb.version import app_version
 
 FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
@@ -57,16 +58,8 @@ class Restored:
     files: int
 
 
-def app_version() -> str:
-    try:
-        with open(Path(settings.BASE_DIR) / "pyproject.toml", "rb") as fh:
-            return str(tomllib.load(fh)["project"]["version"])
-    except (OSError, KeyError, tomllib.TOMLDecodeError):
-        return "unknown"
-
-
 def default_output_dir() -> Path:
-    return Path(settings.VAR_DIR) / "backups"
+    return Path(settings.OTB_BACKUP_DIR)
 
 
 def _db(alias="default") -> dict:
@@ -156,6 +149,9 @@ def _dump_mysql(target: Path) -> None:
         tool,
         *args,
         "--single-transaction",
+        # Tablespace information needs the PROCESS privilege, which the installer's
+        # least-privilege account lacks; OTB Billing uses no tablespaces of its own.
+        "--no-tablespaces",
         "--routines",
         "--triggers",
         "--hex-blob",
@@ -337,10 +333,32 @@ def _restore_sqlite(dump: Path) -> None:
         source.close()
 
 
+def _drop_mysql_tables() -> None:
+    """Empty the database, so that it holds exactly what the dump brings: a table made by a
+    migration newer than the backup (a failed upgrade rolled back) must not survive it."""
+    connection = connections["default"]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT table_name, table_type FROM information_schema.tables "
+            "WHERE table_schema = DATABASE()"
+        )
+        found = cursor.fetchall()
+        if not found:
+            return
+        cursor.execute("SET FOREIGN_KEY_CHECKS = 0")
+        try:
+            for name, kind in found:
+                what = "VIEW" if kind == "VIEW" else "TABLE"
+                cursor.execute(f"DROP {what} IF EXISTS {connection.ops.quote_name(name)}")
+        finally:
+            cursor.execute("SET FOREIGN_KEY_CHECKS = 1")
+
+
 def _restore_mysql(dump: Path) -> None:
     db = _db()
     tool = _tool("mariadb", "mysql")
     args, env = _mysql_args(db)
+    _drop_mysql_tables()
     connections.close_all()
     argv = [tool, *args, "--default-character-set=utf8mb4", str(db["NAME"])]
     with open(dump, "rb") as src:

@@ -127,6 +127,10 @@ _db["CONN_HEALTH_CHECKS"] = True
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# Backups (manage.py backup): where archives go, and how many the daily run keeps (0: all).
+OTB_BACKUP_DIR = Path(env.str("OTB_BACKUP_DIR", default=str(VAR_DIR / "backups")))
+OTB_BACKUP_KEEP = env.int("OTB_BACKUP_KEEP", default=0)
+
 # How often a write operation is tried again after a deadlock (MariaDB 1213, Galera
 # certification failure) before the error reaches the user (SPEC: Scale).
 OTB_WRITE_ATTEMPTS = env.int("OTB_WRITE_ATTEMPTS", default=5)

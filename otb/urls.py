@@ -4,6 +4,7 @@ from django.urls import include, path
 
 from billing import urls as billing_urls
 from billing.views.dashboard import dashboard
+from otb.health import healthz
 from settings_app.views import settings_page
 
 admin.site.site_header = "OTB Billing"
@@ -12,6 +13,7 @@ admin.site.index_title = "Back office"
 
 urlpatterns = [
     path("", dashboard, name="home"),
+    path("healthz", healthz, name="healthz"),
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("clients/", include((billing_urls.client_patterns, "clients"))),

@@ -21,6 +21,7 @@ from django.db import connection
 
 from billing.models import Client
 from ledger.services import post_manual_credit
+from otb.version import app_version
 from settings_app.selectors import get_business_settings
 from tests.factories import ClientFactory, issued, line, pay
 
@@ -129,7 +130,7 @@ def test_the_manifest_lists_version_vendor_and_checksums(data, out_dir):
             if info.name != "manifest.json"
         }
     assert manifest["format"] == 1
-    assert manifest["app_version"] == "0.5.0"
+    assert manifest["app_version"] == app_version() != "unknown"
     assert manifest["database"]["vendor"] == connection.vendor
     assert datetime.datetime.fromisoformat(manifest["created_at"])
     dump = "database.sql" if ON_MARIADB else "database.sqlite3"
@@ -183,6 +184,22 @@ def test_restore_into_a_database_with_data_needs_force(data, media, out_dir):
     assert Client.objects.count() == 2
 
 
+def test_restore_leaves_no_table_the_backup_did_not_have(data, out_dir):
+    """An upgrade rolled back after its migration failed half-way (DDL is not transactional
+    on MariaDB) must leave no table behind, or the next upgrade's migration fails on it."""
+    archive = backup(out_dir)
+    with connection.cursor() as cursor:
+        cursor.execute("CREATE TABLE otb_made_after_backup (id INTEGER PRIMARY KEY)")
+        cursor.execute("INSERT INTO otb_made_after_backup (id) VALUES (1)")
+    before = set(connection.introspection.table_names())
+    assert "otb_made_after_backup" in before
+
+    run("restore", str(archive), "--force")
+    after = set(connection.introspection.table_names())
+    assert after == before - {"otb_made_after_backup"}
+    assert Client.objects.count() == 2
+
+
 # --- keeping the last N ---------------------------------------------------------------------
 def test_keep_leaves_the_newest_n_archives(migration_rows, media, out_dir):
     out_dir.mkdir()
@@ -197,6 +214,30 @@ def test_keep_leaves_the_newest_n_archives(migration_rows, media, out_dir):
         "otb-backup-20260310T030000Z.tar.gz",
     ]
     assert made[-1].name == "otb-backup-20260310T030000Z.tar.gz"
+
+
+def test_the_setting_names_the_folder_and_how_many_to_keep(
+    migration_rows, media, tmp_path, settings
+):
+    settings.OTB_BACKUP_DIR = tmp_path / "configured"
+    settings.OTB_BACKUP_KEEP = 1
+    for hour in range(3):
+        with time_machine.travel(datetime.datetime(2026, 3, 10, hour, 0, tzinfo=datetime.UTC)):
+            run("backup")
+    assert [p.name for p in settings.OTB_BACKUP_DIR.iterdir()] == [
+        "otb-backup-20260310T020000Z.tar.gz"
+    ]
+    # --keep on the command line wins over the setting.
+    with time_machine.travel(datetime.datetime(2026, 3, 10, 5, 0, tzinfo=datetime.UTC)):
+        run("backup", "--keep", "2")
+    assert len(list(settings.OTB_BACKUP_DIR.iterdir())) == 2
+
+
+def test_a_negative_keep_setting_is_refused(out_dir, settings):
+    settings.OTB_BACKUP_KEEP = -1
+    with pytest.raises(CommandError, match="OTB_BACKUP_KEEP must be 0"):
+        run("backup", "--output-dir", str(out_dir))
+    assert not out_dir.exists()
 
 
 def test_keep_must_be_positive(out_dir):

@@ -1,5 +1,6 @@
 from pathlib import Path
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
@@ -15,17 +16,23 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument(
             "--output-dir",
-            help=_("Folder for the archive (default: VAR_DIR/backups)."),
+            help=_("Folder for the archive (default: OTB_BACKUP_DIR, or VAR_DIR/backups)."),
         )
         parser.add_argument(
             "--keep",
             type=int,
-            help=_("After writing, keep only the newest N archives in the folder."),
+            help=_(
+                "After writing, keep only the newest N archives in the folder (default: "
+                "OTB_BACKUP_KEEP; 0 or unset keeps all)."
+            ),
         )
 
     def handle(self, *args, output_dir=None, keep=None, **options):
         if keep is not None and keep < 1:
             raise CommandError(_("--keep must be 1 or more."))
+        if keep is None and settings.OTB_BACKUP_KEEP < 0:
+            raise CommandError(_("OTB_BACKUP_KEEP must be 0 (keep all) or more."))
+        keep = keep or settings.OTB_BACKUP_KEEP or None
         directory = Path(output_dir) if output_dir else default_output_dir()
         try:
             archive = write_backup(directory)
