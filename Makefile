@@ -6,7 +6,7 @@ MARIADB_URL ?= mysql://root:@127.0.0.1:3306/otb_billing
 PYTHON := .venv/bin/python
 
 .PHONY: help run test test-mariadb ci dev setup lint format migrate migrations demo admin \
-	check-deploy clean
+	check-deploy clean release test-install
 
 help:
 	@echo "make run           set up and serve with demo data at http://127.0.0.1:$(PORT)"
@@ -22,6 +22,8 @@ help:
 	@echo "make demo          load the demo data (safe to repeat)"
 	@echo "make admin         give the user admin a new random password"
 	@echo "make check-deploy  Django's deployment checks with this instance's settings"
+	@echo "make test-install  install, upgrade, roll back and remove an instance (root, MariaDB)"
+	@echo "make release       dist/otb_billing-vX.Y.Z.zip from the tag vX.Y.Z (VERSION=X.Y.Z)"
 	@echo "make clean         remove collected static files and caches (keeps var/ and .env)"
 
 run:
@@ -36,6 +38,14 @@ test-mariadb:
 
 ci:
 	bash .ci/run
+
+# Runs deploy/install.sh into a throw-away root on this machine's MariaDB, as CI does.
+test-install:
+	bash deploy/tests/install_test.sh
+
+# Refuses unless the tag vX.Y.Z exists and PROJECT_STATE.md and the README changelog name it.
+release:
+	./scripts/release.sh $(VERSION)
 
 # System packages and .venv with the test and lint tools.
 dev:

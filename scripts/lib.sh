@@ -113,3 +113,31 @@ ENV
   )
   chmod 600 "$file"
 }
+
+# --- MariaDB ------------------------------------------------------------------------------
+# True when a MariaDB server answers on 127.0.0.1:3306 (mariadb-admin ping succeeds even when
+# the login is refused: it only asks whether the server runs).
+mariadb_answers() {
+  mariadb-admin --protocol=tcp -h 127.0.0.1 -P 3306 -u root --connect-timeout=2 ping \
+    >/dev/null 2>&1
+}
+
+# Starts the local MariaDB server unless it answers already: through systemd where it runs,
+# else directly (containers, CI). Waits up to a minute for it.
+start_mariadb() {
+  mariadb_answers && return 0
+  say "MariaDB does not answer on 127.0.0.1:3306: starting it"
+  if [ -d /run/systemd/system ]; then
+    as_root systemctl enable --now mariadb
+  else
+    # /run is emptied at boot; the server needs its socket folder.
+    as_root install -d -o mysql -g mysql /run/mysqld
+    as_root start-stop-daemon --start --oknodo --background --exec /usr/sbin/mariadbd
+  fi
+  local _
+  for _ in $(seq 60); do
+    mariadb_answers && return 0
+    sleep 1
+  done
+  die "MariaDB did not answer within 60 s; see 'journalctl -u mariadb' or /var/log/mysql/"
+}

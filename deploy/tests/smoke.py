@@ -1,0 +1,169 @@
+#!/usr/bin/env python3
+"""Use an installed OTB Billing instance the way nginx would pass a browser and an API client
+to it: log in through the login page, make and issue an invoice through the API, fetch its
+PDF. Standard library only; CI's installer test (install_test.sh) runs it.
+
+    smoke.py login   --port P --host H [--https] --user U --password-file F
+    smoke.py invoice --port P --host H [--https] --token-file F --pdf OUT
+    smoke.py fetch   --port P --host H [--https] --token-file F --number N --pdf OUT
+
+Prints one JSON object; exits 1 with the reason on stderr when something is not as expected.
+"""
+
+import argparse
+import http.client
+import json
+import re
+import sys
+from pathlib import Path
+from urllib.parse import urlencode
+
+
+class Failed(Exception):
+    pass
+
+
+class Browser:
+    """HTTP to 127.0.0.1:port with the instance's Host header; keeps cookies itself, because
+    with HTTPS=true they are Secure and a cookie jar would not send them over plain HTTP."""
+
+    def __init__(self, port: int, host: str, https: bool):
+        self.port, self.host, self.https = port, host, https
+        self.cookies: dict[str, str] = {}
+
+    def request(self, method, path, body=None, headers=None):
+        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+        sent = {"Host": self.host, **(headers or {})}
+        if self.https:
+            sent["X-Forwarded-Proto"] = "https"
+        if self.cookies:
+            sent["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
+        connection.request(method, path, body=body, headers=sent)
+        response = connection.getresponse()
+        data = response.read()
+        for header, value in response.getheaders():
+            if header.lower() == "set-cookie":
+                name, _, rest = value.partition("=")
+                self.cookies[name.strip()] = rest.split(";", 1)[0]
+        connection.close()
+        return response.status, dict(response.getheaders()), data
+
+    @property
+    def origin(self):
+        return f"{'https' if self.https else 'http'}://{self.host}"
+
+    def api(self, method, path, token, payload=None):
+        headers = {"Authorization": f"Token {token}", "Accept": "application/json"}
+        body = None
+        if payload is not None:
+            body = json.dumps(payload)
+            headers["Content-Type"] = "application/json"
+        status, _headers, data = self.request(method, path, body, headers)
+        return status, data
+
+
+def expect(condition, message):
+    if not condition:
+        raise Failed(message)
+
+
+def login(browser: Browser, args) -> dict:
+    password = Path(args.password_file).read_text().splitlines()[0]
+    status, _, page = browser.request("GET", "/login/")
+    expect(status == 200, f"GET /login/ answered {status}")
+    match = re.search(rb'name="csrfmiddlewaretoken" value="([^"]+)"', page)
+    expect(match, "the login page has no CSRF token")
+    form = urlencode(
+        {
+            "csrfmiddlewaretoken": match.group(1).decode(),
+            "username": args.user,
+            "password": password,
+        }
+    )
+    status, headers, _ = browser.request(
+        "POST",
+        "/login/",
+        form,
+        {
+            "Content-Type": "application/x-www-form-urlencoded",
+            "Origin": browser.origin,
+            "Referer": f"{browser.origin}/login/",
+        },
+    )
+    expect(status == 302, f"logging in answered {status}, not a redirect: wrong password?")
+    expect(headers.get("Location") == "/", f"logging in went to {headers.get('Location')}")
+    status, _, page = browser.request("GET", "/")
+    expect(status == 200, f"the dashboard answered {status}")
+    expect(args.user.encode() in page, "the dashboard does not show the user's name")
+    return {"logged_in": args.user}
+
+
+def save_pdf(browser, token, number, out) -> None:
+    status, data = browser.api("GET", f"/api/v1/invoices/{number}/pdf/", token)
+    expect(status == 200, f"the PDF of {number} answered {status}: {data[:300]!r}")
+    expect(data.startswith(b"%PDF-"), f"the PDF of {number} is not a PDF")
+    Path(out).write_bytes(data)
+
+
+def invoice(browser: Browser, args) -> dict:
+    token = Path(args.token_file).read_text().strip()
+    status, data = browser.api(
+        "POST",
+        "/api/v1/clients/",
+        token,
+        {"code": "SMOKE", "name": "Smoke Test Ltd", "country": "CA", "email": "smoke@example.com"},
+    )
+    expect(status == 201, f"creating the client: {status} {data!r}")
+    status, data = browser.api(
+        "POST",
+        "/api/v1/invoices/",
+        token,
+        {
+            "client": "SMOKE",
+            "lines": [
+                {"description": "Installation check", "quantity": "3", "unit_price": "33.33"}
+            ],
+        },
+    )
+    expect(status == 201, f"creating the invoice: {status} {data!r}")
+    draft = json.loads(data)
+    status, data = browser.api("POST", f"/api/v1/invoices/{draft['id']}/issue/", token, {})
+    expect(status == 200, f"issuing the invoice: {status} {data!r}")
+    issued = json.loads(data)
+    save_pdf(browser, token, issued["number"], args.pdf)
+    return {"number": issued["number"], "total": issued["total"], "currency": issued["currency"]}
+
+
+def fetch(browser: Browser, args) -> dict:
+    token = Path(args.token_file).read_text().strip()
+    status, data = browser.api("GET", f"/api/v1/invoices/{args.number}/", token)
+    expect(status == 200, f"reading invoice {args.number}: {status} {data!r}")
+    found = json.loads(data)
+    save_pdf(browser, token, args.number, args.pdf)
+    return {"number": found["number"], "total": found["total"], "currency": found["currency"]}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("action", choices=["login", "invoice", "fetch"])
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--https", action="store_true")
+    parser.add_argument("--user", default="admin")
+    parser.add_argument("--password-file")
+    parser.add_argument("--token-file")
+    parser.add_argument("--number")
+    parser.add_argument("--pdf")
+    args = parser.parse_args()
+    browser = Browser(args.port, args.host, args.https)
+    try:
+        result = {"login": login, "invoice": invoice, "fetch": fetch}[args.action](browser, args)
+    except (Failed, OSError, ValueError, KeyError) as exc:
+        print(f"smoke {args.action}: {exc}", file=sys.stderr)
+        return 1
+    print(json.dumps(result))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
