@@ -20,9 +20,8 @@ from rest_framework.response import Response
 from billing import services as billing
 from billing.models import Client, Invoice, InvoiceLine, InvoiceStatus, Payment, Service
 from billing.pdf import invoice_pdf, load_invoice, pdf_filename
-from ledger.selectors import client_balance
+from ledger.selectors import client_balance, ledger_entries, with_running_balance
 from ledger.services import post_manual_credit, post_manual_debit
-from ledger.views import entries_with_running_balance
 from otb.operations import InvalidInput
 from settings_app.selectors import business_today, get_business_settings
 from settings_app.services import update_business_settings
@@ -539,7 +538,7 @@ class ClientLedgerView(ApiViewMixin, generics.GenericAPIView):
     @extend_schema(operation_id="clients_ledger_list", responses=s.LedgerPageSerializer)
     def get(self, request, code):
         client = self.get_client()
-        page = self.paginate_queryset(entries_with_running_balance(client))
+        page = with_running_balance(client, self.paginate_queryset(ledger_entries(client)))
         response = self.get_paginated_response(self.get_serializer(page, many=True).data)
         response.data["balance"] = MoneyField().to_representation(client_balance(client))
         return response
@@ -556,7 +555,7 @@ class ClientLedgerView(ApiViewMixin, generics.GenericAPIView):
         data = dict(_validated(s.ManualEntryInputSerializer, request))
         post = post_manual_credit if data.pop("kind") == "credit" else post_manual_debit
         entry = post(client=client, acting_user=request.user, **data)
-        entry = entries_with_running_balance(client).get(pk=entry.pk)
+        entry = with_running_balance(client, ledger_entries(client).filter(pk=entry.pk))[0]
         return Response(self.get_serializer(entry).data, status=status.HTTP_201_CREATED)
 
 

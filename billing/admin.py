@@ -22,7 +22,6 @@ from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from ledger.selectors import with_balance
 from otb.admin import OperationAdmin
 from otb.operations import DomainError
 from settings_app.selectors import business_today, get_business_settings
@@ -78,9 +77,6 @@ class ClientAdmin(OperationAdmin):
         ),
         (gettext_lazy("Billing"), {"fields": ("default_currency", "tax_exempt", "notes")}),
     )
-
-    def get_queryset(self, request):
-        return with_balance(super().get_queryset(request))
 
     @admin.display(description=gettext_lazy("currency"), ordering="default_currency")
     def currency(self, client):
@@ -382,7 +378,9 @@ class InvoiceAdmin(ObjectActionsMixin, OperationAdmin):
         ("due_date", DateFieldListFilter),
     )
     search_fields = ("number", "client__code", "client__name")
-    list_select_related = ("client",)
+    # Prefetched, not joined: see billing.views.invoices.invoice_list.
+    list_select_related = ()
+    list_prefetch_related = ("client",)
     autocomplete_fields = ("client",)
     date_hierarchy = None
     inlines = (InvoiceLineInline, InvoiceTaxInline, InvoicePaymentInline, InvoiceChangeInline)
@@ -616,7 +614,9 @@ class PaymentAdmin(ObjectActionsMixin, OperationAdmin):
     )
     list_filter = ("status", "method", ("date", DateFieldListFilter))
     search_fields = ("reference", "client__code", "client__name", "invoice__number")
-    list_select_related = ("client", "invoice")
+    # Prefetched, not joined: see billing.views.invoices.invoice_list.
+    list_select_related = ()
+    list_prefetch_related = ("client", "invoice")
     autocomplete_fields = ("client", "invoice")
     actions = ("confirm_selected",)
     object_actions = (

@@ -37,15 +37,6 @@ def month_bounds(today: datetime.date) -> tuple[datetime.date, datetime.date]:
     return start, following
 
 
-def overdue_invoices(*, today: datetime.date):
-    """Overdue as of ``today``: marked so, or pending/partial past their due date (the
-    daily command may not have marked them yet)."""
-    return Invoice.objects.filter(
-        Q(status=InvoiceStatus.OVERDUE)
-        | Q(status__in=[InvoiceStatus.PENDING, InvoiceStatus.PARTIAL], due_date__lt=today)
-    )
-
-
 @dataclass
 class CurrencyFigures:
     currency: str
@@ -67,11 +58,17 @@ def dashboard_figures(*, today: datetime.date, default_currency: str) -> Dashboa
     """What is owed, overdue, invoiced and collected this month, per currency; the
     business's default currency first, always shown."""
     month_start, next_month = month_bounds(today)
-    balance_due = Sum(F("total") - F("amount_paid"), output_field=_AMOUNT)
+    due = F("total") - F("amount_paid")
+    late = Q(status=InvoiceStatus.OVERDUE) | Q(due_date__lt=today)
 
-    outstanding = _per_currency(Invoice.objects.open(), "currency", amount=balance_due)
-    overdue = _per_currency(
-        overdue_invoices(today=today), "currency", amount=balance_due, count=Count("id")
+    # Outstanding and overdue in one pass over the open invoices, read from the index on
+    # (status, due_date, currency, total, amount_paid) alone. Overdue ones are open ones.
+    open_figures = _per_currency(
+        Invoice.objects.open(),
+        "currency",
+        amount=Sum(due, output_field=_AMOUNT),
+        overdue=Sum(due, filter=late, output_field=_AMOUNT),
+        overdue_count=Count("id", filter=late),
     )
     invoiced = _per_currency(
         Invoice.objects.issued()
@@ -91,15 +88,15 @@ def dashboard_figures(*, today: datetime.date, default_currency: str) -> Dashboa
         amount=Sum("amount"),
     )
 
-    currencies = {default_currency, *outstanding, *overdue, *invoiced, *collected}
+    currencies = {default_currency, *open_figures, *invoiced, *collected}
     figures = DashboardFigures(today=today, month_start=month_start)
     for currency in sorted(currencies, key=lambda c: (c != default_currency, c)):
         figures.per_currency.append(
             CurrencyFigures(
                 currency=currency,
-                outstanding=_amount(outstanding.get(currency, {}).get("amount")),
-                overdue=_amount(overdue.get(currency, {}).get("amount")),
-                overdue_count=overdue.get(currency, {}).get("count", 0),
+                outstanding=_amount(open_figures.get(currency, {}).get("amount")),
+                overdue=_amount(open_figures.get(currency, {}).get("overdue")),
+                overdue_count=open_figures.get(currency, {}).get("overdue_count", 0),
                 invoiced_this_month=_amount(invoiced.get(currency, {}).get("amount")),
                 collected_this_month=_amount(collected.get(currency, {}).get("amount")),
             )
@@ -112,12 +109,12 @@ def latest_invoices(*, today: datetime.date, limit: int = LATEST_COUNT):
     return list(
         Invoice.objects.issued()
         .with_shown_status(today=today)
-        .select_related("client")
+        .prefetch_related("client")  # not a join: see billing.views.invoices.invoice_list
         .order_by("-issue_date", "-sequence")[:limit]
     )
 
 
 def latest_payments(*, limit: int = LATEST_COUNT):
     return list(
-        Payment.objects.select_related("client", "invoice").order_by("-date", "-id")[:limit]
+        Payment.objects.prefetch_related("client", "invoice").order_by("-date", "-id")[:limit]
     )

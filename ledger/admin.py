@@ -62,7 +62,9 @@ class LedgerEntryAdmin(OperationAdmin):
     )
     list_filter = ("kind", ("date", DateFieldListFilter))
     search_fields = ("client__code", "client__name", "memo")
-    list_select_related = ("client", "invoice", "payment", "created_by")
+    # Prefetched, not joined: see billing.views.invoices.invoice_list.
+    list_select_related = ()
+    list_prefetch_related = ("client", "invoice", "payment", "created_by")
     autocomplete_fields = ("client",)
     ordering = ("-date", "-id")
     actions = None

@@ -95,7 +95,11 @@ class LedgerEntry(models.Model):
                 name="ledger_manual_entry_not_zero",
             ),
         ]
-        indexes = [models.Index(fields=["client", "date", "id"], name="ledger_client_date")]
+        indexes = [
+            # With the amount: the balance before a page of the ledger is read from the index.
+            models.Index(fields=["client", "date", "id", "amount"], name="ledger_client_date"),
+            models.Index(fields=["date", "id"], name="ledger_date"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.amount}"

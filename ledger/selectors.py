@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from django.db.models import DecimalField, F, OuterRef, Subquery, Sum, Value
+from django.db.models import DecimalField, F, OuterRef, Q, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 
 from billing.models import Client, Invoice, InvoiceStatus, Payment, PaymentMethod, PaymentStatus
@@ -59,13 +59,20 @@ def expected_balance(client: Client) -> Decimal:
 
 
 def clients_breaking_invariant():
-    """Clients whose ledger balance differs from what invoices and payments say: should
-    always be empty. Used by ``manage.py check_ledger`` and the tests."""
-    return [c for c in Client.objects.all() if client_balance(c) != expected_balance(c)]
+    """Clients whose ledger balance differs from what invoices and payments say, or from the
+    balance stored on the client: should always be empty. Used by ``manage.py check_ledger``
+    and the tests."""
+    broken = []
+    for client in Client.objects.all():
+        balance = client_balance(client)
+        if balance != expected_balance(client) or balance != client.balance:
+            broken.append(client)
+    return broken
 
 
-def with_balance(queryset):
-    """Annotate ``balance`` (the ledger balance) on a Client queryset in one query."""
+def store_balances(clients=None) -> None:
+    """Set each client's stored balance to the sum of its entries: after entries were
+    written other than through post_entry (the migration that added it, seed_volume)."""
     entries = (
         LedgerEntry.objects.filter(client=OuterRef("pk"))
         .order_by()
@@ -73,6 +80,48 @@ def with_balance(queryset):
         .annotate(s=Sum("amount"))
         .values("s")
     )
-    return queryset.annotate(
+    queryset = Client.objects.all() if clients is None else clients
+    queryset.update(
         balance=Coalesce(Subquery(entries, output_field=_AMOUNT), Value(ZERO), output_field=_AMOUNT)
     )
+
+
+def ledger_entries(client: Client):
+    """The client's entries, oldest first, as the ledger shows them."""
+    return (
+        LedgerEntry.objects.filter(client=client)
+        .select_related("invoice", "created_by")
+        .order_by("date", "id")
+    )
+
+
+def ledger_entry_ids(client: Client):
+    """The ids of ``ledger_entries``, in order: read from the (client, date, id) index alone,
+    so paging deep into a long ledger skips index entries, not joined rows."""
+    return (
+        LedgerEntry.objects.filter(client=client)
+        .order_by("date", "id")
+        .values_list("id", flat=True)
+    )
+
+
+def with_running_balance(client: Client, entries) -> list[LedgerEntry]:
+    """``entries`` (consecutive, oldest first: a page of ``ledger_entries``) as a list, each
+    with ``running_balance``, the client's balance after it.
+
+    The balance before the first is one sum over the entries before it, read from the
+    (client, date, id, amount) index; the rest is added up here. A window sum over every entry
+    would cost as much on the first page as on the last, and grow with the client's history.
+    """
+    rows = list(entries)
+    if rows:
+        first = rows[0]
+        running = _sum(
+            LedgerEntry.objects.filter(client=client).filter(
+                Q(date__lt=first.date) | Q(date=first.date, id__lt=first.id)
+            )
+        )
+        for entry in rows:
+            running += entry.amount
+            entry.running_balance = running
+    return rows

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 from decimal import Decimal
 
+from django.db.models import F
 from django.utils.translation import gettext as _
 
 from billing.inputs import clean_amount, clean_date, require_minor_unit
@@ -30,7 +31,7 @@ def post_entry(
 ) -> LedgerEntry:
     """Append one entry. Called by the operations that change what a client owes, inside
     their transaction; it is not an operation of its own."""
-    return LedgerEntry.objects.create(
+    entry = LedgerEntry.objects.create(
         client=client,
         kind=kind,
         amount=amount,
@@ -40,6 +41,9 @@ def post_entry(
         created_by=acting_user,
         date=date or business_today(),
     )
+    # In the database, not from the object in hand: another transaction may have moved it.
+    Client.objects.filter(pk=client.pk).update(balance=F("balance") + amount)
+    return entry
 
 
 def _post_manual(*, client, amount, memo, acting_user, date, kind, sign) -> LedgerEntry:

@@ -4,7 +4,6 @@ from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import F, Sum, Window
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 
@@ -14,23 +13,22 @@ from otb.operations import DomainError
 from settings_app.selectors import business_today
 
 from .forms import ManualEntryForm
-from .models import EntryKind, LedgerEntry
-from .selectors import client_balance
+from .models import EntryKind
+from .selectors import client_balance, ledger_entries, ledger_entry_ids, with_running_balance
 from .services import post_manual_credit, post_manual_debit
 
 ENTRIES_PER_PAGE = 100
 
 
-def entries_with_running_balance(client: Client):
-    """The client's entries, oldest first, each with ``running_balance``: the balance after
-    it. Computed by the database over all the entries, so any page shows the right one."""
-    order = [F("date").asc(), F("id").asc()]
-    return (
-        LedgerEntry.objects.filter(client=client)
-        .select_related("invoice", "created_by")
-        .annotate(running_balance=Window(Sum("amount"), order_by=order))
-        .order_by(*order)
-    )
+def ledger_page(client: Client, number):
+    """One page of the client's entries, oldest first, each with its running balance."""
+    paginator = Paginator(ledger_entry_ids(client), ENTRIES_PER_PAGE)
+    # Oldest to newest, opening on the last page: the newest entries are what one looks for.
+    page = paginator.get_page(number or paginator.num_pages)
+    # The page's ids first, then its rows: MariaDB would otherwise join every skipped row.
+    ids = list(page.object_list)
+    page.object_list = with_running_balance(client, ledger_entries(client).filter(id__in=ids))
+    return page
 
 
 @permission_required(["billing.view_client", "ledger.view_ledgerentry"], raise_exception=True)
@@ -68,9 +66,7 @@ def client_ledger(request, code):
     elif can_post:
         form = ManualEntryForm(initial={"date": business_today()})
 
-    paginator = Paginator(entries_with_running_balance(client), ENTRIES_PER_PAGE)
-    # Oldest to newest, opening on the last page: the newest entries are what one looks for.
-    page = paginator.get_page(request.GET.get("page") or paginator.num_pages)
+    page = ledger_page(client, request.GET.get("page"))
     return render(
         request,
         "ledger/client_ledger.html",

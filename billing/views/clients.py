@@ -11,7 +11,7 @@ from billing import services
 from billing.forms.base import show_refusal
 from billing.forms.clients import ClientForm, ClientSearchForm
 from billing.models import Client, Payment
-from ledger.selectors import client_balance, with_balance
+from ledger.selectors import client_balance
 from otb.operations import DomainError
 from settings_app.selectors import business_today, get_business_settings
 
@@ -22,7 +22,7 @@ LATEST_ON_CLIENT_PAGE = 25
 @permission_required("billing.view_client", raise_exception=True)
 def client_list(request):
     search = ClientSearchForm(request.GET or None)
-    clients = with_balance(Client.objects.all())
+    clients = Client.objects.all()
     query, active = "", "active"
     if search.is_valid():
         query = search.cleaned_data["q"].strip()

@@ -8,7 +8,6 @@ from __future__ import annotations
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
-from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, render
@@ -29,6 +28,7 @@ from billing.forms.invoices import (
 from billing.models import Client, Invoice, InvoiceStatus, Service
 from billing.money import format_money, plain_decimal
 from otb.operations import DomainError
+from otb.paging import keyset_page
 from settings_app.selectors import business_today, get_business_settings
 
 from . import object_or_none, refused
@@ -36,26 +36,42 @@ from . import object_or_none, refused
 PAGE_SIZE = 50
 
 
+def number_search(term: str) -> Q:
+    """Invoices whose number starts with ``term`` (INV-00, inv-0042) or, for digits alone,
+    whose number is that one (42 finds INV-0042): both read the number or sequence index."""
+    found = Q(number__istartswith=term)
+    if term.isdigit() and len(term) < 10:
+        found |= Q(sequence=int(term))
+    return found
+
+
 @permission_required("billing.view_invoice", raise_exception=True)
 def invoice_list(request):
     today = business_today()
-    invoices = Invoice.objects.select_related("client").with_shown_status(today=today)
+    # Clients by prefetch, not a join: joined, MariaDB would start the ordered, limited
+    # query from the client table and sort a million invoices (bench/RESULTS.md).
+    invoices = Invoice.objects.prefetch_related("client").with_shown_status(today=today)
     filters = InvoiceFilterForm(request.GET or None)
     if filters.is_valid():
         data = filters.cleaned_data
         if data["q"]:
-            term = data["q"].strip()
-            invoices = invoices.filter(Q(number__iexact=term) | Q(number__icontains=term))
+            invoices = invoices.filter(number_search(data["q"].strip()))
         if data["status"]:
-            invoices = invoices.filter(shown_status=data["status"])
+            invoices = invoices.shown_as(data["status"], today=today)
         if data["client"]:
             invoices = invoices.filter(client__code=data["client"].strip().upper())
         if data["issued_from"]:
             invoices = invoices.filter(issue_date__gte=data["issued_from"])
         if data["issued_to"]:
             invoices = invoices.filter(issue_date__lte=data["issued_to"])
-    invoices = invoices.order_by("-created_at", "-id")
-    page = Paginator(invoices, PAGE_SIZE).get_page(request.GET.get("page"))
+    # Newest first, a page at a time from where the last one ended (otb.paging).
+    page = keyset_page(
+        invoices,
+        keys=("created_at", "id"),
+        size=PAGE_SIZE,
+        older=request.GET.get("older"),
+        newer=request.GET.get("newer"),
+    )
     return render(
         request,
         "billing/invoice_list.html",

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
-from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
@@ -17,6 +16,7 @@ from billing.forms.base import show_refusal
 from billing.forms.invoices import PaymentFilterForm, PaymentForm, ReasonForm
 from billing.models import Invoice, Payment, PaymentMethod
 from otb.operations import DomainError
+from otb.paging import keyset_page
 from settings_app.selectors import business_today
 
 from . import object_or_none, refused
@@ -36,14 +36,16 @@ def _back(request, payment: Payment) -> str:
 
 @permission_required("billing.view_payment", raise_exception=True)
 def payment_list(request):
-    payments = Payment.objects.select_related("client", "invoice")
+    # Prefetched, not joined: see invoice_list.
+    payments = Payment.objects.prefetch_related("client", "invoice")
     filters = PaymentFilterForm(request.GET or None)
     if filters.is_valid():
         data = filters.cleaned_data
         if data["q"]:
+            # Reference or invoice number, from their start: both read an index.
             term = data["q"].strip()
             payments = payments.filter(
-                Q(reference__icontains=term) | Q(invoice__number__iexact=term)
+                Q(reference__istartswith=term) | Q(invoice__number__iexact=term)
             )
         if data["status"]:
             payments = payments.filter(status=data["status"])
@@ -51,7 +53,13 @@ def payment_list(request):
             payments = payments.filter(method=data["method"])
         if data["client"]:
             payments = payments.filter(client__code=data["client"].strip().upper())
-    page = Paginator(payments.order_by("-date", "-id"), PAGE_SIZE).get_page(request.GET.get("page"))
+    page = keyset_page(
+        payments,
+        keys=("date", "id"),
+        size=PAGE_SIZE,
+        older=request.GET.get("older"),
+        newer=request.GET.get("newer"),
+    )
     return render(
         request,
         "billing/payment_list.html",
