@@ -1,0 +1,146 @@
+"""manage.py seed_volume: volume for the benchmarks that is as consistent as real data."""
+
+from collections import Counter
+from decimal import Decimal
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.db.models import Count, F, Sum
+
+from billing.models import (
+    Client,
+    Invoice,
+    InvoiceLine,
+    InvoiceNumberCounter,
+    InvoiceStatus,
+    Payment,
+    PaymentStatus,
+)
+from billing.volume import fill
+from ledger.models import LedgerEntry
+from ledger.selectors import clients_breaking_invariant
+from tests.factories import ClientFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def seeded(business):
+    return fill(clients=40, invoices=3000, seed=7, years=3, batch=700)
+
+
+def test_the_ledger_invariant_holds_for_every_client(seeded):
+    assert Client.objects.count() == 40
+    assert clients_breaking_invariant() == []
+
+
+def test_numbers_are_gapless_and_follow_the_issue_dates(seeded):
+    issued = list(
+        Invoice.objects.exclude(status=InvoiceStatus.DRAFT)
+        .order_by("sequence")
+        .values_list("sequence", "number", "issue_date")
+    )
+    assert [seq for seq, _n, _d in issued] == list(range(1, len(issued) + 1))
+    assert all(number == f"INV-{seq:04d}" for seq, number, _d in issued)
+    dates = [d for _s, _n, d in issued]
+    assert dates == sorted(dates)
+    assert InvoiceNumberCounter.objects.get().last_number == len(issued)
+
+
+def test_every_status_and_kind_of_payment_is_there(seeded):
+    statuses = Counter(Invoice.objects.values_list("status", flat=True))
+    assert set(statuses) == set(InvoiceStatus.values), statuses
+    assert seeded.statuses == dict(statuses) | {
+        s: 0 for s in InvoiceStatus.values if s not in statuses
+    }
+    payments = Counter(Payment.objects.values_list("status", flat=True))
+    assert set(payments) == set(PaymentStatus.values), payments
+    overpaid = Payment.objects.filter(
+        status=PaymentStatus.CONFIRMED, amount__gt=F("invoice__total")
+    )
+    assert overpaid.exists()
+    split = Invoice.objects.annotate(n=Count("payments")).filter(n__gte=2)
+    assert split.exists()
+
+
+def test_the_figures_are_the_money_functions(seeded):
+    """Spot checks on every invoice: lines add up to the subtotal, the total is what the
+    subtotal, discount and tax make, and amount paid is what confirmed payments pay."""
+    line_sums = dict(
+        InvoiceLine.objects.values("invoice").annotate(s=Sum("amount")).values_list("invoice", "s")
+    )
+    paid = dict(
+        Payment.objects.filter(status=PaymentStatus.CONFIRMED)
+        .values("invoice")
+        .annotate(s=Sum("amount"))
+        .values_list("invoice", "s")
+    )
+    for invoice in Invoice.objects.all():
+        assert Decimal(line_sums[invoice.pk]).quantize(Decimal("0.01")) == invoice.subtotal
+        assert invoice.total == invoice.subtotal - invoice.discount_total + invoice.tax_total
+        confirmed = Decimal(paid.get(invoice.pk, 0)).quantize(Decimal("0.01"))
+        assert invoice.amount_paid == min(confirmed, invoice.total)
+    lines = Counter(
+        InvoiceLine.objects.values("invoice").annotate(n=Count("id")).values_list("n", flat=True)
+    )
+    assert min(lines) == 1 and max(lines) <= 20
+
+
+def test_a_few_clients_have_most_invoices(seeded):
+    per_client = sorted(
+        Invoice.objects.values("client").annotate(n=Count("id")).values_list("n", flat=True)
+    )
+    assert per_client[-1] > 4 * per_client[len(per_client) // 2]
+
+
+def test_the_same_seed_gives_the_same_data(business):
+    def snapshot():
+        return (
+            list(Invoice.objects.order_by("pk").values_list("number", "client__code", "total")),
+            list(Payment.objects.order_by("pk").values_list("amount", "status", "date")),
+            list(LedgerEntry.objects.order_by("pk").values_list("kind", "amount", "date")),
+        )
+
+    fill(clients=10, invoices=300, seed=3, years=2)
+    first = snapshot()
+    for model in (LedgerEntry, Payment, InvoiceLine):
+        model.objects.all()._raw_delete(model.objects.db)
+    Invoice.objects.all().delete()
+    Client.objects.all().delete()
+    InvoiceNumberCounter.objects.update(last_number=0)
+    fill(clients=10, invoices=300, seed=3, years=2)
+    assert snapshot() == first
+
+
+def test_a_database_with_data_is_refused_and_left_alone(business):
+    ClientFactory(code="REAL")
+    with pytest.raises(CommandError, match="already holds 1 clients.*fills an empty database"):
+        call_command("seed_volume", "--clients", "5", "--invoices", "10", stdout=StringIO())
+    assert list(Client.objects.values_list("code", flat=True)) == ["REAL"]
+    assert not Invoice.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--clients", "0"], "--clients must be 1 or more, not 0"),
+        (["--invoices", "-5"], "--invoices must be 0 or more, not -5"),
+        (["--batch", "0"], "--batch must be 1 or more, not 0"),
+    ],
+)
+def test_bad_arguments_are_refused_with_the_option_named(business, args, message):
+    with pytest.raises(CommandError, match=message):
+        call_command("seed_volume", *args, stdout=StringIO())
+    assert not Client.objects.exists()
+
+
+def test_the_command_reports_what_it_made(business):
+    out, err = StringIO(), StringIO()
+    call_command(
+        "seed_volume", "--clients", "5", "--invoices", "50", "--check", stdout=out, stderr=err
+    )
+    assert "Made 5 clients" in out.getvalue() and "50 invoices" in out.getvalue()
+    assert "The ledger invariant holds for every client." in out.getvalue()
+    assert "50/50 invoices" in err.getvalue()
