@@ -397,7 +397,7 @@ class InvoiceViewSet(
     )
     def pdf(self, request, ref):
         """The invoice as PDF, the same document as the invoice page."""
-        invoice = load_invoice(pk=self.get_object().pk)
+        invoice = load_invoice(pk=self.get_object().pk, with_payments=False)
         try:
             content = invoice_pdf(invoice, request=request)
         except Exception:  # WeasyPrint and Pango raise many kinds; the API never answers 500

@@ -56,16 +56,14 @@ def _plain_number(value: Decimal, *, min_places: int = 0) -> str:
     return f"{value:,.{places}f}"
 
 
-def load_invoice(**lookup) -> Invoice:
+def load_invoice(*, with_payments: bool = True, **lookup) -> Invoice:
     """The invoice with everything the document and page show, in a fixed number of queries.
 
-    Raises Invoice.DoesNotExist.
+    The document alone (the PDF) lists no payments: ``with_payments=False`` saves their query
+    on every PDF request, cached or not. Raises Invoice.DoesNotExist.
     """
-    return (
-        Invoice.objects.select_related("client")
-        .prefetch_related("lines", "taxes", "payments")
-        .get(**lookup)
-    )
+    related = ["lines", "taxes", *(["payments"] if with_payments else [])]
+    return Invoice.objects.select_related("client").prefetch_related(*related).get(**lookup)
 
 
 def document_data(

@@ -824,11 +824,22 @@ def issue_invoice(
         or invoice.issue_date + datetime.timedelta(days=settings.payment_terms_days)
     )
     _check_dates(invoice.issue_date, invoice.due_date)
-    # The client may have changed country or tax status since the draft was saved.
+    # The client may have changed country or tax status since the draft was saved: the
+    # figures are computed again, and the rows written only where they changed.
     taxes = list(invoice.taxes.all())
+    saved_lines = [line.amount for line in lines]
+    saved_taxes = [(tax.base, tax.amount) for tax in taxes]
     _apply_figures(invoice, lines, taxes, settings)
-    InvoiceLine.objects.bulk_update(lines, ["amount"])
-    InvoiceTax.objects.bulk_update(taxes, ["base", "amount"])
+    changed_lines = [
+        line for line, old in zip(lines, saved_lines, strict=True) if line.amount != old
+    ]
+    if changed_lines:
+        InvoiceLine.objects.bulk_update(changed_lines, ["amount"])
+    changed_taxes = [
+        tax for tax, old in zip(taxes, saved_taxes, strict=True) if (tax.base, tax.amount) != old
+    ]
+    if changed_taxes:
+        InvoiceTax.objects.bulk_update(changed_taxes, ["base", "amount"])
 
     counter = InvoiceNumberCounter.objects.select_for_update().get(name=COUNTER_NAME)
     counter.last_number += 1

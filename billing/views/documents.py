@@ -16,18 +16,18 @@ from billing.models import Invoice
 MAX_ID = 2**63 - 1
 
 
-def _issued_invoice(number: str) -> Invoice:
+def _issued_invoice(number: str, *, with_payments: bool = True) -> Invoice:
     try:
-        return pdf.load_invoice(number=number)
+        return pdf.load_invoice(number=number, with_payments=with_payments)
     except Invoice.DoesNotExist:
         raise Http404("No invoice with this number.") from None
 
 
-def _invoice_by_id(pk: int) -> Invoice:
+def _invoice_by_id(pk: int, *, with_payments: bool = True) -> Invoice:
     if pk > MAX_ID:
         raise Http404("No invoice with this id.")
     try:
-        return pdf.load_invoice(pk=pk)
+        return pdf.load_invoice(pk=pk, with_payments=with_payments)
     except Invoice.DoesNotExist:
         raise Http404("No invoice with this id.") from None
 
@@ -70,12 +70,12 @@ def draft_detail(request, pk: int):
 
 @permission_required("billing.view_invoice", raise_exception=True)
 def invoice_pdf(request, number: str):
-    return _pdf_response(request, _issued_invoice(number))
+    return _pdf_response(request, _issued_invoice(number, with_payments=False))
 
 
 @permission_required("billing.view_invoice", raise_exception=True)
 def draft_pdf(request, pk: int):
-    invoice = _invoice_by_id(pk)
+    invoice = _invoice_by_id(pk, with_payments=False)
     if invoice.number:
         return redirect("invoices:pdf", invoice.number)
     return _pdf_response(request, invoice)
