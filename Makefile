@@ -6,7 +6,7 @@ MARIADB_URL ?= mysql://root:@127.0.0.1:3306/otb_billing
 PYTHON := .venv/bin/python
 
 .PHONY: help run test test-mariadb ci dev setup lint format migrate migrations demo admin \
-	check-deploy clean release test-install
+	check-deploy clean release test-install bench
 
 help:
 	@echo "make run           set up and serve with demo data at http://127.0.0.1:$(PORT)"
@@ -23,6 +23,7 @@ help:
 	@echo "make admin         give the user admin a new random password"
 	@echo "make check-deploy  Django's deployment checks with this instance's settings"
 	@echo "make test-install  install, upgrade, roll back and remove an instance (root, MariaDB)"
+	@echo "make bench         the benchmarks of bench/ on the database DATABASE_URL names (bench/RESULTS.md)"
 	@echo "make release       dist/otb_billing-vX.Y.Z.zip from the tag vX.Y.Z (VERSION=X.Y.Z)"
 	@echo "make clean         remove collected static files and caches (keeps var/ and .env)"
 
@@ -42,6 +43,10 @@ ci:
 # Runs deploy/install.sh into a throw-away root on this machine's MariaDB, as CI does.
 test-install:
 	bash deploy/tests/install_test.sh
+
+# Page latency, PDF, issuing, throughput and memory; bench/README.md. make bench ARGS=--smoke
+bench:
+	$(PYTHON) bench/run.py $(ARGS)
 
 # Refuses unless the tag vX.Y.Z exists and PROJECT_STATE.md and the README changelog name it.
 release:

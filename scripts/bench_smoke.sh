@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# CI's benchmark smoke run: a throw-away MariaDB database with a small volume
+# (seed_volume), then bench/run.py --smoke: every phase runs and every page answers 200.
+# Timings are not judged here (bench/RESULTS.md is where they are, on a million invoices).
+set -euo pipefail
+# shellcheck source=scripts/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+cd "$OTB_ROOT"
+
+name="otb_bench_smoke_$(date +%Y%m%d%H%M%S)_$$"
+work=$(mktemp -d /tmp/otb-bench-smoke.XXXXXX)
+admin() { mariadb --protocol=tcp -h 127.0.0.1 -P 3306 -u root -e "$1"; }
+cleanup() {
+  admin "DROP DATABASE IF EXISTS $name" >/dev/null 2>&1 || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+start_mariadb
+admin "CREATE DATABASE $name CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"
+secret_key=$(python3 -c 'import secrets; print(secrets.token_urlsafe(50))')
+export DATABASE_URL="mysql://root:@127.0.0.1:3306/$name" OTB_VAR_DIR="$work/var" \
+  OTB_ENV_FILE=/nonexistent DEBUG=false ALLOWED_HOSTS='*' SECRET_KEY="$secret_key"
+.venv/bin/python manage.py migrate --noinput --verbosity 0
+.venv/bin/python manage.py seed_volume --clients 100 --invoices 3000 --check
+.venv/bin/python bench/run.py --smoke --out "$work/RESULTS.md"
