@@ -73,6 +73,17 @@ class Client(models.Model):
     def __str__(self) -> str:
         return f"{self.code} – {self.name}"
 
+    def save(self, *args, **kwargs):
+        # The stored balance moves only in SQL, by ledger.services.post_entry. Saving a client
+        # read before an entry was posted must not write its stale copy back.
+        if not self._state.adding and kwargs.get("update_fields") is None:
+            kwargs["update_fields"] = [
+                f.name
+                for f in self._meta.concrete_fields
+                if not f.primary_key and f.name != "balance"
+            ]
+        super().save(*args, **kwargs)
+
     def get_absolute_url(self) -> str:
         return reverse("clients:detail", args=[self.code])
 

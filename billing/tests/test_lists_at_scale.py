@@ -164,6 +164,18 @@ def test_the_stored_balance_follows_every_entry(business):
     assert clients_breaking_invariant() == []
 
 
+def test_saving_a_client_read_before_an_entry_keeps_the_stored_balance(business):
+    acme = ClientFactory()
+    stale = type(acme).objects.get(pk=acme.pk)
+    invoice = issued(client=acme)  # posts an entry: the balance moves in the database
+    stale.name = "Renamed"
+    stale.save()
+    acme.refresh_from_db()
+    assert acme.name == "Renamed"
+    assert acme.balance == -invoice.total == client_balance(acme)
+    assert clients_breaking_invariant() == []
+
+
 def test_check_ledger_notices_a_stored_balance_that_drifted(business):
     acme = ClientFactory()
     issued(client=acme)
