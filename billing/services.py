@@ -357,11 +357,20 @@ def _lock_invoice(invoice_pk, *, also_clients=()) -> Invoice:
     return invoice
 
 
+def _has_live_payments(invoice: Invoice) -> bool:
+    """Whether a payment that is not reversed is on the invoice: from the payments a page
+    prefetched with it, else from the database (operations load the invoice fresh)."""
+    prefetched = getattr(invoice, "_prefetched_objects_cache", {}).get("payments")
+    if prefetched is not None:
+        return any(payment.status != PaymentStatus.REVERSED for payment in prefetched)
+    return invoice.payments.not_reversed().exists()
+
+
 def invoice_lock_reason(invoice: Invoice, settings=None) -> str | None:
     """Why the invoice's client, lines, discount and dates cannot change now, or None."""
     if invoice.is_cancelled:
         return _("Invoice %(number)s is cancelled.") % {"number": invoice.number}
-    if invoice.pk and invoice.payments.not_reversed().exists():
+    if invoice.pk and _has_live_payments(invoice):
         return _(
             "Invoice %(number)s has payments that are not reversed. Reverse them first to "
             "change or cancel it."

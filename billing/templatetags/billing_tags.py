@@ -60,8 +60,9 @@ def status_badge(value: str, label: str | None = None):
 
 
 @register.simple_tag
-def lock_reason(invoice) -> str | None:
-    """{% lock_reason invoice as reason %}: why the invoice cannot change now, or None."""
+def lock_reason(invoice, business=None) -> str | None:
+    """{% lock_reason invoice [business] as reason %}: why the invoice cannot change now, or
+    None. ``business``: the settings the page already read, to save reading them again."""
     from billing.services import invoice_lock_reason
 
-    return invoice_lock_reason(invoice)
+    return invoice_lock_reason(invoice, settings=business or None)

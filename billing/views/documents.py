@@ -10,6 +10,7 @@ from django.urls import reverse
 
 from billing import pdf
 from billing.models import Invoice
+from settings_app.selectors import get_business_settings
 
 # Ids beyond a signed 64-bit integer cannot exist; SQLite would fail on them rather than
 # find nothing.
@@ -34,9 +35,11 @@ def _invoice_by_id(pk: int, *, with_payments: bool = True) -> Invoice:
 
 def _render_page(request, invoice: Invoice):
     payments = sorted(invoice.payments.all(), key=lambda payment: (payment.date, payment.pk))
+    business = get_business_settings()
     context = {
         "invoice": invoice,
-        "doc": pdf.document_data(invoice),
+        "business": business,
+        "doc": pdf.document_data(invoice, business=business),
         "payments": payments,
         "pdf_url": pdf_url(invoice),
     }
