@@ -70,7 +70,7 @@ def clients_breaking_invariant():
     return broken
 
 
-def store_balances(clients=None) -> None:
+def store_balances() -> None:
     """Set each client's stored balance to the sum of its entries: after entries were
     written other than through post_entry (the migration that added it, seed_volume)."""
     entries = (
@@ -80,8 +80,7 @@ def store_balances(clients=None) -> None:
         .annotate(s=Sum("amount"))
         .values("s")
     )
-    queryset = Client.objects.all() if clients is None else clients
-    queryset.update(
+    Client.objects.update(
         balance=Coalesce(Subquery(entries, output_field=_AMOUNT), Value(ZERO), output_field=_AMOUNT)
     )
 
@@ -98,11 +97,7 @@ def ledger_entries(client: Client):
 def ledger_entry_ids(client: Client):
     """The ids of ``ledger_entries``, in order: read from the (client, date, id) index alone,
     so paging deep into a long ledger skips index entries, not joined rows."""
-    return (
-        LedgerEntry.objects.filter(client=client)
-        .order_by("date", "id")
-        .values_list("id", flat=True)
-    )
+    return ledger_entries(client).values_list("id", flat=True)
 
 
 def with_running_balance(client: Client, entries) -> list[LedgerEntry]:

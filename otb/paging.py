@@ -39,12 +39,15 @@ class KeysetPage:
         return self.newer is None
 
 
+def _values(obj, keys) -> list:
+    return [getattr(obj, k) for k in keys]
+
+
 def _encode(obj, keys) -> str:
-    parts = []
-    for name in keys:
-        value = getattr(obj, name)
-        parts.append(value.isoformat() if isinstance(value, datetime.date) else str(value))
-    return CURSOR_SEPARATOR.join(parts)
+    return CURSOR_SEPARATOR.join(
+        value.isoformat() if isinstance(value, datetime.date) else str(value)
+        for value in _values(obj, keys)
+    )
 
 
 def _decode(cursor: str | None, model, keys) -> list | None:
@@ -74,9 +77,7 @@ def _beyond(keys, values, *, older: bool) -> Q:
     op = "lt" if older else "gt"
     condition = Q()
     for i in range(len(keys)):
-        step = Q(**{f"{keys[j]}": values[j] for j in range(i)}) & Q(
-            **{f"{keys[i]}__{op}": values[i]}
-        )
+        step = Q(**{keys[j]: values[j] for j in range(i)}) & Q(**{f"{keys[i]}__{op}": values[i]})
         condition |= step
     return condition
 
@@ -85,9 +86,9 @@ def keyset_page(queryset, *, keys: tuple[str, ...], size: int, older=None, newer
     """One page of ``queryset`` in descending order of ``keys`` (the last must be unique,
     such as the id), starting after the cursor ``older`` or ending before ``newer``.
 
-    Three queries at most, whatever the size of the table: the page (one row more than
-    shown, to know whether there is an older page) and, away from the first page, whether
-    there is a newer one.
+    Two queries at most (besides the queryset's prefetches), whatever the size of the
+    table: the page (one row more than shown, to know whether there is an older page) and,
+    away from the first page, whether there is a newer one.
     """
     model = queryset.model
     descending = [f"-{k}" for k in keys]
@@ -117,10 +118,6 @@ def keyset_page(queryset, *, keys: tuple[str, ...], size: int, older=None, newer
         newer=_encode(rows[0], keys) if rows and has_newer else None,
         older=_encode(rows[-1], keys) if rows and has_older else None,
     )
-
-
-def _values(obj, keys) -> list:
-    return [getattr(obj, k) for k in keys]
 
 
 # --- counts for the back office ---------------------------------------------------------------
