@@ -24,6 +24,7 @@ from django.utils.translation import gettext_lazy
 
 from otb.admin import OperationAdmin
 from otb.operations import DomainError
+from outbox.admin import send_selected_by_email
 from settings_app.selectors import business_today, get_business_settings
 
 from . import services
@@ -384,7 +385,7 @@ class InvoiceAdmin(ObjectActionsMixin, OperationAdmin):
     autocomplete_fields = ("client",)
     date_hierarchy = None
     inlines = (InvoiceLineInline, InvoiceTaxInline, InvoicePaymentInline, InvoiceChangeInline)
-    actions = ("issue_selected",)
+    actions = ("issue_selected", send_selected_by_email)
     object_actions = (
         ObjectAction(
             "issue",
@@ -565,6 +566,9 @@ class InvoiceAdmin(ObjectActionsMixin, OperationAdmin):
 
     def has_issue_permission(self, request):
         return request.user.has_perm("billing.issue_invoice")
+
+    def has_send_permission(self, request):
+        return request.user.has_perm("outbox.send_message")
 
     def get_search_results(self, request, queryset, search_term):
         queryset, may_have_duplicates = super().get_search_results(request, queryset, search_term)

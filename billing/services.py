@@ -934,6 +934,14 @@ def _post_confirmed(payment: Payment, *, acting_user) -> None:
         )
 
 
+def _queue_receipt(payment: Payment) -> None:
+    """The receipt e-mail (when the settings ask for one), queued in this transaction and
+    sent after it commits. Imported here: the outbox builds on billing, not the reverse."""
+    from outbox.services import queue_receipt
+
+    queue_receipt(payment=payment)
+
+
 def _payment_memo(payment: Payment, text: str) -> str:
     where = payment.invoice.number if payment.invoice_id else _("account")
     method = payment.get_method_display()
@@ -1039,6 +1047,8 @@ def record_payment(
         _post_confirmed(payment, acting_user=acting_user)
     if invoice is not None:
         _refresh_payment_figures(invoice, today=business_today())
+    if confirmed:
+        _queue_receipt(payment)
     return payment
 
 
@@ -1079,6 +1089,7 @@ def confirm_payment(*, payment: Payment, acting_user) -> Payment:
     _post_confirmed(payment, acting_user=acting_user)
     if payment.invoice_id:
         _refresh_payment_figures(payment.invoice, today=business_today())
+    _queue_receipt(payment)
     return payment
 
 

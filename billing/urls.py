@@ -4,6 +4,7 @@ one namespace per area: clients, services, invoices, payments."""
 from django.urls import path
 
 from ledger import views as ledger_views
+from outbox import views as outbox_views
 
 from .views import clients, documents, invoices, payments, services
 
@@ -32,6 +33,7 @@ invoice_patterns = [
     path("id/<int:pk>/issue/", invoices.invoice_issue, name="issue"),
     path("id/<int:pk>/cancel/", invoices.invoice_cancel, name="cancel"),
     path("id/<int:pk>/delete/", invoices.invoice_delete, name="delete"),
+    path("id/<int:pk>/send/", outbox_views.send_invoice, name="send"),
     path("<str:number>/", documents.invoice_detail, name="detail"),
     path("<str:number>/pdf/", documents.invoice_pdf, name="pdf"),
 ]

@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "ledger",
     "api",
     "maintenance",
+    "outbox",
     # Last: its post_migrate hook gives the roles the permissions of the apps above.
     "accounts",
 ]
@@ -130,6 +131,14 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # Backups (manage.py backup): where archives go, and how many the daily run keeps (0: all).
 OTB_BACKUP_DIR = Path(env.str("OTB_BACKUP_DIR", default=str(VAR_DIR / "backups")))
 OTB_BACKUP_KEEP = env.int("OTB_BACKUP_KEEP", default=0)
+
+# E-mail goes out through the business's own SMTP server, set in the settings page; this is
+# how long (seconds) a connection or an answer may take before the attempt counts as failed
+# and is tried again later (outbox/).
+OTB_SMTP_TIMEOUT = env.float("OTB_SMTP_TIMEOUT", default=20)
+# A CA certificate file (PEM) to trust for the SMTP server's certificate, for a server with a
+# private CA; empty: the system's CA certificates.
+OTB_SMTP_CA_FILE = env.str("OTB_SMTP_CA_FILE", default="")
 
 # How often a write operation is tried again after a deadlock (MariaDB 1213, Galera
 # certification failure) before the error reaches the user (SPEC: Scale).

@@ -21,6 +21,7 @@ urlpatterns = [
     path("invoices/", include((billing_urls.invoice_patterns, "invoices"))),
     path("payments/", include((billing_urls.payment_patterns, "payments"))),
     path("settings/", settings_page, name="settings"),
+    path("outbox/", include("outbox.urls")),
     path("admin/", admin.site.urls),
     path("api/", include("api.urls")),
 ]

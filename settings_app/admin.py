@@ -6,7 +6,7 @@ from django.urls import reverse
 from otb.admin import OperationAdmin
 
 from .forms import SECTIONS, BusinessSettingsForm
-from .models import BusinessSettings
+from .models import BusinessSettings, ReminderStage
 from .selectors import get_business_settings
 from .services import update_business_settings
 
@@ -32,3 +32,13 @@ class BusinessSettingsAdmin(OperationAdmin):
 
     def save_model(self, request, obj, form, change):
         update_business_settings(acting_user=request.user, **form.settings_fields())
+
+
+@admin.register(ReminderStage)
+class ReminderStageAdmin(admin.ModelAdmin):
+    """Reminder stages are settings without money in them: the model's own validation (the
+    placeholders) is all there is to check."""
+
+    list_display = ("name", "days_from_due", "subject", "attach_pdf", "is_active")
+    list_editable = ("is_active",)
+    fields = ("name", "days_from_due", "subject", "body", "attach_pdf", "is_active")

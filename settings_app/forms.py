@@ -126,6 +126,17 @@ SECTIONS = (
             "smtp_use_ssl",
         ),
     ),
+    (
+        _("E-mail messages"),
+        (
+            "invoice_email_subject",
+            "invoice_email_body",
+            "send_payment_receipts",
+            "receipt_email_subject",
+            "receipt_email_body",
+            "send_reminders",
+        ),
+    ),
 )
 LOGO_PREVIEW = HTML(
     "{% if business.logo %}<div class='mb-2'><img src='{{ business.logo.url }}'"
@@ -179,6 +190,8 @@ class BusinessSettingsForm(OperationModelForm):
             "address": forms.Textarea(attrs={"rows": 3}),
             "payment_terms_text": forms.Textarea(attrs={"rows": 2}),
             "invoice_footer": forms.Textarea(attrs={"rows": 2}),
+            "invoice_email_body": forms.Textarea(attrs={"rows": 7}),
+            "receipt_email_body": forms.Textarea(attrs={"rows": 6}),
         }
 
     def __init__(self, *args, **kwargs):

@@ -3,9 +3,17 @@ import zoneinfo
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from billing.money import CURRENCY_CHOICES
+from outbox.templating import (
+    INVOICE_PLACEHOLDERS,
+    RECEIPT_PLACEHOLDERS,
+    REMINDER_PLACEHOLDERS,
+    braced,
+    check_placeholders,
+)
 
 COUNTRY_CODE_VALIDATOR = RegexValidator(
     r"^[A-Z]{2}$", _("Enter a two-letter country code in capitals, such as CA or DE.")
@@ -15,6 +23,33 @@ INVOICE_PREFIX_VALIDATOR = RegexValidator(
     r"^([A-Za-z0-9/_-]{0,11}[A-Za-z/_-])?$",
     _("Use at most 12 letters, digits, dashes, slashes or underscores, not ending in a digit."),
 )
+
+
+def validate_one_line(value: str) -> None:
+    """Subjects and names go into mail headers, where a line break would start a new header
+    (header injection)."""
+    if any(char in value for char in "\r\n\x00"):
+        raise ValidationError(_("Must be one line, without line breaks."), code="line_break")
+
+
+DEFAULT_INVOICE_SUBJECT = "Invoice {invoice_number} from {business_name}"
+DEFAULT_INVOICE_BODY = """Dear {client_name},
+
+please find attached invoice {invoice_number} for {total}, due on {due_date}.
+
+Thank you for your business.
+
+{business_name}
+"""
+DEFAULT_RECEIPT_SUBJECT = "Payment received: thank you"
+DEFAULT_RECEIPT_BODY = """Dear {client_name},
+
+we received your payment of {payment_amount} on {payment_date} ({payment_method}) for \
+invoice {invoice_number}. Balance still due on it: {balance_due}.
+
+Thank you,
+{business_name}
+"""
 
 
 def validate_time_zone(value: str) -> None:
@@ -107,9 +142,46 @@ class BusinessSettings(models.Model):
     smtp_username = models.CharField(_("SMTP username"), max_length=255, blank=True)
     smtp_password = models.CharField(_("SMTP password"), max_length=255, blank=True)
     smtp_from_email = models.EmailField(_("from address"), blank=True)
-    smtp_from_name = models.CharField(_("from name"), max_length=200, blank=True)
+    smtp_from_name = models.CharField(
+        _("from name"), max_length=200, blank=True, validators=[validate_one_line]
+    )
     smtp_use_tls = models.BooleanField(_("use STARTTLS"), default=True)
     smtp_use_ssl = models.BooleanField(_("use SSL/TLS"), default=False)
+
+    # E-mail messages (outbox/templating.py lists the placeholders)
+    invoice_email_subject = models.CharField(
+        _("invoice e-mail subject"),
+        max_length=200,
+        default=DEFAULT_INVOICE_SUBJECT,
+        validators=[validate_one_line],
+        help_text=format_lazy(_("Placeholders: {names}"), names=braced(INVOICE_PLACEHOLDERS)),
+    )
+    invoice_email_body = models.TextField(
+        _("invoice e-mail text"),
+        default=DEFAULT_INVOICE_BODY,
+        help_text=_("The invoice PDF is attached. Same placeholders as the subject."),
+    )
+    send_payment_receipts = models.BooleanField(
+        _("e-mail a receipt when a payment is confirmed"),
+        default=False,
+        help_text=_("To the client's e-mail address; not for payments from client credit."),
+    )
+    receipt_email_subject = models.CharField(
+        _("receipt e-mail subject"),
+        max_length=200,
+        default=DEFAULT_RECEIPT_SUBJECT,
+        validators=[validate_one_line],
+        help_text=format_lazy(_("Placeholders: {names}"), names=braced(RECEIPT_PLACEHOLDERS)),
+    )
+    receipt_email_body = models.TextField(_("receipt e-mail text"), default=DEFAULT_RECEIPT_BODY)
+    send_reminders = models.BooleanField(
+        _("send payment reminders"),
+        default=False,
+        help_text=_(
+            "Each reminder stage once per unpaid invoice, by the daily maintenance "
+            "(manage.py send_reminders)."
+        ),
+    )
 
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -128,9 +200,67 @@ class BusinessSettings(models.Model):
         return str(self._meta.verbose_name).capitalize()
 
     def clean(self) -> None:
+        errors = {}
         if self.smtp_use_tls and self.smtp_use_ssl:
-            raise ValidationError({"smtp_use_ssl": _("Choose STARTTLS or SSL/TLS, not both.")})
+            errors["smtp_use_ssl"] = _("Choose STARTTLS or SSL/TLS, not both.")
+        for field, allowed in (
+            ("invoice_email_subject", INVOICE_PLACEHOLDERS),
+            ("invoice_email_body", INVOICE_PLACEHOLDERS),
+            ("receipt_email_subject", RECEIPT_PLACEHOLDERS),
+            ("receipt_email_body", RECEIPT_PLACEHOLDERS),
+        ):
+            try:
+                check_placeholders(getattr(self, field), allowed)
+            except ValidationError as exc:
+                errors[field] = exc
+        if errors:
+            raise ValidationError(errors)
+
+    @property
+    def smtp_configured(self) -> bool:
+        """Enough to try sending: a server and an address to send from."""
+        return bool(self.smtp_host and self.smtp_from_email)
 
     @property
     def zone(self) -> zoneinfo.ZoneInfo:
         return zoneinfo.ZoneInfo(self.time_zone)
+
+
+class ReminderStage(models.Model):
+    """One payment reminder: sent once per unpaid invoice, ``days_from_due`` days after its
+    due date (negative: before it). The outbox keeps one message per invoice and stage."""
+
+    name = models.CharField(_("name"), max_length=100)
+    days_from_due = models.SmallIntegerField(
+        _("days from the due date"),
+        unique=True,
+        validators=[MinValueValidator(-365), MaxValueValidator(3650)],
+        help_text=_("Negative: before the due date (-3 is three days before); 7 is a week after."),
+    )
+    subject = models.CharField(
+        _("subject"),
+        max_length=200,
+        validators=[validate_one_line],
+        help_text=format_lazy(_("Placeholders: {names}"), names=braced(REMINDER_PLACEHOLDERS)),
+    )
+    body = models.TextField(_("text"))
+    attach_pdf = models.BooleanField(_("attach the invoice PDF"), default=True)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        ordering = ["days_from_due"]
+        verbose_name = _("reminder stage")
+        verbose_name_plural = _("reminder stages")
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        errors = {}
+        for field in ("subject", "body"):
+            try:
+                check_placeholders(getattr(self, field), REMINDER_PLACEHOLDERS)
+            except ValidationError as exc:
+                errors[field] = exc
+        if errors:
+            raise ValidationError(errors)

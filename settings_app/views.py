@@ -7,8 +7,11 @@ from django.utils.translation import gettext as _
 
 from billing.forms.base import show_refusal
 from otb.operations import DomainError
+from outbox.forms import TestEmailForm
+from outbox.selectors import needing_attention
 
 from .forms import BusinessSettingsForm
+from .models import ReminderStage
 from .selectors import get_business_settings
 from .services import update_business_settings
 
@@ -25,4 +28,14 @@ def settings_page(request):
         else:
             messages.success(request, _("Settings saved."))
             return redirect("settings")
-    return render(request, "settings_app/settings.html", {"form": form, "business": business})
+    return render(
+        request,
+        "settings_app/settings.html",
+        {
+            "form": form,
+            "business": business,
+            "attention": needing_attention(settings_only=True),
+            "test_form": TestEmailForm(initial={"to": request.user.email or business.email}),
+            "reminder_stages": ReminderStage.objects.all(),
+        },
+    )

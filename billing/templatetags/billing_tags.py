@@ -41,6 +41,11 @@ STATUS_COLOURS = {
     "cancelled": "dark",
     "confirmed": "success",
     "reversed": "danger",
+    # e-mail messages (outbox)
+    "queued": "info",
+    "sending": "info",
+    "sent": "success",
+    "failed": "danger",
 }
 
 

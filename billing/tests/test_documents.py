@@ -16,6 +16,7 @@ from billing import pdf, services
 from billing.models import RenderedPdf
 from settings_app.selectors import business_today
 from tests.factories import ClientFactory, draft, issued, line, pay
+from tests.pdf import pdf_pages, pdf_text
 
 pytestmark = pytest.mark.django_db
 
@@ -90,22 +91,6 @@ def invoice_in_status(status, acme):
         services.cancel_invoice(invoice=invoice, acting_user=None, reason="Entered twice")
     invoice.refresh_from_db()
     return invoice
-
-
-def pdf_text(data: bytes, *pages: int) -> str:
-    args = ["pdftotext", "-layout"]
-    if pages:
-        args += ["-f", str(pages[0]), "-l", str(pages[-1])]
-    return subprocess.run(
-        [*args, "-", "-"], input=data, capture_output=True, check=True
-    ).stdout.decode()
-
-
-def pdf_pages(data: bytes) -> int:
-    info = subprocess.run(["pdfinfo", "-"], input=data, capture_output=True, check=True)
-    return next(
-        int(row.split()[1]) for row in info.stdout.decode().splitlines() if row.startswith("Pages:")
-    )
 
 
 # --- The page -----------------------------------------------------------------------------

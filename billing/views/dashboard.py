@@ -4,6 +4,7 @@ from django.contrib.auth.decorators import permission_required
 from django.shortcuts import render
 
 from billing.selectors import dashboard_figures, latest_invoices, latest_payments
+from outbox.selectors import needing_attention
 from settings_app.selectors import business_today, get_business_settings
 
 
@@ -18,5 +19,8 @@ def dashboard(request):
             "figures": dashboard_figures(today=today, default_currency=business.default_currency),
             "invoices": latest_invoices(today=today),
             "payments": latest_payments(),
+            "attention": needing_attention()
+            if request.user.has_perm("outbox.view_message")
+            else None,
         },
     )

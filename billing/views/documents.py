@@ -42,8 +42,15 @@ def _render_page(request, invoice: Invoice):
         "doc": pdf.document_data(invoice, business=business),
         "payments": payments,
         "pdf_url": pdf_url(invoice),
+        "email_messages": _email_messages(request, invoice),
     }
     return render(request, "billing/invoice_detail.html", context)
+
+
+def _email_messages(request, invoice: Invoice) -> list:
+    if invoice.is_draft or not request.user.has_perm("outbox.view_message"):
+        return []
+    return list(invoice.messages.select_related("reminder_stage")[:20])
 
 
 def pdf_url(invoice: Invoice) -> str:

@@ -48,6 +48,14 @@ BUSINESS = {
     # The demo edits an issued invoice, as the office may.
     "lock_issued_invoices": False,
     "time_zone": "America/Toronto",
+    # A local mail sink (manage.py mailsink, or any SMTP server on port 1025) receives what
+    # the demo sends; the README says how to set up a real server.
+    "smtp_host": "127.0.0.1",
+    "smtp_port": 1025,
+    "smtp_use_tls": False,
+    "smtp_use_ssl": False,
+    "smtp_from_email": "billing@northwind-contracting.example.com",
+    "smtp_from_name": "Northwind Contracting",
 }
 
 # The first code also marks the demo as present.

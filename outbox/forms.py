@@ -1,0 +1,49 @@
+"""The shapes of the outbox's forms; what the values may be is for outbox/services.py."""
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from .models import MessageStatus
+
+
+class SendInvoiceForm(forms.Form):
+    to = forms.CharField(
+        label=_("To"),
+        max_length=5000,
+        help_text=_("Several addresses: separate them with commas."),
+    )
+    cc = forms.CharField(label=_("CC"), max_length=5000, required=False)
+    bcc = forms.CharField(label=_("BCC"), max_length=5000, required=False)
+    subject = forms.CharField(label=_("Subject"), max_length=255)
+    body = forms.CharField(label=_("Text"), widget=forms.Textarea(attrs={"rows": 10}), strip=False)
+    issue_draft = forms.BooleanField(label=_("Issue this draft now and send it"), required=False)
+
+    def __init__(self, *args, is_draft: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not is_draft:
+            del self.fields["issue_draft"]
+        else:
+            self.fields["issue_draft"].help_text = _(
+                "It gets the next invoice number and goes to the client's ledger; placeholders "
+                "such as {invoice_number} are filled in then."
+            )
+
+    def operation_fields(self) -> dict:
+        return dict(self.cleaned_data)
+
+
+class TestEmailForm(forms.Form):
+    to = forms.CharField(label=_("Send a test e-mail to"), max_length=254)
+
+
+class OutboxFilterForm(forms.Form):
+    ATTENTION = "attention"
+    show = forms.ChoiceField(
+        label=_("Show"),
+        required=False,
+        choices=[
+            ("", _("All messages")),
+            (ATTENTION, _("Needing attention")),
+            *MessageStatus.choices,
+        ],
+    )

@@ -1,0 +1,443 @@
+"""The operations of the outbox: putting messages in it, and dealing with those that failed.
+
+Every message is written in the transaction of the operation that wants it sent and handed
+to ``delivery.deliver`` only once that transaction has committed (``transaction.on_commit``):
+an invoice issued and sent in one step either commits with its message or not at all, and
+no e-mail goes out for something that was rolled back.
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+from email.utils import formataddr, make_msgid
+
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from billing import pdf
+from billing.models import Invoice, Payment, PaymentMethod
+from billing.money import format_money
+from billing.services import InvalidTransition, issue_invoice
+from otb.operations import InvalidInput, ensure_permitted, operation
+from settings_app.models import BusinessSettings, ReminderStage
+from settings_app.selectors import business_today, get_business_settings
+
+from . import delivery
+from .models import ArchivedDocument, Message, MessageKind, MessageStatus
+from .templating import (
+    INVOICE_PLACEHOLDERS,
+    braced,
+    fill,
+    unknown_placeholders,
+)
+
+MAX_RECIPIENTS = 50
+SUBJECT_MAX_LENGTH = 255
+BODY_MAX_LENGTH = 100_000
+
+NOT_SET_UP = "E-mail is not set up: enter the SMTP host and the from address in the settings."
+
+
+# --- Input --------------------------------------------------------------------------------
+def clean_addresses(value, *, field: str, label: str, required: bool = False) -> list[str]:
+    """``a@example.com, b@example.com`` (commas or semicolons) as a list, each checked; a
+    line break anywhere is refused, since it could add headers to the message."""
+    if value is None:
+        value = ""
+    if not isinstance(value, str):
+        raise InvalidInput.single(
+            field, _("%(label)s: enter e-mail addresses as text.") % {"label": label}
+        )
+    if any(char in value for char in "\r\n\x00"):
+        raise InvalidInput.single(
+            field, _("%(label)s: line breaks are not allowed in addresses.") % {"label": label}
+        )
+    addresses = [part.strip() for part in value.replace(";", ",").split(",") if part.strip()]
+    if required and not addresses:
+        raise InvalidInput.single(
+            field, _("%(label)s: enter at least one e-mail address.") % {"label": label}
+        )
+    if len(addresses) > MAX_RECIPIENTS:
+        raise InvalidInput.single(
+            field,
+            _("%(label)s: at most %(max)s addresses.") % {"label": label, "max": MAX_RECIPIENTS},
+        )
+    for address in addresses:
+        try:
+            validate_email(address)
+        except ValidationError:
+            raise InvalidInput.single(
+                field,
+                _("%(label)s: “%(address)s” is not a valid e-mail address.")
+                % {"label": label, "address": address[:100]},
+            ) from None
+    return addresses
+
+
+def _clean_template_text(
+    value, *, field: str, label: str, allowed, one_line: bool, max_length: int
+) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise InvalidInput.single(field, _("%(label)s: this field is required.") % {"label": label})
+    if "\x00" in value or (one_line and ("\r" in value or "\n" in value)):
+        raise InvalidInput.single(
+            field, _("%(label)s: must be one line, without line breaks.") % {"label": label}
+        )
+    unknown = unknown_placeholders(value, allowed)
+    if unknown:
+        raise InvalidInput.single(
+            field,
+            _("%(label)s: unknown placeholder %(unknown)s.")
+            % {"label": label, "unknown": braced(unknown)},
+        )
+    if len(value) > max_length:
+        raise InvalidInput.single(
+            field,
+            _("%(label)s: at most %(max)s characters.") % {"label": label, "max": max_length},
+        )
+    return value.strip() if one_line else value
+
+
+def clean_subject(value, allowed=INVOICE_PLACEHOLDERS) -> str:
+    return _clean_template_text(
+        value,
+        field="subject",
+        label=_("Subject"),
+        allowed=allowed,
+        one_line=True,
+        max_length=SUBJECT_MAX_LENGTH,
+    )
+
+
+def clean_body(value, allowed=INVOICE_PLACEHOLDERS) -> str:
+    return _clean_template_text(
+        value,
+        field="body",
+        label=_("Text"),
+        allowed=allowed,
+        one_line=False,
+        max_length=BODY_MAX_LENGTH,
+    )
+
+
+# --- What the placeholders stand for ------------------------------------------------------
+def _date(value: datetime.date | None) -> str:
+    return value.isoformat() if value else ""
+
+
+def _business_values(business: BusinessSettings) -> dict[str, str]:
+    return {
+        "business_name": business.business_name,
+        "business_email": business.email,
+        "business_phone": business.phone,
+    }
+
+
+def invoice_values(invoice: Invoice, business: BusinessSettings) -> dict[str, str]:
+    return {
+        "invoice_number": invoice.number or "",
+        "client_name": invoice.client.name,
+        "contact_person": invoice.client.contact_person or invoice.client.name,
+        "total": format_money(invoice.total, invoice.currency),
+        "balance_due": format_money(invoice.balance_due, invoice.currency),
+        "issue_date": _date(invoice.issue_date),
+        "due_date": _date(invoice.due_date),
+        **_business_values(business),
+    }
+
+
+def reminder_values(
+    invoice: Invoice, business: BusinessSettings, *, today: datetime.date
+) -> dict[str, str]:
+    days = (invoice.due_date - today).days
+    return {
+        **invoice_values(invoice, business),
+        "days_until_due": str(max(days, 0)),
+        "days_overdue": str(max(-days, 0)),
+    }
+
+
+def receipt_values(payment: Payment, business: BusinessSettings) -> dict[str, str]:
+    invoice = payment.invoice
+    currency = invoice.currency if invoice else payment.client.default_currency
+    return {
+        "client_name": payment.client.name,
+        "contact_person": payment.client.contact_person or payment.client.name,
+        "payment_amount": format_money(payment.amount, currency),
+        "payment_date": _date(payment.date),
+        "payment_method": str(payment.get_method_display()),
+        "payment_reference": payment.reference,
+        "invoice_number": invoice.number if invoice else "",
+        "balance_due": format_money(invoice.balance_due, invoice.currency) if invoice else "",
+        **_business_values(business),
+    }
+
+
+def invoice_message_defaults(invoice: Invoice, business: BusinessSettings | None = None) -> dict:
+    """The send form's first values: the client's address and the settings' templates, filled
+    in. A draft has no number yet: its placeholders stay, to be filled once it is issued."""
+    business = business or get_business_settings()
+    subject, body = business.invoice_email_subject, business.invoice_email_body
+    if not invoice.is_draft:
+        values = invoice_values(invoice, business)
+        subject, body = fill(subject, values), fill(body, values)
+    return {"to": invoice.client.email, "cc": "", "bcc": "", "subject": subject, "body": body}
+
+
+# --- Queueing -----------------------------------------------------------------------------
+def _require_set_up(business: BusinessSettings) -> None:
+    if not business.smtp_configured:
+        raise InvalidInput.single("__all__", _(NOT_SET_UP))
+
+
+def archive(content: bytes) -> ArchivedDocument:
+    """The archived copy of ``content``, stored once per SHA-256."""
+    digest = hashlib.sha256(content).hexdigest()
+    found = ArchivedDocument.objects.filter(sha256=digest).first()
+    if found:
+        return found
+    try:
+        with transaction.atomic():
+            return ArchivedDocument.objects.create(
+                sha256=digest, content=content, size=len(content)
+            )
+    except IntegrityError:  # archived at the same moment by another message
+        return ArchivedDocument.objects.get(sha256=digest)
+
+
+def _queue(
+    *, business: BusinessSettings, acting_user, to, cc=(), bcc=(), attachment=None, **fields
+) -> Message:
+    domain = business.smtp_from_email.rpartition("@")[2] or "localhost"
+    message = Message.objects.create(
+        from_address=formataddr((business.smtp_from_name, business.smtp_from_email)),
+        reply_to=business.email if business.email != business.smtp_from_email else "",
+        to_addresses=", ".join(to),
+        cc_addresses=", ".join(cc),
+        bcc_addresses=", ".join(bcc),
+        message_id=make_msgid(domain=domain),
+        next_attempt_at=timezone.now(),
+        created_by=acting_user,
+        attachment=attachment,
+        **fields,
+    )
+    message_id = message.pk
+    transaction.on_commit(
+        lambda: delivery.deliver(message_id, acting_user=acting_user), robust=True
+    )
+    return message
+
+
+def _invoice_attachment(invoice: Invoice) -> tuple[ArchivedDocument, str]:
+    document = pdf.load_invoice(pk=invoice.pk, with_payments=False)
+    return archive(pdf.invoice_pdf(document)), pdf.pdf_filename(document)
+
+
+@operation
+def send_invoice(
+    *,
+    invoice: Invoice,
+    to,
+    subject,
+    body,
+    acting_user,
+    cc="",
+    bcc="",
+    issue_draft: bool = False,
+) -> Message:
+    """E-mail the invoice with its PDF attached. A draft is issued first, in the same
+    transaction, when ``issue_draft`` says the user confirmed it. The message is delivered
+    once this commits; its row says how that went."""
+    ensure_permitted(acting_user, "outbox.send_message", _("send e-mail"))
+    to = clean_addresses(to, field="to", label=_("To"), required=True)
+    cc = clean_addresses(cc, field="cc", label=_("CC"))
+    bcc = clean_addresses(bcc, field="bcc", label=_("BCC"))
+    subject = clean_subject(subject)
+    body = clean_body(body)
+    business = get_business_settings()
+    _require_set_up(business)
+    invoice = Invoice.objects.select_related("client").get(pk=invoice.pk)
+    if invoice.is_draft:
+        if not issue_draft:
+            raise InvalidInput.single(
+                "issue_draft",
+                _("This invoice is a draft: confirm that it should be issued before it is sent."),
+            )
+        # Issued in this transaction: if the PDF or the message fails, the invoice stays a
+        # draft and its number is not used.
+        invoice = issue_invoice(invoice=invoice, acting_user=acting_user)
+    if invoice.is_cancelled:
+        raise InvalidTransition(
+            _("Invoice %(number)s is cancelled; it cannot be sent.") % {"number": invoice.number}
+        )
+    values = invoice_values(invoice, business)
+    attachment, name = _invoice_attachment(invoice)
+    return _queue(
+        business=business,
+        acting_user=acting_user,
+        kind=MessageKind.INVOICE,
+        invoice=invoice,
+        to=to,
+        cc=cc,
+        bcc=bcc,
+        subject=fill(subject, values),
+        body=fill(body, values),
+        attachment=attachment,
+        attachment_name=name,
+    )
+
+
+def queue_receipt(*, payment: Payment) -> Message | None:
+    """Within the operation that confirmed ``payment``: queue its receipt, when the settings
+    ask for receipts and the client has an address. Client credit moves no money: no receipt."""
+    business = get_business_settings()
+    if (
+        not business.send_payment_receipts
+        or not business.smtp_configured
+        or not payment.client.email
+        or payment.method == PaymentMethod.CLIENT_CREDIT
+    ):
+        return None
+    values = receipt_values(payment, business)
+    return _queue(
+        business=business,
+        acting_user=None,
+        kind=MessageKind.RECEIPT,
+        payment=payment,
+        invoice=payment.invoice,
+        to=[payment.client.email],
+        subject=fill(business.receipt_email_subject, values),
+        body=fill(business.receipt_email_body, values),
+    )
+
+
+@operation
+def queue_reminder(
+    *, invoice: Invoice, stage: ReminderStage, today: datetime.date
+) -> Message | None:
+    """Queue the reminder ``stage`` for ``invoice``, unless it was already (or is at this
+    moment being) queued: then None. The unique (invoice, stage) pair in the database makes
+    that hold across overlapping runs, on any number of servers."""
+    business = get_business_settings()
+    invoice = Invoice.objects.select_related("client").get(pk=invoice.pk)
+    values = reminder_values(invoice, business, today=today)
+    attachment, name = _invoice_attachment(invoice) if stage.attach_pdf else (None, "")
+    try:
+        with transaction.atomic():
+            return _queue(
+                business=business,
+                acting_user=None,
+                kind=MessageKind.REMINDER,
+                invoice=invoice,
+                reminder_stage=stage,
+                to=[invoice.client.email],
+                subject=fill(stage.subject, values),
+                body=fill(stage.body, values),
+                attachment=attachment,
+                attachment_name=name,
+            )
+    except IntegrityError:
+        return None
+
+
+@operation
+def send_test_email(*, to, acting_user) -> Message:
+    """A test message through the settings' SMTP server, delivered at once."""
+    ensure_permitted(acting_user, "settings_app.change_businesssettings", _("change the settings"))
+    to = clean_addresses(to, field="to", label=_("To"), required=True)
+    business = get_business_settings()
+    _require_set_up(business)
+    return _queue(
+        business=business,
+        acting_user=acting_user,
+        kind=MessageKind.TEST,
+        to=to,
+        subject=_("Test e-mail from %(business)s") % {"business": business.business_name},
+        body=_(
+            "This is a test e-mail from OTB Billing. If you can read it, invoices and "
+            "reminders can be sent through %(server)s."
+        )
+        % {"server": f"{business.smtp_host}:{business.smtp_port}"},
+    )
+
+
+# --- Dealing with failures ----------------------------------------------------------------
+def _lock_message(message: Message) -> Message:
+    return Message.objects.select_for_update().get(pk=message.pk)
+
+
+@operation
+def retry_message(*, message: Message, acting_user) -> Message:
+    """Send a failed message again (after the settings or an address were corrected): it
+    is queued with a fresh run of automatic retries and delivered once this commits."""
+    ensure_permitted(acting_user, "outbox.send_message", _("send e-mail"))
+    message = _lock_message(message)
+    if message.status != MessageStatus.FAILED:
+        raise InvalidTransition(_("Only a message that failed can be sent again."))
+    message.status = MessageStatus.QUEUED
+    message.failures_in_a_row = 0
+    message.next_attempt_at = timezone.now()
+    message.needs_attention = False
+    message.save(
+        update_fields=["status", "failures_in_a_row", "next_attempt_at", "needs_attention"]
+    )
+    message_id = message.pk
+    transaction.on_commit(
+        lambda: delivery.deliver(message_id, acting_user=acting_user), robust=True
+    )
+    return message
+
+
+@operation
+def mark_dealt_with(*, message: Message, acting_user) -> Message:
+    """The user has seen the failure and dealt with it some other way: stop showing it."""
+    ensure_permitted(acting_user, "outbox.send_message", _("send e-mail"))
+    message = _lock_message(message)
+    if not message.needs_attention:
+        raise InvalidTransition(_("This message does not need attention."))
+    message.needs_attention = False
+    message.dealt_with_at = timezone.now()
+    message.dealt_with_by = acting_user
+    message.save(update_fields=["needs_attention", "dealt_with_at", "dealt_with_by"])
+    return message
+
+
+# --- Reminders ----------------------------------------------------------------------------
+def invoices_due_for(
+    stage: ReminderStage, *, next_stage: ReminderStage | None, today: datetime.date
+):
+    """Unpaid invoices whose date for ``stage`` has come and whose next stage's date has
+    not: a day the daily run missed is caught up, but an invoice never gets an earlier,
+    no-longer-true reminder after a later one."""
+    invoices = (
+        Invoice.objects.open()
+        .exclude(client__email="")
+        .filter(due_date__lte=today - datetime.timedelta(days=stage.days_from_due))
+        .exclude(messages__reminder_stage=stage)
+    )
+    if next_stage is not None:
+        invoices = invoices.filter(
+            due_date__gt=today - datetime.timedelta(days=next_stage.days_from_due)
+        )
+    return invoices.order_by("due_date", "pk")
+
+
+def queue_due_reminders(*, today: datetime.date | None = None) -> list[Message]:
+    """Queue every reminder due today (each in its own transaction, delivered as it
+    commits); the messages this run queued."""
+    business = get_business_settings()
+    if not business.send_reminders or not business.smtp_configured:
+        return []
+    today = today or business_today(business)
+    stages = list(ReminderStage.objects.filter(is_active=True).order_by("days_from_due"))
+    queued = []
+    for stage, next_stage in zip(stages, [*stages[1:], None], strict=True):
+        for invoice in invoices_due_for(stage, next_stage=next_stage, today=today).iterator():
+            message = queue_reminder(invoice=invoice, stage=stage, today=today)
+            if message is not None:
+                queued.append(message)
+    return queued

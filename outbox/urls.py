@@ -1,0 +1,14 @@
+from django.urls import path
+
+from . import views
+
+app_name = "outbox"
+
+urlpatterns = [
+    path("", views.message_list, name="list"),
+    path("test/", views.test_email, name="test"),
+    path("<int:pk>/", views.message_detail, name="detail"),
+    path("<int:pk>/attachment/", views.message_attachment, name="attachment"),
+    path("<int:pk>/retry/", views.message_retry, name="retry"),
+    path("<int:pk>/dealt-with/", views.message_dealt_with, name="dealt_with"),
+]
