@@ -58,13 +58,14 @@ def build_email(message: Message) -> EmailMessage:
     return email
 
 
-def deliver(message_id: int, *, acting_user=None) -> Message:
-    """Send the message if it is queued and nobody else is sending it; the message after."""
+def deliver(message_id: int, *, acting_user=None) -> Message | None:
+    """Send the message if it is queued and nobody else is sending it: the message after
+    this attempt, or None when there was nothing for this process to do."""
     claimed = Message.objects.filter(pk=message_id, status=MessageStatus.QUEUED).update(
         status=MessageStatus.SENDING, claimed_at=timezone.now()
     )
     if not claimed:  # sent, failed, or being sent by another process
-        return Message.objects.get(pk=message_id)
+        return None
     message = Message.objects.select_related("attachment").get(pk=message_id)
     business = get_business_settings()
     started_at = timezone.now()
@@ -155,7 +156,9 @@ def recover_stalled(*, now: datetime.datetime | None = None) -> int:
 
 
 def deliver_due(*, now: datetime.datetime | None = None, limit: int = 500) -> list[Message]:
-    """Deliver the queued messages whose attempt is due (first sends and retries)."""
+    """Deliver the queued messages whose attempt is due (first sends and retries); the
+    messages this run attempted, without those an overlapping run took first."""
     now = now or timezone.now()
     due = Message.objects.due(now=now).order_by("next_attempt_at", "pk")
-    return [deliver(pk) for pk in due.values_list("pk", flat=True)[:limit]]
+    attempted = (deliver(pk) for pk in due.values_list("pk", flat=True)[:limit])
+    return [message for message in attempted if message is not None]
