@@ -38,6 +38,7 @@ set_paths() {
   DB_USER=otb_$INSTANCE
   SERVICE=otb-billing@$INSTANCE.service
   TIMER=otb-billing-maintenance@$INSTANCE.timer
+  OUTBOX_TIMER=otb-billing-outbox@$INSTANCE.timer
 }
 
 check_instance_name() {

@@ -470,7 +470,8 @@ if [ "$UPGRADE" = 0 ]; then
 fi
 
 if [ "$USE_SYSTEMD" = 1 ]; then
-  step "Installing the systemd units $SERVICE and $TIMER (daily maintenance and backup)"
+  step "Installing the systemd units $SERVICE, $TIMER (daily maintenance, backup and \
+reminders) and $OUTBOX_TIMER (e-mail every 5 minutes)"
 else
   step "Writing the systemd units (not enabled: --no-systemd)"
 fi
@@ -483,13 +484,13 @@ for template in "$DEPLOY_DIR"/systemd/*.in; do
 done
 if [ "$USE_SYSTEMD" = 1 ]; then
   systemctl daemon-reload
-  systemctl enable --quiet "$SERVICE" "$TIMER"
+  systemctl enable --quiet "$SERVICE" "$TIMER" "$OUTBOX_TIMER"
 fi
 
 step "Starting OTB Billing $VERSION on 127.0.0.1:$PORT"
 start_app
 if [ "$USE_SYSTEMD" = 1 ]; then
-  systemctl start "$TIMER"
+  systemctl start "$TIMER" "$OUTBOX_TIMER"
 fi
 
 step "Checking that it answers"
@@ -543,8 +544,8 @@ if [ "$USE_SYSTEMD" = 1 ]; then
 else
   printf '  - No systemd: it runs until stopped (pid in %s, log in %s); nothing restarts it\n' \
     "$PID_FILE" "$APP_LOG"
-  printf '    at boot, and the daily maintenance (%s refresh_invoice_status; backup) is yours.\n' \
-    "$MANAGE"
+  printf '    at boot, and the daily maintenance (%s refresh_invoice_status; backup;\n' "$MANAGE"
+  printf '    send_reminders) and the e-mail retries (process_outbox, every few minutes) are yours.\n'
 fi
 if [ "$GENERATED_PASSWORD" = 1 ]; then
   # After the log's last line, on the terminal only: the install log never holds it.

@@ -2,8 +2,10 @@
 # Sets up OTB Billing on this machine and runs it on SQLite with demo data at
 # http://127.0.0.1:5050 (PORT=8080 for another port). Installs what is missing (system
 # packages with apt, Python packages into .venv), writes .env if there is none, migrates,
-# loads the demo data, gives the user "admin" a new random password and prints it.
-# Safe to run again: it keeps your data and only resets admin's password.
+# loads the demo data, gives the user "admin" a new random password and prints it. A local
+# mail sink on 127.0.0.1:1025 (manage.py mailsink) receives the e-mail the demo sends and
+# keeps each message in var/mail/. Safe to run again: it keeps your data and only resets
+# admin's password.
 set -euo pipefail
 # shellcheck source=scripts/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -23,14 +25,26 @@ admin_output=$(.venv/bin/python manage.py create_user admin --role administrator
 password=$(sed -n 's/^Password for admin: //p' <<<"$admin_output")
 [ -n "$password" ] || die "create_user printed no password: $admin_output"
 
+# The demo's settings send e-mail to 127.0.0.1:1025; a mail sink there keeps every message.
+mail_note="E-mail the demo sends is kept in var/mail/ (one .eml file per message)."
+.venv/bin/python manage.py mailsink --port 1025 --dir var/mail &
+sink_pid=$!
+trap 'kill "$sink_pid" 2>/dev/null || true' EXIT
+sleep 1
+if ! kill -0 "$sink_pid" 2>/dev/null; then
+  mail_note="Port 1025 is taken, so the demo's e-mail goes to whatever listens there."
+fi
+
 cat <<MSG
 
 OTB Billing is starting at http://127.0.0.1:$port/
   Username: admin
   Password: $password
 (Running this script again gives admin a new password.) Stop the server with Ctrl+C.
+$mail_note
 
 MSG
 
 export WEB_CONCURRENCY=${WEB_CONCURRENCY:-2}
-exec .venv/bin/gunicorn otb.wsgi:application --bind "127.0.0.1:$port" --access-logfile -
+# Not exec: the mail sink is stopped when gunicorn ends.
+.venv/bin/gunicorn otb.wsgi:application --bind "127.0.0.1:$port" --access-logfile -

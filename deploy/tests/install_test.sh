@@ -139,19 +139,23 @@ ok "the database account has rights on otb_$A only, no ALL, SUPER, FILE or GRANT
 grep -q "ExecStart=$ROOT/opt/otb_billing/%i/current" "$ROOT/etc/systemd/system/otb-billing@.service" \
   || fail "the systemd unit was not written with the instance's paths"
 [ -f "$ROOT/etc/systemd/system/otb-billing-maintenance@.timer" ] || fail "no maintenance timer"
+[ -f "$ROOT/etc/systemd/system/otb-billing-outbox@.timer" ] || fail "no e-mail outbox timer"
+grep -q "manage.py send_reminders" "$ROOT/etc/systemd/system/otb-billing-maintenance@.service" \
+  || fail "the daily maintenance does not send the reminders"
 if command -v systemd-analyze >/dev/null 2>&1; then
   # systemd's own check of the units as written, for this instance (its paths exist).
   mkdir "$WORK/units"
-  for unit in otb-billing@ otb-billing-maintenance@; do
+  for unit in otb-billing@ otb-billing-maintenance@ otb-billing-outbox@; do
     cp "$ROOT/etc/systemd/system/$unit.service" "$WORK/units/$unit$A.service"
   done
-  cp "$ROOT/etc/systemd/system/otb-billing-maintenance@.timer" \
-    "$WORK/units/otb-billing-maintenance@$A.timer"
+  for unit in otb-billing-maintenance@ otb-billing-outbox@; do
+    cp "$ROOT/etc/systemd/system/$unit.timer" "$WORK/units/$unit$A.timer"
+  done
   (cd "$WORK/units" && systemd-analyze verify ./*.service ./*.timer) >"$WORK/verify.out" 2>&1 \
     || show_and_fail "$WORK/verify.out" "systemd-analyze verify refuses the units"
   [ -s "$WORK/verify.out" ] && show_and_fail "$WORK/verify.out" "systemd-analyze warns"
 fi
-ok "the systemd units (service, daily maintenance and its timer) are written and verify"
+ok "the systemd units (service, daily maintenance, e-mail outbox, their timers) are written and verify"
 
 echo "== 2. A second instance $B on port $PORT_B beside it"
 paths "$B"
@@ -249,8 +253,9 @@ echo "== 5. Uninstall"
 [ "$(sql "SELECT COUNT(*) FROM mysql.user WHERE user = 'otb_$A'")" = 0 ] || fail "the account is left"
 id "otb-$A" >/dev/null 2>&1 && fail "the user otb-$A is left"
 [ ! -e "$APP_HOME" ] && [ ! -e "$ENV_FILE" ] || fail "files of $A are left"
+compgen -G "$ROOT/etc/systemd/system/otb-billing*" >/dev/null && fail "systemd units are left"
 python3 "$SRC/deploy/healthcheck.py" --port "$PORT_A" --timeout 1 >/dev/null 2>&1 \
   && fail "something still answers on $PORT_A"
-ok "uninstalled: no database, account, user, file or process left"
+ok "uninstalled: no database, account, user, file, unit or process left"
 
 echo "Installer test passed ($passed checks)."

@@ -3,9 +3,11 @@ features without a real server (the demo's settings point at it)."""
 
 import email
 import email.policy
+import logging
 import time
 from pathlib import Path
 
+from aiosmtpd.controller import Controller
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
@@ -24,12 +26,7 @@ class Command(BaseCommand):
         parser.add_argument("--dir", default=str(Path(settings.VAR_DIR) / "mail"))
 
     def handle(self, *args, host, port, dir, **options):
-        try:
-            from aiosmtpd.controller import Controller
-        except ImportError:
-            raise CommandError(
-                _("The mail sink needs aiosmtpd: install the development tools (make dev).")
-            ) from None
+        logging.getLogger("mail.log").setLevel(logging.WARNING)  # aiosmtpd's per-connection chatter
         folder = Path(dir)
         folder.mkdir(parents=True, exist_ok=True)
         out = self.stdout
@@ -48,7 +45,16 @@ class Command(BaseCommand):
                 return "250 Message accepted for delivery"
 
         controller = Controller(Keep(), hostname=host, port=port)
-        controller.start()
+        try:
+            controller.start()
+        except OSError as exc:
+            raise CommandError(
+                _(
+                    "Cannot listen on %(host)s:%(port)s (%(error)s): another mail server may "
+                    "be running there already. Choose another with --port."
+                )
+                % {"host": host, "port": port, "error": exc.strerror or exc}
+            ) from None
         self.stdout.write(
             _("Mail sink on %(host)s:%(port)s, saving to %(dir)s. Stop it with Ctrl+C.")
             % {"host": host, "port": port, "dir": folder}
