@@ -8,6 +8,7 @@ from rest_framework import serializers
 from billing.models import Client, Invoice, InvoiceLine, InvoiceTax, Payment, PaymentMethod, Service
 from billing.money import DISCOUNT_FIXED, DISCOUNT_NONE, DISCOUNT_PERCENT
 from ledger.models import LedgerEntry
+from outbox.models import DeliveryAttempt, FailureKind, Message
 from settings_app.models import BusinessSettings
 from settings_app.services import SETTINGS_FIELDS
 
@@ -258,6 +259,99 @@ class PaymentInputSerializer(serializers.Serializer):
 
 class ReverseInputSerializer(serializers.Serializer):
     reason = serializers.CharField()
+
+
+# --- E-mail -------------------------------------------------------------------------------
+
+
+class SendInvoiceInputSerializer(serializers.Serializer):
+    to = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        help_text="Addresses separated by commas; default: the client's e-mail address.",
+    )
+    cc = serializers.CharField(required=False, allow_blank=True, default="")
+    bcc = serializers.CharField(required=False, allow_blank=True, default="")
+    subject = serializers.CharField(
+        required=False, help_text="Default: the invoice e-mail subject of the settings."
+    )
+    body = serializers.CharField(
+        required=False,
+        trim_whitespace=False,
+        help_text="Default: the invoice e-mail text of the settings. Placeholders such as "
+        "{invoice_number} are filled in.",
+    )
+    issue_draft = serializers.BooleanField(
+        default=False, help_text="Needed to send a draft: it is issued first."
+    )
+
+
+def _failure_kind():
+    # Empty when nothing went wrong: "" belongs to the documented values.
+    return serializers.ChoiceField(choices=FailureKind.choices, allow_blank=True, read_only=True)
+
+
+class DeliveryAttemptSerializer(serializers.ModelSerializer):
+    failure_kind = _failure_kind()
+
+    class Meta:
+        model = DeliveryAttempt
+        fields = [
+            "started_at",
+            "finished_at",
+            "outcome",
+            "failure_kind",
+            "smtp_code",
+            "server_answer",
+            "problem",
+            "server",
+            "recipients",
+        ]
+        read_only_fields = fields
+
+
+class MessageSerializer(serializers.ModelSerializer):
+    invoice = serializers.SerializerMethodField()
+    to = serializers.CharField(source="to_addresses", read_only=True)
+    cc = serializers.CharField(source="cc_addresses", read_only=True)
+    bcc = serializers.CharField(source="bcc_addresses", read_only=True)
+    attachment_sha256 = serializers.SerializerMethodField()
+    failure_kind = _failure_kind()
+    attempts = DeliveryAttemptSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Message
+        fields = [
+            "id",
+            "kind",
+            "status",
+            "invoice",
+            "payment",
+            "to",
+            "cc",
+            "bcc",
+            "subject",
+            "body",
+            "attachment_name",
+            "attachment_sha256",
+            "attempt_count",
+            "next_attempt_at",
+            "sent_at",
+            "failure_kind",
+            "problem",
+            "needs_attention",
+            "created_at",
+            "attempts",
+        ]
+        read_only_fields = fields
+
+    def get_invoice(self, message) -> str | None:
+        """The invoice's number, or null."""
+        return message.invoice.number if message.invoice_id else None
+
+    def get_attachment_sha256(self, message) -> str | None:
+        """SHA-256 of the exact PDF that went out, or null without an attachment."""
+        return message.attachment.sha256 if message.attachment_id else None
 
 
 # --- Ledger -------------------------------------------------------------------------------

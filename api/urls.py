@@ -18,6 +18,7 @@ router.register("clients", views.ClientViewSet, basename="client")
 router.register("services", views.ServiceViewSet, basename="service")
 router.register("invoices", views.InvoiceViewSet, basename="invoice")
 router.register("payments", views.PaymentViewSet, basename="payment")
+router.register("messages", views.MessageViewSet, basename="message")
 
 
 @login_not_required

@@ -23,6 +23,8 @@ from billing.pdf import invoice_pdf, load_invoice, pdf_filename
 from ledger.selectors import client_balance, ledger_entries, with_running_balance
 from ledger.services import post_manual_credit, post_manual_debit
 from otb.operations import InvalidInput
+from outbox import services as outbox
+from outbox.models import Message
 from settings_app.selectors import business_today, get_business_settings
 from settings_app.services import update_business_settings
 
@@ -281,6 +283,7 @@ class InvoiceViewSet(
         "destroy": ["billing.delete_invoice"],
         "issue": ["billing.issue_invoice"],
         "cancel": ["billing.cancel_invoice"],
+        "send": ["outbox.send_message"],
     }
 
     def get_queryset(self):
@@ -388,6 +391,26 @@ class InvoiceViewSet(
         return self._answer(invoice)
 
     @extend_schema(
+        request=s.SendInvoiceInputSerializer,
+        responses={202: s.MessageSerializer},
+        parameters=[IDEMPOTENCY_PARAMETER],
+    )
+    @action(detail=True, methods=["post"])
+    @idempotent
+    def send(self, request, ref):
+        """E-mail the invoice with its PDF attached, through the SMTP server of the settings.
+        The answer is the message in the outbox: ``sent``, ``queued`` (a temporary failure,
+        tried again later: see ``next_attempt_at``) or ``failed`` with the ``problem``."""
+        invoice = self.get_object()
+        data = _validated(s.SendInvoiceInputSerializer, request)
+        fields = {**outbox.invoice_message_defaults(invoice), **data}
+        message = outbox.send_invoice(invoice=invoice, acting_user=request.user, **fields)
+        return Response(
+            s.MessageSerializer(_message_with_attempts().get(pk=message.pk)).data,
+            status=status.HTTP_202_ACCEPTED,
+        )
+
+    @extend_schema(
         responses={(200, "application/pdf"): OpenApiResponse(OpenApiTypes.BINARY)},
     )
     @action(
@@ -410,6 +433,48 @@ class InvoiceViewSet(
         response = HttpResponse(content, content_type="application/pdf")
         response["Content-Disposition"] = f'attachment; filename="{pdf_filename(invoice)}"'
         return response
+
+
+# --- E-mail -------------------------------------------------------------------------------
+
+
+def _message_with_attempts():
+    return Message.objects.select_related("invoice", "attachment").prefetch_related("attempts")
+
+
+MESSAGE_FILTERS = [
+    OpenApiParameter("invoice", OpenApiTypes.STR, description="An invoice number."),
+    OpenApiParameter("needs_attention", OpenApiTypes.BOOL),
+]
+
+
+@extend_schema(tags=["e-mail"])
+class MessageViewSet(
+    ApiViewMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    viewsets.GenericViewSet,
+):
+    """The outbox: every e-mail sent or tried, newest first, with its delivery attempts."""
+
+    serializer_class = s.MessageSerializer
+    read_permissions = ["outbox.view_message"]
+
+    def get_queryset(self):
+        return _message_with_attempts().order_by("-created_at", "-id")
+
+    def filter_queryset(self, queryset):
+        number = self.request.query_params.get("invoice", "").strip()
+        if number:
+            queryset = queryset.filter(invoice__number=number)
+        attention = _query_bool(self.request, "needs_attention")
+        if attention is not None:
+            queryset = queryset.filter(needs_attention=attention)
+        return queryset
+
+    @extend_schema(parameters=MESSAGE_FILTERS)
+    def list(self, request, *args, **kwargs):
+        return super().list(request, *args, **kwargs)
 
 
 # --- Payments -----------------------------------------------------------------------------

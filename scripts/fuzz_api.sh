@@ -37,6 +37,9 @@ trap 'exit 130' INT TERM
 export DJANGO_SETTINGS_MODULE=otb.settings
 export OTB_VAR_DIR="$work/var" OTB_ENV_FILE=/nonexistent/otb-fuzz.env
 export DEBUG=false ALLOWED_HOSTS=127.0.0.1,localhost HTTPS=false
+# The demo's SMTP server (127.0.0.1:1025) does not run here, and fuzzed settings may name
+# any host: each send attempt fails, and quickly.
+export OTB_SMTP_TIMEOUT=3
 # No collectstatic for a throw-away instance: static files come from the app folders.
 export STATICFILES_BACKEND=django.contrib.staticfiles.storage.StaticFilesStorage
 SECRET_KEY=$(.venv/bin/python -c 'import secrets; print(secrets.token_urlsafe(50))')

@@ -1,0 +1,157 @@
+"""E-mail through the REST API: POST /api/v1/invoices/{ref}/send/ and the outbox at
+/api/v1/messages/, against a real SMTP server on localhost."""
+
+import hashlib
+
+import pytest
+from rest_framework.test import APIClient
+
+from api.models import ApiToken
+from billing.models import Invoice
+from outbox.models import Message, MessageStatus
+from tests.factories import ClientFactory, draft, issued
+from tests.pdf import pdf_text
+
+from .conftest import point_settings_at
+
+# Transactional, as in production: the delivery runs when the request's operation commits.
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture(autouse=True)
+def _rows(migration_rows):
+    pass
+
+
+def token_client(user) -> APIClient:
+    _token, key = ApiToken.objects.create_token(user=user, name="tests")
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"Token {key}")
+    return api
+
+
+@pytest.fixture
+def api(bookkeeper):
+    return token_client(bookkeeper)
+
+
+@pytest.fixture
+def invoice(business):
+    return issued(client=ClientFactory(name="Birchwood Dental", email="office@birch.example.com"))
+
+
+def send(api, ref, **body):
+    return api.post(f"/api/v1/invoices/{ref}/send/", body, format="json")
+
+
+def test_an_invoice_is_sent_with_the_settings_templates_by_default(api, business, invoice, smtp):
+    response = send(api, invoice.number)
+
+    assert response.status_code == 202, response.json()
+    answer = response.json()
+    assert answer["status"] == MessageStatus.SENT
+    assert answer["invoice"] == invoice.number
+    assert answer["to"] == "office@birch.example.com"
+    assert answer["subject"] == f"Invoice {invoice.number} from {business.business_name}"
+    assert [attempt["outcome"] for attempt in answer["attempts"]] == ["sent"]
+    [received] = smtp.received
+    [(name, content)] = received.attachments()
+    assert name == f"{invoice.number}.pdf" and invoice.number in pdf_text(content)
+    assert answer["attachment_sha256"] == hashlib.sha256(content).hexdigest()
+
+
+def test_the_fields_given_replace_the_defaults(api, invoice, smtp):
+    response = send(
+        api,
+        invoice.number,
+        to="a@example.com, b@example.com",
+        cc="c@example.com",
+        subject="Your invoice {invoice_number}",
+        body="Total {total}.",
+    )
+
+    assert response.status_code == 202
+    [received] = smtp.received
+    assert sorted(received.rcpt_tos) == ["a@example.com", "b@example.com", "c@example.com"]
+    assert received.message["Subject"] == f"Your invoice {invoice.number}"
+    assert received.text().strip() == "Total 113.00 CAD."
+
+
+def test_a_draft_is_sent_only_when_issue_draft_is_true(api, business, smtp):
+    invoice = draft(client=ClientFactory(email="a@example.com"))
+
+    refused = send(api, invoice.pk)
+    assert refused.status_code == 400
+    assert "issue_draft" in refused.json()["errors"]
+    assert smtp.received == [] and Message.objects.count() == 0
+
+    response = send(api, invoice.pk, issue_draft=True)
+    assert response.status_code == 202
+    invoice.refresh_from_db()
+    assert invoice.number == "INV-0001"
+    assert response.json()["subject"] == f"Invoice INV-0001 from {business.business_name}"
+    assert len(smtp.received) == 1
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("to", "not-an-address"),
+        ("to", ""),
+        ("cc", "a@example.com\r\nBcc: victim@example.com"),
+        ("bcc", "ok@example.com, @nope"),
+        ("subject", "Invoice\r\nBcc: victim@example.com"),
+        ("subject", "Invoice {invoce_number}"),
+    ],
+)
+def test_bad_input_is_refused_naming_the_field(api, invoice, smtp, field, value):
+    response = send(api, invoice.number, **{field: value})
+
+    assert response.status_code == 400
+    body = response.json()
+    assert body["code"] == "invalid" and field in body["errors"], body
+    assert smtp.received == [] and Message.objects.count() == 0
+
+
+def test_a_viewer_may_not_send_but_may_read_the_outbox(viewer, invoice, smtp):
+    viewer_api = token_client(viewer)
+
+    assert send(viewer_api, invoice.number).status_code == 403
+    assert viewer_api.get("/api/v1/messages/").status_code == 200
+    assert Message.objects.count() == 0
+
+
+def test_an_unknown_invoice_is_not_found(api, business, smtp):
+    assert send(api, "INV-9999").status_code == 404
+
+
+def test_a_failure_is_answered_and_listed_as_needing_attention(api, invoice, smtp):
+    # A username for a server that offers no login: the user must change the settings.
+    point_settings_at(smtp.port, smtp_username="billing", smtp_password="secret")
+
+    response = send(api, invoice.number)
+
+    assert response.status_code == 202
+    answer = response.json()
+    assert answer["status"] == MessageStatus.FAILED and answer["needs_attention"]
+    assert answer["failure_kind"] == "tls"  # a login offered on a server without it
+    assert answer["problem"]
+    listed = api.get("/api/v1/messages/?needs_attention=true").json()
+    assert [message["id"] for message in listed["results"]] == [answer["id"]]
+    assert api.get(f"/api/v1/messages/?invoice={invoice.number}").json()["count"] == 1
+    assert api.get("/api/v1/messages/?needs_attention=maybe").status_code == 400
+    assert api.get(f"/api/v1/messages/{answer['id']}/").json()["problem"] == answer["problem"]
+
+
+def test_the_same_idempotency_key_sends_once(api, invoice, smtp):
+    first = api.post(
+        f"/api/v1/invoices/{invoice.number}/send/", {}, format="json", HTTP_IDEMPOTENCY_KEY="s-1"
+    )
+    again = api.post(
+        f"/api/v1/invoices/{invoice.number}/send/", {}, format="json", HTTP_IDEMPOTENCY_KEY="s-1"
+    )
+
+    assert first.status_code == again.status_code == 202
+    assert again.json()["id"] == first.json()["id"]
+    assert Message.objects.count() == 1 and len(smtp.received) == 1
+    assert Invoice.objects.count() == 1
