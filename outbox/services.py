@@ -412,13 +412,15 @@ def invoices_due_for(
 ):
     """Unpaid invoices whose date for ``stage`` has come and whose next stage's date has
     not: a day the daily run missed is caught up, but an invoice never gets an earlier,
-    no-longer-true reminder after a later one."""
+    no-longer-true reminder after a later one, nor a "due soon" once it is overdue."""
     invoices = (
         Invoice.objects.open()
         .exclude(client__email="")
         .filter(due_date__lte=today - datetime.timedelta(days=stage.days_from_due))
         .exclude(messages__reminder_stage=stage)
     )
+    if stage.days_from_due < 0:
+        invoices = invoices.filter(due_date__gte=today)
     if next_stage is not None:
         invoices = invoices.filter(
             due_date__gt=today - datetime.timedelta(days=next_stage.days_from_due)

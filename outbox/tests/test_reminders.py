@@ -135,17 +135,31 @@ def test_paid_cancelled_and_draft_invoices_get_no_reminder(reminders_on):
 
 def test_a_client_without_an_address_and_an_inactive_stage_are_skipped(reminders_on):
     unpaid(email="")
-    ReminderStage.objects.filter(days_from_due=7).update(is_active=False)
     unpaid(email="owing@example.com")
+    ReminderStage.objects.filter(days_from_due=-3).update(is_active=False)
 
+    with time_machine.travel(at_noon(DUE - datetime.timedelta(days=3)), tick=False):
+        before_due = run_reminders()
     with time_machine.travel(at_noon(DUE + datetime.timedelta(days=7)), tick=False):
-        output = run_reminders()
+        overdue = run_reminders()
 
-    # The week-overdue stage is off; the due-soon one is still the latest active stage due.
-    assert len(reminders_on.received) == 1
-    assert reminders_on.received[0].rcpt_tos == ["owing@example.com"]
-    assert "is due in 0 days" in reminders_on.received[0].message["Subject"]
-    assert "1 sent" in output
+    assert before_due.strip().endswith("0 sent, 0 to retry later, 0 failed.")
+    assert [received.rcpt_tos for received in reminders_on.received] == [["owing@example.com"]]
+    assert "1 sent" in overdue
+
+
+def test_a_due_soon_reminder_missed_until_the_due_date_passed_is_not_sent_late(reminders_on):
+    invoice = unpaid()
+    ReminderStage.objects.filter(days_from_due=7).update(is_active=False)
+
+    with time_machine.travel(at_noon(DUE), tick=False):
+        run_reminders()  # due today: "due soon" is still true
+    later = unpaid(email="late@example.com")
+    with time_machine.travel(at_noon(DUE + datetime.timedelta(days=1)), tick=False):
+        run_reminders()  # overdue now: "due soon" would be false
+
+    assert subjects(reminders_on) == [f"Invoice {invoice.number} is due in 0 days"]
+    assert not Message.objects.filter(invoice=later).exists()
 
 
 def test_nothing_is_sent_while_reminders_are_off(default_stages, smtp):
