@@ -7,6 +7,7 @@ part of a request the app decides; the throughput phase adds the server.
 
 from __future__ import annotations
 
+import datetime
 import math
 import re
 import time
@@ -22,6 +23,7 @@ from django.test.utils import CaptureQueriesContext
 from billing.models import Client, Invoice, InvoiceStatus
 from billing.views.invoices import PAGE_SIZE as INVOICES_PER_PAGE
 from otb.paging import CURSOR_SEPARATOR
+from settings_app.selectors import business_today
 
 from .timing import summary_ms
 
@@ -29,6 +31,8 @@ from .timing import summary_ms
 # opens all day (the invoice view and every list).
 P95_TARGET_MS = 100
 MEDIAN_TARGET_MS = 25
+# The reports add up a period's or a client's whole history: each under a second.
+REPORT_P95_TARGET_MS = 1000
 # A page that is stopped early by its time budget still gets this many timed requests.
 MIN_SAMPLES = 5
 
@@ -43,6 +47,7 @@ class Page:
     url: str
     # The invoice view and the lists also have the median target.
     median_target: bool = True
+    p95_target_ms: int = P95_TARGET_MS
 
 
 def _query(url: str, **params) -> str:
@@ -113,7 +118,43 @@ def pages_to_measure(user, *, biggest: Client, typical: Invoice, invoice_count: 
         Page("admin payments", "/admin/billing/payment/"),
         Page("admin ledger entries", "/admin/ledger/ledgerentry/"),
         Page("admin users", "/admin/auth/user/"),
+        *report_pages(biggest=biggest),
     ]
+
+
+def report_pages(*, biggest: Client) -> list[Page]:
+    """The reports as the navigation opens them (today, this year), and over a whole year
+    by month: the heaviest views a user is likely to ask for."""
+    latest = Invoice.objects.exclude(issue_date=None).order_by("-issue_date").first()
+    year = latest.issue_date.year if latest else 2026
+
+    def report(name, url):
+        return Page(name, url, median_target=False, p95_target_ms=REPORT_P95_TARGET_MS)
+
+    return [
+        report("report outstanding (today)", "/reports/outstanding/"),
+        report(
+            "report outstanding, 90 days ago", _query("/reports/outstanding/", as_of=_days_ago(90))
+        ),
+        report("report revenue (this year by month)", "/reports/revenue/"),
+        report(
+            f"report revenue {year - 1} by month",
+            _query("/reports/revenue/", start=f"{year - 1}-01-01", end=f"{year - 1}-12-31"),
+        ),
+        report("report tax (this year by quarter)", "/reports/tax/"),
+        report(
+            f"report statement {biggest.code} (default range)",
+            _query("/reports/statement/", client=biggest.code),
+        ),
+        report(
+            f"report statement {biggest.code}, PDF",
+            _query("/reports/statement/", client=biggest.code, format="pdf"),
+        ),
+    ]
+
+
+def _days_ago(days: int) -> str:
+    return (business_today() - datetime.timedelta(days=days)).isoformat()
 
 
 def logged_in_client(user) -> TestClient:
@@ -161,10 +202,10 @@ def measure_page(
     result["queries"] = len(queries)
     result["sql"] = queries
     result["bytes"] = len(response.content)
-    result["targets"] = {"p95_ms": P95_TARGET_MS}
+    result["targets"] = {"p95_ms": page.p95_target_ms}
     if page.median_target:
         result["targets"]["median_ms"] = MEDIAN_TARGET_MS
-    result["met"] = result["p95_ms"] <= P95_TARGET_MS and (
+    result["met"] = result["p95_ms"] <= page.p95_target_ms and (
         not page.median_target or result["median_ms"] <= MEDIAN_TARGET_MS
     )
     return result

@@ -162,7 +162,7 @@ def _table(header: list[str], rows: list[list]) -> list[str]:
 
 
 def _page_target(page: dict) -> str:
-    target = f"p95 ≤ {P95_TARGET_MS}"
+    target = f"p95 ≤ {page.get('p95_target_ms', P95_TARGET_MS)}"
     if page.get("median_target"):
         target += f", median ≤ {MEDIAN_TARGET_MS}"
     return target

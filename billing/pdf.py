@@ -210,18 +210,24 @@ def _document_fetcher():
 def render_invoice_pdf(invoice: Invoice, *, request=None, data: dict | None = None) -> bytes:
     """Render the invoice document to PDF with WeasyPrint. Always renders; see invoice_pdf."""
     global render_count
-    import weasyprint
-
     data = data or document_data(invoice)
     logo = data["business"]["logo"]
     if logo:
         data = {**data, "business": {**data["business"], "logo_url": UPLOAD_PREFIX + quote(logo)}}
     html = render_to_string(PDF_TEMPLATE, {"doc": data}, request=request)
-    pdf = weasyprint.HTML(
-        string=html, base_url=PDF_BASE_URL, url_fetcher=_document_fetcher()
-    ).write_pdf()
+    pdf = html_to_pdf(html)
     render_count += 1
     return pdf
+
+
+def html_to_pdf(html: str) -> bytes:
+    """A page rendered from our templates as PDF: static files and uploads are read from
+    storage, nothing from the network."""
+    import weasyprint
+
+    return weasyprint.HTML(
+        string=html, base_url=PDF_BASE_URL, url_fetcher=_document_fetcher()
+    ).write_pdf()
 
 
 def invoice_pdf(invoice: Invoice, *, request=None) -> bytes:

@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "api",
     "maintenance",
     "outbox",
+    "reports",
     # Last: its post_migrate hook gives the roles the permissions of the apps above.
     "accounts",
 ]

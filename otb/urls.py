@@ -22,6 +22,7 @@ urlpatterns = [
     path("payments/", include((billing_urls.payment_patterns, "payments"))),
     path("settings/", settings_page, name="settings"),
     path("outbox/", include("outbox.urls")),
+    path("reports/", include("reports.urls")),
     path("admin/", admin.site.urls),
     path("api/", include("api.urls")),
 ]

@@ -18,6 +18,12 @@ def money(amount, currency=""):
 
 
 @register.filter
+def neg(amount):
+    """{{ entry.amount|neg|money }}: a debit shown as the positive charge it is."""
+    return -amount
+
+
+@register.filter
 def plain(value):
     """{{ line.quantity|plain }} -> 1.5 (no trailing zeros, never 1E+2)"""
     return "" if value is None else plain_decimal(value)

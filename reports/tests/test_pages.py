@@ -1,0 +1,252 @@
+"""The report pages: linked from the navigation, figures on the page, CSV that parses back to
+the same figures, the statement as PDF, bad filters named, bounded queries."""
+
+import csv
+import datetime
+import io
+import re
+from decimal import Decimal
+
+import pytest
+import time_machine
+from django.core.management import call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from billing.models import Client, PaymentMethod
+from ledger.services import post_manual_credit
+from reports import selectors
+from tests.factories import ClientFactory, issued, line, pay
+from tests.pdf import pdf_text
+
+pytestmark = pytest.mark.django_db
+
+D = Decimal
+TODAY = datetime.date(2026, 6, 15)
+
+
+@pytest.fixture(autouse=True)
+def clock():
+    with time_machine.travel(
+        datetime.datetime(2026, 6, 15, 16, 0, tzinfo=datetime.UTC), tick=False
+    ):
+        yield
+
+
+@pytest.fixture
+def office(client, bookkeeper):
+    client.force_login(bookkeeper)
+    return client
+
+
+@pytest.fixture
+def history(business):
+    """Two clients: one with an invoice 45 days late and a partly paid one, one paid up with
+    credit left."""
+    oak = ClientFactory(code="OAK", name="Oak Ridge", email="ap@oak.example.com")
+    elm = ClientFactory(code="ELM", name="Elm Street")
+    late = issued(
+        client=oak,
+        lines=[line("10", "100.00")],
+        issue_date=datetime.date(2026, 4, 1),
+        due_date=datetime.date(2026, 5, 1),
+    )  # 1,130.00
+    partly = issued(
+        client=oak,
+        lines=[line("1", "500.00")],
+        issue_date=datetime.date(2026, 6, 1),
+        due_date=datetime.date(2026, 7, 1),
+    )  # 565.00
+    pay(partly, "65.00", when=datetime.date(2026, 6, 5))
+    paid = issued(
+        client=elm,
+        lines=[line("2", "50.00")],
+        issue_date=datetime.date(2026, 5, 10),
+        due_date=datetime.date(2026, 6, 9),
+    )  # 113.00
+    pay(paid, "150.00", when=datetime.date(2026, 5, 20))  # 37.00 credit
+    return {"oak": oak, "elm": elm, "late": late, "partly": partly, "paid": paid}
+
+
+def read_csv(response) -> list[dict]:
+    assert response["Content-Type"].startswith("text/csv")
+    return list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig"))))
+
+
+def test_the_reports_are_linked_from_the_navigation(office):
+    page = office.get("/").content.decode()
+    assert 'href="/reports/"' in page
+    index = office.get("/reports/").content.decode()
+    for name in ("outstanding", "revenue", "tax", "statement"):
+        assert f'href="/reports/{name}/"' in index
+
+
+def test_outstanding_shows_the_aging_buckets(office, history):
+    page = office.get("/reports/outstanding/").content.decode()
+
+    assert "as of 2026-06-15" in page
+    assert "1,130.00 CAD" in page and "500.00 CAD" in page
+    assert "1,630.00 CAD" in page  # the total
+    assert "ELM" not in page.split('id="aging"')[1]  # paid up: not outstanding
+
+
+def test_outstanding_csv_parses_back_to_the_reports_figures(office, history):
+    rows = read_csv(office.get("/reports/outstanding/?format=csv"))
+
+    assert [row["client"] for row in rows] == ["OAK"]
+    [oak] = rows
+    assert D(oak["current"]) == D("500.00")
+    assert D(oak["days_31_60"]) == D("1130.00")
+    assert D(oak["total"]) == D("1630.00") and oak["invoices"] == "2"
+    assert D(oak["ledger_balance"]) == D("-1630.00")
+    report = selectors.aging(TODAY)
+    assert D(oak["total"]) == report.totals["CAD"]["total"]
+
+
+def test_outstanding_as_of_an_earlier_date(office, history):
+    rows = read_csv(office.get("/reports/outstanding/?as_of=2026-05-31&format=csv"))
+
+    # Before the partly paid invoice; the paid one was paid on 2026-05-20.
+    assert [(row["client"], D(row["total"]), D(row["days_1_30"])) for row in rows] == [
+        ("OAK", D("1130.00"), D("1130.00"))
+    ]
+
+
+def test_revenue_page_has_the_chart_and_the_figures(office, history):
+    page = office.get("/reports/revenue/?start=2026-04-01&end=2026-06-30").content.decode()
+
+    assert "<svg" in page and 'class="report-chart"' in page
+    assert "Invoiced" in page and "Collected" in page
+    assert "1,808.00 CAD" in page  # invoiced April to June: 1,130 + 565 + 113
+    assert 'id="top-clients"' in page and "Oak Ridge" in page
+    assert "<script" not in page.split('class="report-chart"')[1].split("</svg>")[0]
+
+
+def test_revenue_csv_parses_back_to_the_figures(office, history):
+    rows = read_csv(office.get("/reports/revenue/?start=2026-04-01&end=2026-06-30&format=csv"))
+
+    by_month = {row["period_start"]: row for row in rows}
+    assert D(by_month["2026-04-01"]["invoiced"]) == D("1130.00")
+    assert D(by_month["2026-05-01"]["invoiced"]) == D("113.00")
+    assert D(by_month["2026-05-01"]["collected"]) == D("150.00")
+    assert D(by_month["2026-05-01"]["outstanding_at_end"]) == D("1130.00")
+    assert D(by_month["2026-06-01"]["collected"]) == D("65.00")
+    assert D(by_month["2026-06-01"]["outstanding_at_end"]) == D("1630.00")
+    assert D(by_month["2026-06-01"]["tax"]) == D("65.00")
+
+
+def test_tax_csv_gives_the_figure_to_file(office, history):
+    rows = read_csv(office.get("/reports/tax/?start=2026-01-01&end=2026-06-30&format=csv"))
+
+    assert [
+        (r["period_start"], r["tax"], D(r["tax_charged"]), D(r["taxable_base"])) for r in rows
+    ] == [("2026-04-01", "HST", D("208.00"), D("1600.00"))]
+
+
+def test_the_statement_page_csv_and_pdf_agree_with_the_ledger(office, history):
+    query = "/reports/statement/?client=OAK&start=2026-05-01&end=2026-06-15"
+
+    page = office.get(query).content.decode()
+    assert "Statement" in page and "Oak Ridge" in page
+    assert "-1,130.00 CAD" in page  # opening balance on 2026-05-01
+    assert "-1,630.00 CAD" in page  # closing balance
+
+    rows = read_csv(office.get(query + "&format=csv"))
+    assert rows[0]["entry"] == "opening_balance" and D(rows[0]["balance"]) == D("-1130.00")
+    closing = next(row for row in rows if row["entry"] == "closing_balance")
+    assert D(closing["balance"]) == selectors.ledger_balance(history["oak"], TODAY)
+    assert [row["invoice"] for row in rows if row["entry"] == "open_invoice"] == [
+        history["late"].number,
+        history["partly"].number,
+    ]
+
+    response = office.get(query + "&format=pdf")
+    assert response["Content-Type"] == "application/pdf"
+    text = pdf_text(response.content)
+    assert "Opening balance" in text and "Closing balance" in text and "Oak Ridge" in text
+    assert "-1,630.00 CAD" in text
+    assert history["late"].number in text and "45" in text  # days past due
+
+
+@pytest.mark.parametrize(
+    ("url", "words"),
+    [
+        ("/reports/outstanding/?as_of=2026-02-30", "As of: enter a valid date"),
+        ("/reports/outstanding/?as_of=1066-10-14", "As of: enter a date between"),
+        ("/reports/revenue/?start=2026-06-01&end=2026-01-01", "To: must be on or after From"),
+        ("/reports/revenue/?start=2000-01-01&end=2026-01-01&period=month", "By: at most 60"),
+        ("/reports/revenue/?period=week", "By: select a valid choice"),
+        ("/reports/tax/?start=yesterday", "From: enter a valid date"),
+        ("/reports/statement/?client=NOBODY", "Client: there is no client with the code"),
+        ("/reports/statement/?client=", "Client code: this field is required"),
+    ],
+)
+def test_a_bad_filter_is_named_on_the_page_and_in_a_download(office, history, url, words):
+    page = office.get(url)
+    assert page.status_code == 200
+    assert words in page.content.decode()
+
+    download = office.get(url + "&format=csv")
+    assert download.status_code == 400
+    assert words in download.content.decode()
+
+
+def test_a_viewer_may_read_the_reports(client, viewer, history):
+    client.force_login(viewer)
+    assert client.get("/reports/outstanding/").status_code == 200
+    assert client.get("/reports/statement/?client=OAK&format=pdf").status_code == 200
+
+
+def test_the_reports_need_a_login(client, history):
+    response = client.get("/reports/revenue/")
+    assert response.status_code == 302 and "/login/" in response["Location"]
+
+
+def _queries(office, url) -> int:
+    with CaptureQueriesContext(connection) as queries:
+        response = office.get(url)
+    assert response.status_code == 200
+    return len(queries)
+
+
+def test_each_report_runs_in_a_bounded_number_of_queries(office, history):
+    """The counts do not grow with the data: more clients, invoices and payments cost no
+    more queries (the revenue report costs one more per period shown)."""
+    urls = [
+        "/reports/outstanding/",
+        "/reports/revenue/?start=2026-01-01&end=2026-06-30",
+        "/reports/tax/",
+        "/reports/statement/?client=OAK&start=2026-01-01",
+        "/reports/statement/?client=OAK&start=2026-01-01&format=csv",
+    ]
+    before = {url: _queries(office, url) for url in urls}
+    for n in range(6):
+        extra = ClientFactory(code=f"X{n}")
+        for due in (datetime.date(2026, 1, 10), datetime.date(2026, 6, 30)):
+            invoice = issued(client=extra, issue_date=datetime.date(2026, 1, 1), due_date=due)
+            pay(invoice, "10.00", when=datetime.date(2026, 2, 1))
+        post_manual_credit(client=extra, amount=D("5.00"), memo="Goodwill", acting_user=None)
+        invoice = issued(client=history["oak"], issue_date=datetime.date(2026, 3, 1))
+        pay(invoice, "1.00", when=datetime.date(2026, 3, 2), method=PaymentMethod.CASH)
+    after = {url: _queries(office, url) for url in urls}
+
+    assert after == before
+    assert before["/reports/outstanding/"] <= 12
+    assert before["/reports/revenue/?start=2026-01-01&end=2026-06-30"] <= 12 + 3 * 6
+
+
+def test_the_reports_work_on_the_demo_data(office):
+    call_command("seed_demo", stdout=io.StringIO())
+    for url in ("/reports/outstanding/", "/reports/revenue/", "/reports/tax/"):
+        assert office.get(url).status_code == 200
+    code = Client.objects.order_by("code").values_list("code", flat=True).first()
+    statement = office.get(f"/reports/statement/?client={code}&start=2020-01-01&format=pdf")
+    assert statement.status_code == 200 and statement.content.startswith(b"%PDF")
+    # Every client's statement closes on its ledger balance.
+    for client in Client.objects.all():
+        rows = read_csv(
+            office.get(f"/reports/statement/?client={client.code}&start=2020-01-01&format=csv")
+        )
+        closing = next(row for row in rows if row["entry"] == "closing_balance")
+        assert D(closing["balance"]) == client.balance
+    assert re.search(r"\d", office.get("/reports/outstanding/").content.decode())

@@ -1,0 +1,13 @@
+from django.urls import path
+
+from . import views
+
+app_name = "reports"
+
+urlpatterns = [
+    path("", views.index, name="index"),
+    path("outstanding/", views.outstanding, name="outstanding"),
+    path("revenue/", views.revenue, name="revenue"),
+    path("tax/", views.tax, name="tax"),
+    path("statement/", views.statement, name="statement"),
+]

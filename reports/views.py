@@ -1,0 +1,312 @@
+"""The report pages. Each reads its filters from the query string, asks selectors.py for the
+figures and renders them as a page, or as CSV (``?format=csv``), or for the statement as PDF
+(``?format=pdf``). A bad filter is shown on the page, next to its field (never a 500)."""
+
+from __future__ import annotations
+
+import csv
+import datetime
+import io
+import logging
+
+from django.contrib.auth.decorators import permission_required
+from django.http import HttpResponse
+from django.shortcuts import render
+from django.template.loader import render_to_string
+from django.utils import formats
+from django.utils.translation import gettext as _
+
+from billing.pdf import html_to_pdf
+from settings_app.selectors import business_today, get_business_settings
+
+from . import charts, selectors
+from .forms import AsOfForm, PeriodRangeForm, StatementForm
+
+logger = logging.getLogger(__name__)
+
+READ = "billing.view_invoice"
+
+
+def _csv_response(filename: str, header: list[str], rows) -> HttpResponse:
+    """CSV with a BOM (spreadsheets then read it as UTF-8), amounts as plain decimals."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(header)
+    writer.writerows(rows)
+    response = HttpResponse(
+        ("\ufeff" + buffer.getvalue()).encode(), content_type="text/csv; charset=utf-8"
+    )
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+def _bad_filter(form) -> HttpResponse:
+    """A CSV or PDF asked for with a bad filter: the errors as plain text."""
+    lines = [f"{message}" for errors in form.errors.values() for message in errors]
+    return HttpResponse("\n".join(lines), status=400, content_type="text/plain; charset=utf-8")
+
+
+def _wants(request) -> str:
+    return request.GET.get("format", "html")
+
+
+def _period_label(start: datetime.date, period: str) -> str:
+    if period == "month":
+        return formats.date_format(start, "M Y")
+    if period == "quarter":
+        return f"Q{(start.month - 1) // 3 + 1} {start.year}"
+    return str(start.year)
+
+
+@permission_required(READ, raise_exception=True)
+def index(request):
+    return render(request, "reports/index.html")
+
+
+@permission_required(READ, raise_exception=True)
+def outstanding(request):
+    today = business_today()
+    form = AsOfForm(request.GET, defaults={"as_of": today})
+    report = None
+    if form.is_valid():
+        report = selectors.aging(form.cleaned_data["as_of"])
+        balances = selectors.ledger_balances(report.as_of)
+        for row in report.rows:
+            row.ledger_balance = balances[row.client_id]
+        if _wants(request) == "csv":
+            return _csv_response(
+                f"outstanding-{report.as_of}.csv",
+                [
+                    "client",
+                    "name",
+                    "currency",
+                    *selectors.BUCKET_KEYS,
+                    "total",
+                    "invoices",
+                    "ledger_balance",
+                ],
+                [
+                    [
+                        row.code,
+                        row.name,
+                        row.currency,
+                        *[row.buckets[key] for key in selectors.BUCKET_KEYS],
+                        row.total,
+                        row.count,
+                        row.ledger_balance,
+                    ]
+                    for row in report.rows
+                ],
+            )
+    elif _wants(request) == "csv":
+        return _bad_filter(form)
+    total_rows = [
+        (currency, [totals[key] for key in selectors.BUCKET_KEYS], totals["total"])
+        for currency, totals in (report.totals.items() if report else ())
+    ]
+    return render(
+        request,
+        "reports/outstanding.html",
+        {
+            "form": form,
+            "report": report,
+            "buckets": selectors.BUCKETS,
+            "total_rows": total_rows,
+        },
+    )
+
+
+@permission_required(READ, raise_exception=True)
+def revenue(request):
+    today = business_today()
+    form = PeriodRangeForm(
+        request.GET,
+        defaults={"start": datetime.date(today.year, 1, 1), "end": today, "period": "month"},
+    )
+    context = {"form": form}
+    if form.is_valid():
+        start, end, period = (form.cleaned_data[key] for key in ("start", "end", "period"))
+        periods = selectors.revenue(start, end, period=period, today=today)
+        if _wants(request) == "csv":
+            return _csv_response(
+                f"revenue-{start}-{end}.csv",
+                [
+                    "period_start",
+                    "period_end",
+                    "currency",
+                    "invoiced",
+                    "tax",
+                    "invoices",
+                    "collected",
+                    "outstanding_at_end",
+                ],
+                [
+                    [
+                        p.start,
+                        p.end,
+                        p.currency,
+                        p.invoiced,
+                        p.tax,
+                        p.invoice_count,
+                        p.collected,
+                        p.outstanding,
+                    ]
+                    for p in periods
+                ],
+            )
+        by_currency: dict[str, list] = {}
+        for found in periods:
+            found.label = _period_label(found.start, period)
+            by_currency.setdefault(found.currency, []).append(found)
+        context.update(
+            start=start,
+            end=end,
+            sections=[
+                {
+                    "currency": currency,
+                    "periods": rows,
+                    "chart": charts.invoiced_collected_svg(
+                        rows, currency=currency, labels=[row.label for row in rows]
+                    ),
+                    "totals": {
+                        "invoiced": sum(row.invoiced for row in rows),
+                        "tax": sum(row.tax for row in rows),
+                        "collected": sum(row.collected for row in rows),
+                        "invoice_count": sum(row.invoice_count for row in rows),
+                    },
+                }
+                for currency, rows in by_currency.items()
+            ],
+            top_clients=selectors.top_clients(start, end),
+            services=selectors.by_service(start, end),
+        )
+    elif _wants(request) == "csv":
+        return _bad_filter(form)
+    return render(request, "reports/revenue.html", context)
+
+
+@permission_required(READ, raise_exception=True)
+def tax(request):
+    today = business_today()
+    form = PeriodRangeForm(
+        request.GET,
+        defaults={"start": datetime.date(today.year, 1, 1), "end": today, "period": "quarter"},
+    )
+    rows = None
+    if form.is_valid():
+        start, end, period = (form.cleaned_data[key] for key in ("start", "end", "period"))
+        rows = selectors.tax_report(start, end, period=period)
+        if _wants(request) == "csv":
+            return _csv_response(
+                f"tax-{start}-{end}.csv",
+                [
+                    "period_start",
+                    "period_end",
+                    "tax",
+                    "rate",
+                    "currency",
+                    "taxable_base",
+                    "tax_charged",
+                    "invoices",
+                ],
+                [
+                    [
+                        row["start"],
+                        row["end"],
+                        row["label"],
+                        row["rate"],
+                        row["currency"],
+                        row["base"],
+                        row["amount"],
+                        row["invoices"],
+                    ]
+                    for row in rows
+                ],
+            )
+        for row in rows:
+            row["period_label"] = _period_label(row["start"], period)
+    elif _wants(request) == "csv":
+        return _bad_filter(form)
+    return render(request, "reports/tax.html", {"form": form, "rows": rows})
+
+
+@permission_required(READ, raise_exception=True)
+def statement(request):
+    today = business_today()
+    first_of_last_month = (today.replace(day=1) - datetime.timedelta(days=1)).replace(day=1)
+    defaults = {"start": first_of_last_month, "end": today}
+    wanted = _wants(request)
+    report = None
+    if "client" in request.GET or wanted != "html":
+        form = StatementForm(request.GET, defaults=defaults)
+        if form.is_valid():
+            cleaned = form.cleaned_data
+            report = selectors.statement(cleaned["client"], cleaned["start"], cleaned["end"])
+            if wanted == "csv":
+                return _statement_csv(report)
+            if wanted == "pdf":
+                return _statement_pdf(request, report)
+        elif wanted != "html":
+            return _bad_filter(form)
+    else:  # opened from the navigation: the form only
+        form = StatementForm(None, defaults=defaults)
+    return render(
+        request,
+        "reports/statement.html",
+        {"form": form, "report": report, "business": get_business_settings()},
+    )
+
+
+def _statement_csv(report) -> HttpResponse:
+    currency = report.client.default_currency
+    rows = [[report.start, "opening_balance", "", "", "", report.opening]]
+    rows += [
+        [
+            entry.date,
+            entry.kind,
+            entry.invoice.number if entry.invoice_id else "",
+            entry.memo,
+            entry.amount,
+            entry.running,
+        ]
+        for entry in report.entries
+    ]
+    rows.append([report.end, "closing_balance", "", "", "", report.closing])
+    rows += [
+        [
+            invoice.due_date,
+            "open_invoice",
+            invoice.number,
+            _("%(days)s days past due") % {"days": invoice.days_past_due},
+            -invoice.balance_at,
+            "",
+        ]
+        for invoice in report.open_invoices
+    ]
+    return _csv_response(
+        f"statement-{report.client.code}-{report.start}-{report.end}-{currency}.csv",
+        ["date", "entry", "invoice", "memo", "amount", "balance"],
+        rows,
+    )
+
+
+def _statement_pdf(request, report) -> HttpResponse:
+    html = render_to_string(
+        "reports/statement_pdf.html",
+        {"report": report, "business": get_business_settings()},
+        request=request,
+    )
+    try:
+        content = html_to_pdf(html)
+    except Exception:  # WeasyPrint and Pango raise many kinds; the user gets a message
+        logger.exception("Could not render the statement of %s", report.client.code)
+        return HttpResponse(
+            _("The PDF could not be made just now; try again later."),
+            status=503,
+            content_type="text/plain; charset=utf-8",
+        )
+    response = HttpResponse(content, content_type="application/pdf")
+    response["Content-Disposition"] = (
+        f'attachment; filename="statement-{report.client.code}-{report.end}.pdf"'
+    )
+    return response
