@@ -175,7 +175,8 @@ class Aging:
 
 
 def money(value) -> Decimal:
-    """A sum as the database returns it (SQLite gives long decimals) as an amount."""
+    """A figure as the database returns it as an amount: SQLite computes in binary floating
+    point, so 6.6 may come back as 6.60000000000001 (far below a cent, rounded away)."""
     return Decimal(value or 0).quantize(CENT)
 
 
@@ -350,12 +351,18 @@ def revenue(
     )
     for group in collected:
         row(group["period"], group["currency"]).collected = money(group["collected"])
-    for period_start in period_starts(start, end, period):
+    starts = period_starts(start, end, period)
+    for period_start in starts:
         as_of = min(period_end(period_start, period), end, today)
         if as_of < period_start:
             continue
         for currency, amount in outstanding_totals(as_of).items():
             row(period_start, currency).outstanding = amount
+    # Every period of the range for each currency seen, quiet ones included (a chart
+    # without its empty months would mislead).
+    for currency in {currency for _start, currency in rows}:
+        for period_start in starts:
+            row(period_start, currency)
     return sorted(rows.values(), key=lambda found: (found.currency, found.start))
 
 
@@ -446,6 +453,7 @@ def statement(client: Client, start: datetime.date, end: datetime.date) -> State
         entry.running = running
     invoices = list(open_invoices(end, client=client))
     for invoice in invoices:
+        invoice.balance_at = money(invoice.balance_at)
         invoice.days_past_due = max((end - invoice.due_date).days, 0)
     return Statement(
         client=client,
