@@ -10,11 +10,11 @@ ledger at the same date (SPEC: Client ledger).
 from __future__ import annotations
 
 import datetime
-from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.db.models import (
+    BooleanField,
     Case,
     Count,
     DecimalField,
@@ -38,6 +38,7 @@ from billing.models import (
     InvoiceTax,
     Payment,
     PaymentMethod,
+    PaymentStatus,
 )
 from ledger.models import EntryKind, LedgerEntry
 
@@ -60,7 +61,7 @@ BUCKET_KEYS = tuple(key for key, _label, _days in BUCKETS)
 
 # Above this many invoices touched after the date, looking at every invoice issued by then
 # is quicker than listing them.
-CANDIDATE_LIMIT = 5000
+CANDIDATE_LIMIT = 50_000
 
 
 def _reversed_by(as_of: datetime.date) -> Q:
@@ -86,35 +87,41 @@ def invoices_as_of(as_of: datetime.date):
     """Issued invoices that may be open at the end of ``as_of``, annotated with
     ``total_at``, ``paid_at`` and ``balance_at`` then; those cancelled by then are left out.
 
-    When nothing happened after that day (the usual case for today) the stored figures are
-    the figures of that day, and the status index finds the open invoices. Otherwise each
-    candidate's figures are summed from the ledger and its payments as of that day.
+    An invoice nothing happened to after that day has the same figures then as now: its
+    stored figures answer, and if it is not open now it was not open then. Only the
+    invoices touched after the day (usually few) have their figures summed from the ledger
+    and their payments as of that day.
     """
     issued = Invoice.objects.filter(issue_date__lte=as_of).exclude(status=InvoiceStatus.DRAFT)
     after = _touched_after(as_of)
-    if after is not None and not after:
-        return issued.filter(status__in=OPEN_STATUSES).annotate(
-            total_at=F("total"),
-            paid_at=F("amount_paid"),
-            balance_at=F("total") - F("amount_paid"),
-        )
-    if after is not None:
-        issued = issued.filter(Q(status__in=OPEN_STATUSES) | Q(pk__in=sorted(after)))
     totals = LedgerEntry.objects.filter(
         invoice=OuterRef("pk"),
         kind__in=[EntryKind.INVOICE_ISSUED, EntryKind.INVOICE_CHANGED],
         date__lte=as_of,
     )
     paid = payments_counted(as_of).filter(invoice=OuterRef("pk"))
-    cancelled = LedgerEntry.objects.filter(
-        invoice=OuterRef("pk"), kind=EntryKind.INVOICE_CANCELLED, date__lte=as_of
-    )
-    return (
-        issued.exclude(Exists(cancelled))
-        .annotate(total_at=-_sum(totals), paid_at=_sum(paid))
-        .annotate(
-            balance_at=F("total_at") - Least(F("total_at"), F("paid_at"), output_field=AMOUNT)
+    cancelled = Exists(
+        LedgerEntry.objects.filter(
+            invoice=OuterRef("pk"), kind=EntryKind.INVOICE_CANCELLED, date__lte=as_of
         )
+    )
+    if after is None:  # too many to list: every invoice issued by then, summed
+        figures = issued.exclude(cancelled).annotate(total_at=-_sum(totals), paid_at=_sum(paid))
+    else:
+        touched = Q(pk__in=sorted(after))
+        figures = (
+            issued.filter(Q(status__in=OPEN_STATUSES) | touched)
+            .annotate(
+                total_at=Case(When(touched, then=-_sum(totals)), default=F("total")),
+                paid_at=Case(When(touched, then=_sum(paid)), default=F("amount_paid")),
+                cancelled_then=Case(
+                    When(touched, then=cancelled), default=Value(False), output_field=BooleanField()
+                ),
+            )
+            .filter(cancelled_then=False)
+        )
+    return figures.annotate(
+        balance_at=F("total_at") - Least(F("total_at"), F("paid_at"), output_field=AMOUNT)
     )
 
 
@@ -130,28 +137,37 @@ def _sum(queryset):
 
 
 def _touched_after(as_of: datetime.date) -> set[int] | None:
-    """The invoices something happened to after ``as_of`` (a payment dated later, a
-    reversal, a change, a cancellation), or None when there are too many to list. Any
-    other issued invoice that is not open now was paid or cancelled by then, and an open
-    one has the same figures then as now."""
-    after = set(
-        Payment.objects.filter(invoice__isnull=False)
-        .filter(Q(date__gt=as_of) | Q(reversed_at__date__gte=as_of))
-        .values_list("invoice_id", flat=True)[: CANDIDATE_LIMIT + 1]
+    """The invoices something happened to after ``as_of``: a payment dated later, a
+    reversal, a change or a cancellation recorded later; None when there are too many to
+    list. Each lookup reads an index range."""
+    # Reversals by their time (reversed_at is UTC): from a day early, so that no time zone
+    # can hide one; an extra invoice here is only summed, never wrong.
+    since = datetime.datetime.combine(as_of, datetime.time(), tzinfo=datetime.UTC)
+    lookups = (
+        Payment.objects.filter(date__gt=as_of, invoice__isnull=False),
+        Payment.objects.filter(
+            status=PaymentStatus.REVERSED,
+            reversed_at__gte=since - datetime.timedelta(days=1),
+            invoice__isnull=False,
+        ),
+        LedgerEntry.objects.filter(
+            date__gt=as_of,
+            invoice__isnull=False,
+            kind__in=[
+                EntryKind.INVOICE_CHANGED,
+                EntryKind.INVOICE_CANCELLED,
+                EntryKind.PAYMENT_REVERSED,
+            ],
+        ),
     )
-    if len(after) <= CANDIDATE_LIMIT:
-        after |= set(
-            LedgerEntry.objects.filter(
-                date__gt=as_of,
-                invoice__isnull=False,
-                kind__in=[
-                    EntryKind.INVOICE_CHANGED,
-                    EntryKind.INVOICE_CANCELLED,
-                    EntryKind.PAYMENT_REVERSED,
-                ],
-            ).values_list("invoice_id", flat=True)[: CANDIDATE_LIMIT + 1]
+    after: set[int] = set()
+    for queryset in lookups:
+        after.update(
+            queryset.order_by().values_list("invoice_id", flat=True)[: CANDIDATE_LIMIT + 1]
         )
-    return None if len(after) > CANDIDATE_LIMIT else after
+        if len(after) > CANDIDATE_LIMIT:
+            return None
+    return after
 
 
 # --- Outstanding and aging ----------------------------------------------------------------
@@ -474,14 +490,17 @@ def ledger_balance(client: Client, as_of: datetime.date) -> Decimal:
     )
 
 
-def ledger_balances(as_of: datetime.date) -> dict[int, Decimal]:
-    """Client id -> ledger balance at the end of ``as_of``: one query."""
-    balances = defaultdict(lambda: ZERO)
-    for row in (
-        LedgerEntry.objects.filter(date__lte=as_of)
+def ledger_balances(as_of: datetime.date, client_ids) -> dict[int, Decimal]:
+    """Client id -> ledger balance at the end of ``as_of``, for ``client_ids``: the stored
+    balance (the sum of every entry) less the entries dated after that day, which for a
+    recent day are few. Two queries."""
+    balances = dict(Client.objects.filter(pk__in=client_ids).values_list("pk", "balance"))
+    later = (
+        LedgerEntry.objects.filter(date__gt=as_of, client_id__in=client_ids)
         .values("client_id")
         .annotate(total=Sum("amount"))
         .order_by()
-    ):
-        balances[row["client_id"]] = money(row["total"])
-    return balances
+    )
+    for row in later:
+        balances[row["client_id"]] -= row["total"]
+    return {pk: money(balance) for pk, balance in balances.items()}

@@ -70,7 +70,7 @@ def outstanding(request):
     report = None
     if form.is_valid():
         report = selectors.aging(form.cleaned_data["as_of"])
-        balances = selectors.ledger_balances(report.as_of)
+        balances = selectors.ledger_balances(report.as_of, {row.client_id for row in report.rows})
         for row in report.rows:
             row.ledger_balance = balances[row.client_id]
         if _wants(request) == "csv":

@@ -335,23 +335,26 @@ def test_every_report_figure_matches_a_computation_from_scratch(business, histor
         business.save()
         books, clients, last = play(history)
         today = last
-        for as_of in days_to_check(list(_days(history)), last):
-            report = selectors.aging(as_of)
-            got = {row.code: row.buckets for row in report.rows}
-            assert got == expected_aging(books, clients, as_of), as_of
-            for row in report.rows:
-                assert row.total == sum(row.buckets.values())
-            for index, client in enumerate(clients):
-                assert selectors.ledger_balance(client, as_of) == books.ledger_at(index, as_of)
-                statement = selectors.statement(client, START, as_of)
-                assert statement.closing == books.ledger_at(index, as_of)
-                assert {i.number: i.balance_at for i in statement.open_invoices} == {
-                    i.obj.number: books.balance_at(i, as_of)
-                    for i in books.invoices
-                    if i.client == index and books.balance_at(i, as_of) > 0
-                }
-
+        # The last day is "today": answered from the stored figures; the others are not.
         with time_machine.travel(noon(today), tick=False):
+            for as_of in days_to_check(list(_days(history)), last):
+                report = selectors.aging(as_of)
+                got = {row.code: row.buckets for row in report.rows}
+                assert got == expected_aging(books, clients, as_of), as_of
+                for row in report.rows:
+                    assert row.total == sum(row.buckets.values())
+                balances = selectors.ledger_balances(as_of, [client.pk for client in clients])
+                for index, client in enumerate(clients):
+                    assert selectors.ledger_balance(client, as_of) == books.ledger_at(index, as_of)
+                    assert balances[client.pk] == books.ledger_at(index, as_of)
+                    statement = selectors.statement(client, START, as_of)
+                    assert statement.closing == books.ledger_at(index, as_of)
+                    assert {i.number: i.balance_at for i in statement.open_invoices} == {
+                        i.obj.number: books.balance_at(i, as_of)
+                        for i in books.invoices
+                        if i.client == index and books.balance_at(i, as_of) > 0
+                    }
+
             _check_revenue_and_tax(books, today)
         transaction.set_rollback(True)
 
