@@ -14,14 +14,13 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.db.models import (
-    BooleanField,
     Case,
+    CharField,
     Count,
     DecimalField,
     Exists,
     F,
     OuterRef,
-    Q,
     Subquery,
     Sum,
     Value,
@@ -37,10 +36,10 @@ from billing.models import (
     InvoiceStatus,
     InvoiceTax,
     Payment,
-    PaymentMethod,
     PaymentStatus,
 )
 from ledger.models import EntryKind, LedgerEntry
+from settings_app.selectors import get_business_settings
 
 ZERO = Decimal("0.00")
 CENT = Decimal("0.01")
@@ -64,65 +63,60 @@ BUCKET_KEYS = tuple(key for key, _label, _days in BUCKETS)
 CANDIDATE_LIMIT = 50_000
 
 
-def _reversed_by(as_of: datetime.date) -> Q:
-    """Payments (as the outer row) whose reversal was recorded on or before ``as_of``: the
-    ledger's date for it, or, for client credit (which posts no entry), the day it was made."""
-    ledger_reversal = LedgerEntry.objects.filter(
-        payment=OuterRef("pk"), kind=EntryKind.PAYMENT_REVERSED, date__lte=as_of
-    )
-    return Q(reversed_at__isnull=False) & (
-        (Q(method=PaymentMethod.CLIENT_CREDIT) & Q(reversed_at__date__lte=as_of))
-        | (~Q(method=PaymentMethod.CLIENT_CREDIT) & Exists(ledger_reversal))
-    )
+def _day_end(as_of: datetime.date) -> datetime.datetime:
+    """The end of ``as_of`` in the business's time zone, the zone of every date here."""
+    zone = get_business_settings().zone
+    return datetime.datetime.combine(as_of + datetime.timedelta(days=1), datetime.time(), zone)
 
 
-def payments_counted(as_of: datetime.date):
-    """Payments that count as paid at the end of ``as_of``."""
+def payments_counted(as_of: datetime.date, *, day_end: datetime.datetime | None = None):
+    """Payments that count as paid at the end of ``as_of``: confirmed (at any time: as the
+    books now say), dated by then, and not reversed by then. A reversal is dated by when it
+    was recorded, as its ledger entry is."""
     return Payment.objects.filter(confirmed_at__isnull=False, date__lte=as_of).exclude(
-        _reversed_by(as_of)
+        reversed_at__lt=day_end or _day_end(as_of)
     )
 
 
-def invoices_as_of(as_of: datetime.date):
+def invoice_parts(as_of: datetime.date) -> list:
     """Issued invoices that may be open at the end of ``as_of``, annotated with
     ``total_at``, ``paid_at`` and ``balance_at`` then; those cancelled by then are left out.
+    In (at most) two querysets, to be read one after the other:
 
-    An invoice nothing happened to after that day has the same figures then as now: its
-    stored figures answer, and if it is not open now it was not open then. Only the
-    invoices touched after the day (usually few) have their figures summed from the ledger
-    and their payments as of that day.
+    - the invoices nothing happened to after that day: open now, with their stored figures
+      (they are the figures of that day; one not open now was not open then either);
+    - those touched after it (usually few), summed from the ledger and their payments.
     """
     issued = Invoice.objects.filter(issue_date__lte=as_of).exclude(status=InvoiceStatus.DRAFT)
-    after = _touched_after(as_of)
+    day_end = _day_end(as_of)
     totals = LedgerEntry.objects.filter(
         invoice=OuterRef("pk"),
         kind__in=[EntryKind.INVOICE_ISSUED, EntryKind.INVOICE_CHANGED],
         date__lte=as_of,
     )
-    paid = payments_counted(as_of).filter(invoice=OuterRef("pk"))
-    cancelled = Exists(
-        LedgerEntry.objects.filter(
-            invoice=OuterRef("pk"), kind=EntryKind.INVOICE_CANCELLED, date__lte=as_of
-        )
+    paid = payments_counted(as_of, day_end=day_end).filter(invoice=OuterRef("pk"))
+    cancelled = LedgerEntry.objects.filter(
+        invoice=OuterRef("pk"), kind=EntryKind.INVOICE_CANCELLED, date__lte=as_of
     )
+    summed = issued.exclude(Exists(cancelled)).annotate(total_at=-_sum(totals), paid_at=_sum(paid))
+    after = _touched_after(as_of, day_end=day_end)
     if after is None:  # too many to list: every invoice issued by then, summed
-        figures = issued.exclude(cancelled).annotate(total_at=-_sum(totals), paid_at=_sum(paid))
+        parts = [summed]
     else:
-        touched = Q(pk__in=sorted(after))
-        figures = (
-            issued.filter(Q(status__in=OPEN_STATUSES) | touched)
-            .annotate(
-                total_at=Case(When(touched, then=-_sum(totals)), default=F("total")),
-                paid_at=Case(When(touched, then=_sum(paid)), default=F("amount_paid")),
-                cancelled_then=Case(
-                    When(touched, then=cancelled), default=Value(False), output_field=BooleanField()
-                ),
-            )
-            .filter(cancelled_then=False)
+        touched = sorted(after)
+        parts = [
+            issued.filter(status__in=OPEN_STATUSES)
+            .exclude(pk__in=touched)
+            .annotate(total_at=F("total"), paid_at=F("amount_paid"))
+        ]
+        if touched:
+            parts.append(summed.filter(pk__in=touched))
+    return [
+        part.annotate(
+            balance_at=F("total_at") - Least(F("total_at"), F("paid_at"), output_field=AMOUNT)
         )
-    return figures.annotate(
-        balance_at=F("total_at") - Least(F("total_at"), F("paid_at"), output_field=AMOUNT)
-    )
+        for part in parts
+    ]
 
 
 def _sum(queryset):
@@ -136,19 +130,14 @@ def _sum(queryset):
     return Coalesce(Subquery(summed, output_field=AMOUNT), Value(ZERO), output_field=AMOUNT)
 
 
-def _touched_after(as_of: datetime.date) -> set[int] | None:
+def _touched_after(as_of: datetime.date, *, day_end: datetime.datetime) -> set[int] | None:
     """The invoices something happened to after ``as_of``: a payment dated later, a
     reversal, a change or a cancellation recorded later; None when there are too many to
     list. Each lookup reads an index range."""
-    # Reversals by their time (reversed_at is UTC): from a day early, so that no time zone
-    # can hide one; an extra invoice here is only summed, never wrong.
-    since = datetime.datetime.combine(as_of, datetime.time(), tzinfo=datetime.UTC)
     lookups = (
         Payment.objects.filter(date__gt=as_of, invoice__isnull=False),
         Payment.objects.filter(
-            status=PaymentStatus.REVERSED,
-            reversed_at__gte=since - datetime.timedelta(days=1),
-            invoice__isnull=False,
+            status=PaymentStatus.REVERSED, reversed_at__gte=day_end, invoice__isnull=False
         ),
         LedgerEntry.objects.filter(
             date__gt=as_of,
@@ -196,82 +185,92 @@ def money(value) -> Decimal:
     return Decimal(value or 0).quantize(CENT)
 
 
-def _bucket_sums(as_of: datetime.date) -> dict[str, Sum]:
-    sums = {}
-    lower = None
+def _bucket(as_of: datetime.date) -> Case:
+    """The aging bucket of an invoice at the end of ``as_of``, from its due date."""
+    whens = []
     for key, _label, days in BUCKETS:
-        condition = Q()
         if days is not None:
-            condition &= Q(due_date__gte=as_of - datetime.timedelta(days=days))
-        if lower is not None:
-            condition &= Q(due_date__lt=as_of - datetime.timedelta(days=lower))
-        lower = days
-        sums[key] = Coalesce(
-            Sum(Case(When(condition, then=F("balance_at")), default=Value(ZERO))),
-            Value(ZERO),
-            output_field=AMOUNT,
-        )
-    return sums
+            whens.append(When(due_date__gte=as_of - datetime.timedelta(days=days), then=Value(key)))
+    return Case(*whens, default=Value(BUCKETS[-1][0]), output_field=CharField())
 
 
 def aging(as_of: datetime.date, *, client: Client | None = None) -> Aging:
     """Open invoices at the end of ``as_of``, per client and currency, in aging buckets by
-    days past due: one query."""
-    invoices = invoices_as_of(as_of)
-    if client is not None:
-        invoices = invoices.filter(client=client)
-    grouped = (
-        invoices.filter(balance_at__gt=0)
-        .values("client_id", "client__code", "client__name", "currency")
-        .annotate(**_bucket_sums(as_of), total=Sum("balance_at"), count=Count("id"))
-        .order_by("currency", "client__code")
-    )
-    rows = []
-    totals: dict[str, dict[str, Decimal]] = {}
+    days past due: one grouped query (a row per client, currency and bucket), and one for
+    the clients' names."""
+    grouped = []
+    for invoices in invoice_parts(as_of):
+        if client is not None:
+            invoices = invoices.filter(client=client)
+        grouped += (
+            invoices.filter(balance_at__gt=0)
+            .annotate(bucket=_bucket(as_of))
+            .values("client_id", "currency", "bucket")
+            .annotate(amount=Sum("balance_at"), count=Count("id"))
+            .order_by()
+        )
+    found: dict[tuple[int, str], AgingRow] = {}
     for group in grouped:
-        for key in (*BUCKET_KEYS, "total"):
-            group[key] = money(group[key])
-        buckets = {key: group[key] for key in BUCKET_KEYS}
-        rows.append(
-            AgingRow(
+        key = (group["client_id"], group["currency"])
+        row = found.get(key)
+        if row is None:
+            row = found[key] = AgingRow(
                 client_id=group["client_id"],
-                code=group["client__code"],
-                name=group["client__name"],
+                code="",
+                name="",
                 currency=group["currency"],
-                buckets=buckets,
-                total=group["total"],
-                count=group["count"],
+                buckets=dict.fromkeys(BUCKET_KEYS, ZERO),
+                total=ZERO,
+                count=0,
             )
-        )
+        amount = money(group["amount"])
+        row.buckets[group["bucket"]] += amount
+        row.total += amount
+        row.count += group["count"]
+    names = {
+        pk: (code, name)
+        for pk, code, name in Client.objects.filter(
+            pk__in={pk for pk, _currency in found}
+        ).values_list("pk", "code", "name")
+    }
+    for row in found.values():
+        row.code, row.name = names[row.client_id]
+    rows = sorted(found.values(), key=lambda row: (row.currency, row.code))
+    totals: dict[str, dict[str, Decimal]] = {}
+    for row in rows:
         currency_totals = totals.setdefault(
-            group["currency"], dict.fromkeys((*BUCKET_KEYS, "total"), ZERO)
+            row.currency, dict.fromkeys((*BUCKET_KEYS, "total"), ZERO)
         )
-        for key in (*BUCKET_KEYS, "total"):
-            currency_totals[key] += group[key]
+        for key in BUCKET_KEYS:
+            currency_totals[key] += row.buckets[key]
+        currency_totals["total"] += row.total
     return Aging(as_of=as_of, rows=rows, totals=totals)
 
 
-def open_invoices(as_of: datetime.date, *, client: Client):
+def open_invoices(as_of: datetime.date, *, client: Client) -> list[Invoice]:
     """The client's invoices open at the end of ``as_of``, oldest due first, with
     ``balance_at``: for the statement."""
-    return (
-        invoices_as_of(as_of)
-        .filter(client=client, balance_at__gt=0)
-        .order_by("due_date", "sequence")
-        .only("number", "issue_date", "due_date", "currency", "total")
-    )
+    found = []
+    for invoices in invoice_parts(as_of):
+        found += invoices.filter(client=client, balance_at__gt=0).only(
+            "number", "sequence", "issue_date", "due_date", "currency", "total"
+        )
+    return sorted(found, key=lambda invoice: (invoice.due_date, invoice.sequence))
 
 
 def outstanding_totals(as_of: datetime.date) -> dict[str, Decimal]:
-    """Currency -> the sum of what is open at the end of ``as_of``: one query."""
-    rows = (
-        invoices_as_of(as_of)
-        .filter(balance_at__gt=0)
-        .values("currency")
-        .annotate(total=Sum("balance_at"))
-        .order_by()
-    )
-    return {row["currency"]: money(row["total"]) for row in rows}
+    """Currency -> the sum of what is open at the end of ``as_of``."""
+    totals: dict[str, Decimal] = {}
+    for invoices in invoice_parts(as_of):
+        rows = (
+            invoices.filter(balance_at__gt=0)
+            .values("currency")
+            .annotate(total=Sum("balance_at"))
+            .order_by()
+        )
+        for row in rows:
+            totals[row["currency"]] = totals.get(row["currency"], ZERO) + money(row["total"])
+    return totals
 
 
 # --- Revenue ------------------------------------------------------------------------------
@@ -467,7 +466,7 @@ def statement(client: Client, start: datetime.date, end: datetime.date) -> State
     for entry in entries:
         running += entry.amount
         entry.running = running
-    invoices = list(open_invoices(end, client=client))
+    invoices = open_invoices(end, client=client)
     for invoice in invoices:
         invoice.balance_at = money(invoice.balance_at)
         invoice.days_past_due = max((end - invoice.due_date).days, 0)
