@@ -10,6 +10,7 @@ import io
 import logging
 
 from django.contrib.auth.decorators import permission_required
+from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
@@ -25,6 +26,18 @@ from .forms import AsOfForm, PeriodRangeForm, StatementForm
 logger = logging.getLogger(__name__)
 
 READ = "billing.view_invoice"
+OUTSTANDING_PAGE_SIZE = 100
+
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _cell(value):
+    """Text a person typed (a name, a memo) that a spreadsheet would run as a formula is
+    kept as text; amounts and dates are written as they are."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
 
 
 def _csv_response(filename: str, header: list[str], rows) -> HttpResponse:
@@ -32,7 +45,7 @@ def _csv_response(filename: str, header: list[str], rows) -> HttpResponse:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(header)
-    writer.writerows(rows)
+    writer.writerows([_cell(value) for value in row] for row in rows)
     response = HttpResponse(
         ("\ufeff" + buffer.getvalue()).encode(), content_type="text/csv; charset=utf-8"
     )
@@ -70,10 +83,12 @@ def outstanding(request):
     report = None
     if form.is_valid():
         report = selectors.aging(form.cleaned_data["as_of"])
-        balances = selectors.ledger_balances(report.as_of, {row.client_id for row in report.rows})
-        for row in report.rows:
-            row.ledger_balance = balances[row.client_id]
         if _wants(request) == "csv":
+            balances = selectors.ledger_balances(
+                report.as_of, {row.client_id for row in report.rows}
+            )
+            for row in report.rows:
+                row.ledger_balance = balances[row.client_id]
             return _csv_response(
                 f"outstanding-{report.as_of}.csv",
                 [
@@ -104,12 +119,22 @@ def outstanding(request):
         (currency, [totals[key] for key in selectors.BUCKET_KEYS], totals["total"])
         for currency, totals in (report.totals.items() if report else ())
     ]
+    # A page of clients at a time (the totals are of all of them; the CSV has every row).
+    page = Paginator(report.rows if report else [], OUTSTANDING_PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    if report:
+        shown = page.object_list
+        balances = selectors.ledger_balances(report.as_of, {row.client_id for row in shown})
+        for row in shown:
+            row.ledger_balance = balances[row.client_id]
     return render(
         request,
         "reports/outstanding.html",
         {
             "form": form,
             "report": report,
+            "page": page,
             "buckets": selectors.BUCKETS,
             "total_rows": total_rows,
         },

@@ -252,3 +252,26 @@ def test_the_reports_work_on_the_demo_data(office):
         closing = next(row for row in rows if row["entry"] == "closing_balance")
         assert D(closing["balance"]) == client.balance
     assert re.search(r"\d", office.get("/reports/outstanding/").content.decode())
+
+
+def test_text_a_spreadsheet_would_run_as_a_formula_is_kept_as_text(office, history):
+    history["oak"].name = '=HYPERLINK("https://evil.example","Click")'
+    history["oak"].save()
+
+    [oak] = read_csv(office.get("/reports/outstanding/?format=csv"))
+
+    assert oak["name"] == "'" + history["oak"].name
+    assert D(oak["ledger_balance"]) == D("-1630.00")  # a negative amount stays a number
+
+
+def test_outstanding_shows_a_page_of_clients_with_the_totals_of_all(office, history, monkeypatch):
+    monkeypatch.setattr("reports.views.OUTSTANDING_PAGE_SIZE", 1)
+    for code in ("AAA", "ZZZ"):
+        issued(client=ClientFactory(code=code), issue_date=datetime.date(2026, 6, 1))
+
+    first = office.get("/reports/outstanding/").content.decode()
+    last = office.get("/reports/outstanding/?page=3").content.decode()
+
+    assert "AAA" in first and "OAK" not in first.split('id="aging"')[1].split("<tfoot>")[0]
+    assert "ZZZ" in last and "Page 3 of 3" in last
+    assert "1,856.00 CAD" in first and "1,856.00 CAD" in last  # 1,630 + 2 × 113, on each page
