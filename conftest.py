@@ -6,6 +6,9 @@ from django.contrib.auth.models import Group
 from accounts.roles import ADMINISTRATOR, BOOKKEEPER, VIEWER
 from settings_app.selectors import get_business_settings
 
+# chromium, the office user and logging in, for the browser tests of every app.
+pytest_plugins = ["tests.browser"]
+
 
 @pytest.fixture
 def business(db):

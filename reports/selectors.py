@@ -277,23 +277,27 @@ def outstanding_totals(as_of: datetime.date) -> dict[str, Decimal]:
 PERIODS = {"month": TruncMonth, "quarter": TruncQuarter, "year": TruncYear}
 
 
+PERIOD_MONTHS = {"month": 1, "quarter": 3, "year": 12}
+
+
+def _next_period(start: datetime.date, period: str) -> datetime.date:
+    month = start.month - 1 + PERIOD_MONTHS[period]
+    return datetime.date(start.year + month // 12, month % 12 + 1, 1)
+
+
 def period_starts(start: datetime.date, end: datetime.date, period: str) -> list[datetime.date]:
     """The first day of every period from the one holding ``start`` to the one holding ``end``."""
-    months = {"month": 1, "quarter": 3, "year": 12}[period]
-    first_month = 1 if period == "year" else ((start.month - 1) // months) * months + 1
-    current = datetime.date(start.year, first_month, 1)
+    months = PERIOD_MONTHS[period]
+    current = datetime.date(start.year, (start.month - 1) // months * months + 1, 1)
     starts = []
     while current <= end:
         starts.append(current)
-        month = current.month - 1 + months
-        current = datetime.date(current.year + month // 12, month % 12 + 1, 1)
+        current = _next_period(current, period)
     return starts
 
 
 def period_end(start: datetime.date, period: str) -> datetime.date:
-    months = {"month": 1, "quarter": 3, "year": 12}[period]
-    month = start.month - 1 + months
-    return datetime.date(start.year + month // 12, month % 12 + 1, 1) - datetime.timedelta(days=1)
+    return _next_period(start, period) - datetime.timedelta(days=1)
 
 
 def _as_date(value) -> datetime.date:
@@ -478,14 +482,6 @@ def statement(client: Client, start: datetime.date, end: datetime.date) -> State
         entries=entries,
         closing=running,
         open_invoices=invoices,
-    )
-
-
-def ledger_balance(client: Client, as_of: datetime.date) -> Decimal:
-    return money(
-        LedgerEntry.objects.filter(client=client, date__lte=as_of).aggregate(total=Sum("amount"))[
-            "total"
-        ]
     )
 
 

@@ -3,57 +3,23 @@ client, make a draft from a saved service (the line prefilled and the live total
 JavaScript), issue it, record a payment, open the invoice; then a screenshot of the invoice
 page and the browser's print-to-PDF of it, read back for the totals."""
 
-import os
-import shutil
 import subprocess
 from decimal import Decimal
 
 import pytest
 
 from billing.models import Invoice, InvoiceStatus
+from tests.browser import log_in
 from tests.factories import ServiceFactory
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-PASSWORD = "Browser-test-pw-2026"
-
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture
-def browser_page(live_server, tmp_path):
-    from playwright.sync_api import sync_playwright
-
-    # Playwright's sync API runs an event loop in this thread; the test's own ORM calls are
-    # still plain synchronous code.
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
-        page = browser.new_page(viewport={"width": 1280, "height": 900}, base_url=live_server.url)
-        page.set_default_timeout(15000)
-        yield page
-        browser.close()
-    os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
-
-
-@pytest.fixture
-def office_user(migration_rows, business, django_user_model):
-    from accounts.services import create_user
-
-    return create_user(username="maria", role="bookkeeper", password=PASSWORD)
 
 
 def test_a_day_at_the_office(browser_page, office_user, tmp_path):
     page = browser_page
     ServiceFactory(code="PAINT", name="Interior painting", unit="h", unit_price=Decimal("65"))
 
-    page.goto("/login/")
-    page.fill("input[name=username]", "maria")
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url("**/")
+    log_in(page)
 
     # A new client.
     page.goto("/clients/new/")

@@ -4,11 +4,10 @@
 import hashlib
 
 import pytest
-from rest_framework.test import APIClient
 
-from api.models import ApiToken
 from billing.models import Invoice
 from outbox.models import Message, MessageStatus
+from tests.api import token_client
 from tests.factories import ClientFactory, draft, issued
 from tests.pdf import pdf_text
 
@@ -21,13 +20,6 @@ pytestmark = pytest.mark.django_db(transaction=True)
 @pytest.fixture(autouse=True)
 def _rows(migration_rows):
     pass
-
-
-def token_client(user) -> APIClient:
-    _token, key = ApiToken.objects.create_token(user=user, name="tests")
-    api = APIClient()
-    api.credentials(HTTP_AUTHORIZATION=f"Token {key}")
-    return api
 
 
 @pytest.fixture

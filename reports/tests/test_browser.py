@@ -6,19 +6,15 @@ import io
 import pytest
 from django.core.management import call_command
 
-from billing.tests.test_browser import PASSWORD, browser_page, office_user  # noqa: F401
+from tests.browser import log_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def test_the_revenue_chart_is_drawn_and_fits_the_page(browser_page, office_user, tmp_path):  # noqa: F811
+def test_the_revenue_chart_is_drawn_and_fits_the_page(browser_page, office_user, tmp_path):
     call_command("seed_demo", stdout=io.StringIO())
     page = browser_page
-    page.goto("/login/")
-    page.fill("input[name=username]", "maria")
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url("**/")
+    log_in(page)
 
     page.click("nav >> text=Reports")
     page.click("text=Revenue")
