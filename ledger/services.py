@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 
 from billing.inputs import clean_amount, clean_date, require_minor_unit
 from billing.models import Client, Invoice, Payment
+from billing.money import MAX_AMOUNT, format_money
 from otb.operations import DomainError, InvalidInput, ensure_permitted, operation
 from settings_app.selectors import business_today
 
@@ -42,7 +43,20 @@ def post_entry(
         date=date or business_today(),
     )
     # In the database, not from the object in hand: another transaction may have moved it.
-    Client.objects.filter(pk=client.pk).update(balance=F("balance") + amount)
+    # The bounds make the balance column's range a refusal, not a value SQLite stores and
+    # cannot read back (or MariaDB refuses with an error).
+    moved = Client.objects.filter(
+        pk=client.pk, balance__gte=-MAX_AMOUNT - amount, balance__lte=MAX_AMOUNT - amount
+    ).update(balance=F("balance") + amount)
+    if not moved:
+        raise InvalidInput.single(
+            "amount",
+            _(
+                "Amount: this would take the balance of client %(code)s beyond the largest "
+                "amount the books can hold (%(max)s)."
+            )
+            % {"code": client.code, "max": format_money(MAX_AMOUNT)},
+        )
     return entry
 
 

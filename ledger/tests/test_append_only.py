@@ -10,6 +10,7 @@ from django.db.models import ProtectedError
 from billing.models import Client, Invoice, Payment
 from ledger.models import EntryKind, LedgerEntry, LedgerIsAppendOnly
 from ledger.services import post_manual_credit
+from otb.operations import InvalidInput
 from tests.factories import ClientFactory, issued, pay
 
 D = Decimal
@@ -148,3 +149,17 @@ def test_payment_with_entries_cannot_be_deleted(business):
 def test_new_entries_can_still_be_added(entry):
     post_manual_credit(client=entry.client, amount=D("5.00"), memo="More", acting_user=None)
     assert entry.client.ledger_entries.count() == 2
+
+
+def test_an_entry_that_would_overflow_the_stored_balance_is_refused_and_leaves_nothing():
+    client = ClientFactory()
+    post_manual_credit(
+        client=client, amount=Decimal("999999999999.99"), memo="Big", acting_user=None
+    )
+
+    with pytest.raises(InvalidInput, match="beyond the largest amount the books can hold"):
+        post_manual_credit(client=client, amount=Decimal("0.01"), memo="One more", acting_user=None)
+
+    client.refresh_from_db()
+    assert client.balance == Decimal("999999999999.99")
+    assert LedgerEntry.objects.filter(client=client).count() == 1
