@@ -370,6 +370,7 @@ class LedgerEntrySerializer(serializers.ModelSerializer):
             "date",
             "kind",
             "amount",
+            "currency",
             "running_balance",
             "memo",
             "invoice",

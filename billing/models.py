@@ -1,3 +1,4 @@
+import datetime
 from decimal import Decimal
 
 from django.conf import settings
@@ -573,3 +574,53 @@ class RenderedPdf(models.Model):
 
     def __str__(self) -> str:
         return f"{self.invoice} {self.key[:12]}"
+
+
+# The month of every span still open: later than any real month.
+OPEN_MONTH = datetime.date(9999, 12, 1)
+
+
+class OutstandingSpan(models.Model):
+    """Days over which an issued invoice had the same amount outstanding (above zero), from
+    ``starts`` up to but not including ``ends``: what the reports read to know what was open
+    at the end of any day. Derived from the invoice's ledger entries and confirmed payments by
+    billing.outstanding, in the transaction of every operation that changes them; never
+    written by hand.
+
+    A span that has ended is stored cut at month ends, a row for each month it touches; the
+    span still open (``ends`` empty) is one row in OPEN_MONTH. The invoices open at the end of
+    a day are then the rows of that day's month that cover it and the open rows begun by
+    then: two short ranges of one index, however many years the books hold.
+    """
+
+    invoice = models.ForeignKey(Invoice, on_delete=models.CASCADE, related_name="+")
+    client = models.ForeignKey(Client, on_delete=models.PROTECT, related_name="+")
+    currency = models.CharField(max_length=3)
+    due_date = models.DateField()
+    month = models.DateField()
+    starts = models.DateField()
+    ends = models.DateField(null=True, blank=True)
+    balance = amount_field(_("balance"))
+
+    class Meta:
+        verbose_name = _("outstanding span")
+        verbose_name_plural = _("outstanding spans")
+        # Every column the reports read: they are answered from the index alone.
+        indexes = [
+            models.Index(
+                fields=["month", "starts", "ends", "currency", "client", "due_date", "balance"],
+                name="outstanding_span_month",
+            )
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(balance__gt=0), name="outstanding_span_balance_gt_0"
+            ),
+            models.CheckConstraint(
+                condition=Q(ends__isnull=True) | Q(ends__gt=F("starts")),
+                name="outstanding_span_ends_after_start",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.invoice_id} {self.starts}–{self.ends or ''}: {self.balance}"

@@ -30,6 +30,7 @@ from ledger.services import post_entry
 from otb.operations import DomainError, InvalidInput, ensure_permitted, operation
 from settings_app.selectors import business_today, get_business_settings
 
+from . import outstanding
 from .inputs import clean_amount, clean_date, clean_decimal, require_minor_unit
 from .models import (
     Client,
@@ -445,11 +446,13 @@ def _apply_figures(invoice: Invoice, lines: list[InvoiceLine], taxes: list[Invoi
 
 
 def _refresh_payment_figures(invoice: Invoice, *, today: datetime.date) -> None:
-    """amount paid = confirmed, non-reversed payments (up to the total); status from facts."""
+    """amount paid = confirmed, non-reversed payments (up to the total); status from facts;
+    the outstanding spans again."""
     paid = (invoice.payments.counting().aggregate(s=Sum("amount"))["s"] or ZERO).quantize(CENT)
     invoice.amount_paid = min(paid, invoice.total)
     invoice.status = derive_status(invoice, today=today)
     invoice.save(update_fields=["amount_paid", "status", "updated_at"])
+    outstanding.refresh(invoice.pk)
 
 
 def _line_snapshot(line: InvoiceLine) -> dict:
@@ -731,6 +734,7 @@ def update_invoice(
             acting_user=acting_user,
             today=today,
         )
+        outstanding.refresh(invoice.pk)
     return invoice
 
 
@@ -869,6 +873,7 @@ def issue_invoice(
         acting_user=acting_user,
         date=invoice.issue_date,
     )
+    outstanding.refresh(invoice.pk)
     return invoice
 
 
@@ -895,6 +900,7 @@ def cancel_invoice(*, invoice: Invoice, acting_user, reason: str = "") -> Invoic
         invoice=invoice,
         acting_user=acting_user,
     )
+    outstanding.refresh(invoice.pk)
     return invoice
 
 

@@ -31,6 +31,7 @@ from types import SimpleNamespace
 
 from django.db import connection, transaction
 
+from billing import outstanding
 from billing.models import (
     Client,
     Invoice,
@@ -38,6 +39,7 @@ from billing.models import (
     InvoiceNumberCounter,
     InvoiceStatus,
     InvoiceTax,
+    OutstandingSpan,
     Payment,
     PaymentMethod,
     PaymentStatus,
@@ -151,6 +153,7 @@ class Counts:
     lines: int = 0
     payments: int = 0
     ledger_entries: int = 0
+    outstanding_spans: int = 0
     statuses: dict = field(default_factory=dict)
 
 
@@ -290,13 +293,29 @@ def fill(
             )
             with transaction.atomic():
                 store_balances()
+            # The reports' outstanding spans, derived from what was just written.
+            spans_progress = _Progress(invoices, progress) if progress else None
+            with transaction.atomic():
+                counts.outstanding_spans = outstanding.rebuild(
+                    batch=batch, progress=spans_progress.show if spans_progress else None
+                )
+            if spans_progress:
+                spans_progress.end()
         finally:
             if mysql:
                 cursor.execute("SET SESSION foreign_key_checks = 1, unique_checks = 1")
         if mysql and not connection.in_atomic_block:
             # Fresh statistics, so the optimizer plans for millions of rows, not for none.
             # (ANALYZE commits: not inside a caller's transaction, such as a test's.)
-            for model in (Client, Invoice, InvoiceLine, InvoiceTax, Payment, LedgerEntry):
+            for model in (
+                Client,
+                Invoice,
+                InvoiceLine,
+                InvoiceTax,
+                Payment,
+                LedgerEntry,
+                OutstandingSpan,
+            ):
                 cursor.execute(f"ANALYZE TABLE {connection.ops.quote_name(model._meta.db_table)}")
                 cursor.fetchall()
     return counts
@@ -452,7 +471,18 @@ def _fill_invoices(
     )
     ledger_table = _Table(
         LedgerEntry,
-        ["id", "client", "date", "kind", "amount", "memo", "invoice", "payment", "created_at"],
+        [
+            "id",
+            "client",
+            "date",
+            "kind",
+            "amount",
+            "currency",
+            "memo",
+            "invoice",
+            "payment",
+            "created_at",
+        ],
     )
     tables = (invoice_table, line_table, tax_table, payment_table, ledger_table)
 
@@ -496,6 +526,7 @@ def _fill_invoices(
             day,
             EntryKind.PAYMENT_CONFIRMED,
             amount,
+            currency,
             f"Payment received: {label} {reference} ({number})",
             invoice_pk,
             payment_pk,
@@ -507,6 +538,7 @@ def _fill_invoices(
                 reversed_at.date(),
                 EntryKind.PAYMENT_REVERSED,
                 -amount,
+                currency,
                 f"Payment reversed: {label} {reference} ({number}): {reason}",
                 invoice_pk,
                 payment_pk,
@@ -569,6 +601,7 @@ def _fill_invoices(
                 issue_date,
                 EntryKind.INVOICE_ISSUED,
                 -total,
+                currency,
                 f"Invoice {number} issued",
                 invoice_pk,
                 None,
@@ -581,6 +614,7 @@ def _fill_invoices(
                     cancelled_at.date(),
                     EntryKind.INVOICE_CANCELLED,
                     total,
+                    currency,
                     f"Invoice {number} cancelled",
                     invoice_pk,
                     None,
@@ -708,7 +742,8 @@ def report(counts: Counts, stream=sys.stdout) -> None:
     stream.write(
         f"Made {counts.clients:,} clients, {counts.services} services, {counts.invoices:,} "
         f"invoices ({counts.drafts:,} drafts) with {counts.lines:,} lines, "
-        f"{counts.payments:,} payments and {counts.ledger_entries:,} ledger entries.\n"
+        f"{counts.payments:,} payments and {counts.ledger_entries:,} ledger entries; "
+        f"{counts.outstanding_spans:,} outstanding spans for the reports.\n"
     )
     shown = ", ".join(f"{status} {n:,}" for status, n in counts.statuses.items() if n)
     stream.write(f"Invoices by status: {shown}.\n")

@@ -44,6 +44,8 @@ class LedgerEntry(models.Model):
     date = models.DateField(_("date"))
     kind = models.CharField(_("kind"), max_length=20, choices=EntryKind.choices)
     amount = amount_field(_("amount"))
+    # The currency of the amount: its invoice's, or the client's (post_entry sets it).
+    currency = models.CharField(_("currency"), max_length=3, editable=False)
     memo = models.CharField(_("memo"), max_length=500, blank=True)
     invoice = models.ForeignKey(
         "billing.Invoice",
@@ -99,6 +101,8 @@ class LedgerEntry(models.Model):
             # With the amount: the balance before a page of the ledger is read from the index.
             models.Index(fields=["client", "date", "id", "amount"], name="ledger_client_date"),
             models.Index(fields=["date", "id"], name="ledger_date"),
+            # Money collected per period and currency, from the index alone (reports).
+            models.Index(fields=["kind", "date", "currency", "amount"], name="ledger_kind_date"),
         ]
 
     def __str__(self) -> str:

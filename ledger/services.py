@@ -36,6 +36,7 @@ def post_entry(
         client=client,
         kind=kind,
         amount=amount,
+        currency=invoice.currency if invoice is not None else client.default_currency,
         memo=memo[:MEMO_MAX_LENGTH],
         invoice=invoice,
         payment=payment,

@@ -4,7 +4,8 @@
 client ledger dates its entries: an invoice counts from its issue date; a change to an issued
 invoice and a cancellation from the day they were made; a payment from its own date once it
 is confirmed; a reversal from the day it was recorded. So every figure here agrees with the
-ledger at the same date (SPEC: Client ledger).
+ledger at the same date (SPEC: Client ledger). What each invoice had open on each day is kept
+as spans by billing.outstanding; the figures as of a date read those.
 """
 
 from __future__ import annotations
@@ -13,39 +14,24 @@ import datetime
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import (
-    Case,
-    CharField,
-    Count,
-    DecimalField,
-    Exists,
-    F,
-    OuterRef,
-    Subquery,
-    Sum,
-    Value,
-    When,
-)
-from django.db.models.functions import Coalesce, Least, TruncMonth, TruncQuarter, TruncYear
+from django.db.models import Case, CharField, Count, Q, Sum, Value, When
+from django.db.models.functions import TruncMonth, TruncQuarter, TruncYear
 from django.utils.translation import gettext_lazy as _
 
 from billing.models import (
+    OPEN_MONTH,
     Client,
     Invoice,
     InvoiceLine,
     InvoiceStatus,
     InvoiceTax,
-    Payment,
-    PaymentStatus,
+    OutstandingSpan,
 )
 from ledger.models import EntryKind, LedgerEntry
-from settings_app.selectors import get_business_settings
 
 ZERO = Decimal("0.00")
 CENT = Decimal("0.01")
-AMOUNT = DecimalField(max_digits=16, decimal_places=2)
 
-OPEN_STATUSES = (InvoiceStatus.PENDING, InvoiceStatus.PARTIAL, InvoiceStatus.OVERDUE)
 CLOSED_OR_DRAFT = (InvoiceStatus.DRAFT, InvoiceStatus.CANCELLED)
 
 # Aging buckets by days past due: (key, label, the most days past due it holds).
@@ -58,105 +44,15 @@ BUCKETS = (
 )
 BUCKET_KEYS = tuple(key for key, _label, _days in BUCKETS)
 
-# Above this many invoices touched after the date, looking at every invoice issued by then
-# is quicker than listing them.
-CANDIDATE_LIMIT = 50_000
 
-
-def _day_end(as_of: datetime.date) -> datetime.datetime:
-    """The end of ``as_of`` in the business's time zone, the zone of every date here."""
-    zone = get_business_settings().zone
-    return datetime.datetime.combine(as_of + datetime.timedelta(days=1), datetime.time(), zone)
-
-
-def payments_counted(as_of: datetime.date, *, day_end: datetime.datetime | None = None):
-    """Payments that count as paid at the end of ``as_of``: confirmed (at any time: as the
-    books now say), dated by then, and not reversed by then. A reversal is dated by when it
-    was recorded, as its ledger entry is."""
-    return Payment.objects.filter(confirmed_at__isnull=False, date__lte=as_of).exclude(
-        reversed_at__lt=day_end or _day_end(as_of)
+def open_spans(as_of: datetime.date):
+    """The outstanding spans (billing.outstanding) that cover the end of ``as_of``: one for
+    each invoice open then, with its balance. Two ranges of one index: the spans of that
+    day's month, and those still open."""
+    return OutstandingSpan.objects.filter(
+        Q(month=as_of.replace(day=1), starts__lte=as_of, ends__gt=as_of)
+        | Q(month=OPEN_MONTH, starts__lte=as_of)
     )
-
-
-def invoice_parts(as_of: datetime.date) -> list:
-    """Issued invoices that may be open at the end of ``as_of``, annotated with
-    ``total_at``, ``paid_at`` and ``balance_at`` then; those cancelled by then are left out.
-    In (at most) two querysets, to be read one after the other:
-
-    - the invoices nothing happened to after that day: open now, with their stored figures
-      (they are the figures of that day; one not open now was not open then either);
-    - those touched after it (usually few), summed from the ledger and their payments.
-    """
-    issued = Invoice.objects.filter(issue_date__lte=as_of).exclude(status=InvoiceStatus.DRAFT)
-    day_end = _day_end(as_of)
-    totals = LedgerEntry.objects.filter(
-        invoice=OuterRef("pk"),
-        kind__in=[EntryKind.INVOICE_ISSUED, EntryKind.INVOICE_CHANGED],
-        date__lte=as_of,
-    )
-    paid = payments_counted(as_of, day_end=day_end).filter(invoice=OuterRef("pk"))
-    cancelled = LedgerEntry.objects.filter(
-        invoice=OuterRef("pk"), kind=EntryKind.INVOICE_CANCELLED, date__lte=as_of
-    )
-    summed = issued.exclude(Exists(cancelled)).annotate(total_at=-_sum(totals), paid_at=_sum(paid))
-    after = _touched_after(as_of, day_end=day_end)
-    if after is None:  # too many to list: every invoice issued by then, summed
-        parts = [summed]
-    else:
-        touched = sorted(after)
-        parts = [
-            issued.filter(status__in=OPEN_STATUSES)
-            .exclude(pk__in=touched)
-            .annotate(total_at=F("total"), paid_at=F("amount_paid"))
-        ]
-        if touched:
-            parts.append(summed.filter(pk__in=touched))
-    return [
-        part.annotate(
-            balance_at=F("total_at") - Least(F("total_at"), F("paid_at"), output_field=AMOUNT)
-        )
-        for part in parts
-    ]
-
-
-def _sum(queryset):
-    summed = (
-        queryset.order_by()
-        .annotate(_group=Value(1))
-        .values("_group")
-        .annotate(total=Sum("amount"))
-        .values("total")
-    )
-    return Coalesce(Subquery(summed, output_field=AMOUNT), Value(ZERO), output_field=AMOUNT)
-
-
-def _touched_after(as_of: datetime.date, *, day_end: datetime.datetime) -> set[int] | None:
-    """The invoices something happened to after ``as_of``: a payment dated later, a
-    reversal, a change or a cancellation recorded later; None when there are too many to
-    list. Each lookup reads an index range."""
-    lookups = (
-        Payment.objects.filter(date__gt=as_of, invoice__isnull=False),
-        Payment.objects.filter(
-            status=PaymentStatus.REVERSED, reversed_at__gte=day_end, invoice__isnull=False
-        ),
-        LedgerEntry.objects.filter(
-            date__gt=as_of,
-            invoice__isnull=False,
-            kind__in=[
-                EntryKind.INVOICE_CHANGED,
-                EntryKind.INVOICE_CANCELLED,
-                EntryKind.PAYMENT_REVERSED,
-            ],
-        ),
-    )
-    after: set[int] = set()
-    for queryset in lookups:
-        after.update(
-            queryset.order_by().values_list("invoice_id", flat=True)[: CANDIDATE_LIMIT + 1]
-        )
-        if len(after) > CANDIDATE_LIMIT:
-            return None
-    return after
 
 
 # --- Outstanding and aging ----------------------------------------------------------------
@@ -198,17 +94,15 @@ def aging(as_of: datetime.date, *, client: Client | None = None) -> Aging:
     """Open invoices at the end of ``as_of``, per client and currency, in aging buckets by
     days past due: one grouped query (a row per client, currency and bucket), and one for
     the clients' names."""
-    grouped = []
-    for invoices in invoice_parts(as_of):
-        if client is not None:
-            invoices = invoices.filter(client=client)
-        grouped += (
-            invoices.filter(balance_at__gt=0)
-            .annotate(bucket=_bucket(as_of))
-            .values("client_id", "currency", "bucket")
-            .annotate(amount=Sum("balance_at"), count=Count("id"))
-            .order_by()
-        )
+    spans = open_spans(as_of)
+    if client is not None:
+        spans = spans.filter(client=client)
+    grouped = (
+        spans.annotate(bucket=_bucket(as_of))
+        .values("client_id", "currency", "bucket")
+        .annotate(amount=Sum("balance"), count=Count("id"))
+        .order_by()
+    )
     found: dict[tuple[int, str], AgingRow] = {}
     for group in grouped:
         key = (group["client_id"], group["currency"])
@@ -249,28 +143,57 @@ def aging(as_of: datetime.date, *, client: Client | None = None) -> Aging:
 
 def open_invoices(as_of: datetime.date, *, client: Client) -> list[Invoice]:
     """The client's invoices open at the end of ``as_of``, oldest due first, with
-    ``balance_at``: for the statement."""
+    ``balance_at``: for the statement. One query."""
     found = []
-    for invoices in invoice_parts(as_of):
-        found += invoices.filter(client=client, balance_at__gt=0).only(
-            "number", "sequence", "issue_date", "due_date", "currency", "total"
-        )
+    for span in open_spans(as_of).filter(client=client).select_related("invoice"):
+        invoice = span.invoice
+        invoice.balance_at = span.balance
+        found.append(invoice)
     return sorted(found, key=lambda invoice: (invoice.due_date, invoice.sequence))
 
 
 def outstanding_totals(as_of: datetime.date) -> dict[str, Decimal]:
-    """Currency -> the sum of what is open at the end of ``as_of``."""
-    totals: dict[str, Decimal] = {}
-    for invoices in invoice_parts(as_of):
-        rows = (
-            invoices.filter(balance_at__gt=0)
-            .values("currency")
-            .annotate(total=Sum("balance_at"))
+    """Currency -> the sum of what is open at the end of ``as_of``. One query."""
+    rows = open_spans(as_of).values("currency").annotate(total=Sum("balance")).order_by()
+    return {row["currency"]: money(row["total"]) for row in rows}
+
+
+def outstanding_at(days) -> dict[datetime.date, dict[str, Decimal]]:
+    """Day -> currency -> the sum open at the end of that day, for many days at once: the
+    month ends among them from two grouped queries (a span cut at a month's end reaches it
+    exactly when it ends on the 1st; a span still open counts from the month it began), any
+    other day from a query of its own."""
+    found: dict[datetime.date, dict[str, Decimal]] = {day: {} for day in days}
+    month_ends = {
+        day.replace(day=1): day for day in days if (day + datetime.timedelta(days=1)).day == 1
+    }
+
+    def add(day, currency, amount) -> None:
+        found[day][currency] = found[day].get(currency, ZERO) + money(amount)
+
+    if month_ends:
+        cut = (
+            OutstandingSpan.objects.filter(month__in=list(month_ends), ends__day=1)
+            .values("month", "currency")
+            .annotate(total=Sum("balance"))
             .order_by()
         )
-        for row in rows:
-            totals[row["currency"]] = totals.get(row["currency"], ZERO) + money(row["total"])
-    return totals
+        for group in cut:
+            add(month_ends[_as_date(group["month"])], group["currency"], group["total"])
+        still_open = (
+            OutstandingSpan.objects.filter(month=OPEN_MONTH, starts__lte=max(month_ends.values()))
+            .annotate(began=TruncMonth("starts"))
+            .values("began", "currency")
+            .annotate(total=Sum("balance"))
+            .order_by()
+        )
+        for group in still_open:
+            for month, day in month_ends.items():
+                if _as_date(group["began"]) <= month:
+                    add(day, group["currency"], group["total"])
+    for day in set(days) - set(month_ends.values()):
+        found[day] = outstanding_totals(day)
+    return found
 
 
 # --- Revenue ------------------------------------------------------------------------------
@@ -325,19 +248,19 @@ def issued_in(start: datetime.date, end: datetime.date):
 
 def collections_in(start: datetime.date, end: datetime.date):
     """Money received in the range, reversals deducted, as the ledger has it (payments from
-    client credit move no money and post no entry), with the currency of what was paid."""
+    client credit move no money and post no entry)."""
     return LedgerEntry.objects.filter(
         kind__in=[EntryKind.PAYMENT_CONFIRMED, EntryKind.PAYMENT_REVERSED],
         date__gte=start,
         date__lte=end,
-    ).annotate(currency=Coalesce(F("payment__invoice__currency"), F("client__default_currency")))
+    )
 
 
 def revenue(
     start: datetime.date, end: datetime.date, *, period: str = "month", today: datetime.date
 ) -> list[RevenuePeriod]:
     """Per period and currency: invoiced, tax, collected and outstanding at the period's
-    end (or today, for a period not over yet). Two queries, and one per period end."""
+    end (or today, for a period not over yet). At most six queries, however many periods."""
     trunc = PERIODS[period]
     rows: dict[tuple[datetime.date, str], RevenuePeriod] = {}
 
@@ -371,11 +294,13 @@ def revenue(
     for group in collected:
         row(group["period"], group["currency"]).collected = money(group["collected"])
     starts = period_starts(start, end, period)
-    for period_start in starts:
-        as_of = min(period_end(period_start, period), end, today)
-        if as_of < period_start:
-            continue
-        for currency, amount in outstanding_totals(as_of).items():
+    as_ofs = {
+        period_start: min(period_end(period_start, period), end, today) for period_start in starts
+    }
+    as_ofs = {key: as_of for key, as_of in as_ofs.items() if as_of >= key}
+    outstanding = outstanding_at(set(as_ofs.values()))
+    for period_start, as_of in as_ofs.items():
+        for currency, amount in outstanding[as_of].items():
             row(period_start, currency).outstanding = amount
     # Every period of the range for each currency seen, quiet ones included (a chart
     # without its empty months would mislead).

@@ -28,6 +28,7 @@ def update_business_settings(*, acting_user, **fields) -> BusinessSettings:
     settings, _created = BusinessSettings.objects.select_for_update().get_or_create(
         pk=BusinessSettings.SINGLETON_PK
     )
+    old_zone = settings.time_zone
     for name, value in fields.items():
         setattr(settings, name, value)
     try:
@@ -35,4 +36,9 @@ def update_business_settings(*, acting_user, **fields) -> BusinessSettings:
     except ValidationError as exc:
         raise InvalidInput.from_validation_error(exc, BusinessSettings) from None
     settings.save()
+    if settings.time_zone != old_zone:
+        # Imported here: billing builds on the settings, not the reverse.
+        from billing.outstanding import refresh_reversed
+
+        refresh_reversed()
     return settings

@@ -9,6 +9,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db.models import Count, F, Sum
 
+from billing import outstanding
 from billing.models import (
     Client,
     Invoice,
@@ -21,6 +22,8 @@ from billing.models import (
 from billing.volume import fill
 from ledger.models import LedgerEntry
 from ledger.selectors import clients_breaking_invariant
+from reports.selectors import open_spans
+from settings_app.selectors import business_today
 from tests.factories import ClientFactory
 
 pytestmark = pytest.mark.django_db
@@ -34,6 +37,24 @@ def seeded(business):
 def test_the_ledger_invariant_holds_for_every_client(seeded):
     assert Client.objects.count() == 40
     assert clients_breaking_invariant() == []
+
+
+def test_the_outstanding_spans_agree_with_the_stored_figures(seeded):
+    """Derived from the ledger and the payments, what is open today is what each invoice
+    stores as its balance due; and every ledger entry has its invoice's currency."""
+    today = business_today()
+    open_now = {
+        span.invoice_id: span.balance for span in open_spans(today).only("invoice", "balance")
+    }
+    assert open_now == {
+        invoice.pk: invoice.balance_due
+        for invoice in Invoice.objects.exclude(
+            status__in=[InvoiceStatus.DRAFT, InvoiceStatus.PAID, InvoiceStatus.CANCELLED]
+        )
+    }
+    assert len(open_now) > 100
+    assert outstanding.stale() == []
+    assert not LedgerEntry.objects.exclude(currency="CAD").exists()
 
 
 def test_numbers_are_gapless_and_follow_the_issue_dates(seeded):

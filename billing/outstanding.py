@@ -1,0 +1,244 @@
+"""What every issued invoice had outstanding, day by day: the OutstandingSpan rows.
+
+An invoice's balance at the end of a day is, as the books now say it (SPEC: Client ledger):
+nothing before its issue date or once a cancellation dated by then; otherwise its total by
+then (its "issued" and "changed" ledger entries dated by then) less its confirmed payments
+dated by then and not reversed by then (a reversal counts from the day it was recorded, in
+the business's time zone), never below zero. It changes only on the days something is
+dated, so it is kept as spans of equal balance, and the reports read those instead of
+adding up every invoice's history for every question.
+
+The spans are derived data: ``refresh`` writes an invoice's again from its facts, in the
+transaction of each operation that changes them (billing.services); ``rebuild`` writes them
+for every invoice (``manage.py rebuild_outstanding``, the migration that made the table,
+seed_volume). Both take the models to use, so the migration can pass its historical ones.
+"""
+
+from __future__ import annotations
+
+import datetime
+import zoneinfo
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.utils import timezone
+
+from billing.models import OPEN_MONTH, Invoice, OutstandingSpan, Payment
+from ledger.models import LedgerEntry
+from settings_app.selectors import get_business_settings
+
+ZERO = Decimal("0.00")
+CHARGES = ("invoice_issued", "invoice_changed")  # ledger.models.EntryKind values
+CANCELLED = "invoice_cancelled"
+
+
+@dataclass
+class InvoiceFacts:
+    """What an invoice's balance depends on."""
+
+    invoice_id: int
+    client_id: int
+    currency: str
+    issue_date: datetime.date
+    due_date: datetime.date
+    charges: list[tuple[datetime.date, Decimal]] = field(default_factory=list)
+    cancelled_on: datetime.date | None = None
+    # Confirmed payments: (dated, amount, reversed on or None).
+    payments: list[tuple[datetime.date, Decimal, datetime.date | None]] = field(
+        default_factory=list
+    )
+
+    def balance_at(self, day: datetime.date) -> Decimal:
+        if day < self.issue_date or (self.cancelled_on is not None and self.cancelled_on <= day):
+            return ZERO
+        total = -sum((amount for dated, amount in self.charges if dated <= day), ZERO)
+        paid = sum(
+            (
+                amount
+                for dated, amount, reversed_on in self.payments
+                if dated <= day and (reversed_on is None or reversed_on > day)
+            ),
+            ZERO,
+        )
+        return total - min(total, paid)
+
+    def change_days(self) -> list[datetime.date]:
+        days = {self.issue_date, *(dated for dated, _amount in self.charges)}
+        if self.cancelled_on is not None:
+            days.add(self.cancelled_on)
+        for dated, _amount, reversed_on in self.payments:
+            days.add(dated)
+            if reversed_on is not None:
+                days.add(reversed_on)
+        return sorted(days)
+
+
+def spans(facts: InvoiceFacts) -> list[tuple[datetime.date, datetime.date | None, Decimal]]:
+    """(starts, ends or None, balance): the days with a balance above zero, in spans of one
+    balance each; ``ends`` is the first day after the span."""
+    found: list[list] = []
+    for day in facts.change_days():
+        balance = facts.balance_at(day)
+        if found and found[-1][1] is None:
+            if found[-1][2] == balance:
+                continue
+            found[-1][1] = day
+        if balance > 0:
+            found.append([day, None, balance])
+    return [tuple(span) for span in found]
+
+
+def _next_month(day: datetime.date) -> datetime.date:
+    return datetime.date(day.year + day.month // 12, day.month % 12 + 1, 1)
+
+
+def pieces(facts: InvoiceFacts) -> Iterable[dict]:
+    """The invoice's spans as OutstandingSpan fields: an ended span cut at month ends."""
+    common = {
+        "invoice_id": facts.invoice_id,
+        "client_id": facts.client_id,
+        "currency": facts.currency,
+        "due_date": facts.due_date,
+    }
+    for starts, ends, balance in spans(facts):
+        if ends is None:
+            yield {
+                **common,
+                "month": OPEN_MONTH,
+                "starts": starts,
+                "ends": None,
+                "balance": balance,
+            }
+            continue
+        while starts < ends:
+            month_after = _next_month(starts)
+            yield {
+                **common,
+                "month": starts.replace(day=1),
+                "starts": starts,
+                "ends": min(ends, month_after),
+                "balance": balance,
+            }
+            starts = month_after
+
+
+@dataclass
+class Models:
+    """The models to read and write: the app's, or a migration's historical ones."""
+
+    Invoice: type
+    LedgerEntry: type
+    Payment: type
+    OutstandingSpan: type
+
+    @classmethod
+    def current(cls) -> Models:
+        return cls(Invoice, LedgerEntry, Payment, OutstandingSpan)
+
+
+def load(models: Models, invoice_ids: list[int], zone: zoneinfo.ZoneInfo) -> list[InvoiceFacts]:
+    """The facts of the issued invoices among ``invoice_ids``: three queries."""
+    found = {
+        pk: InvoiceFacts(pk, client_id, currency, issue_date, due_date)
+        for pk, client_id, currency, issue_date, due_date in models.Invoice.objects.filter(
+            pk__in=invoice_ids, number__isnull=False
+        ).values_list("pk", "client_id", "currency", "issue_date", "due_date")
+    }
+    entries = models.LedgerEntry.objects.filter(
+        invoice_id__in=list(found), kind__in=[*CHARGES, CANCELLED]
+    ).values_list("invoice_id", "kind", "date", "amount")
+    for invoice_id, kind, dated, amount in entries:
+        facts = found[invoice_id]
+        if kind == CANCELLED:
+            facts.cancelled_on = dated
+        else:
+            facts.charges.append((dated, amount))
+    payments = models.Payment.objects.filter(
+        invoice_id__in=list(found), confirmed_at__isnull=False
+    ).values_list("invoice_id", "date", "amount", "reversed_at")
+    for invoice_id, dated, amount, reversed_at in payments:
+        reversed_on = timezone.localdate(reversed_at, zone) if reversed_at else None
+        found[invoice_id].payments.append((dated, amount, reversed_on))
+    return list(found.values())
+
+
+def _create(models: Models, invoice_ids: list[int], zone: zoneinfo.ZoneInfo) -> int:
+    rows = [
+        models.OutstandingSpan(**piece)
+        for facts in load(models, invoice_ids, zone)
+        for piece in pieces(facts)
+    ]
+    models.OutstandingSpan.objects.bulk_create(rows, batch_size=1000)
+    return len(rows)
+
+
+def refresh(*invoice_ids: int) -> None:
+    """Derive these invoices' spans again: in the transaction that changed their facts."""
+    models = Models.current()
+    models.OutstandingSpan.objects.filter(invoice_id__in=invoice_ids).delete()
+    _create(models, list(invoice_ids), get_business_settings().zone)
+
+
+def rebuild(
+    models: Models | None = None,
+    zone: zoneinfo.ZoneInfo | None = None,
+    *,
+    batch: int = 2000,
+    progress: Callable[[int], None] | None = None,
+) -> int:
+    """Derive every issued invoice's spans again, ``batch`` invoices at a time; returns how
+    many rows were written. ``progress`` is told how many invoices are done after each batch."""
+    models = models or Models.current()
+    zone = zone or get_business_settings().zone
+    models.OutstandingSpan.objects.all().delete()
+    issued = models.Invoice.objects.filter(number__isnull=False).order_by("pk")
+    written = done = 0
+    last = 0
+    while ids := list(issued.filter(pk__gt=last).values_list("pk", flat=True)[:batch]):
+        written += _create(models, ids, zone)
+        done += len(ids)
+        last = ids[-1]
+        if progress:
+            progress(done)
+    return written
+
+
+FIELDS = ("invoice_id", "client_id", "currency", "due_date", "month", "starts", "ends", "balance")
+
+
+def stale(*, batch: int = 2000) -> list[int]:
+    """The invoices whose stored spans are not the ones their facts give now (none, unless
+    rows were written around the operations): what ``rebuild_outstanding --check`` lists."""
+    models, zone = Models.current(), get_business_settings().zone
+    found = list(
+        OutstandingSpan.objects.filter(invoice__number__isnull=True)
+        .values_list("invoice_id", flat=True)
+        .distinct()
+    )
+    issued = Invoice.objects.filter(number__isnull=False).order_by("pk")
+    last = 0
+    while ids := list(issued.filter(pk__gt=last).values_list("pk", flat=True)[:batch]):
+        stored: dict[int, set] = {pk: set() for pk in ids}
+        for row in OutstandingSpan.objects.filter(invoice_id__in=ids).values_list(*FIELDS):
+            stored[row[0]].add(row)
+        derived: dict[int, set] = {pk: set() for pk in ids}
+        for facts in load(models, ids, zone):
+            for piece in pieces(facts):
+                derived[facts.invoice_id].add(tuple(piece[name] for name in FIELDS))
+        found += [pk for pk in ids if stored[pk] != derived[pk]]
+        last = ids[-1]
+    return found
+
+
+def refresh_reversed() -> None:
+    """Derive again the spans that depend on the business's time zone, after it changed:
+    those of invoices with a reversed payment (a reversal counts from the day, in that zone,
+    it was recorded)."""
+    refresh(
+        *Payment.objects.filter(
+            invoice__isnull=False, confirmed_at__isnull=False, reversed_at__isnull=False
+        )
+        .values_list("invoice_id", flat=True)
+        .distinct()
+    )
