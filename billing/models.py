@@ -299,6 +299,11 @@ class Invoice(models.Model):
             models.Index(fields=["created_at", "id"], name="invoice_created"),
             models.Index(fields=["status", "created_at", "id"], name="invoice_status_created"),
             models.Index(fields=["client", "created_at", "id"], name="invoice_client_created"),
+            # The revenue report's sums over a range of issue dates, from the index alone.
+            models.Index(
+                fields=["issue_date", "status", "currency", "client", "total", "tax_total"],
+                name="invoice_issued_figures",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -378,6 +383,10 @@ class InvoiceLine(models.Model):
                 condition=Q(discount_percent__gte=0, discount_percent__lte=100),
                 name="line_discount_0_to_100",
             ),
+        ]
+        # The amounts per service of the invoices in a range (reports), from the index alone.
+        indexes = [
+            models.Index(fields=["invoice", "service", "amount"], name="line_invoice_service")
         ]
 
     def __str__(self) -> str:

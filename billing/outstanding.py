@@ -180,6 +180,20 @@ def refresh(*invoice_ids: int) -> None:
     _create(models, list(invoice_ids), get_business_settings().zone)
 
 
+def record_issued(invoice) -> None:
+    """The spans of an invoice just issued, from the invoice in hand: a draft has no
+    payments, entries or spans, so there is nothing to read or delete."""
+    facts = InvoiceFacts(
+        invoice.pk,
+        invoice.client_id,
+        invoice.currency,
+        invoice.issue_date,
+        invoice.due_date,
+        charges=[(invoice.issue_date, -invoice.total)],
+    )
+    OutstandingSpan.objects.bulk_create(OutstandingSpan(**piece) for piece in pieces(facts))
+
+
 def rebuild(
     models: Models | None = None,
     zone: zoneinfo.ZoneInfo | None = None,

@@ -873,7 +873,7 @@ def issue_invoice(
         acting_user=acting_user,
         date=invoice.issue_date,
     )
-    outstanding.refresh(invoice.pk)
+    outstanding.record_issued(invoice)
     return invoice
 
 

@@ -10,9 +10,12 @@ import pytest
 import time_machine
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
 
 from billing import outstanding, services
 from billing.models import OPEN_MONTH, OutstandingSpan, PaymentMethod
+from ledger.models import LedgerEntry
 from ledger.services import post_manual_credit
 from settings_app.services import update_business_settings
 from tests.factories import ClientFactory, issued, line, pay
@@ -199,3 +202,21 @@ def test_a_new_time_zone_moves_the_day_of_a_late_reversal(business):
     update_business_settings(acting_user=None, time_zone="UTC")
     assert spans_of(invoice)[-1] == (OPEN_MONTH, datetime.date(2026, 1, 21), None, D("113.00"))
     assert outstanding.stale() == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_migration_derives_the_spans_and_currencies_of_existing_books(business):
+    """Back to before the spans and the ledger's currency, and forward again: the migrations
+    give every invoice the spans its operations wrote, and every entry its currency."""
+    _history()
+    spans = all_spans()
+    currencies = sorted(LedgerEntry.objects.values_list("pk", "currency"))
+    assert {currency for _pk, currency in currencies} == {"CAD"}
+
+    executor = MigrationExecutor(connection)
+    executor.migrate([("billing", "0006_client_balance"), ("ledger", "0002_indexes_for_volume")])
+    executor = MigrationExecutor(connection)
+    executor.migrate(executor.loader.graph.leaf_nodes())
+
+    assert all_spans() == spans
+    assert sorted(LedgerEntry.objects.values_list("pk", "currency")) == currencies
