@@ -118,13 +118,14 @@ def pages_to_measure(user, *, biggest: Client, typical: Invoice, invoice_count: 
         Page("admin payments", "/admin/billing/payment/"),
         Page("admin ledger entries", "/admin/ledger/ledgerentry/"),
         Page("admin users", "/admin/auth/user/"),
-        *report_pages(biggest=biggest),
+        *report_pages(biggest=biggest, typical=typical.client),
     ]
 
 
-def report_pages(*, biggest: Client) -> list[Page]:
-    """The reports as the navigation opens them (today, this year), and over a whole year
-    by month: the heaviest views a user is likely to ask for."""
+def report_pages(*, biggest: Client, typical: Client) -> list[Page]:
+    """The reports as the navigation opens them (today, this year), a year back, over a
+    whole year by month, and as CSV: the heaviest views a user is likely to ask for; the
+    statement of the biggest client and of a typical one."""
     latest = Invoice.objects.exclude(issue_date=None).order_by("-issue_date").first()
     year = latest.issue_date.year if latest else 2026
 
@@ -135,6 +136,13 @@ def report_pages(*, biggest: Client) -> list[Page]:
         report("report outstanding (today)", "/reports/outstanding/"),
         report(
             "report outstanding, 90 days ago", _query("/reports/outstanding/", as_of=_days_ago(90))
+        ),
+        report(
+            "report outstanding, 365 days ago",
+            _query("/reports/outstanding/", as_of=_days_ago(365)),
+        ),
+        report(
+            "report outstanding, CSV (every client)", _query("/reports/outstanding/", format="csv")
         ),
         report("report revenue (this year by month)", "/reports/revenue/"),
         report(
@@ -147,8 +155,21 @@ def report_pages(*, biggest: Client) -> list[Page]:
             _query("/reports/statement/", client=biggest.code),
         ),
         report(
+            f"report statement {biggest.code}, {year - 1}",
+            _query(
+                "/reports/statement/",
+                client=biggest.code,
+                start=f"{year - 1}-01-01",
+                end=f"{year - 1}-12-31",
+            ),
+        ),
+        report(
             f"report statement {biggest.code}, PDF",
             _query("/reports/statement/", client=biggest.code, format="pdf"),
+        ),
+        report(
+            f"report statement {typical.code}, PDF",
+            _query("/reports/statement/", client=typical.code, format="pdf"),
         ),
     ]
 

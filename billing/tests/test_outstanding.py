@@ -205,7 +205,7 @@ def test_a_new_time_zone_moves_the_day_of_a_late_reversal(business):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_the_migration_derives_the_spans_and_currencies_of_existing_books(business):
+def test_the_migration_derives_the_spans_and_currencies_of_existing_books(migration_rows, business):
     """Back to before the spans and the ledger's currency, and forward again: the migrations
     give every invoice the spans its operations wrote, and every entry its currency."""
     _history()
