@@ -9,13 +9,13 @@ from __future__ import annotations
 import logging
 
 from django.core.exceptions import PermissionDenied
-from django.db import IntegrityError, OperationalError
+from django.db import IntegrityError, InterfaceError, OperationalError
 from django.http import Http404
 from django.utils.translation import gettext as _
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 
-from otb.operations import DomainError, InvalidInput, NotPermitted
+from otb.operations import DomainError, InvalidInput, NotPermitted, is_retryable
 
 log = logging.getLogger(__name__)
 
@@ -104,11 +104,23 @@ def exception_handler(exc, context):
             error_body("conflict", _("Another change got there first; try again.")),
             status=status.HTTP_409_CONFLICT,
         )
-    if isinstance(exc, OperationalError):
+    if isinstance(exc, OperationalError) and is_retryable(exc):
         # Still deadlocked after the retries of @operation: the server is busy.
         log.warning("API write failed: %s", exc)
         return Response(
             error_body("busy", _("The server is busy; try again in a moment.")),
+            status=status.HTTP_503_SERVICE_UNAVAILABLE,
+            headers={"Retry-After": "1"},
+        )
+    if isinstance(exc, OperationalError | InterfaceError):
+        # The connection to the database broke (a cluster node went away) or the node is
+        # not ready: whatever this request wrote was committed whole or not at all, so the
+        # client may send it again (with its Idempotency-Key, a create happens once).
+        log.warning("API request failed, database unavailable: %s", exc)
+        return Response(
+            error_body(
+                "unavailable", _("The database could not be reached; try again in a moment.")
+            ),
             status=status.HTTP_503_SERVICE_UNAVAILABLE,
             headers={"Retry-After": "1"},
         )

@@ -20,11 +20,12 @@ from django.conf import settings as django_settings
 from django.contrib.staticfiles import finders
 from django.contrib.staticfiles.storage import staticfiles_storage
 from django.core.files.storage import default_storage
-from django.db import DatabaseError, IntegrityError, transaction
+from django.db import DatabaseError, IntegrityError, OperationalError, transaction
 from django.template.loader import get_template, render_to_string
 from django.utils import translation
 from django.utils.translation import gettext as _
 
+from otb.operations import is_retryable
 from settings_app.models import BusinessSettings
 from settings_app.selectors import business_today, get_business_settings
 
@@ -246,14 +247,21 @@ def invoice_pdf(invoice: Invoice, *, request=None) -> bytes:
 
 def _store(*, invoice: Invoice, key: str, pdf: bytes) -> None:
     """Keep the newest PDF of each invoice. The cache is only an optimisation: a failure to
-    store (another server stored the same key first, a deadlock) still serves the PDF."""
+    store (another server stored the same key first, a deadlock) still serves the PDF.
+
+    Except a deadlock inside a caller's transaction (an operation that attaches the PDF to
+    an e-mail): MariaDB, and Galera's certification, roll back the whole transaction then,
+    not just this savepoint, so it is raised for the operation to run again as a whole."""
     try:
         with transaction.atomic():
             RenderedPdf.objects.filter(invoice=invoice).delete()
             RenderedPdf.objects.create(invoice=invoice, key=key, pdf=pdf)
     except IntegrityError:
         pass
-    except DatabaseError:
+    except DatabaseError as exc:
+        in_caller_transaction = transaction.get_connection().in_atomic_block
+        if isinstance(exc, OperationalError) and is_retryable(exc) and in_caller_transaction:
+            raise
         logger.warning("Could not cache the PDF of invoice %s", invoice.pk, exc_info=True)
 
 

@@ -87,6 +87,9 @@ class NotPermitted(DomainError):
 # MariaDB/MySQL: 1213 deadlock (also what Galera answers on a certification failure),
 # 1205 lock wait timeout. SQLite: "database is locked" when the busy timeout ran out.
 RETRYABLE_MYSQL_CODES = {1213, 1205}
+# The longest pause, in seconds, before a write is tried again; the pauses are random so that
+# writers that collided do not collide again.
+MAX_PAUSE = 0.5
 
 
 def is_retryable(exc: OperationalError) -> bool:
@@ -114,7 +117,7 @@ def operation(func: Callable[P, R]) -> Callable[P, R]:
                 if attempt == attempts or not is_retryable(exc):
                     raise
                 log.warning("%s: %s, attempt %d of %d", func.__name__, exc, attempt, attempts)
-                time.sleep(random.uniform(0.005, 0.02 * 2**attempt))
+                time.sleep(random.uniform(0.005, min(MAX_PAUSE, 0.02 * 2**attempt)))
         raise AssertionError("unreachable")
 
     return wrapper

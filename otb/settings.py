@@ -98,6 +98,11 @@ TEMPLATES = [
 VAR_DIR = Path(env.str("OTB_VAR_DIR", default=str(BASE_DIR / "var")))
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'otb.sqlite3'}")}
 _db = DATABASES["default"]
+# On a Galera cluster: 1 makes every read wait until this node has applied what the
+# cluster committed before it, so a page always shows a write just made through another
+# app server and node (README: Scaling out). Unset: the server's own setting.
+_sync_wait = env.int("DB_WSREP_SYNC_WAIT", default=None)
+_wsrep_sync_wait = "" if _sync_wait is None else f", SESSION wsrep_sync_wait={_sync_wait:d}"
 if _db["ENGINE"] == "django.db.backends.mysql":
     _db.setdefault("OPTIONS", {})
     _db["OPTIONS"].update(
@@ -105,7 +110,7 @@ if _db["ENGINE"] == "django.db.backends.mysql":
             "charset": "utf8mb4",
             # Strict mode: a value that does not fit is an error, never silently truncated.
             "init_command": "SET sql_mode='STRICT_TRANS_TABLES,NO_ZERO_DATE,NO_ZERO_IN_DATE,"
-            "ERROR_FOR_DIVISION_BY_ZERO'",
+            "ERROR_FOR_DIVISION_BY_ZERO'" + _wsrep_sync_wait,
             "isolation_level": "read committed",
         }
     )
@@ -143,7 +148,7 @@ OTB_SMTP_CA_FILE = env.str("OTB_SMTP_CA_FILE", default="")
 
 # How often a write operation is tried again after a deadlock (MariaDB 1213, Galera
 # certification failure) before the error reaches the user (SPEC: Scale).
-OTB_WRITE_ATTEMPTS = env.int("OTB_WRITE_ATTEMPTS", default=5)
+OTB_WRITE_ATTEMPTS = env.int("OTB_WRITE_ATTEMPTS", default=20)
 
 # --- Auth -------------------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [

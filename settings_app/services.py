@@ -1,6 +1,13 @@
 """Writes to the business settings."""
 
+import functools
+import uuid
+
 from django.core.exceptions import ValidationError
+from django.core.files import File
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.db import transaction
 from django.utils.translation import gettext as _
 
 from otb.operations import InvalidInput, ensure_permitted, operation
@@ -29,6 +36,15 @@ def update_business_settings(*, acting_user, **fields) -> BusinessSettings:
         pk=BusinessSettings.SINGLETON_PK
     )
     old_zone = settings.time_zone
+    logo = fields.get("logo")
+    if isinstance(logo, File):
+        # The row names the file now; the file is written only once the transaction has
+        # committed, so an attempt that fails or is run again leaves no file behind. The name
+        # is new each time: no upload ever overwrites a file another row may name.
+        stem, _dot, extension = logo.name.rpartition(".")
+        fields["logo"] = f"logo/{stem or 'logo'}-{uuid.uuid4().hex[:12]}.{extension}"
+        content = ContentFile(b"".join(logo.chunks()))  # at most 1 MB (the form's check)
+        transaction.on_commit(functools.partial(default_storage.save, fields["logo"], content))
     for name, value in fields.items():
         setattr(settings, name, value)
     try:

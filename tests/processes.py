@@ -14,11 +14,15 @@ import traceback
 import pytest
 from django.db import connection, connections
 
+from tests.galera import use_node
+
 
 def _child(index, work, share, start, reports):
     # The parent closed its connections before forking, so there is nothing shared to close
     # here; this only makes sure the child opens connections of its own.
     connections.close_all()
+    # On a Galera cluster each child writes through its own node (tests/galera.py).
+    use_node(connection.settings_dict, index)
     try:
         start.wait(timeout=30)
         report = (index, "ok", work(share), connection.settings_dict["NAME"])

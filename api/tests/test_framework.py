@@ -6,9 +6,11 @@ from io import StringIO
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.db import InterfaceError, OperationalError
 from openapi_spec_validator import validate
 from rest_framework.test import APIClient
 
+from api.errors import exception_handler
 from api.models import ApiToken
 from tests.factories import ClientFactory
 
@@ -204,3 +206,24 @@ def test_blank_addresses_are_described_as_text_in_the_schema(api):
     schema = api.get("/api/schema/", HTTP_ACCEPT="application/json").json()
     client = schema["components"]["schemas"]["Client"]["properties"]
     assert "format" not in client["email"]
+
+
+@pytest.mark.parametrize(
+    ("error", "code"),
+    [
+        (OperationalError(1213, "Deadlock found when trying to get lock"), "busy"),
+        (OperationalError(2013, "Lost connection to server during query"), "unavailable"),
+        (
+            OperationalError(1047, "WSREP has not yet prepared node for application use"),
+            "unavailable",
+        ),
+        (InterfaceError(0, ""), "unavailable"),
+    ],
+)
+def test_a_database_that_is_busy_or_gone_is_a_503_the_client_may_retry(error, code):
+    """What a client sees when a cluster node dies under its request (tests/test_galera.py
+    does it for real): a JSON error it can act on, never a 500."""
+    response = exception_handler(error, {})
+    assert response.status_code == 503
+    assert response.data["code"] == code
+    assert response["Retry-After"] == "1"

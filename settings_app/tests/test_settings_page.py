@@ -6,10 +6,13 @@ import io
 import pytest
 from django import forms
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import TestCase
 from django.urls import reverse
 from PIL import Image
 
+from otb.operations import InvalidInput
 from settings_app.selectors import get_business_settings
+from settings_app.services import update_business_settings
 
 pytestmark = pytest.mark.django_db
 
@@ -150,9 +153,33 @@ def test_tls_and_ssl_together_is_refused(office):
 
 # --- Logo ---------------------------------------------------------------------------------
 def upload(office, name, content, content_type="application/octet-stream", **extra):
+    """Post the form with a logo; the file is written when the transaction commits."""
     data = {**form_data(office), **extra}
     data["logo"] = SimpleUploadedFile(name, content, content_type=content_type)
-    return office.post(URL, data)
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        return office.post(URL, data)
+
+
+def test_a_logo_is_written_only_when_the_settings_are_committed(business, settings, tmp_path):
+    """Nothing outside the database happens before the commit (SPEC: Scale): a refused
+    change leaves no file behind, an accepted one exactly one, under a name of its own."""
+    settings.MEDIA_ROOT = tmp_path
+    with TestCase.captureOnCommitCallbacks(execute=True), pytest.raises(InvalidInput):
+        update_business_settings(
+            acting_user=None,
+            logo=SimpleUploadedFile("brand.png", png_bytes()),
+            payment_terms_days=-3,
+        )
+    assert not (tmp_path / "logo").exists()
+
+    with TestCase.captureOnCommitCallbacks(execute=True) as callbacks:
+        saved = update_business_settings(
+            acting_user=None, logo=SimpleUploadedFile("brand.png", png_bytes())
+        )
+        assert not (tmp_path / "logo").exists()
+    assert len(callbacks) == 1
+    assert [path.name for path in (tmp_path / "logo").iterdir()] == [saved.logo.name[5:]]
+    assert saved.logo.read() == png_bytes()
 
 
 def test_png_logo_is_accepted(office):
