@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import datetime
 import zoneinfo
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -137,8 +137,11 @@ class Models:
         return cls(Invoice, LedgerEntry, Payment, OutstandingSpan)
 
 
-def load(models: Models, invoice_ids: list[int], zone: zoneinfo.ZoneInfo) -> list[InvoiceFacts]:
-    """The facts of the issued invoices among ``invoice_ids``: three queries."""
+def load(
+    models: Models, invoice_ids: list[int], zone: zoneinfo.ZoneInfo | None
+) -> list[InvoiceFacts]:
+    """The facts of the issued invoices among ``invoice_ids``: three queries, and the
+    business's time zone read only when ``zone`` is None and a payment was reversed."""
     found = {
         pk: InvoiceFacts(pk, client_id, currency, issue_date, due_date)
         for pk, client_id, currency, issue_date, due_date in models.Invoice.objects.filter(
@@ -158,12 +161,15 @@ def load(models: Models, invoice_ids: list[int], zone: zoneinfo.ZoneInfo) -> lis
         invoice_id__in=list(found), confirmed_at__isnull=False
     ).values_list("invoice_id", "date", "amount", "reversed_at")
     for invoice_id, dated, amount, reversed_at in payments:
-        reversed_on = timezone.localdate(reversed_at, zone) if reversed_at else None
+        reversed_on = None
+        if reversed_at:
+            zone = zone or get_business_settings().zone
+            reversed_on = timezone.localdate(reversed_at, zone)
         found[invoice_id].payments.append((dated, amount, reversed_on))
     return list(found.values())
 
 
-def _create(models: Models, invoice_ids: list[int], zone: zoneinfo.ZoneInfo) -> int:
+def _create(models: Models, invoice_ids: list[int], zone: zoneinfo.ZoneInfo | None) -> int:
     rows = [
         models.OutstandingSpan(**piece)
         for facts in load(models, invoice_ids, zone)
@@ -177,7 +183,7 @@ def refresh(*invoice_ids: int) -> None:
     """Derive these invoices' spans again: in the transaction that changed their facts."""
     models = Models.current()
     models.OutstandingSpan.objects.filter(invoice_id__in=invoice_ids).delete()
-    _create(models, list(invoice_ids), get_business_settings().zone)
+    _create(models, list(invoice_ids), None)
 
 
 def record_issued(invoice) -> None:
@@ -194,6 +200,15 @@ def record_issued(invoice) -> None:
     OutstandingSpan.objects.bulk_create(OutstandingSpan(**piece) for piece in pieces(facts))
 
 
+def _issued_batches(models: Models, batch: int) -> Iterator[list[int]]:
+    """The ids of every issued invoice, ``batch`` at a time, in order."""
+    issued = models.Invoice.objects.filter(number__isnull=False).order_by("pk")
+    last = 0
+    while ids := list(issued.filter(pk__gt=last).values_list("pk", flat=True)[:batch]):
+        yield ids
+        last = ids[-1]
+
+
 def rebuild(
     models: Models | None = None,
     zone: zoneinfo.ZoneInfo | None = None,
@@ -206,13 +221,10 @@ def rebuild(
     models = models or Models.current()
     zone = zone or get_business_settings().zone
     models.OutstandingSpan.objects.all().delete()
-    issued = models.Invoice.objects.filter(number__isnull=False).order_by("pk")
     written = done = 0
-    last = 0
-    while ids := list(issued.filter(pk__gt=last).values_list("pk", flat=True)[:batch]):
+    for ids in _issued_batches(models, batch):
         written += _create(models, ids, zone)
         done += len(ids)
-        last = ids[-1]
         if progress:
             progress(done)
     return written
@@ -230,9 +242,7 @@ def stale(*, batch: int = 2000) -> list[int]:
         .values_list("invoice_id", flat=True)
         .distinct()
     )
-    issued = Invoice.objects.filter(number__isnull=False).order_by("pk")
-    last = 0
-    while ids := list(issued.filter(pk__gt=last).values_list("pk", flat=True)[:batch]):
+    for ids in _issued_batches(models, batch):
         stored: dict[int, set] = {pk: set() for pk in ids}
         for row in OutstandingSpan.objects.filter(invoice_id__in=ids).values_list(*FIELDS):
             stored[row[0]].add(row)
@@ -241,7 +251,6 @@ def stale(*, batch: int = 2000) -> list[int]:
             for piece in pieces(facts):
                 derived[facts.invoice_id].add(tuple(piece[name] for name in FIELDS))
         found += [pk for pk in ids if stored[pk] != derived[pk]]
-        last = ids[-1]
     return found
 
 
