@@ -1,23 +1,48 @@
 """What every back-office page shares: writes go through the domain operations, and a
-refusal is shown to the user on the form it came from, never as a server error."""
+refusal is shown to the user on the form it came from, never as a server error.
+
+Django's admin runs a saving add, change or delete page in ``transaction.atomic``. An
+operation called inside it would only open a savepoint, and ``@operation`` cannot start a
+transaction it does not own over again: a deadlock or a Galera certification failure would
+reach the user instead of being retried (SPEC: Scale). So these pages run without that
+transaction, and the operation a page calls is the outermost transaction, retried as a whole.
+"""
 
 from __future__ import annotations
 
 from django.contrib import admin, messages
+from django.contrib.admin.options import csrf_protect_m
 from django.db import OperationalError, models
+from django.http import HttpResponseRedirect
 from django.utils.translation import gettext as _
 
-from .operations import DomainError, is_retryable
+from .operations import DomainError, is_retryable, operation
 from .paging import CountPaginator
 
 BUSY_MESSAGE = "The database is busy with another change to the same records; try again."
 
 
+@operation
+def delete_rows(model, pks) -> None:
+    """Django's own delete, for objects without a delete operation of their own (clients,
+    services), as one transaction retried on a deadlock. By primary key, so that an attempt
+    run again finds the rows again: a deleted instance has lost its key."""
+    model._base_manager.filter(pk__in=list(pks)).delete()
+
+
 class OperationAdmin(admin.ModelAdmin):
     """A ModelAdmin whose saves call domain operations.
 
-    When an operation refuses (``DomainError``), the admin's transaction is rolled back and
-    the form is shown again with the user's input and the refusal on the field it names.
+    Everything a save writes goes through the one operation ``save_model`` or
+    ``save_related`` calls (InvoiceAdmin saves an invoice with its lines in
+    ``save_related``). Django's default ``save_related`` would write many-to-many fields and
+    inline rows after it, each in a transaction of its own; no page here has any to write
+    (billing/tests/test_admin_retry.py checks it). Nor does any use ``list_editable``: Django
+    saves those rows inside a transaction of its own, which would make each operation a
+    savepoint again.
+
+    When an operation refuses (``DomainError``), it has changed nothing, and the form is
+    shown again with the user's input and the refusal on the field it names.
     """
 
     show_full_result_count = False  # no second COUNT(*) over the whole table per page
@@ -36,19 +61,25 @@ class OperationAdmin(admin.ModelAdmin):
 
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 
+    @csrf_protect_m
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        # Django's changeform_view is _changeform_view inside transaction.atomic; called
+        # directly, the operation is the outermost transaction and is retried. What else the
+        # page writes is the admin's history (LogEntry), after the operation committed: if
+        # that failed, the change itself would stand, complete, without its history line.
         try:
-            return super().changeform_view(request, object_id, form_url, extra_context)
+            return self._changeform_view(request, object_id, form_url, extra_context)
         except DomainError as exc:
             refusal = exc
         except OperationalError as exc:
             if not is_retryable(exc):
                 raise
+            # Still deadlocked after every attempt @operation made.
             refusal = DomainError(_(BUSY_MESSAGE), code="busy")
         # Second pass: same POST, forms bound again; get_form makes them invalid, so the page
         # is rendered with what the user typed and nothing is saved.
         request._otb_refusal = refusal
-        return super().changeform_view(request, object_id, form_url, extra_context)
+        return self._changeform_view(request, object_id, form_url, extra_context)
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         form_class = super().get_form(request, obj, change=change, **kwargs)
@@ -64,6 +95,73 @@ class OperationAdmin(admin.ModelAdmin):
                 return cleaned_data
 
         return RefusedForm
+
+    @csrf_protect_m
+    def delete_view(self, request, object_id, extra_context=None):
+        # As changeform_view: _delete_view without Django's transaction around it, so the
+        # operation delete_model calls is retried.
+        try:
+            return self._log_deletions_after(request, self._delete_view, object_id, extra_context)
+        except OperationalError as exc:
+            if not is_retryable(exc):
+                raise
+            self.message_user(request, _(BUSY_MESSAGE), messages.ERROR)
+            return HttpResponseRedirect(request.get_full_path())
+
+    def response_action(self, request, queryset):
+        # Django runs actions in no transaction: each operation an action calls is its own,
+        # retried (run_operation reports each refusal). "Delete selected" logs its deletions
+        # first, as the delete page does.
+        try:
+            return self._log_deletions_after(request, super().response_action, queryset)
+        except OperationalError as exc:
+            if not is_retryable(exc):
+                raise
+            self.message_user(request, _(BUSY_MESSAGE), messages.ERROR)
+            return HttpResponseRedirect(request.get_full_path())
+
+    def _log_deletions_after(self, request, view, *args):
+        """Run ``view(request, *args)``; save the LogEntry rows of what it deleted only once
+        it returned. Django logs a deletion just before it, counting on its transaction to
+        take the entry back if the deletion fails; without one, a refused deletion would
+        leave a history that says the object was deleted."""
+        from django.contrib.admin.models import LogEntry
+
+        request._otb_deletion_log = pending = []
+        try:
+            response = view(request, *args)
+        finally:
+            del request._otb_deletion_log
+        LogEntry.objects.bulk_create(pending)
+        return response
+
+    def log_deletions(self, request, queryset):
+        pending = getattr(request, "_otb_deletion_log", None)
+        if pending is None:
+            return super().log_deletions(request, queryset)
+        from django.contrib.admin.models import DELETION, LogEntry
+        from django.contrib.contenttypes.models import ContentType
+
+        # Made now, while the objects still have their keys and names; saved once they are
+        # gone (_log_deletions_after). The fields are those LogEntryManager.log_actions sets.
+        entries = [
+            LogEntry(
+                user_id=request.user.pk,
+                content_type_id=ContentType.objects.get_for_model(obj, for_concrete_model=False).pk,
+                object_id=obj.pk,
+                object_repr=str(obj)[:200],
+                action_flag=DELETION,
+            )
+            for obj in queryset
+        ]
+        pending.extend(entries)
+        return entries
+
+    def delete_model(self, request, obj):
+        delete_rows(type(obj), [obj.pk])
+
+    def delete_queryset(self, request, queryset):
+        delete_rows(queryset.model, queryset.values_list("pk", flat=True))
 
     def run_operation(self, request, operation, success_message: str | None = None, **kwargs):
         """Call ``operation(acting_user=request.user, **kwargs)``; report the outcome as a
