@@ -1,12 +1,18 @@
 """``Idempotency-Key``: a client that did not get the answer to a create (a timeout, a
 dropped connection) sends it again with the same key and gets the first answer, instead of
-a second invoice or payment."""
+a second invoice or payment.
+
+Two kinds: ``idempotent`` keeps the first answer itself and gives it back as it was;
+``idempotent_resource`` keeps which row the first request made and answers with that row as
+it is now (an e-mail, whose delivery goes on after the request).
+"""
 
 from __future__ import annotations
 
 import functools
 import hashlib
 import json
+from collections.abc import Callable
 
 from django.db import IntegrityError
 from django.utils.translation import gettext as _
@@ -14,7 +20,7 @@ from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.utils.encoders import JSONEncoder
 
-from otb.operations import operation
+from otb.operations import DomainError, operation
 
 from .errors import ApiError
 from .models import IdempotentRequest
@@ -34,13 +40,17 @@ def _fingerprint(request) -> str:
     return hashlib.sha256(f"{request.method} {request.path}\n{body}".encode()).hexdigest()
 
 
-def _replay(record: IdempotentRequest, fingerprint: str) -> Response:
+def _check_same_request(record: IdempotentRequest, fingerprint: str) -> None:
     if record.fingerprint != fingerprint:
         raise ApiError(
             _("This Idempotency-Key was already used for a different request."),
             code="idempotency_key_reused",
             status_code=status.HTTP_409_CONFLICT,
         )
+
+
+def _replay(record: IdempotentRequest, fingerprint: str) -> Response:
+    _check_same_request(record, fingerprint)
     return Response(
         record.response_body, status=record.response_status, headers={REPLAYED_HEADER: "true"}
     )
@@ -67,22 +77,30 @@ def _run_once(*, user, key: str, fingerprint: str, create) -> Response:
     return response
 
 
+def _key(request) -> str | None:
+    """The request's Idempotency-Key, checked; None when it has none."""
+    key = request.headers.get(HEADER)
+    if key is None:
+        return None
+    key = key.strip()
+    if not key or len(key) > MAX_KEY_LENGTH:
+        raise ApiError(
+            _("Idempotency-Key: give 1 to %(n)d characters.") % {"n": MAX_KEY_LENGTH},
+            code="invalid",
+            status_code=status.HTTP_400_BAD_REQUEST,
+            field=HEADER,
+        )
+    return key
+
+
 def idempotent(view_method):
     """Decorate a view's create method to honour the Idempotency-Key header."""
 
     @functools.wraps(view_method)
     def wrapper(view, request, *args, **kwargs):
-        key = request.headers.get(HEADER)
+        key = _key(request)
         if key is None:
             return view_method(view, request, *args, **kwargs)
-        key = key.strip()
-        if not key or len(key) > MAX_KEY_LENGTH:
-            raise ApiError(
-                _("Idempotency-Key: give 1 to %(n)d characters.") % {"n": MAX_KEY_LENGTH},
-                code="invalid",
-                status_code=status.HTTP_400_BAD_REQUEST,
-                field=HEADER,
-            )
         fingerprint = _fingerprint(request)
         try:
             return _run_once(
@@ -100,3 +118,55 @@ def idempotent(view_method):
             return _replay(record, fingerprint)
 
     return wrapper
+
+
+def idempotent_resource(*, render: Callable[[int], dict], status_code: int):
+    """Decorate a view's write whose answer is the state *now* of the row it made: an e-mail
+    is delivered after the write commits, retried later or by a person, so a first answer
+    kept as it was would soon be wrong.
+
+    The view method gets ``remember``: None without a key, else a function to call with the
+    new row inside the transaction that writes it, which keeps the key with the row's id
+    (committed with the row or not at all). It returns the row. The answer, first and
+    replayed, is ``render(id)``, read once everything has committed."""
+
+    def decorator(view_method):
+        @functools.wraps(view_method)
+        def wrapper(view, request, *args, **kwargs):
+            key = _key(request)
+            if key is None:
+                row = view_method(view, request, *args, remember=None, **kwargs)
+                return Response(render(row.pk), status=status_code)
+            fingerprint = _fingerprint(request)
+            record = IdempotentRequest.objects.filter(user=request.user, key=key).first()
+            if record is None:
+
+                def remember(row) -> None:
+                    IdempotentRequest.objects.create(
+                        user=request.user,
+                        key=key,
+                        fingerprint=fingerprint,
+                        response_status=status_code,
+                        response_body={"id": row.pk},
+                    )
+
+                try:
+                    row = view_method(view, request, *args, remember=remember, **kwargs)
+                except (IntegrityError, DomainError):
+                    # Refused, or the same key at the same moment: the other request's row
+                    # is the answer when it got there first.
+                    record = IdempotentRequest.objects.filter(user=request.user, key=key).first()
+                    if record is None:
+                        raise
+                else:
+                    return Response(render(row.pk), status=status_code)
+            _check_same_request(record, fingerprint)
+            return Response(
+                render(record.response_body["id"]),
+                status=record.response_status,
+                headers={REPLAYED_HEADER: "true"},
+            )
+
+        return wrapper
+
+    return decorator

@@ -24,6 +24,12 @@ def _shown_text(**kwargs):
 
 class ClientSerializer(serializers.ModelSerializer):
     email = _shown_text()
+    balance = MoneyField(
+        read_only=True, help_text="The ledger balance: positive is credit, negative is owed."
+    )
+    available_credit = MoneyField(
+        read_only=True, help_text="What a payment by client credit may still draw."
+    )
 
     class Meta:
         model = Client
@@ -39,6 +45,8 @@ class ClientSerializer(serializers.ModelSerializer):
             "default_currency",
             "notes",
             "is_active",
+            "balance",
+            "available_credit",
             "created_at",
             "updated_at",
         ]

@@ -10,6 +10,7 @@ from rest_framework.response import Response
 from rest_framework.routers import DefaultRouter
 
 from . import views
+from .dashboard import DashboardView
 from .errors import error_body
 
 router = DefaultRouter(trailing_slash=True)
@@ -51,6 +52,7 @@ urlpatterns = [
         name="client-ledger",
     ),
     path("v1/settings/", views.SettingsView.as_view(), name="settings"),
+    path("v1/dashboard/", DashboardView.as_view(), name="dashboard"),
     path("v1/", include(router.urls)),
     re_path(r"^(?P<rest>.*)$", not_found),
 ]

@@ -20,8 +20,9 @@ from rest_framework.response import Response
 from billing import services as billing
 from billing.models import Client, Invoice, InvoiceLine, InvoiceStatus, Payment, Service
 from billing.pdf import invoice_pdf, load_invoice, pdf_filename
+from billing.selectors import with_credit
+from billing.services import post_manual_credit, post_manual_debit
 from ledger.selectors import client_balance, ledger_entries, with_running_balance
-from ledger.services import post_manual_credit, post_manual_debit
 from otb.operations import InvalidInput
 from outbox import services as outbox
 from outbox.models import Message
@@ -31,7 +32,7 @@ from settings_app.services import update_business_settings
 from . import serializers as s
 from .errors import ApiError
 from .fields import MoneyField
-from .idempotency import idempotent
+from .idempotency import idempotent, idempotent_resource
 
 log = logging.getLogger(__name__)
 
@@ -145,7 +146,7 @@ class ClientViewSet(_CodeViewSet):
     """Clients, addressed by their code. Deactivate one (``is_active: false``) instead of
     deleting it: its invoices, payments and ledger keep pointing at it."""
 
-    queryset = Client.objects.all()
+    queryset = with_credit(Client.objects.all())
     serializer_class = s.ClientSerializer
     search_fields = ("code", "name", "email", "contact_person")
     read_permissions = ["billing.view_client"]
@@ -164,13 +165,13 @@ class ClientViewSet(_CodeViewSet):
     def create(self, request):
         data = _validated(s.ClientInputSerializer, request)
         client = billing.create_client(acting_user=request.user, **data)
-        return self._answer(client, status.HTTP_201_CREATED)
+        return self._answer(self.get_queryset().get(pk=client.pk), status.HTTP_201_CREATED)
 
     @extend_schema(request=s.ClientInputSerializer)
     def update(self, request, code, partial=False):
         data = _validated(s.ClientInputSerializer, request, partial=partial)
         client = billing.update_client(client=self.get_object(), acting_user=request.user, **data)
-        return self._answer(client)
+        return self._answer(self.get_queryset().get(pk=client.pk))
 
     @extend_schema(request=s.ClientInputSerializer)
     def partial_update(self, request, code):
@@ -261,6 +262,15 @@ INVOICE_FILTERS = [
     OpenApiParameter("issued_to", OpenApiTypes.DATE, description="Issue date on or before."),
     OpenApiParameter("search", OpenApiTypes.STR, description="Part of the number."),
 ]
+
+
+def _message_with_attempts():
+    return Message.objects.select_related("invoice", "attachment").prefetch_related("attempts")
+
+
+def _message_answer(message_id: int) -> dict:
+    """An e-mail as it is now, read again: its delivery goes on after the request wrote it."""
+    return s.MessageSerializer(_message_with_attempts().get(pk=message_id)).data
 
 
 @extend_schema(tags=["invoices"])
@@ -396,18 +406,18 @@ class InvoiceViewSet(
         parameters=[IDEMPOTENCY_PARAMETER],
     )
     @action(detail=True, methods=["post"])
-    @idempotent
-    def send(self, request, ref):
+    @idempotent_resource(render=_message_answer, status_code=status.HTTP_202_ACCEPTED)
+    def send(self, request, ref, *, remember):
         """E-mail the invoice with its PDF attached, through the SMTP server of the settings.
-        The answer is the message in the outbox: ``sent``, ``queued`` (a temporary failure,
-        tried again later: see ``next_attempt_at``) or ``failed`` with the ``problem``."""
+        The answer is the message in the outbox as it is once the first delivery attempt is
+        over: ``sent``, ``queued`` (a temporary failure, tried again later: see
+        ``next_attempt_at``) or ``failed`` with the ``problem``. Sent again with the same
+        ``Idempotency-Key``, the answer is that message as it is now."""
         invoice = self.get_object()
         data = _validated(s.SendInvoiceInputSerializer, request)
         fields = {**outbox.invoice_message_defaults(invoice), **data}
-        message = outbox.send_invoice(invoice=invoice, acting_user=request.user, **fields)
-        return Response(
-            s.MessageSerializer(_message_with_attempts().get(pk=message.pk)).data,
-            status=status.HTTP_202_ACCEPTED,
+        return outbox.send_invoice(
+            invoice=invoice, acting_user=request.user, on_queued=remember, **fields
         )
 
     @extend_schema(
@@ -436,10 +446,6 @@ class InvoiceViewSet(
 
 
 # --- E-mail -------------------------------------------------------------------------------
-
-
-def _message_with_attempts():
-    return Message.objects.select_related("invoice", "attachment").prefetch_related("attempts")
 
 
 MESSAGE_FILTERS = [

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from decimal import Decimal
 from functools import partial
 
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import DateFieldListFilter
+from django.db import OperationalError
 from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
@@ -22,9 +24,10 @@ from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from otb.admin import OperationAdmin
-from otb.operations import DomainError
-from outbox.admin import send_selected_by_email
+from ledger.events import EntryKind
+from ledger.models import LedgerEntry
+from otb.admin import BUSY_MESSAGE, OperationAdmin
+from otb.operations import DomainError, is_retryable
 from settings_app.selectors import business_today, get_business_settings
 
 from . import services
@@ -42,6 +45,7 @@ from .models import (
     Service,
 )
 from .money import ZERO
+from .selectors import with_balance
 from .views import object_or_none
 
 
@@ -78,6 +82,9 @@ class ClientAdmin(OperationAdmin):
         ),
         (gettext_lazy("Billing"), {"fields": ("default_currency", "tax_exempt", "notes")}),
     )
+
+    def get_queryset(self, request):
+        return with_balance(super().get_queryset(request))
 
     @admin.display(description=gettext_lazy("currency"), ordering="default_currency")
     def currency(self, client):
@@ -342,6 +349,12 @@ class ObjectActionsMixin:
                     self.message_user(request, exc.message, messages.ERROR)
                     return HttpResponseRedirect(change_url)
                 form.add_error(exc.field, exc.message)
+            except OperationalError as exc:
+                # Still a deadlock after every attempt of the operation: say so, no 500.
+                if not is_retryable(exc):
+                    raise
+                self.message_user(request, _(BUSY_MESSAGE), messages.ERROR)
+                return HttpResponseRedirect(change_url)
             else:
                 self.message_user(request, action.success, messages.SUCCESS)
                 return HttpResponseRedirect(change_url)
@@ -385,7 +398,8 @@ class InvoiceAdmin(ObjectActionsMixin, OperationAdmin):
     autocomplete_fields = ("client",)
     date_hierarchy = None
     inlines = (InvoiceLineInline, InvoiceTaxInline, InvoicePaymentInline, InvoiceChangeInline)
-    actions = ("issue_selected", send_selected_by_email)
+    # outbox/admin.py adds "send by e-mail": the outbox builds on billing.
+    actions = ("issue_selected",)
     object_actions = (
         ObjectAction(
             "issue",
@@ -733,3 +747,108 @@ class PaymentAdmin(ObjectActionsMixin, OperationAdmin):
 
     def has_confirm_permission(self, request):
         return request.user.has_perm("billing.confirm_payment")
+
+
+# --- The ledger's back office: here, because a manual entry is a money event of billing's
+# accounting (billing.services.post_manual_credit / _debit); the ledger app imports nothing
+# of billing.
+class LedgerEntryAdminForm(forms.ModelForm):
+    """Only manual credits and debits are entered by hand; every other entry is posted by
+    the operation that caused it."""
+
+    kind = forms.ChoiceField(
+        label=gettext_lazy("kind"),
+        choices=[
+            (EntryKind.MANUAL_CREDIT, EntryKind.MANUAL_CREDIT.label),
+            (EntryKind.MANUAL_DEBIT, EntryKind.MANUAL_DEBIT.label),
+        ],
+    )
+    amount = forms.DecimalField(
+        label=gettext_lazy("amount"),
+        max_digits=14,
+        decimal_places=2,
+        min_value=Decimal("0.01"),
+        help_text=gettext_lazy("Always positive: the kind says in whose favour."),
+    )
+
+    class Meta:
+        model = LedgerEntry
+        fields = ("client", "kind", "amount", "memo", "date")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "memo" in self.fields:
+            self.fields["memo"].required = True
+
+    def _get_validation_exclusions(self):
+        # The amount typed is positive; its stored sign comes from the kind, in the service.
+        return super()._get_validation_exclusions() | {"amount", "kind"}
+
+
+@admin.register(LedgerEntry)
+class LedgerEntryAdmin(OperationAdmin):
+    form = LedgerEntryAdminForm
+    list_display = (
+        "date",
+        "client",
+        "kind",
+        "amount_display",
+        "memo",
+        "invoice",
+        "payment",
+        "created_by",
+        "created_at",
+    )
+    list_filter = ("kind", ("date", DateFieldListFilter))
+    search_fields = ("client__code", "client__name", "memo")
+    # Prefetched, not joined: see billing.views.invoices.invoice_list.
+    list_select_related = ()
+    list_prefetch_related = ("client", "invoice", "payment", "created_by")
+    autocomplete_fields = ("client",)
+    ordering = ("-date", "-id")
+    actions = None
+
+    def get_fields(self, request, obj=None):
+        if obj is None:
+            return ("client", "kind", "amount", "memo", "date")
+        return (
+            "client",
+            "date",
+            "kind",
+            "amount",
+            "memo",
+            "invoice",
+            "payment",
+            "created_by",
+            "created_at",
+        )
+
+    def has_change_permission(self, request, obj=None):
+        return False  # append-only: a mistake is corrected by a new entry
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description=gettext_lazy("amount"), ordering="amount")
+    def amount_display(self, entry):
+        return signed_amount(entry.amount, entry.client.default_currency)
+
+    def get_changeform_initial_data(self, request):
+        initial = super().get_changeform_initial_data(request)
+        initial.setdefault("date", business_today())
+        return initial
+
+    def save_model(self, request, obj, form, change):
+        data = form.cleaned_data
+        post = (
+            services.post_manual_credit
+            if data["kind"] == EntryKind.MANUAL_CREDIT
+            else services.post_manual_debit
+        )
+        obj.pk = post(
+            client=data["client"],
+            amount=data["amount"],
+            memo=data["memo"],
+            date=data["date"],
+            acting_user=request.user,
+        ).pk

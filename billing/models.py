@@ -8,6 +8,7 @@ from django.db.models import Case, F, Q, Value, When
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from otb.fields import amount_field
 from settings_app.models import COUNTRY_CODE_VALIDATOR
 
 from .money import (
@@ -15,7 +16,6 @@ from .money import (
     DISCOUNT_FIXED,
     DISCOUNT_NONE,
     DISCOUNT_PERCENT,
-    ZERO,
     plain_decimal,
 )
 
@@ -23,12 +23,6 @@ CODE_VALIDATOR = RegexValidator(
     r"^[A-Z0-9][A-Z0-9_-]*$",
     _("Use capital letters, digits, dashes or underscores, starting with a letter or digit."),
 )
-
-
-def amount_field(verbose_name, **kwargs):
-    """DECIMAL(14,2): every amount of money (SPEC: Money)."""
-    kwargs.setdefault("default", ZERO)
-    return models.DecimalField(verbose_name, max_digits=14, decimal_places=2, **kwargs)
 
 
 class Client(models.Model):
@@ -58,10 +52,6 @@ class Client(models.Model):
     )
     notes = models.TextField(_("notes"), blank=True)
     is_active = models.BooleanField(_("active"), default=True)
-    # The sum of the client's ledger entries, kept by ledger.services.post_entry in the
-    # transaction that appends each one: lists show it without summing a ledger per row.
-    # The entries stay the truth; check_ledger compares the two.
-    balance = amount_field(_("balance"), default=Decimal("0.00"), editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -73,17 +63,6 @@ class Client(models.Model):
 
     def __str__(self) -> str:
         return f"{self.code} – {self.name}"
-
-    def save(self, *args, **kwargs):
-        # The stored balance moves only in SQL, by ledger.services.post_entry. Saving a client
-        # read before an entry was posted must not write its stale copy back.
-        if not self._state.adding and kwargs.get("update_fields") is None:
-            kwargs["update_fields"] = [
-                f.name
-                for f in self._meta.concrete_fields
-                if not f.primary_key and f.name != "balance"
-            ]
-        super().save(*args, **kwargs)
 
     def get_absolute_url(self) -> str:
         return reverse("clients:detail", args=[self.code])
@@ -209,6 +188,12 @@ class Invoice(models.Model):
         default=Decimal("0"),
         validators=[MinValueValidator(0)],
     )
+
+    # Whether tax applies (SPEC: Money): decided from the client and the settings while the
+    # invoice is a draft, and kept from its issue on, so a later change of the settings or
+    # the client never changes an issued invoice's tax. The per-document tax set (several
+    # taxes) replaces it: an invoice that is not taxed then has an empty set.
+    tax_applied = models.BooleanField(_("tax applies"), default=True, editable=False)
 
     # Stored figures, computed by billing.money.compute_invoice and nothing else.
     subtotal = amount_field(_("subtotal"), editable=False)
@@ -557,10 +542,6 @@ class Payment(models.Model):
 
     def __str__(self) -> str:
         return _("Payment #%(id)s") % {"id": self.pk}
-
-    @property
-    def was_confirmed(self) -> bool:
-        return self.confirmed_at is not None
 
 
 class RenderedPdf(models.Model):

@@ -11,43 +11,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal, localcontext
 
+# The currency tables live below every app; the names stay importable from here.
+from otb.currencies import CURRENCIES, CURRENCY_CHOICES, MINOR_UNIT_DECIMALS  # noqa: F401
+
 ZERO = Decimal("0.00")
 CENT = Decimal("0.01")
 HUNDRED = Decimal(100)
 
 # Largest amount a DECIMAL(14,2) column holds.
 MAX_AMOUNT = Decimal("999999999999.99")
-
-# Currencies the product offers, with their minor unit where it is not 2 decimals. Amounts
-# are stored with 2 decimals, so currencies with 3 (BHD, KWD, ...) are not offered.
-CURRENCIES: dict[str, str] = {
-    "AUD": "Australian dollar",
-    "BRL": "Brazilian real",
-    "CAD": "Canadian dollar",
-    "CHF": "Swiss franc",
-    "CNY": "Chinese yuan",
-    "CZK": "Czech koruna",
-    "DKK": "Danish krone",
-    "EUR": "Euro",
-    "GBP": "Pound sterling",
-    "HKD": "Hong Kong dollar",
-    "HUF": "Hungarian forint",
-    "INR": "Indian rupee",
-    "ISK": "Icelandic króna",
-    "JPY": "Japanese yen",
-    "KRW": "South Korean won",
-    "MXN": "Mexican peso",
-    "NOK": "Norwegian krone",
-    "NZD": "New Zealand dollar",
-    "PLN": "Polish złoty",
-    "RON": "Romanian leu",
-    "SEK": "Swedish krona",
-    "SGD": "Singapore dollar",
-    "USD": "US dollar",
-    "ZAR": "South African rand",
-}
-MINOR_UNIT_DECIMALS: dict[str, int] = {"ISK": 0, "JPY": 0, "KRW": 0}
-CURRENCY_CHOICES = [(code, f"{code} – {name}") for code, name in CURRENCIES.items()]
 
 
 class AmountTooLarge(ValueError):

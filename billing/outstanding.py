@@ -9,9 +9,8 @@ dated, so it is kept as spans of equal balance, and the reports read those inste
 adding up every invoice's history for every question.
 
 The spans are derived data: ``refresh`` writes an invoice's again from its facts, in the
-transaction of each operation that changes them (billing.services); ``rebuild`` writes them
-for every invoice (``manage.py rebuild_outstanding``, the migration that made the table,
-seed_volume). Both take the models to use, so the migration can pass its historical ones.
+transaction of each money event (``billing.accounting.post``, the only caller); ``rebuild``
+writes them for every invoice (``manage.py rebuild_outstanding``, seed_volume).
 """
 
 from __future__ import annotations
@@ -25,12 +24,13 @@ from decimal import Decimal
 from django.utils import timezone
 
 from billing.models import OPEN_MONTH, Invoice, OutstandingSpan, Payment
+from ledger.events import EntryKind, charge_kinds
 from ledger.models import LedgerEntry
 from settings_app.selectors import get_business_settings
 
 ZERO = Decimal("0.00")
-CHARGES = ("invoice_issued", "invoice_changed")  # ledger.models.EntryKind values
-CANCELLED = "invoice_cancelled"
+CHARGES = tuple(charge_kinds())
+CANCELLED = EntryKind.INVOICE_CANCELLED
 
 
 @dataclass
@@ -125,7 +125,7 @@ def pieces(facts: InvoiceFacts) -> Iterable[dict]:
 
 @dataclass
 class Models:
-    """The models to read and write: the app's, or a migration's historical ones."""
+    """The models to read and write (a test may pass others)."""
 
     Invoice: type
     LedgerEntry: type

@@ -31,7 +31,7 @@ from settings_app.selectors import business_today, get_business_settings
 
 from .models import Invoice, InvoiceStatus, RenderedPdf
 from .money import MINOR_UNIT_DECIMALS, plain_decimal
-from .services import derive_status
+from .rules import derive_status
 
 logger = logging.getLogger(__name__)
 
@@ -263,6 +263,11 @@ def _store(*, invoice: Invoice, key: str, pdf: bytes) -> None:
         if isinstance(exc, OperationalError) and is_retryable(exc) and in_caller_transaction:
             raise
         logger.warning("Could not cache the PDF of invoice %s", invoice.pk, exc_info=True)
+
+
+def forget(*, invoice_id: int) -> None:
+    """Drop the invoice's cached PDF (it no longer shows what the invoice is)."""
+    RenderedPdf.objects.filter(invoice_id=invoice_id).delete()
 
 
 def pdf_filename(invoice: Invoice) -> str:

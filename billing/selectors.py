@@ -1,4 +1,5 @@
-"""Reads of billing for the office pages: the dashboard's figures.
+"""Reads of billing: the dashboard's figures, and what ties the ledger to invoices and
+payments (available credit, SPEC.md's invariant).
 
 Amounts of different currencies are never added together: every figure is one aggregate
 query grouped by currency.
@@ -9,12 +10,18 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Any
 
-from django.db.models import Count, DecimalField, F, Q, Sum
+from django.db.models import Count, DecimalField, F, OuterRef, Q, QuerySet, Subquery, Sum, Value
+from django.db.models.functions import Coalesce
 
 from billing.money import CENT, ZERO
+from ledger.events import manual_kinds
+from ledger.models import Account, LedgerEntry
+from ledger.selectors import client_balance, collected_by_currency, stored_balance, sum_amounts
 
-from .models import Invoice, InvoiceStatus, Payment, PaymentMethod, PaymentStatus
+from .models import Client, Invoice, InvoiceStatus, Payment, PaymentStatus
+from .rules import money_methods
 
 _AMOUNT = DecimalField(max_digits=16, decimal_places=2)
 LATEST_COUNT = 10
@@ -77,17 +84,7 @@ def dashboard_figures(*, today: datetime.date, default_currency: str) -> Dashboa
         "currency",
         amount=Sum("total"),
     )
-    # Money that came in: confirmed (not reversed) payments, without "client credit" ones,
-    # which only move credit already on the account to an invoice. A payment is in its
-    # client's currency.
-    collected = _per_currency(
-        Payment.objects.filter(
-            status=PaymentStatus.CONFIRMED, date__gte=month_start, date__lt=next_month
-        ).exclude(method=PaymentMethod.CLIENT_CREDIT),
-        "client__default_currency",
-        amount=Sum("amount"),
-    )
-
+    collected = collected_by_currency(start=month_start, end=next_month - datetime.timedelta(1))
     currencies = {default_currency, *open_figures, *invoiced, *collected}
     figures = DashboardFigures(today=today, month_start=month_start)
     for currency in sorted(currencies, key=lambda c: (c != default_currency, c)):
@@ -98,7 +95,7 @@ def dashboard_figures(*, today: datetime.date, default_currency: str) -> Dashboa
                 overdue=_amount(open_figures.get(currency, {}).get("overdue")),
                 overdue_count=open_figures.get(currency, {}).get("overdue_count", 0),
                 invoiced_this_month=_amount(invoiced.get(currency, {}).get("amount")),
-                collected_this_month=_amount(collected.get(currency, {}).get("amount")),
+                collected_this_month=collected.get(currency, ZERO),
             )
         )
     return figures
@@ -117,4 +114,69 @@ def latest_invoices(*, today: datetime.date, limit: int = LATEST_COUNT):
 def latest_payments(*, limit: int = LATEST_COUNT):
     return list(
         Payment.objects.prefetch_related("client", "invoice").order_by("-date", "-id")[:limit]
+    )
+
+
+def open_balance_due(client: Client) -> Decimal:
+    return sum_amounts(_open_invoices(client), F("total") - F("amount_paid"))
+
+
+def _open_invoices(client: Any) -> QuerySet:
+    return Invoice.objects.filter(client=client).issued().exclude(status=InvoiceStatus.CANCELLED)
+
+
+def available_credit(client: Client) -> Decimal:
+    """SPEC: available credit = ledger balance + balance due over issued, non-cancelled
+    invoices: what a "client credit" payment may still draw. (``with_credit`` is the same
+    rule for a list of clients.)"""
+    return stored_balance(client) + open_balance_due(client)
+
+
+def expected_balance(client: Client) -> Decimal:
+    """The balance as invoices and payments say it should be, computed without the ledger
+    (SPEC: Client ledger, the invariant)."""
+    payments = sum_amounts(
+        Payment.objects.filter(
+            client=client, status=PaymentStatus.CONFIRMED, method__in=money_methods()
+        )
+    )
+    manual = sum_amounts(LedgerEntry.objects.filter(client=client, kind__in=manual_kinds()))
+    invoiced = sum_amounts(_open_invoices(client), "total")
+    return payments + manual - invoiced
+
+
+def clients_breaking_invariant() -> list[Client]:
+    """Clients whose ledger balance differs from what invoices and payments say, or from the
+    balance stored on their account: should always be empty. Used by ``manage.py
+    check_ledger`` and the tests."""
+    broken = []
+    for client in Client.objects.all():
+        balance = client_balance(client)
+        if balance != expected_balance(client) or balance != stored_balance(client):
+            broken.append(client)
+    return broken
+
+
+def with_balance(clients: QuerySet) -> QuerySet:
+    """``clients`` with ``balance``: each one's stored ledger balance in its own currency."""
+    account = Account.objects.filter(
+        client_id=OuterRef("pk"), currency=OuterRef("default_currency")
+    ).values("balance")[:1]
+    return clients.annotate(
+        balance=Coalesce(Subquery(account, output_field=_AMOUNT), Value(ZERO), output_field=_AMOUNT)
+    )
+
+
+def with_credit(clients: QuerySet) -> QuerySet:
+    """``with_balance``, and ``available_credit`` as ``available_credit`` says it."""
+    due = (
+        _open_invoices(OuterRef("pk"))
+        .order_by()
+        .values("client")
+        .annotate(s=Sum(F("total") - F("amount_paid"), output_field=_AMOUNT))
+        .values("s")
+    )
+    return with_balance(clients).annotate(
+        available_credit=F("balance")
+        + Coalesce(Subquery(due, output_field=_AMOUNT), Value(ZERO), output_field=_AMOUNT)
     )

@@ -20,17 +20,16 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from ledger.models import EntryKind
-from ledger.selectors import available_credit
-from ledger.services import post_entry
-from otb.operations import DomainError, InvalidInput, ensure_permitted, operation
+from ledger.events import Event
+from ledger.models import LedgerEntry
+from otb.operations import InvalidInput, StaleRead, ensure_permitted, operation
 from settings_app.selectors import business_today, get_business_settings
 
-from . import outstanding
+from . import accounting
+from .errors import CreditInsufficient, InvalidTransition, InvoiceLocked, NotFound
 from .inputs import clean_amount, clean_date, clean_decimal, require_minor_unit
 from .models import (
     Client,
@@ -38,7 +37,6 @@ from .models import (
     InvoiceChange,
     InvoiceLine,
     InvoiceNumberCounter,
-    InvoiceStatus,
     InvoiceTax,
     Payment,
     PaymentMethod,
@@ -46,39 +44,39 @@ from .models import (
     Service,
 )
 from .money import (
-    CENT,
     DISCOUNT_FIXED,
     DISCOUNT_NONE,
     DISCOUNT_PERCENT,
     MAX_AMOUNT,
-    ZERO,
     AmountTooLarge,
     LineInput,
     TaxInput,
     compute_invoice,
 )
+from .rules import (
+    LOCKED_FIELDS,
+    check_client_credit,
+    derive_status,
+    invoice_lock_reason,
+    payment_event,
+    tax_applies,
+)
+from .selectors import available_credit
+
+__all__ = [  # the rules and errors callers have always found here
+    "CreditInsufficient",
+    "InvalidTransition",
+    "InvoiceLocked",
+    "NotFound",
+    "derive_status",
+    "invoice_lock_reason",
+    "tax_applies",
+]
 
 COUNTER_NAME = "invoice"
 MAX_QUANTITY = Decimal("99999999999.999")
 MAX_UNIT_PRICE = Decimal("9999999999.9999")
 MAX_LINES = 500
-
-
-# --- Errors -----------------------------------------------------------------------------
-class InvoiceLocked(DomainError):
-    code = "invoice_locked"
-
-
-class InvalidTransition(DomainError):
-    code = "invalid_transition"
-
-
-class CreditInsufficient(DomainError):
-    code = "credit_insufficient"
-
-
-class NotFound(DomainError):
-    code = "not_found"
 
 
 # --- Inputs -----------------------------------------------------------------------------
@@ -97,7 +95,6 @@ class LineData:
 
 
 _UNSET: Any = object()
-LOCKED_FIELDS = ("client", "lines", "discount_kind", "discount_value", "issue_date", "due_date")
 
 
 def _clean_lines(lines: Sequence[LineData]) -> list[InvoiceLine]:
@@ -353,63 +350,21 @@ def _lock_invoice(invoice_pk, *, also_clients=()) -> Invoice:
     _lock_clients([client_id, *also_clients])
     invoice = Invoice.objects.select_for_update().select_related("client").get(pk=invoice_pk)
     if invoice.client_id != client_id:
-        # Moved to another client between the two reads: lock that one as well.
-        _lock_clients([invoice.client_id])
+        # Moved to another client between the read and the locks. Locking that client now,
+        # after the invoice, would break the lock order (clients, then invoices) and could
+        # deadlock with an operation that keeps it; the operation starts over instead, and
+        # reads the new client before it locks anything.
+        raise StaleRead(f"invoice {invoice_pk} moved to another client")
     return invoice
 
 
-def _has_live_payments(invoice: Invoice) -> bool:
-    """Whether a payment that is not reversed is on the invoice: from the payments a page
-    prefetched with it, else from the database (operations load the invoice fresh)."""
-    prefetched = getattr(invoice, "_prefetched_objects_cache", {}).get("payments")
-    if prefetched is not None:
-        return any(payment.status != PaymentStatus.REVERSED for payment in prefetched)
-    return invoice.payments.not_reversed().exists()
-
-
-def invoice_lock_reason(invoice: Invoice, settings=None) -> str | None:
-    """Why the invoice's client, lines, discount and dates cannot change now, or None."""
-    if invoice.is_cancelled:
-        return _("Invoice %(number)s is cancelled.") % {"number": invoice.number}
-    if invoice.pk and _has_live_payments(invoice):
-        return _(
-            "Invoice %(number)s has payments that are not reversed. Reverse them first to "
-            "change or cancel it."
-        ) % {"number": invoice.number or invoice}
-    if not invoice.is_draft and (settings or get_business_settings()).lock_issued_invoices:
-        return _(
-            "Invoice %(number)s is issued, and the setting “lock invoices once issued” is on."
-        ) % {"number": invoice.number}
-    return None
-
-
-def tax_applies(client: Client, settings) -> bool:
-    """SPEC: tax applies unless the client is tax-exempt, or abroad where tax is charged
-    only to local clients."""
-    if client.tax_exempt:
-        return False
-    if settings.tax_local_clients_only and client.country != settings.local_country:
-        return False
-    return True
-
-
-def derive_status(invoice: Invoice, *, today: datetime.date) -> str:
-    """The status of SPEC.md "Invoice lifecycle", from the facts alone."""
-    if invoice.number is None:
-        return InvoiceStatus.DRAFT
-    if invoice.cancelled_at is not None:
-        return InvoiceStatus.CANCELLED
-    if invoice.total - invoice.amount_paid <= 0:
-        return InvoiceStatus.PAID
-    if invoice.due_date and today > invoice.due_date:
-        return InvoiceStatus.OVERDUE
-    if invoice.amount_paid > 0:
-        return InvoiceStatus.PARTIAL
-    return InvoiceStatus.PENDING
-
-
 def _apply_figures(invoice: Invoice, lines: list[InvoiceLine], taxes: list[InvoiceTax], settings):
-    """Compute every figure with billing.money and put it on the (unsaved) objects."""
+    """Compute every figure with billing.money and put it on the (unsaved) objects.
+
+    A draft decides again whether tax applies: its client or the settings may have changed
+    since it was saved. An issued invoice keeps the decision it was issued with."""
+    if invoice.number is None:
+        invoice.tax_applied = tax_applies(invoice.client, settings)
     try:
         figures = compute_invoice(
             lines=[
@@ -423,7 +378,7 @@ def _apply_figures(invoice: Invoice, lines: list[InvoiceLine], taxes: list[Invoi
             ],
             currency=invoice.currency,
             taxes=[TaxInput(label=tax.label, rate=tax.rate) for tax in taxes],
-            tax_applies=tax_applies(invoice.client, settings),
+            tax_applies=invoice.tax_applied,
             discount_kind=invoice.discount_kind,
             discount_value=invoice.discount_value,
         )
@@ -443,16 +398,6 @@ def _apply_figures(invoice: Invoice, lines: list[InvoiceLine], taxes: list[Invoi
     invoice.discount_total = figures.discount_total
     invoice.tax_total = figures.tax_total
     invoice.total = figures.total
-
-
-def _refresh_payment_figures(invoice: Invoice, *, today: datetime.date) -> None:
-    """amount paid = confirmed, non-reversed payments (up to the total); status from facts;
-    the outstanding spans again."""
-    paid = (invoice.payments.counting().aggregate(s=Sum("amount"))["s"] or ZERO).quantize(CENT)
-    invoice.amount_paid = min(paid, invoice.total)
-    invoice.status = derive_status(invoice, today=today)
-    invoice.save(update_fields=["amount_paid", "status", "updated_at"])
-    outstanding.refresh(invoice.pk)
 
 
 def _line_snapshot(line: InvoiceLine) -> dict:
@@ -530,7 +475,6 @@ def create_draft(
         discount_value=discount_value,
         issue_date=issue_date,
         due_date=due_date,
-        status=InvoiceStatus.DRAFT,
         created_by=acting_user,
     )
     taxes = _taxes_from_settings(settings)
@@ -571,6 +515,9 @@ def preview_invoice(
     draft = Invoice(
         client=client, currency=client.default_currency, discount_kind=kind, discount_value=value
     )
+    if invoice is not None and invoice.number is not None:
+        # An issued invoice being edited: its figures follow its own tax decision.
+        draft.number, draft.tax_applied = invoice.number, invoice.tax_applied
     cleaned_lines = _clean_lines(lines)
     if invoice is not None:
         taxes = [InvoiceTax(label=tax.label, rate=tax.rate) for tax in invoice.taxes.all()]
@@ -710,9 +657,8 @@ def update_invoice(
         taxes = list(invoice.taxes.all())
         _apply_figures(invoice, line_objects, taxes, settings)
         InvoiceTax.objects.bulk_update(taxes, ["base", "amount"])
-    today = business_today(settings)
-    invoice.status = derive_status(invoice, today=today)
-    invoice.save()
+    if invoice.is_draft:
+        invoice.save()
     if "lines" in requested:
         invoice.lines.all().delete()
         for line in line_objects:
@@ -727,14 +673,13 @@ def update_invoice(
             old_lines=old_lines,
             new_lines=[_line_snapshot(line) for line in line_objects],
         )
-        _post_total_change(
+        _post_change(
             invoice=invoice,
             old_client=old_client,
             old_total=old_total,
             acting_user=acting_user,
-            today=today,
+            today=business_today(settings),
         )
-        outstanding.refresh(invoice.pk)
     return invoice
 
 
@@ -751,38 +696,41 @@ def _record_change(*, invoice, acting_user, old_header, old_lines, new_lines) ->
         InvoiceChange.objects.create(invoice=invoice, changed_by=acting_user, changes=changes)
 
 
-def _post_total_change(*, invoice, old_client, old_total, acting_user, today) -> None:
+def _post_change(*, invoice, old_client, old_total, acting_user, today) -> None:
+    """Post what the change did to what the client owes: the total moved between clients,
+    or the difference on the same client (nothing when the total stayed; the event still
+    saves the invoice and its status and spans, which the dates may have changed)."""
     if old_client.pk != invoice.client_id:
-        post_entry(
+        accounting.post(
+            Event.INVOICE_MOVED_AWAY,
             client=old_client,
-            kind=EntryKind.INVOICE_CHANGED,
             amount=old_total,
-            memo=_("Invoice %(number)s moved to client %(code)s")
-            % {"number": invoice.number, "code": invoice.client.code},
             invoice=invoice,
             acting_user=acting_user,
             date=today,
+            values={"number": invoice.number, "code": invoice.client.code},
+            today=today,
         )
-        post_entry(
+        accounting.post(
+            Event.INVOICE_MOVED_HERE,
             client=invoice.client,
-            kind=EntryKind.INVOICE_CHANGED,
             amount=-invoice.total,
-            memo=_("Invoice %(number)s moved from client %(code)s")
-            % {"number": invoice.number, "code": old_client.code},
             invoice=invoice,
             acting_user=acting_user,
             date=today,
+            values={"number": invoice.number, "code": old_client.code},
+            today=today,
         )
-    elif invoice.total != old_total:
-        post_entry(
+    else:
+        accounting.post(
+            Event.INVOICE_CHANGED,
             client=invoice.client,
-            kind=EntryKind.INVOICE_CHANGED,
             amount=-(invoice.total - old_total),
-            memo=_("Invoice %(number)s changed: total %(old)s → %(new)s")
-            % {"number": invoice.number, "old": old_total, "new": invoice.total},
             invoice=invoice,
             acting_user=acting_user,
             date=today,
+            values={"number": invoice.number, "old": old_total, "new": invoice.total},
+            today=today,
         )
 
 
@@ -861,19 +809,16 @@ def issue_invoice(
     invoice.number = f"{settings.invoice_number_prefix}{counter.last_number:04d}"
     invoice.issued_at = timezone.now()
     invoice.issued_by = acting_user
-    invoice.amount_paid = ZERO
-    invoice.status = derive_status(invoice, today=today)
-    invoice.save()
-    post_entry(
+    accounting.post(
+        Event.INVOICE_ISSUED,
         client=invoice.client,
-        kind=EntryKind.INVOICE_ISSUED,
         amount=-invoice.total,
-        memo=_("Invoice %(number)s issued") % {"number": invoice.number},
         invoice=invoice,
         acting_user=acting_user,
         date=invoice.issue_date,
+        values={"number": invoice.number},
+        today=today,
     )
-    outstanding.record_issued(invoice)
     return invoice
 
 
@@ -890,69 +835,54 @@ def cancel_invoice(*, invoice: Invoice, acting_user, reason: str = "") -> Invoic
     invoice.cancelled_at = timezone.now()
     invoice.cancelled_by = acting_user
     invoice.cancel_reason = _clean_text(reason or "", field="reason", label=_("Reason"))
-    invoice.status = InvoiceStatus.CANCELLED
-    invoice.save()
-    post_entry(
+    accounting.post(
+        Event.INVOICE_CANCELLED,
         client=invoice.client,
-        kind=EntryKind.INVOICE_CANCELLED,
         amount=invoice.total,
-        memo=_("Invoice %(number)s cancelled") % {"number": invoice.number},
         invoice=invoice,
         acting_user=acting_user,
+        values={"number": invoice.number},
     )
-    outstanding.refresh(invoice.pk)
     return invoice
 
 
 @operation
 def refresh_overdue(*, today: datetime.date | None = None) -> int:
     """Move issued invoices whose due date has passed to overdue. Idempotent."""
-    today = today or business_today()
-    return Invoice.objects.past_due_but_not_marked(today=today).update(
-        status=InvoiceStatus.OVERDUE, updated_at=timezone.now()
-    )
+    return accounting.mark_overdue(today=today or business_today())
 
 
 # --- Payments ---------------------------------------------------------------------------
-def _check_credit(*, client: Client, amount: Decimal) -> None:
-    credit = available_credit(client)
-    if amount > credit:
-        raise CreditInsufficient(
-            _(
-                "Client %(code)s has %(credit)s of credit available; %(amount)s cannot be "
-                "paid from it."
-            )
-            % {"code": client.code, "credit": max(credit, ZERO), "amount": amount}
-        )
+def _check_credit(*, client: Client, invoice: Invoice, amount: Decimal) -> None:
+    check_client_credit(
+        client_code=client.code,
+        amount=amount,
+        balance_due=invoice.balance_due,
+        available=available_credit(client),
+    )
 
 
-def _post_confirmed(payment: Payment, *, acting_user) -> None:
-    if payment.method != PaymentMethod.CLIENT_CREDIT:
-        post_entry(
-            client=payment.client,
-            kind=EntryKind.PAYMENT_CONFIRMED,
-            amount=payment.amount,
-            memo=_payment_memo(payment, _("Payment received")),
-            payment=payment,
-            invoice=payment.invoice,
-            acting_user=acting_user,
-            date=payment.date,
-        )
+def _payment_values(payment: Payment, *, reason: str = "") -> dict[str, str]:
+    return {
+        "method": payment.get_method_display(),
+        "reference": f" {payment.reference}" if payment.reference else "",
+        "where": payment.invoice.number if payment.invoice_id else _("account"),
+        "reason": reason,
+    }
 
 
-def _queue_receipt(payment: Payment) -> None:
-    """The receipt e-mail (when the settings ask for one), queued in this transaction and
-    sent after it commits. Imported here: the outbox builds on billing, not the reverse."""
-    from outbox.services import queue_receipt
-
-    queue_receipt(payment=payment)
-
-
-def _payment_memo(payment: Payment, text: str) -> str:
-    where = payment.invoice.number if payment.invoice_id else _("account")
-    method = payment.get_method_display()
-    reference = f" {payment.reference}" if payment.reference else ""
-    return f"{text}: {method}{reference} ({where})"
+def _post_payment(payment: Payment, *, acting_user, reversing: bool = False) -> None:
+    """Confirming a payment, or reversing a confirmed one, is a money event."""
+    accounting.post(
+        payment_event(payment, reversing=reversing),
+        client=payment.client,
+        amount=-payment.amount if reversing else payment.amount,
+        invoice=payment.invoice,
+        payment=payment,
+        acting_user=acting_user,
+        date=None if reversing else payment.date,
+        values=_payment_values(payment, reason=payment.reversal_reason),
+    )
 
 
 @operation
@@ -972,7 +902,8 @@ def record_payment(
 
     Recorded as pending or directly as confirmed; only confirmed payments count as paid. A
     payment above the balance due pays the invoice in full; the rest is credit. Method
-    "client credit" draws on that credit and is refused when too little is available.
+    "client credit" draws on that credit and is refused, pending or confirmed, when too
+    little is available.
     """
     ensure_permitted(acting_user, "billing.add_payment", _("record payments"))
     if confirmed:
@@ -993,6 +924,10 @@ def record_payment(
         raise InvalidInput.single("invoice", _("Invoice: choose an invoice."))
     if client is not None and not isinstance(client, Client):
         raise InvalidInput.single("client", _("Client: choose a client."))
+    if method == PaymentMethod.CLIENT_CREDIT and invoice is None:
+        raise InvalidInput.single(
+            "invoice", _("Invoice: a payment from client credit must pay an invoice.")
+        )
 
     if invoice is not None:
         invoice = _lock_invoice(invoice.pk)
@@ -1022,18 +957,7 @@ def record_payment(
         client = _lock_clients([client.pk])[0]
     require_minor_unit(amount, client.default_currency, field="amount", label=_("Amount"))
     if method == PaymentMethod.CLIENT_CREDIT:
-        if invoice is None:
-            raise InvalidInput.single(
-                "invoice", _("Invoice: a payment from client credit must pay an invoice.")
-            )
-        if amount > invoice.balance_due:
-            raise InvalidInput.single(
-                "amount",
-                _("Amount: client credit can pay at most the balance due (%(due)s).")
-                % {"due": invoice.balance_due},
-            )
-        if confirmed:
-            _check_credit(client=client, amount=amount)
+        _check_credit(client=client, invoice=invoice, amount=amount)
 
     now = timezone.now()
     payment = Payment.objects.create(
@@ -1050,11 +974,7 @@ def record_payment(
         confirmed_by=acting_user if confirmed else None,
     )
     if confirmed:
-        _post_confirmed(payment, acting_user=acting_user)
-    if invoice is not None:
-        _refresh_payment_figures(invoice, today=business_today())
-    if confirmed:
-        _queue_receipt(payment)
+        _post_payment(payment, acting_user=acting_user)
     return payment
 
 
@@ -1082,20 +1002,12 @@ def confirm_payment(*, payment: Payment, acting_user) -> Payment:
     if payment.status == PaymentStatus.CONFIRMED:
         raise InvalidTransition(_("This payment is already confirmed."))
     if payment.method == PaymentMethod.CLIENT_CREDIT:
-        if payment.amount > payment.invoice.balance_due:
-            raise InvalidTransition(
-                _("Client credit can pay at most the balance due (%(due)s).")
-                % {"due": payment.invoice.balance_due}
-            )
-        _check_credit(client=payment.client, amount=payment.amount)
+        _check_credit(client=payment.client, invoice=payment.invoice, amount=payment.amount)
     payment.status = PaymentStatus.CONFIRMED
     payment.confirmed_at = timezone.now()
     payment.confirmed_by = acting_user
     payment.save(update_fields=["status", "confirmed_at", "confirmed_by"])
-    _post_confirmed(payment, acting_user=acting_user)
-    if payment.invoice_id:
-        _refresh_payment_figures(payment.invoice, today=business_today())
-    _queue_receipt(payment)
+    _post_payment(payment, acting_user=acting_user)
     return payment
 
 
@@ -1115,18 +1027,9 @@ def reverse_payment(*, payment: Payment, reason: str, acting_user) -> Payment:
     payment.reversed_by = acting_user
     payment.reversal_reason = reason
     payment.save(update_fields=["status", "reversed_at", "reversed_by", "reversal_reason"])
-    if was_confirmed and payment.method != PaymentMethod.CLIENT_CREDIT:
-        post_entry(
-            client=payment.client,
-            kind=EntryKind.PAYMENT_REVERSED,
-            amount=-payment.amount,
-            memo=_payment_memo(payment, _("Payment reversed")) + f": {reason}",
-            payment=payment,
-            invoice=payment.invoice,
-            acting_user=acting_user,
-        )
-    if payment.invoice_id:
-        _refresh_payment_figures(payment.invoice, today=business_today())
+    if was_confirmed:
+        # A pending payment never counted: reversing it changes nothing of the books.
+        _post_payment(payment, acting_user=acting_user, reversing=True)
     return payment
 
 
@@ -1150,4 +1053,66 @@ def apply_client_credit(
         method=PaymentMethod.CLIENT_CREDIT,
         acting_user=acting_user,
         confirmed=True,
+    )
+
+
+# --- Manual ledger entries --------------------------------------------------------------
+MEMO_MAX_LENGTH = LedgerEntry._meta.get_field("memo").max_length
+
+
+def _post_manual(*, client, amount, memo, acting_user, date, event: str, sign: int):
+    ensure_permitted(acting_user, "ledger.add_ledgerentry", _("post manual ledger entries"))
+    amount = clean_amount(amount, field="amount")
+    if memo is not None and not isinstance(memo, str):
+        raise InvalidInput.single("memo", _("Memo: must be text."))
+    memo = (memo or "").strip()
+    if not memo:
+        raise InvalidInput.single("memo", _("Memo: say what this entry is for."))
+    if len(memo) > MEMO_MAX_LENGTH:
+        raise InvalidInput.single(
+            "memo", _("Memo: at most %(n)d characters.") % {"n": MEMO_MAX_LENGTH}
+        )
+    date = clean_date(date, field="date", label=_("Date"), required=False)
+    # Serialises with every other operation on this client's account.
+    client = _lock_clients([client.pk])[0]
+    require_minor_unit(amount, client.default_currency, field="amount", label=_("Amount"))
+    return accounting.post(
+        event,
+        client=client,
+        amount=sign * amount,
+        memo=memo,
+        acting_user=acting_user,
+        date=date,
+    )
+
+
+@operation
+def post_manual_credit(
+    *, client: Client, amount: Any, memo: str, acting_user, date: Any = None
+) -> LedgerEntry:
+    """Put ``amount`` on the client's account in their favour."""
+    return _post_manual(
+        client=client,
+        amount=amount,
+        memo=memo,
+        acting_user=acting_user,
+        date=date,
+        event=Event.MANUAL_CREDIT,
+        sign=1,
+    )
+
+
+@operation
+def post_manual_debit(
+    *, client: Client, amount: Any, memo: str, acting_user, date: Any = None
+) -> LedgerEntry:
+    """Charge ``amount`` to the client's account."""
+    return _post_manual(
+        client=client,
+        amount=amount,
+        memo=memo,
+        acting_user=acting_user,
+        date=date,
+        event=Event.MANUAL_DEBIT,
+        sign=-1,
     )

@@ -1,12 +1,11 @@
 """The office pages of billing (the admin is the back office). Included by otb/urls.py under
-one namespace per area: clients, services, invoices, payments."""
+one namespace per area: clients, services, invoices, payments. The invoices namespace also
+holds the outbox's invoice pages (outbox/urls.py: ``invoices:send``)."""
 
 from django.urls import path
 
-from ledger import views as ledger_views
-from outbox import views as outbox_views
-
 from .views import clients, documents, invoices, payments, services
+from .views import ledger as ledger_views
 
 client_patterns = [
     path("", clients.client_list, name="list"),
@@ -33,7 +32,6 @@ invoice_patterns = [
     path("id/<int:pk>/issue/", invoices.invoice_issue, name="issue"),
     path("id/<int:pk>/cancel/", invoices.invoice_cancel, name="cancel"),
     path("id/<int:pk>/delete/", invoices.invoice_delete, name="delete"),
-    path("id/<int:pk>/send/", outbox_views.send_invoice, name="send"),
     path("<str:number>/", documents.invoice_detail, name="detail"),
     path("<str:number>/pdf/", documents.invoice_pdf, name="pdf"),
 ]

@@ -46,9 +46,10 @@ from billing.models import (
     Service,
 )
 from billing.money import CENT, LineInput, TaxInput, compute_invoice
-from billing.services import COUNTER_NAME, derive_status, tax_applies
+from billing.rules import derive_status, tax_applies
+from billing.services import COUNTER_NAME
+from ledger.journal import store_balances
 from ledger.models import EntryKind, LedgerEntry
-from ledger.selectors import store_balances
 from settings_app.selectors import business_today, get_business_settings
 
 D = Decimal
@@ -351,7 +352,6 @@ def _make_clients(cursor, rng, n, settings, currency, now) -> list[SimpleNamespa
             "default_currency",
             "notes",
             "is_active",
-            "balance",
             "created_at",
             "updated_at",
         ],
@@ -376,7 +376,6 @@ def _make_clients(cursor, rng, n, settings, currency, now) -> list[SimpleNamespa
             currency,
             "",
             True,
-            D("0.00"),  # set from the ledger once it is written (store_balances)
             now,
             now,
         )
@@ -427,6 +426,7 @@ def _fill_invoices(
             "tax_total",
             "total",
             "amount_paid",
+            "tax_applied",
             "issued_at",
             "cancelled_at",
             "cancel_reason",
@@ -649,6 +649,7 @@ def _fill_invoices(
             figures.tax_total,
             total,
             paid,
+            client.taxed,
             None if draft else created,
             cancelled_at,
             "Issued by mistake" if cancelled_at else "",

@@ -1,23 +1,23 @@
+"""The client ledger: append-only entries, and each client's balance per currency.
+
+The ledger sits below billing: it names billing's clients, invoices and payments only by
+foreign keys, and imports nothing of billing. Entries and balances are written by
+``ledger.journal`` alone, which only ``billing.accounting.post`` (the one path for money
+events) calls: so the balance is the ledger's, moved in the transaction of each entry.
+"""
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from billing.models import amount_field
+from otb.fields import amount_field
+
+from .events import CREDIT, DEBIT, EntryKind, entry_kinds_with_sign, manual_kinds
 
 
 class LedgerIsAppendOnly(Exception):
     """Ledger entries are never changed or deleted: a mistake is corrected by a new entry."""
-
-
-class EntryKind(models.TextChoices):
-    INVOICE_ISSUED = "invoice_issued", _("Invoice issued")
-    INVOICE_CHANGED = "invoice_changed", _("Issued invoice changed")
-    INVOICE_CANCELLED = "invoice_cancelled", _("Invoice cancelled")
-    PAYMENT_CONFIRMED = "payment_confirmed", _("Payment received")
-    PAYMENT_REVERSED = "payment_reversed", _("Payment reversed")
-    MANUAL_CREDIT = "manual_credit", _("Manual credit")
-    MANUAL_DEBIT = "manual_debit", _("Manual debit")
 
 
 class LedgerEntryQuerySet(models.QuerySet):
@@ -44,7 +44,7 @@ class LedgerEntry(models.Model):
     date = models.DateField(_("date"))
     kind = models.CharField(_("kind"), max_length=20, choices=EntryKind.choices)
     amount = amount_field(_("amount"))
-    # The currency of the amount: its invoice's, or the client's (post_entry sets it).
+    # The currency of the amount: its invoice's, or the client's (journal.append sets it).
     currency = models.CharField(_("currency"), max_length=3, editable=False)
     memo = models.CharField(_("memo"), max_length=500, blank=True)
     invoice = models.ForeignKey(
@@ -81,19 +81,13 @@ class LedgerEntry(models.Model):
         default_permissions = ("add", "view")
         constraints = [
             models.CheckConstraint(
-                condition=(
-                    Q(kind__in=["manual_credit", "payment_confirmed", "invoice_cancelled"])
-                    & Q(amount__gte=0)
-                )
-                | (
-                    Q(kind__in=["manual_debit", "payment_reversed", "invoice_issued"])
-                    & Q(amount__lte=0)
-                )
-                | Q(kind="invoice_changed"),
+                condition=(Q(kind__in=entry_kinds_with_sign(CREDIT)) & Q(amount__gte=0))
+                | (Q(kind__in=entry_kinds_with_sign(DEBIT)) & Q(amount__lte=0))
+                | ~Q(kind__in=entry_kinds_with_sign(CREDIT) + entry_kinds_with_sign(DEBIT)),
                 name="ledger_entry_sign_matches_kind",
             ),
             models.CheckConstraint(
-                condition=~Q(kind__in=["manual_credit", "manual_debit"]) | ~Q(amount=0),
+                condition=~Q(kind__in=manual_kinds()) | ~Q(amount=0),
                 name="ledger_manual_entry_not_zero",
             ),
         ]
@@ -118,3 +112,25 @@ class LedgerEntry(models.Model):
 
     def delete(self, *args, **kwargs):
         raise LedgerIsAppendOnly("Ledger entries cannot be deleted.")
+
+
+class Account(models.Model):
+    """A client's balance in one currency: the sum of its ledger entries in that currency,
+    kept by ``ledger.journal.append`` in the transaction that appends each one, so lists
+    show it without summing a ledger per row. The entries stay the truth; ``check_ledger``
+    compares the two. Positive: the client has credit; negative: the client owes."""
+
+    client = models.ForeignKey("billing.Client", on_delete=models.PROTECT, related_name="accounts")
+    currency = models.CharField(_("currency"), max_length=3)
+    balance = amount_field(_("balance"))
+
+    class Meta:
+        verbose_name = _("account")
+        verbose_name_plural = _("accounts")
+        default_permissions = ("view",)
+        constraints = [
+            models.UniqueConstraint(fields=["client", "currency"], name="account_client_currency")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.client_id} {self.currency} {self.balance}"

@@ -1,106 +1,69 @@
-"""Reads of the client ledger, and the invariant of SPEC.md that ties it to invoices and
-payments."""
+"""Reads of the client ledger: balances, entries with their running balance, and money
+collected. What ties the ledger to invoices and payments (the invariant, available credit)
+is billing's: ``billing.selectors``."""
 
 from __future__ import annotations
 
+import datetime
 from decimal import Decimal
+from typing import Any
 
-from django.db.models import DecimalField, F, OuterRef, Q, Subquery, Sum, Value
+from django.db.models import DecimalField, Q, QuerySet, Sum, Value
 from django.db.models.functions import Coalesce
 
-from billing.models import Client, Invoice, InvoiceStatus, Payment, PaymentMethod, PaymentStatus
-from billing.money import CENT, ZERO
+from .events import collected_kinds
+from .models import Account, LedgerEntry
 
-from .models import EntryKind, LedgerEntry
-
+CENT = Decimal("0.01")
+ZERO = Decimal("0.00")
 _AMOUNT = DecimalField(max_digits=16, decimal_places=2)
 
 
-def _sum(queryset, expression="amount") -> Decimal:
+def sum_amounts(queryset: QuerySet, expression: Any = "amount") -> Decimal:
     total = queryset.aggregate(s=Coalesce(Sum(expression), Value(ZERO), output_field=_AMOUNT))["s"]
     # SQLite hands sums back without their scale (Decimal("37")); amounts carry 2 decimals.
     return Decimal(total).quantize(CENT)
 
 
-def client_balance(client: Client) -> Decimal:
-    """Positive: the client has credit. Negative: the client owes."""
-    return _sum(LedgerEntry.objects.filter(client=client))
+def client_balance(client: Any) -> Decimal:
+    """The sum of the client's entries. Positive: the client has credit. Negative: the
+    client owes."""
+    return sum_amounts(LedgerEntry.objects.filter(client_id=client.pk))
 
 
-def open_balance_due(client: Client) -> Decimal:
-    return _sum(
-        Invoice.objects.filter(client=client).issued().exclude(status=InvoiceStatus.CANCELLED),
-        F("total") - F("amount_paid"),
+def stored_balance(client: Any, currency: str | None = None) -> Decimal:
+    """The client's balance kept on its account (in ``currency``, by default the client's
+    own): what ``client_balance`` sums, without reading the entries."""
+    currency = currency or client.default_currency
+    balance = (
+        Account.objects.filter(client_id=client.pk, currency=currency)
+        .values_list("balance", flat=True)
+        .first()
     )
+    return ZERO if balance is None else balance
 
 
-def available_credit(client: Client) -> Decimal:
-    """What a "client credit" payment may still draw (SPEC: Client ledger)."""
-    return client_balance(client) + open_balance_due(client)
+def stored_balances(client: Any) -> dict[str, Decimal]:
+    """The client's balance in each currency it has entries in."""
+    return dict(Account.objects.filter(client_id=client.pk).values_list("currency", "balance"))
 
 
-def expected_balance(client: Client) -> Decimal:
-    """The balance as invoices and payments say it should be, computed without the ledger."""
-    payments = _sum(
-        Payment.objects.filter(client=client, status=PaymentStatus.CONFIRMED).exclude(
-            method=PaymentMethod.CLIENT_CREDIT
-        )
-    )
-    manual = _sum(
-        LedgerEntry.objects.filter(
-            client=client, kind__in=[EntryKind.MANUAL_CREDIT, EntryKind.MANUAL_DEBIT]
-        )
-    )
-    invoiced = _sum(
-        Invoice.objects.filter(client=client).issued().exclude(status=InvoiceStatus.CANCELLED),
-        "total",
-    )
-    return payments + manual - invoiced
-
-
-def clients_breaking_invariant():
-    """Clients whose ledger balance differs from what invoices and payments say, or from the
-    balance stored on the client: should always be empty. Used by ``manage.py check_ledger``
-    and the tests."""
-    broken = []
-    for client in Client.objects.all():
-        balance = client_balance(client)
-        if balance != expected_balance(client) or balance != client.balance:
-            broken.append(client)
-    return broken
-
-
-def store_balances() -> None:
-    """Set each client's stored balance to the sum of its entries: after entries were
-    written other than through post_entry (the migration that added it, seed_volume)."""
-    entries = (
-        LedgerEntry.objects.filter(client=OuterRef("pk"))
-        .order_by()
-        .values("client")
-        .annotate(s=Sum("amount"))
-        .values("s")
-    )
-    Client.objects.update(
-        balance=Coalesce(Subquery(entries, output_field=_AMOUNT), Value(ZERO), output_field=_AMOUNT)
-    )
-
-
-def ledger_entries(client: Client):
+def ledger_entries(client: Any) -> QuerySet:
     """The client's entries, oldest first, as the ledger shows them."""
     return (
-        LedgerEntry.objects.filter(client=client)
+        LedgerEntry.objects.filter(client_id=client.pk)
         .select_related("invoice", "created_by")
         .order_by("date", "id")
     )
 
 
-def ledger_entry_ids(client: Client):
+def ledger_entry_ids(client: Any) -> QuerySet:
     """The ids of ``ledger_entries``, in order: read from the (client, date, id) index alone,
     so paging deep into a long ledger skips index entries, not joined rows."""
     return ledger_entries(client).values_list("id", flat=True)
 
 
-def with_running_balance(client: Client, entries) -> list[LedgerEntry]:
+def with_running_balance(client: Any, entries: Any) -> list[LedgerEntry]:
     """``entries`` (consecutive, oldest first: a page of ``ledger_entries``) as a list, each
     with ``running_balance``, the client's balance after it.
 
@@ -111,8 +74,8 @@ def with_running_balance(client: Client, entries) -> list[LedgerEntry]:
     rows = list(entries)
     if rows:
         first = rows[0]
-        running = _sum(
-            LedgerEntry.objects.filter(client=client).filter(
+        running = sum_amounts(
+            LedgerEntry.objects.filter(client_id=client.pk).filter(
                 Q(date__lt=first.date) | Q(date=first.date, id__lt=first.id)
             )
         )
@@ -120,3 +83,22 @@ def with_running_balance(client: Client, entries) -> list[LedgerEntry]:
             running += entry.amount
             entry.running_balance = running
     return rows
+
+
+def collections(*, start: datetime.date, end: datetime.date) -> QuerySet:
+    """The entries of money collected from ``start`` to ``end`` (both included).
+
+    The one definition of "collected" (README, "Reports"): payments confirmed, on the date
+    of the payment, less confirmed payments reversed, on the day the reversal was recorded.
+    The books are never rewritten after the fact, so a March payment reversed on 2 April
+    leaves March's collections as they were and takes the money off April's. Client credit
+    applied to an invoice is not money in (it posts no entry). Summed from the ledger's
+    (kind, date, currency, amount) index alone.
+    """
+    return LedgerEntry.objects.filter(kind__in=collected_kinds(), date__gte=start, date__lte=end)
+
+
+def collected_by_currency(*, start: datetime.date, end: datetime.date) -> dict[str, Decimal]:
+    """``collections`` summed per currency."""
+    rows = collections(start=start, end=end).order_by().values("currency").annotate(s=Sum("amount"))
+    return {row["currency"]: Decimal(row["s"] or 0).quantize(CENT) for row in rows}

@@ -92,7 +92,16 @@ RETRYABLE_MYSQL_CODES = {1213, 1205}
 MAX_PAUSE = 0.5
 
 
+class StaleRead(OperationalError):
+    """Rows an operation read before locking them changed before it got the locks (an
+    invoice moved to another client): the operation starts over in a new transaction,
+    which reads them again, so locks are always taken in the documented order. Retryable
+    like a deadlock, and answered like one ("busy") should every attempt meet it."""
+
+
 def is_retryable(exc: OperationalError) -> bool:
+    if isinstance(exc, StaleRead):
+        return True
     code = exc.args[0] if exc.args else None
     if code in RETRYABLE_MYSQL_CODES:
         return True
@@ -136,6 +145,7 @@ __all__ = [
     "DomainError",
     "InvalidInput",
     "NotPermitted",
+    "StaleRead",
     "ensure_permitted",
     "operation",
 ]

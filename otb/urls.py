@@ -5,6 +5,7 @@ from django.urls import include, path
 from billing import urls as billing_urls
 from billing.views.dashboard import dashboard
 from otb.health import healthz
+from outbox import urls as outbox_urls
 from settings_app.views import settings_page
 
 admin.site.site_header = "OTB Billing"
@@ -18,7 +19,11 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("clients/", include((billing_urls.client_patterns, "clients"))),
     path("services/", include((billing_urls.service_patterns, "services"))),
-    path("invoices/", include((billing_urls.invoice_patterns, "invoices"))),
+    # The outbox's invoice pages first, ahead of billing's catch-all "<str:number>/...".
+    path(
+        "invoices/",
+        include((outbox_urls.invoice_patterns + billing_urls.invoice_patterns, "invoices")),
+    ),
     path("payments/", include((billing_urls.payment_patterns, "payments"))),
     path("settings/", settings_page, name="settings"),
     path("outbox/", include("outbox.urls")),

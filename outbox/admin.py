@@ -9,6 +9,7 @@ from django.template.response import TemplateResponse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from billing.admin import InvoiceAdmin
 from billing.models import InvoiceStatus
 from otb.admin import OperationAdmin
 
@@ -163,3 +164,9 @@ def send_selected_by_email(modeladmin, request, queryset):
             messages.WARNING,
         )
     return None
+
+
+# Offered on billing's invoice list, but added from here, so that billing need not import
+# the outbox, which builds on it. On the class: it is there whatever order the apps' admin
+# modules load in, since this module imports billing's.
+InvoiceAdmin.actions = (*InvoiceAdmin.actions, send_selected_by_email)

@@ -2,14 +2,17 @@
 
 Every message is written in the transaction of the operation that wants it sent and handed
 to ``delivery.deliver`` only once that transaction has committed (``transaction.on_commit``):
-an invoice issued and sent in one step either commits with its message or not at all, and
-no e-mail goes out for something that was rolled back.
+no e-mail goes out for something that was rolled back. Sending a draft is the one exception
+to "one operation": the draft is issued first, in a transaction of its own, and the message
+queued in a second (see ``send_invoice``).
 """
 
 from __future__ import annotations
 
 import datetime
 import hashlib
+import logging
+from collections.abc import Callable
 from email.utils import formataddr, make_msgid
 
 from django.core.exceptions import ValidationError
@@ -17,29 +20,43 @@ from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from billing import pdf
-from billing.models import Invoice, Payment, PaymentMethod
+from billing.models import Invoice, Payment
 from billing.money import format_money
 from billing.services import InvalidTransition, issue_invoice
-from otb.operations import InvalidInput, ensure_permitted, operation
+from otb.operations import DomainError, InvalidInput, ensure_permitted, operation
 from settings_app.models import BusinessSettings, ReminderStage
 from settings_app.selectors import business_today, get_business_settings
+from settings_app.templating import INVOICE_PLACEHOLDERS, braced, fill, unknown_placeholders
 
 from . import delivery
 from .models import ArchivedDocument, Message, MessageKind, MessageStatus
-from .templating import (
-    INVOICE_PLACEHOLDERS,
-    braced,
-    fill,
-    unknown_placeholders,
-)
+
+logger = logging.getLogger(__name__)
 
 MAX_RECIPIENTS = 50
 SUBJECT_MAX_LENGTH = 255
 BODY_MAX_LENGTH = 100_000
 
 NOT_SET_UP = "E-mail is not set up: enter the SMTP host and the from address in the settings."
+ISSUED_NOT_SENT = gettext_noop(
+    "Invoice %(number)s was issued, but it could not be sent just now. Send it again from its "
+    "page; it keeps its number."
+)
+
+
+class IssuedNotSent(DomainError):
+    """A draft was issued for sending, but its message could not be queued (the PDF or the
+    database failed). Unlike other refusals something did change: the invoice is issued, a
+    complete operation with its number used, and sending it again sends it."""
+
+    code = "issued_not_sent"
+
+    def __init__(self, invoice: Invoice):
+        super().__init__(_(ISSUED_NOT_SENT) % {"number": invoice.number})
+        self.invoice = invoice
 
 
 # --- Input --------------------------------------------------------------------------------
@@ -237,7 +254,6 @@ def _invoice_attachment(invoice: Invoice) -> tuple[ArchivedDocument, str]:
     return archive(pdf.invoice_pdf(document)), pdf.pdf_filename(document)
 
 
-@operation
 def send_invoice(
     *,
     invoice: Invoice,
@@ -248,10 +264,19 @@ def send_invoice(
     cc="",
     bcc="",
     issue_draft: bool = False,
+    on_queued: Callable[[Message], object] | None = None,
 ) -> Message:
-    """E-mail the invoice with its PDF attached. A draft is issued first, in the same
-    transaction, when ``issue_draft`` says the user confirmed it. The message is delivered
-    once this commits; its row says how that went."""
+    """E-mail the invoice with its PDF attached. The message is delivered once it is queued;
+    its row says how that went.
+
+    A draft is issued first when ``issue_draft`` says the user confirmed it, after all the
+    input was checked (a refused message issues nothing). The issue is an operation of its
+    own, committed before the PDF is rendered: it holds the lock on the invoice number counter,
+    and every other issuer would wait seconds for WeasyPrint. If the PDF or the queueing fails
+    after that, the invoice stays issued and ``IssuedNotSent`` says so.
+
+    ``on_queued(message)`` runs in the transaction that queues the message: what it writes
+    commits with the message or not at all (the API's Idempotency-Key answer)."""
     ensure_permitted(acting_user, "outbox.send_message", _("send e-mail"))
     to = clean_addresses(to, field="to", label=_("To"), required=True)
     cc = clean_addresses(cc, field="cc", label=_("CC"))
@@ -261,22 +286,60 @@ def send_invoice(
     business = get_business_settings()
     _require_set_up(business)
     invoice = Invoice.objects.select_related("client").get(pk=invoice.pk)
-    if invoice.is_draft:
+    issuing = invoice.is_draft
+    if issuing:
         if not issue_draft:
             raise InvalidInput.single(
                 "issue_draft",
                 _("This invoice is a draft: confirm that it should be issued before it is sent."),
             )
-        # Issued in this transaction: if the PDF or the message fails, the invoice stays a
-        # draft and its number is not used.
         invoice = issue_invoice(invoice=invoice, acting_user=acting_user)
-    if invoice.is_cancelled:
+    elif invoice.is_cancelled:
         raise InvalidTransition(
             _("Invoice %(number)s is cancelled; it cannot be sent.") % {"number": invoice.number}
         )
+    try:
+        # Rendered in no transaction: on SQLite an open write transaction holds the lock of
+        # the whole database, and the render takes seconds.
+        document = pdf.load_invoice(pk=invoice.pk, with_payments=False)
+        content = pdf.invoice_pdf(document)
+        return _queue_invoice(
+            invoice=invoice,
+            business=business,
+            acting_user=acting_user,
+            to=to,
+            cc=cc,
+            bcc=bcc,
+            subject=subject,
+            body=body,
+            pdf_content=content,
+            pdf_name=pdf.pdf_filename(document),
+            on_queued=on_queued,
+        )
+    except Exception as exc:  # WeasyPrint and the database raise many kinds
+        if not issuing:
+            raise
+        logger.exception("Invoice %s was issued, but its e-mail was not queued", invoice.number)
+        raise IssuedNotSent(invoice) from exc
+
+
+@operation
+def _queue_invoice(
+    *,
+    invoice: Invoice,
+    business: BusinessSettings,
+    acting_user,
+    to: list[str],
+    cc: list[str],
+    bcc: list[str],
+    subject: str,
+    body: str,
+    pdf_content: bytes,
+    pdf_name: str,
+    on_queued: Callable[[Message], object] | None,
+) -> Message:
     values = invoice_values(invoice, business)
-    attachment, name = _invoice_attachment(invoice)
-    return _queue(
+    message = _queue(
         business=business,
         acting_user=acting_user,
         kind=MessageKind.INVOICE,
@@ -286,20 +349,23 @@ def send_invoice(
         bcc=bcc,
         subject=fill(subject, values),
         body=fill(body, values),
-        attachment=attachment,
-        attachment_name=name,
+        attachment=archive(pdf_content),
+        attachment_name=pdf_name,
     )
+    if on_queued is not None:
+        on_queued(message)
+    return message
 
 
 def queue_receipt(*, payment: Payment) -> Message | None:
-    """Within the operation that confirmed ``payment``: queue its receipt, when the settings
-    ask for receipts and the client has an address. Client credit moves no money: no receipt."""
+    """Queue the receipt of ``payment``, just confirmed, when the settings ask for receipts
+    and the client has an address. Called when a "payment confirmed" money event has
+    committed (outbox.receivers); client credit applied is another event, with no receipt."""
     business = get_business_settings()
     if (
         not business.send_payment_receipts
         or not business.smtp_configured
         or not payment.client.email
-        or payment.method == PaymentMethod.CLIENT_CREDIT
     ):
         return None
     values = receipt_values(payment, business)

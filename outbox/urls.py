@@ -1,3 +1,6 @@
+"""The outbox's pages. ``invoice_patterns`` are its pages of an invoice: otb/urls.py puts them
+in the invoices namespace beside billing's (``invoices:send``)."""
+
 from django.urls import path
 
 from . import views
@@ -11,4 +14,8 @@ urlpatterns = [
     path("<int:pk>/attachment/", views.message_attachment, name="attachment"),
     path("<int:pk>/retry/", views.message_retry, name="retry"),
     path("<int:pk>/dealt-with/", views.message_dealt_with, name="dealt_with"),
+]
+
+invoice_patterns = [
+    path("id/<int:pk>/send/", views.send_invoice, name="send"),
 ]

@@ -11,9 +11,9 @@ from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from billing.forms.base import show_refusal
 from billing.models import Invoice
 from billing.views import refused
+from otb.forms import show_refusal
 from otb.operations import DomainError
 from otb.paging import keyset_page
 from settings_app.selectors import get_business_settings
@@ -61,6 +61,11 @@ def send_invoice(request, pk: int):
                 message = services.send_invoice(
                     invoice=invoice, acting_user=request.user, **form.operation_fields()
                 )
+            except services.IssuedNotSent as exc:
+                # Issued now: its page (with "Send by e-mail") is where to try again, not
+                # this form, which was for a draft.
+                messages.error(request, exc.message)
+                return HttpResponseRedirect(exc.invoice.get_absolute_url())
             except DomainError as exc:
                 show_refusal(form, exc)
             else:

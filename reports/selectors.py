@@ -28,7 +28,8 @@ from billing.models import (
     OutstandingSpan,
     Service,
 )
-from ledger.models import EntryKind, LedgerEntry
+from ledger.models import Account, LedgerEntry
+from ledger.selectors import collections
 
 ZERO = Decimal("0.00")
 CENT = Decimal("0.01")
@@ -243,13 +244,9 @@ def issued_in(start: datetime.date, end: datetime.date):
 
 
 def collections_in(start: datetime.date, end: datetime.date):
-    """Money received in the range, reversals deducted, as the ledger has it (payments from
-    client credit move no money and post no entry)."""
-    return LedgerEntry.objects.filter(
-        kind__in=[EntryKind.PAYMENT_CONFIRMED, EntryKind.PAYMENT_REVERSED],
-        date__gte=start,
-        date__lte=end,
-    )
+    """Money received in the range, reversals deducted: ``ledger.selectors.collections``,
+    the one definition the dashboard and the API use too."""
+    return collections(start=start, end=end)
 
 
 def revenue(
@@ -428,7 +425,11 @@ def ledger_balances(as_of: datetime.date, client_ids) -> dict[int, Decimal]:
     """Client id -> ledger balance at the end of ``as_of``, for ``client_ids``: the stored
     balance (the sum of every entry) less the entries dated after that day, which for a
     recent day are few. Two queries."""
-    balances = dict(Client.objects.filter(pk__in=client_ids).values_list("pk", "balance"))
+    balances = dict.fromkeys(client_ids, ZERO)
+    for pk, balance in Account.objects.filter(client_id__in=client_ids).values_list(
+        "client_id", "balance"
+    ):
+        balances[pk] += balance
     later = (
         LedgerEntry.objects.filter(date__gt=as_of, client_id__in=client_ids)
         .values("client_id")

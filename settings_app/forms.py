@@ -12,7 +12,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 from PIL import Image
 
-from billing.forms.base import OperationModelForm
+from otb.forms import OperationModelForm
 
 from .models import BusinessSettings
 from .services import SETTINGS_FIELDS

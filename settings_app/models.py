@@ -6,8 +6,9 @@ from django.db import models
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
-from billing.money import CURRENCY_CHOICES
-from outbox.templating import (
+from otb.currencies import CURRENCY_CHOICES
+
+from .templating import (
     INVOICE_PLACEHOLDERS,
     RECEIPT_PLACEHOLDERS,
     REMINDER_PLACEHOLDERS,
@@ -148,7 +149,7 @@ class BusinessSettings(models.Model):
     smtp_use_tls = models.BooleanField(_("use STARTTLS"), default=True)
     smtp_use_ssl = models.BooleanField(_("use SSL/TLS"), default=False)
 
-    # E-mail messages (outbox/templating.py lists the placeholders)
+    # E-mail messages (settings_app/templating.py lists the placeholders)
     invoice_email_subject = models.CharField(
         _("invoice e-mail subject"),
         max_length=200,

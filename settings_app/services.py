@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from otb.operations import InvalidInput, ensure_permitted, operation
 
 from .models import BusinessSettings
+from .signals import business_settings_changed
 
 SETTINGS_FIELDS = {
     field.name
@@ -25,7 +26,8 @@ SETTINGS_FIELDS = {
 def update_business_settings(*, acting_user, **fields) -> BusinessSettings:
     """Change the settings. ``smtp_password`` is only ever written: leave it out (or give
     None) to keep the stored one, give "" to clear it. Existing invoices keep the tax,
-    currency and terms they were created with."""
+    currency and terms they were created with. The apps that depend on a setting hear of
+    its change by ``business_settings_changed``, in this transaction."""
     ensure_permitted(acting_user, "settings_app.change_businesssettings", _("change the settings"))
     unknown = set(fields) - SETTINGS_FIELDS
     if unknown:
@@ -35,7 +37,6 @@ def update_business_settings(*, acting_user, **fields) -> BusinessSettings:
     settings, _created = BusinessSettings.objects.select_for_update().get_or_create(
         pk=BusinessSettings.SINGLETON_PK
     )
-    old_zone = settings.time_zone
     logo = fields.get("logo")
     if isinstance(logo, File):
         # The row names the file now; the file is written only once the transaction has
@@ -45,6 +46,7 @@ def update_business_settings(*, acting_user, **fields) -> BusinessSettings:
         fields["logo"] = f"logo/{stem or 'logo'}-{uuid.uuid4().hex[:12]}.{extension}"
         content = ContentFile(b"".join(logo.chunks()))  # at most 1 MB (the form's check)
         transaction.on_commit(functools.partial(default_storage.save, fields["logo"], content))
+    before = {name: getattr(settings, name) for name in fields}
     for name, value in fields.items():
         setattr(settings, name, value)
     try:
@@ -52,9 +54,10 @@ def update_business_settings(*, acting_user, **fields) -> BusinessSettings:
     except ValidationError as exc:
         raise InvalidInput.from_validation_error(exc, BusinessSettings) from None
     settings.save()
-    if settings.time_zone != old_zone:
-        # Imported here: billing builds on the settings, not the reverse.
-        from billing.outstanding import refresh_reversed
-
-        refresh_reversed()
+    # Compared after full_clean, which turned the typed values into the fields' types.
+    changed = {name for name, value in before.items() if getattr(settings, name) != value}
+    if changed:
+        # In this transaction: what a receiver derives from a setting (billing's spans of
+        # reversed payments from the time zone) commits with it or not at all.
+        business_settings_changed.send(sender=BusinessSettings, settings=settings, changed=changed)
     return settings

@@ -1,14 +1,13 @@
-"""The business settings page: administrators only (SPEC: Settings)."""
+"""The business settings page: administrators only (SPEC: Settings). The e-mail panels on it
+(failed messages, the test e-mail) are the outbox's template tags (outbox_tags)."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
-from billing.forms.base import show_refusal
+from otb.forms import show_refusal
 from otb.operations import DomainError
-from outbox.forms import TestEmailForm
-from outbox.selectors import needing_attention
 
 from .forms import BusinessSettingsForm
 from .models import ReminderStage
@@ -34,8 +33,6 @@ def settings_page(request):
         {
             "form": form,
             "business": business,
-            "attention": needing_attention(settings_only=True),
-            "test_form": TestEmailForm(initial={"to": request.user.email or business.email}),
             "reminder_stages": ReminderStage.objects.all(),
         },
     )

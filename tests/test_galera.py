@@ -26,7 +26,7 @@ from django.db import connection
 from accounts.services import create_user
 from api.models import ApiToken
 from billing.models import Invoice, Payment, PaymentStatus
-from ledger.selectors import clients_breaking_invariant
+from billing.selectors import clients_breaking_invariant
 from tests.galera import NODES, galera, use_node
 from tests.servers import request, running_servers
 

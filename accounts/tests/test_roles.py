@@ -18,8 +18,8 @@ from billing.models import (
     PaymentStatus,
     Service,
 )
+from billing.services import post_manual_credit, post_manual_debit
 from ledger.models import LedgerEntry
-from ledger.services import post_manual_credit, post_manual_debit
 from otb.operations import NotPermitted
 from tests.factories import ClientFactory, ServiceFactory, draft, issued, line, pay
 

@@ -22,7 +22,7 @@ import pytest
 from accounts.services import create_user
 from api.models import ApiToken
 from billing.models import Invoice, Payment, PaymentStatus
-from ledger.selectors import clients_breaking_invariant
+from billing.selectors import clients_breaking_invariant
 from tests.servers import Recorder, running_servers
 
 D = Decimal

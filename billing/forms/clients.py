@@ -2,8 +2,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from billing.models import Client
-
-from .base import OperationModelForm
+from otb.forms import OperationModelForm
 
 
 class ClientForm(OperationModelForm):

@@ -3,8 +3,7 @@ from django.utils.translation import gettext_lazy as _
 
 from billing.models import Service
 from billing.money import plain_decimal
-
-from .base import OperationModelForm
+from otb.forms import OperationModelForm
 
 
 class ServiceForm(OperationModelForm):

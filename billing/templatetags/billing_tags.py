@@ -7,6 +7,7 @@ from django.utils.html import format_html
 
 from billing.models import InvoiceStatus, PaymentStatus
 from billing.money import format_money, plain_decimal
+from billing.rules import invoice_lock_reason
 
 register = template.Library()
 
@@ -74,6 +75,4 @@ def status_badge(value: str, label: str | None = None):
 def lock_reason(invoice, business=None) -> str | None:
     """{% lock_reason invoice [business] as reason %}: why the invoice cannot change now, or
     None. ``business``: the settings the page already read, to save reading them again."""
-    from billing.services import invoice_lock_reason
-
     return invoice_lock_reason(invoice, settings=business or None)

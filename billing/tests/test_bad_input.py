@@ -19,9 +19,15 @@ from billing.models import (
     PaymentMethod,
     Service,
 )
-from billing.services import CreditInsufficient, InvalidTransition, LineData, NotFound
+from billing.services import (
+    CreditInsufficient,
+    InvalidTransition,
+    LineData,
+    NotFound,
+    post_manual_credit,
+    post_manual_debit,
+)
 from ledger.models import LedgerEntry
-from ledger.services import post_manual_credit, post_manual_debit
 from otb.operations import DomainError, InvalidInput
 from tests.factories import ClientFactory, ServiceFactory, draft, issued, line, pay
 
@@ -253,13 +259,14 @@ def test_client_credit_above_the_balance_due_is_refused(world):
         field="amount",
         label="Amount",
         problem="at most the balance due (113.00)",
+        error=CreditInsufficient,
     )
 
 
 def test_client_credit_above_the_available_credit_is_refused(world):
     assert_refused(
         lambda: record(world, amount="0.01", method=PaymentMethod.CLIENT_CREDIT),
-        field=None,
+        field="amount",
         label="ACME",
         problem="credit available",
         error=CreditInsufficient,

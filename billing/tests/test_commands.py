@@ -10,8 +10,9 @@ from django.core.management.base import CommandError
 
 from billing.management.commands import seed_demo
 from billing.models import Client, Invoice, InvoiceStatus, Payment, PaymentMethod, PaymentStatus
+from billing.selectors import clients_breaking_invariant, expected_balance
 from ledger.models import EntryKind, LedgerEntry
-from ledger.selectors import client_balance, clients_breaking_invariant, expected_balance
+from ledger.selectors import client_balance
 from settings_app.selectors import get_business_settings
 from tests.factories import ClientFactory, issued, pay
 

@@ -20,10 +20,10 @@ from billing.models import (
     PaymentMethod,
     PaymentStatus,
 )
-from billing.services import COUNTER_NAME, CreditInsufficient, InvalidTransition
+from billing.selectors import available_credit, clients_breaking_invariant
+from billing.services import COUNTER_NAME, CreditInsufficient, InvalidTransition, post_manual_credit
 from ledger.models import EntryKind, LedgerEntry
-from ledger.selectors import available_credit, client_balance, clients_breaking_invariant
-from ledger.services import post_manual_credit
+from ledger.selectors import client_balance
 from otb.operations import InvalidInput
 from tests.factories import ClientFactory, draft, issued, line
 from tests.processes import run_in_processes

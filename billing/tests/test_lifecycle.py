@@ -8,8 +8,9 @@ import time_machine
 
 from billing import services
 from billing.models import InvoiceChange, InvoiceStatus, PaymentMethod
+from billing.selectors import expected_balance
 from billing.services import InvalidTransition, InvoiceLocked
-from ledger.selectors import client_balance, expected_balance
+from ledger.selectors import client_balance
 from otb.operations import InvalidInput
 from tests.factories import ClientFactory, draft, issued, line, pay
 

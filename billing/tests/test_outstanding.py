@@ -15,8 +15,8 @@ from django.db.migrations.executor import MigrationExecutor
 
 from billing import outstanding, services
 from billing.models import OPEN_MONTH, OutstandingSpan, PaymentMethod
+from billing.services import post_manual_credit
 from ledger.models import LedgerEntry
-from ledger.services import post_manual_credit
 from settings_app.services import update_business_settings
 from tests.factories import ClientFactory, issued, line, pay
 

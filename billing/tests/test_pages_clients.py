@@ -7,7 +7,7 @@ import pytest
 from django.urls import reverse
 
 from billing.models import Client
-from ledger.services import post_manual_credit
+from billing.services import post_manual_credit
 from tests.factories import ClientFactory, issued, pay
 
 pytestmark = pytest.mark.django_db

@@ -8,12 +8,14 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 
 from billing import services
-from billing.forms.base import show_refusal
+from otb.forms import show_refusal
 from billing.forms.clients import ClientForm, ClientSearchForm
 from billing.models import Client, Payment
 from ledger.selectors import client_balance
 from otb.operations import DomainError
 from settings_app.selectors import business_today, get_business_settings
+
+from ..selectors import with_balance
 
 CLIENTS_PER_PAGE = 50
 LATEST_ON_CLIENT_PAGE = 25
@@ -35,7 +37,9 @@ def client_list(request):
         clients = clients.filter(is_active=True)
     elif active == "inactive":
         clients = clients.filter(is_active=False)
-    page = Paginator(clients.order_by("code"), CLIENTS_PER_PAGE).get_page(request.GET.get("page"))
+    page = Paginator(with_balance(clients).order_by("code"), CLIENTS_PER_PAGE).get_page(
+        request.GET.get("page")
+    )
     return render(
         request,
         "billing/client_list.html",

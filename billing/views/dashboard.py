@@ -1,10 +1,10 @@
-"""The dashboard: what is owed, overdue, invoiced and collected, and the latest activity."""
+"""The dashboard: what is owed, overdue, invoiced and collected, and the latest activity.
+E-mail needing attention is the outbox's panel (outbox_tags), loaded by the template."""
 
 from django.contrib.auth.decorators import permission_required
 from django.shortcuts import render
 
 from billing.selectors import dashboard_figures, latest_invoices, latest_payments
-from outbox.selectors import needing_attention
 from settings_app.selectors import business_today, get_business_settings
 
 
@@ -19,8 +19,5 @@ def dashboard(request):
             "figures": dashboard_figures(today=today, default_currency=business.default_currency),
             "invoices": latest_invoices(today=today),
             "payments": latest_payments(),
-            "attention": needing_attention()
-            if request.user.has_perm("outbox.view_message")
-            else None,
         },
     )

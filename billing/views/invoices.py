@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from billing import services
-from billing.forms.base import show_refusal
+from otb.forms import show_refusal
 from billing.forms.invoices import (
     InvoiceFilterForm,
     InvoiceForm,

@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from billing import services
-from billing.forms.base import show_refusal
+from otb.forms import show_refusal
 from billing.forms.invoices import PaymentFilterForm, PaymentForm, ReasonForm
 from billing.models import Invoice, Payment, PaymentMethod
 from otb.operations import DomainError

@@ -39,10 +39,10 @@ from billing.models import (
     PaymentStatus,
 )
 from billing.money import MINOR_UNIT_DECIMALS
-from billing.services import COUNTER_NAME, LineData
+from billing.selectors import available_credit, expected_balance
+from billing.services import COUNTER_NAME, LineData, post_manual_credit, post_manual_debit
 from ledger.models import EntryKind, LedgerEntry
-from ledger.selectors import available_credit, client_balance, expected_balance
-from ledger.services import post_manual_credit, post_manual_debit
+from ledger.selectors import client_balance
 from otb.operations import DomainError
 from settings_app.selectors import get_business_settings
 from tests.factories import ClientFactory
@@ -366,8 +366,9 @@ class LedgerMachine(RuleBasedStateMachine):
         amount = aimed_amount(aim, limit, amount)
         allowed = is_payable(invoice) and amount <= invoice.balance_due
         allowed = allowed and fits(amount, invoice.client)
-        if confirmed:
-            allowed = allowed and amount <= credit_left(invoice.client)
+        # Pending or confirmed: a client-credit payment beyond the credit is refused when it
+        # is recorded (and checked again when it is confirmed).
+        allowed = allowed and amount <= credit_left(invoice.client)
         payment = self.attempt(
             lambda: services.record_payment(
                 invoice=invoice,

@@ -20,7 +20,7 @@ from django.core.management.base import CommandError
 from django.db import connection
 
 from billing.models import Client
-from ledger.services import post_manual_credit
+from billing.services import post_manual_credit
 from otb.version import app_version
 from settings_app.selectors import get_business_settings
 from tests.factories import ClientFactory, issued, line, pay

@@ -6,12 +6,13 @@ import hashlib
 import pytest
 
 from billing.models import Invoice
+from outbox import services
 from outbox.models import Message, MessageStatus
 from tests.api import token_client
 from tests.factories import ClientFactory, draft, issued
 from tests.pdf import pdf_text
 
-from .conftest import point_settings_at
+from .conftest import free_port, point_settings_at
 
 # Transactional, as in production: the delivery runs when the request's operation commits.
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -147,3 +148,43 @@ def test_the_same_idempotency_key_sends_once(api, invoice, smtp):
     assert again.json()["id"] == first.json()["id"]
     assert Message.objects.count() == 1 and len(smtp.received) == 1
     assert Invoice.objects.count() == 1
+
+
+def send_with_key(api, ref, key, **body):
+    return api.post(f"/api/v1/invoices/{ref}/send/", body, format="json", HTTP_IDEMPOTENCY_KEY=key)
+
+
+def test_with_an_idempotency_key_the_answer_and_its_replay_say_the_message_was_sent(
+    api, invoice, smtp
+):
+    first = send_with_key(api, invoice.number, "s-sent")
+    again = send_with_key(api, invoice.number, "s-sent")
+
+    answer = first.json()
+    assert first.status_code == 202, answer
+    assert (answer["status"], answer["attempt_count"]) == (MessageStatus.SENT, 1)
+    assert [attempt["outcome"] for attempt in answer["attempts"]] == ["sent"]
+    assert again.status_code == 202 and again["Idempotent-Replayed"] == "true"
+    assert again.json() == answer
+    assert len(smtp.received) == 1
+
+
+def test_a_replay_tells_the_messages_state_now_not_when_it_was_first_answered(
+    api, invoice, smtp, bookkeeper
+):
+    point_settings_at(free_port())  # nothing listens there: the first attempt fails
+    first = send_with_key(api, invoice.number, "s-retried")
+    assert first.json()["status"] == MessageStatus.FAILED, first.json()
+    assert send_with_key(api, invoice.number, "s-retried").json() == first.json()
+
+    point_settings_at(smtp.port)
+    services.retry_message(message=Message.objects.get(), acting_user=bookkeeper)
+    again = send_with_key(api, invoice.number, "s-retried")
+
+    answer = again.json()
+    assert again.status_code == 202 and again["Idempotent-Replayed"] == "true"
+    assert answer["id"] == first.json()["id"]
+    assert (answer["status"], answer["attempt_count"]) == (MessageStatus.SENT, 2)
+    assert not answer["needs_attention"]
+    assert [attempt["outcome"] for attempt in answer["attempts"]] == ["failed", "sent"]
+    assert Message.objects.count() == 1 and len(smtp.received) == 1

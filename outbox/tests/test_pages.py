@@ -103,6 +103,28 @@ def test_a_draft_is_sent_only_with_the_confirmation_ticked(office, business, smt
     assert smtp.received[0].message["Subject"] == invoice.number
 
 
+def test_a_draft_issued_but_not_sent_goes_to_its_page_which_says_to_send_it_again(
+    office, business, smtp, monkeypatch
+):
+    from billing import pdf
+
+    def broken_render(html):
+        raise OSError("no fonts")
+
+    monkeypatch.setattr(pdf, "html_to_pdf", broken_render)
+    invoice = draft(client=ClientFactory(email="a@example.com"))
+
+    response = office.post(send_url(invoice), form_data(invoice, issue_draft="on"), follow=True)
+
+    invoice.refresh_from_db()
+    assert invoice.number == "INV-0001"
+    assert response.redirect_chain[-1][0] == invoice.get_absolute_url()
+    assert "Invoice INV-0001 was issued, but it could not be sent just now." in (
+        response.content.decode()
+    )
+    assert Message.objects.count() == 0 and smtp.received == []
+
+
 def test_a_viewer_cannot_open_the_send_form(client, viewer, invoice):
     client.force_login(viewer)
 

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from billing import services as billing_services
 from billing.models import PaymentMethod
-from ledger.services import post_manual_credit
+from billing.services import post_manual_credit
 from otb.operations import DomainError
 from outbox import services
 from outbox.delivery import RETRY_DELAYS, STALLED_AFTER, deliver_due, recover_stalled

@@ -26,8 +26,7 @@ from hypothesis import strategies as st
 
 from billing import services
 from billing.models import PaymentMethod
-from billing.services import LineData
-from ledger.services import post_manual_credit, post_manual_debit
+from billing.services import LineData, post_manual_credit, post_manual_debit
 from otb.operations import DomainError
 from reports import selectors
 from tests.factories import ClientFactory

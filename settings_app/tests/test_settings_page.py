@@ -70,6 +70,16 @@ def test_page_renders_every_section_for_an_administrator(office):
     assert 'enctype="multipart/form-data"' in html
 
 
+def test_the_test_email_form_posts_to_the_outbox_with_the_business_address(office, business):
+    business.email = "office@example.com"
+    business.save()
+
+    html = office.get(URL).content.decode()
+
+    assert f'action="{reverse("outbox:test")}"' in html
+    assert 'id="id_test_to" name="to" value="office@example.com"' in html
+
+
 @pytest.mark.parametrize("who", ["bookkeeper", "viewer"])
 def test_only_administrators_may_open_it(client, request, who, business):
     client.force_login(request.getfixturevalue(who))

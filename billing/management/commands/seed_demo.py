@@ -16,9 +16,8 @@ from django.utils.translation import gettext as _
 
 from billing import services
 from billing.models import Client, Invoice, InvoiceStatus, Payment, PaymentMethod, Service
-from billing.services import LineData
-from ledger.selectors import clients_breaking_invariant
-from ledger.services import post_manual_credit, post_manual_debit
+from billing.selectors import clients_breaking_invariant
+from billing.services import LineData, post_manual_credit, post_manual_debit
 from otb.operations import DomainError, operation
 from settings_app.selectors import business_today
 from settings_app.services import update_business_settings

@@ -4,8 +4,8 @@ import time
 
 from django.core.management.base import BaseCommand, CommandError
 
+from billing.selectors import clients_breaking_invariant
 from billing.volume import NotEmpty, fill, report
-from ledger.selectors import clients_breaking_invariant
 
 
 class Command(BaseCommand):

@@ -7,10 +7,10 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 
+from billing.services import post_manual_credit, post_manual_debit
+from billing.views.ledger import ENTRIES_PER_PAGE
 from ledger.models import EntryKind, LedgerEntry
 from ledger.selectors import client_balance
-from ledger.services import post_manual_credit, post_manual_debit
-from ledger.views import ENTRIES_PER_PAGE
 from tests.factories import ClientFactory, issued, pay
 
 pytestmark = pytest.mark.django_db

@@ -1,5 +1,5 @@
-"""What the office forms share: a form only turns what was typed into values; the operation
-(``services.py``) checks the rules and says what is wrong."""
+"""What the office forms of every app share: a form only turns what was typed into values;
+the operation (``services.py``) checks the rules and says what is wrong."""
 
 from django import forms
 

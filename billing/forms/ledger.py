@@ -1,7 +1,8 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from .models import EntryKind, LedgerEntry
+from ledger.events import EntryKind
+from ledger.models import LedgerEntry
 
 
 class ManualEntryForm(forms.Form):

@@ -7,15 +7,15 @@ from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 
-from billing.forms.base import show_refusal
-from billing.models import Client
+from ledger.events import EntryKind
+from ledger.selectors import client_balance, ledger_entries, ledger_entry_ids, with_running_balance
+from otb.forms import show_refusal
 from otb.operations import DomainError
 from settings_app.selectors import business_today
 
-from .forms import ManualEntryForm
-from .models import EntryKind
-from .selectors import client_balance, ledger_entries, ledger_entry_ids, with_running_balance
-from .services import post_manual_credit, post_manual_debit
+from ..forms.ledger import ManualEntryForm
+from ..models import Client
+from ..services import post_manual_credit, post_manual_debit
 
 ENTRIES_PER_PAGE = 100
 

@@ -3,7 +3,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from billing.models import Client
-from ledger.selectors import client_balance, clients_breaking_invariant, expected_balance
+from billing.selectors import clients_breaking_invariant, expected_balance
+from ledger.selectors import client_balance
 
 
 class Command(BaseCommand):

@@ -1,0 +1,142 @@
+"""The one path for money events (SPEC: Client ledger, Payments).
+
+Every event that changes what a client owes or what an invoice has been paid goes through
+``post``: invoice issued, changed, moved or cancelled; payment confirmed or reversed; client
+credit applied; manual credit or debit. In the caller's transaction it posts the ledger entry
+the event's row of ``ledger.events.RULES`` says (through ``ledger.journal``, which moves the
+client's balance), recomputes the invoice's amount paid and status, and derives its
+outstanding spans again. Once the transaction commits, ``money_event_committed`` tells the
+subscribers (the receipt e-mail, the PDF cache); nothing of theirs can undo or half-do the
+event.
+
+No other product code creates a ledger entry, moves a balance, or writes an invoice's amount
+paid, status or spans: ``tests/test_architecture.py`` walks the code and fails on any.
+
+Why billing holds the entry point and the ledger sits below it: the event's effects on an
+invoice (amount paid, status, spans) are billing's, and its effect on the books (the entry
+and the balance) the ledger's. The ledger owns its entries and its balances and imports
+nothing of billing; billing calls down into it here and nowhere else. The dependency runs
+one way, and the ledger can serve invoices, credit notes and refunds alike.
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Sum
+from django.dispatch import Signal
+from django.utils import timezone
+
+from ledger import journal
+from ledger.events import CREDIT, DEBIT, RULES, Event
+from ledger.models import LedgerEntry
+from settings_app.selectors import business_today
+
+from . import outstanding, rules
+from .models import Client, Invoice, InvoiceStatus, Payment
+from .money import CENT, ZERO
+
+# Sent after the transaction that posted an event commits, with ``event``: a MoneyEvent.
+money_event_committed = Signal()
+
+
+@dataclass(frozen=True)
+class MoneyEvent:
+    event: str
+    client_id: int
+    invoice_id: int | None = None
+    payment_id: int | None = None
+    entry_id: int | None = None
+
+
+def post(
+    event: str,
+    *,
+    client: Client,
+    acting_user: Any,
+    amount: Decimal = ZERO,
+    invoice: Invoice | None = None,
+    payment: Payment | None = None,
+    date: datetime.date | None = None,
+    memo: str | None = None,
+    values: dict[str, Any] | None = None,
+    today: datetime.date | None = None,
+) -> LedgerEntry | None:
+    """Post ``event`` for ``client`` (locked by the caller, with the invoice and payment).
+
+    ``amount`` is signed, in the client's favour when positive; the event's rule fixes its
+    sign. ``memo`` is the user's text for a manual entry; other memos are the rule's,
+    filled with ``values``. ``invoice`` is saved here with its amount paid and status: the
+    caller sets what else changed on it and leaves the saving to this function. Returns the
+    entry posted, or None when the event posts none (client credit applied, a change that
+    left the total as it was).
+    """
+    rule = RULES[event]
+    if (rule.sign == CREDIT and amount < 0) or (rule.sign == DEBIT and amount > 0):
+        raise ValueError(f"{event}: an amount of {amount} has the wrong sign")
+    today = today or business_today()
+    entry = None
+    if rule.entry_kind is not None and (amount != 0 or rule.manual):
+        if memo is None:
+            memo = str(rule.memo) % (values or {})
+        entry = journal.append(
+            journal.Posting(
+                client_id=client.pk,
+                kind=rule.entry_kind,
+                amount=amount,
+                currency=invoice.currency if invoice is not None else client.default_currency,
+                memo=memo,
+                date=date or today,
+                created_by=acting_user,
+                invoice_id=invoice.pk if invoice is not None else None,
+                payment_id=payment.pk if payment is not None else None,
+            ),
+            client_label=client.code,
+        )
+    if invoice is not None:
+        _settle(invoice, event=event, today=today)
+    committed = MoneyEvent(
+        event=event,
+        client_id=client.pk,
+        invoice_id=invoice.pk if invoice is not None else None,
+        payment_id=payment.pk if payment is not None else None,
+        entry_id=entry.pk if entry is not None else None,
+    )
+    transaction.on_commit(
+        lambda: money_event_committed.send(sender=MoneyEvent, event=committed), robust=True
+    )
+    return entry
+
+
+def _settle(invoice: Invoice, *, event: str, today: datetime.date) -> None:
+    """The invoice's amount paid and status from its facts, saved; its spans derived again."""
+    if event == Event.INVOICE_ISSUED:
+        # Just issued: no payment can be on it yet, and it has no spans to read or delete.
+        invoice.amount_paid = ZERO
+        invoice.status = rules.derive_status(invoice, today=today)
+        invoice.save()
+        outstanding.record_issued(invoice)
+        return
+    counted = invoice.payments.counting().aggregate(s=Sum("amount"))["s"] or ZERO
+    invoice.amount_paid = rules.amount_paid(counted=counted.quantize(CENT), total=invoice.total)
+    invoice.status = rules.derive_status(invoice, today=today)
+    invoice.save()
+    outstanding.refresh(invoice.pk)
+
+
+def mark_overdue(*, today: datetime.date) -> int:
+    """Move issued invoices whose due date has passed to overdue (the daily maintenance).
+    Nothing else changes: their balance and spans do not depend on the status."""
+    return Invoice.objects.past_due_but_not_marked(today=today).update(
+        status=InvoiceStatus.OVERDUE, updated_at=timezone.now()
+    )
+
+
+def refresh_spans_after_time_zone_change() -> None:
+    """A reversal counts from the day, in the business's time zone, it was recorded: after
+    the zone changed, the spans of invoices with a reversed payment are derived again."""
+    outstanding.refresh_reversed()

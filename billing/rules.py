@@ -1,0 +1,136 @@
+"""The rules of SPEC.md that decide, without writing anything: an invoice's status, whether
+tax applies, why an invoice is locked, what counts as paid, and what a client-credit payment
+may draw. Each rule is one function here; services, pages, the admin, the API, the PDF and
+the benchmark data ask this module. It imports no services.
+"""
+
+from __future__ import annotations
+
+import datetime
+from decimal import Decimal
+from typing import Any, Protocol
+
+from django.utils.translation import gettext as _
+
+from ledger.events import Event
+from settings_app.selectors import get_business_settings
+
+from .errors import CreditInsufficient
+from .models import InvoiceStatus, PaymentMethod, PaymentStatus
+
+ZERO = Decimal("0.00")
+
+# What a payment that is not reversed freezes on its invoice (SPEC: Invoice lifecycle,
+# Locking): the form, the admin and the services all read this list.
+LOCKED_FIELDS = ("client", "lines", "discount_kind", "discount_value", "issue_date", "due_date")
+
+
+class InvoiceFacts(Protocol):
+    """What the status depends on: an Invoice, or a row about to become one."""
+
+    number: str | None
+    cancelled_at: datetime.datetime | None
+    total: Decimal
+    amount_paid: Decimal
+    due_date: datetime.date | None
+
+
+def derive_status(invoice: InvoiceFacts, *, today: datetime.date) -> str:
+    """The status of SPEC.md "Invoice lifecycle", from the facts alone."""
+    if invoice.number is None:
+        return InvoiceStatus.DRAFT
+    if invoice.cancelled_at is not None:
+        return InvoiceStatus.CANCELLED
+    if invoice.total - invoice.amount_paid <= 0:
+        return InvoiceStatus.PAID
+    if invoice.due_date and today > invoice.due_date:
+        return InvoiceStatus.OVERDUE
+    if invoice.amount_paid > 0:
+        return InvoiceStatus.PARTIAL
+    return InvoiceStatus.PENDING
+
+
+def tax_applies(client: Any, settings: Any) -> bool:
+    """SPEC: tax applies unless the client is tax-exempt, or abroad where tax is charged
+    only to local clients. Decided when an invoice is made (and again while it is a draft);
+    an issued invoice keeps its decision (``Invoice.tax_applied``)."""
+    if client.tax_exempt:
+        return False
+    if settings.tax_local_clients_only and client.country != settings.local_country:
+        return False
+    return True
+
+
+def has_live_payments(invoice: Any) -> bool:
+    """Whether a payment that is not reversed is on the invoice: from the payments a page
+    prefetched with it, else from the database (operations load the invoice fresh)."""
+    if not invoice.pk:
+        return False
+    prefetched = getattr(invoice, "_prefetched_objects_cache", {}).get("payments")
+    if prefetched is not None:
+        return any(payment.status != PaymentStatus.REVERSED for payment in prefetched)
+    return bool(invoice.payments.not_reversed().exists())
+
+
+def invoice_lock_reason(invoice: Any, settings: Any = None) -> str | None:
+    """Why the invoice's client, lines, discount and dates cannot change now, or None."""
+    if invoice.is_cancelled:
+        return _("Invoice %(number)s is cancelled.") % {"number": invoice.number}
+    if has_live_payments(invoice):
+        return _(
+            "Invoice %(number)s has payments that are not reversed. Reverse them first to "
+            "change or cancel it."
+        ) % {"number": invoice.number or invoice}
+    if not invoice.is_draft and (settings or get_business_settings()).lock_issued_invoices:
+        return _(
+            "Invoice %(number)s is issued, and the setting “lock invoices once issued” is on."
+        ) % {"number": invoice.number}
+    return None
+
+
+def amount_paid(*, counted: Decimal, total: Decimal) -> Decimal:
+    """SPEC: amount paid = the invoice's confirmed, non-reversed payments, up to its total
+    (what is paid beyond it is the client's credit)."""
+    return min(counted, total)
+
+
+def moves_money(method: str) -> bool:
+    """Whether a payment by ``method`` is money received. "Client credit" only moves credit
+    already on the client's account to an invoice: it posts no ledger entry, sends no
+    receipt and is not collected."""
+    return method != PaymentMethod.CLIENT_CREDIT
+
+
+def money_methods() -> list[str]:
+    """The payment methods that are money received (``moves_money``), for queries."""
+    return [method for method in PaymentMethod.values if moves_money(method)]
+
+
+def payment_event(payment: Any, *, reversing: bool = False) -> str:
+    """The money event of confirming ``payment`` (or of reversing it once confirmed)."""
+    if moves_money(payment.method):
+        return Event.PAYMENT_REVERSED if reversing else Event.PAYMENT_CONFIRMED
+    return Event.CREDIT_APPLICATION_REVERSED if reversing else Event.CREDIT_APPLIED
+
+
+def check_client_credit(
+    *, client_code: str, amount: Decimal, balance_due: Decimal, available: Decimal
+) -> None:
+    """SPEC: a "client credit" payment pays at most the invoice's balance due, and is refused
+    when the client's available credit is too small. Asked when the payment is recorded,
+    pending or confirmed, and again when it is confirmed; the same refusal either way."""
+    if amount > balance_due:
+        raise CreditInsufficient(
+            _("Amount: client credit can pay at most the balance due (%(due)s).")
+            % {"due": balance_due},
+            field="amount",
+        )
+    if amount > available:
+        raise CreditInsufficient(
+            _(
+                "Client %(code)s has %(credit)s of credit available; %(amount)s cannot be "
+                "paid from it."
+            )
+            % {"code": client_code, "credit": max(available, ZERO), "amount": amount},
+            field="amount",
+        )
