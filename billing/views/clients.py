@@ -8,14 +8,13 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 
 from billing import services
-from otb.forms import show_refusal
 from billing.forms.clients import ClientForm, ClientSearchForm
 from billing.models import Client, Payment
+from billing.selectors import with_balance
 from ledger.selectors import client_balance
+from otb.forms import show_refusal
 from otb.operations import DomainError
 from settings_app.selectors import business_today, get_business_settings
-
-from ..selectors import with_balance
 
 CLIENTS_PER_PAGE = 50
 LATEST_ON_CLIENT_PAGE = 25

@@ -16,7 +16,6 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from billing import services
-from otb.forms import show_refusal
 from billing.forms.invoices import (
     InvoiceFilterForm,
     InvoiceForm,
@@ -27,6 +26,7 @@ from billing.forms.invoices import (
 )
 from billing.models import Client, Invoice, InvoiceStatus, Service
 from billing.money import format_money, plain_decimal
+from otb.forms import show_refusal
 from otb.operations import DomainError
 from otb.paging import keyset_page
 from settings_app.selectors import business_today, get_business_settings

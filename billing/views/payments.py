@@ -12,9 +12,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from billing import services
-from otb.forms import show_refusal
 from billing.forms.invoices import PaymentFilterForm, PaymentForm, ReasonForm
 from billing.models import Invoice, Payment, PaymentMethod
+from otb.forms import show_refusal
 from otb.operations import DomainError
 from otb.paging import keyset_page
 from settings_app.selectors import business_today

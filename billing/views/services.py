@@ -6,9 +6,9 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 
 from billing import services
-from otb.forms import show_refusal
 from billing.forms.services import ServiceForm
 from billing.models import Service
+from otb.forms import show_refusal
 from otb.operations import DomainError
 
 
