@@ -44,7 +44,7 @@ from .models import (
     PaymentStatus,
     Service,
 )
-from .money import ZERO
+from .money import ZERO, format_money
 from .selectors import with_balance
 from .views import object_or_none
 
@@ -52,7 +52,7 @@ from .views import object_or_none
 def signed_amount(amount, currency: str = "") -> str:
     """An amount coloured by its sign: green credit, red owing, grey zero (SPEC: ledger)."""
     css = "otb-positive" if amount > 0 else "otb-negative" if amount < 0 else "otb-zero"
-    return format_html('<span class="{}">{} {}</span>', css, f"{amount:,.2f}", currency)
+    return format_html('<span class="{}">{}</span>', css, format_money(amount, currency))
 
 
 def badge(value: str, label: str) -> str:
@@ -484,7 +484,7 @@ class InvoiceAdmin(ObjectActionsMixin, OperationAdmin):
 
     @admin.display(description=gettext_lazy("total"), ordering="total")
     def total_display(self, invoice):
-        return format_html("{} {}", f"{invoice.total:,.2f}", invoice.currency)
+        return format_money(invoice.total, invoice.currency)
 
     @admin.display(description=gettext_lazy("balance due"))
     def balance_due_display(self, invoice):
@@ -702,7 +702,7 @@ class PaymentAdmin(ObjectActionsMixin, OperationAdmin):
 
     @admin.display(description=gettext_lazy("amount"), ordering="amount")
     def amount_display(self, payment):
-        return format_html("{} {}", f"{payment.amount:,.2f}", payment.client.default_currency)
+        return format_money(payment.amount, payment.client.default_currency)
 
     @admin.display(description=gettext_lazy("status"), ordering="status")
     def status_badge(self, payment):

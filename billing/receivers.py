@@ -1,5 +1,7 @@
 """Billing's answers to the signals of the apps below it; connected in ``BillingConfig.ready``."""
 
+from ledger.events import Event
+
 from . import accounting, pdf
 
 
@@ -14,5 +16,6 @@ def forget_cached_pdf(sender, *, event, **kwargs) -> None:
     """A money event changes what the invoice's document shows (amount paid, status, total):
     its cached PDF is dropped once the event has committed, instead of lingering until the
     next render replaces it."""
-    if event.invoice_id is not None:
+    # A just-issued invoice has no cached PDF yet (drafts are never cached): no query.
+    if event.invoice_id is not None and event.event != Event.INVOICE_ISSUED:
         pdf.forget(invoice_id=event.invoice_id)

@@ -15,11 +15,15 @@ from django.contrib.admin.options import csrf_protect_m
 from django.db import OperationalError, models
 from django.http import HttpResponseRedirect
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from .operations import DomainError, is_retryable, operation
 from .paging import CountPaginator
 
-BUSY_MESSAGE = "The database is busy with another change to the same records; try again."
+# Marked for extraction here, translated where it is shown (a constant the tests assert on).
+BUSY_MESSAGE = gettext_noop(
+    "The database is busy with another change to the same records; try again."
+)
 
 
 @operation

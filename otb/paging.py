@@ -34,10 +34,6 @@ class KeysetPage:
     def __len__(self):
         return len(self.items)
 
-    @property
-    def is_first(self) -> bool:
-        return self.newer is None
-
 
 def _values(obj, keys) -> list:
     return [getattr(obj, k) for k in keys]

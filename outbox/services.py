@@ -40,7 +40,9 @@ MAX_RECIPIENTS = 50
 SUBJECT_MAX_LENGTH = 255
 BODY_MAX_LENGTH = 100_000
 
-NOT_SET_UP = "E-mail is not set up: enter the SMTP host and the from address in the settings."
+NOT_SET_UP = gettext_noop(
+    "E-mail is not set up: enter the SMTP host and the from address in the settings."
+)
 ISSUED_NOT_SENT = gettext_noop(
     "Invoice %(number)s was issued, but it could not be sent just now. Send it again from its "
     "page; it keeps its number."
