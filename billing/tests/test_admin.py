@@ -2,14 +2,25 @@
 page (never a server error), nothing is saved when something is refused."""
 
 import datetime
+import re
 from decimal import Decimal
 
 import pytest
 import time_machine
 from django.urls import reverse
+from django.utils.html import escape
 
 from billing import services
-from billing.models import Client, Invoice, InvoiceLine, InvoiceStatus, Payment, PaymentStatus
+from billing.models import (
+    Client,
+    Invoice,
+    InvoiceChange,
+    InvoiceLine,
+    InvoiceStatus,
+    Payment,
+    PaymentStatus,
+)
+from billing.rules import invoice_lock_reason
 from ledger.models import LedgerEntry
 from ledger.selectors import client_balance
 from tests.factories import ClientFactory, ServiceFactory, draft, issued, line, pay
@@ -227,7 +238,7 @@ def test_locked_invoice_shows_why_and_its_lines_read_only(office):
     assert 'name="client"' not in html
 
 
-def test_changing_a_locked_invoice_through_the_admin_changes_nothing(office):
+def test_a_locked_invoice_takes_only_its_notes_from_the_admin_form(office):
     invoice = issued()
     pay(invoice, "10.00")
     other = ClientFactory()
@@ -239,6 +250,35 @@ def test_changing_a_locked_invoice_through_the_admin_changes_nothing(office):
     assert invoice.client_id != other.pk
     assert invoice.total == D("113.00")
     assert invoice.notes == "Paid in part"  # notes stay editable
+
+
+def test_change_of_an_invoice_paid_while_the_admin_saves_is_refused_by_the_service(
+    office, monkeypatch
+):
+    invoice = issued()
+    other = ClientFactory()
+    url = reverse("admin:billing_invoice_change", args=[invoice.pk])
+    data = form_data(office.get(url))
+    data["client"] = str(other.pk)
+    update_invoice = services.update_invoice
+
+    def paid_meanwhile(**kwargs):
+        # Another user records a payment after the admin found the invoice unlocked and took
+        # the new client, just before its save: only the service's own check is left.
+        pay(invoice, "10.00")
+        return update_invoice(**kwargs)
+
+    monkeypatch.setattr(services, "update_invoice", paid_meanwhile)
+    response = office.post(url, data)
+
+    assert response.status_code == 200
+    invoice.refresh_from_db()
+    reason = invoice_lock_reason(invoice)
+    assert response.context["adminform"].form.errors["client"] == [reason]
+    assert escape(reason) in response.content.decode()
+    assert invoice.client_id != other.pk
+    assert client_balance(other) == D("0.00")
+    assert not InvoiceChange.objects.exists()
 
 
 def test_cancelling_a_locked_invoice_is_refused_with_its_reason(office):
@@ -433,21 +473,37 @@ def test_anonymous_is_sent_to_login(client, db):
     assert "login" in response["Location"]
 
 
-def test_line_with_service_line_uses_defaults():
-    # The admin leaves description and price empty to take them from the service.
-    service = ServiceFactory(unit_price=D("50.0000"), taxable=False)
-    invoice = draft(lines=[services.LineData(service=service, quantity=D("2"))])
-    only = invoice.lines.get()
-    assert (only.description, only.unit_price, only.taxable) == (service.name, D("50"), False)
-    assert invoice.total == D("100.00")
+def test_line_naming_only_a_service_takes_the_services_description_unit_and_price(office):
+    acme = ClientFactory()
+    service = ServiceFactory(name="Window cleaning", unit="visit", unit_price=D("50.0000"))
+    only_the_service = {
+        "service": str(service.pk),
+        "description": "",
+        "quantity": "2",
+        "unit": "",
+        "unit_price": "",
+    }
+    data = add_invoice_data(office, acme, only_the_service)
+    response = office.post(reverse("admin:billing_invoice_add"), data)
+    assert response.status_code == 302, response.content.decode()[:3000]
+    saved = InvoiceLine.objects.get(invoice__client=acme)
+    assert (saved.service_id, saved.description, saved.unit, saved.unit_price) == (
+        service.pk,
+        "Window cleaning",
+        "visit",
+        D("50.0000"),
+    )
+    assert saved.amount == D("100.00")
 
 
-def test_same_figures_in_list_and_detail(office):
+def test_list_and_detail_show_the_stored_total(office):
+    # 3 × 19.99 = 59.97 and 1 × 0.005 = 0.01 (half up): 59.98; 13 % tax 7.7974 -> 7.80.
     invoice = issued(lines=[line("3", "19.99"), line("1", "0.005")])
+    assert invoice.total == D("67.78")
     listing = office.get(reverse("admin:billing_invoice_changelist")).content.decode()
     detail = office.get(reverse("admin:billing_invoice_change", args=[invoice.pk])).content
-    assert f"{invoice.total:,.2f}" in listing
-    assert f"{invoice.total:,.2f}" in detail.decode()
+    assert '<td class="field-total_display">67.78 CAD</td>' in listing
+    assert re.search(r'<label>Total:</label>\s*<div class="readonly">67\.78</div>', detail.decode())
 
 
 def test_list_shows_overdue_before_the_daily_command_ran(office):

@@ -174,8 +174,11 @@ def test_a_replay_tells_the_messages_state_now_not_when_it_was_first_answered(
 ):
     point_settings_at(free_port())  # nothing listens there: the first attempt fails
     first = send_with_key(api, invoice.number, "s-retried")
+    assert first.status_code == 202, first.json()
     assert first.json()["status"] == MessageStatus.FAILED, first.json()
-    assert send_with_key(api, invoice.number, "s-retried").json() == first.json()
+    replay = send_with_key(api, invoice.number, "s-retried")
+    assert replay.status_code == 202 and replay["Idempotent-Replayed"] == "true"
+    assert replay.json() == first.json()
 
     point_settings_at(smtp.port)
     services.retry_message(message=Message.objects.get(), acting_user=bookkeeper)
