@@ -6,7 +6,7 @@ MARIADB_URL ?= mysql://root:@127.0.0.1:3306/otb_billing
 PYTHON := .venv/bin/python
 
 .PHONY: help run test test-mariadb ci dev setup lint format migrate migrations demo admin \
-	check-deploy clean release test-install bench
+	check-deploy clean release test-install bench constraints
 
 help:
 	@echo "make run           set up and serve with demo data at http://127.0.0.1:$(PORT)"
@@ -24,6 +24,7 @@ help:
 	@echo "make check-deploy  Django's deployment checks with this instance's settings"
 	@echo "make test-install  install, upgrade, roll back and remove an instance (root, MariaDB)"
 	@echo "make bench         the benchmarks of bench/ on the database DATABASE_URL names (bench/RESULTS.md)"
+	@echo "make constraints   write constraints.txt (exact versions) from what .venv has"
 	@echo "make release       dist/otb_billing-vX.Y.Z.zip from the tag vX.Y.Z (VERSION=X.Y.Z)"
 	@echo "make clean         remove collected static files and caches (keeps var/ and .env)"
 
@@ -66,6 +67,23 @@ format: dev
 
 setup:
 	./scripts/setup.sh
+
+# constraints.txt: the exact versions every install uses (pip -c), the transitive ones too,
+# from .venv as it is; no dependency of setup/dev, which would put the old pins back first.
+# To upgrade, see CONTRIBUTING.md, "Dependencies".
+constraints:
+	@# Refuses a .venv that misses a requirement or its bounds, or whose packages conflict.
+	$(PYTHON) -m pip install --disable-pip-version-check --dry-run -q --no-index \
+	  -r requirements-dev.txt
+	$(PYTHON) -m pip check
+	{ printf '%s\n' \
+	  '# Exact versions of everything requirements-dev.txt installs, transitive dependencies' \
+	  '# included: the set the test suite passes with. Every install uses it as constraints:' \
+	  '#   pip install -r requirements-dev.txt -c constraints.txt   (servers: requirements.txt)' \
+	  '# Generated, do not edit: `make constraints` writes `.venv/bin/pip freeze` here' \
+	  '# (CONTRIBUTING.md, "Dependencies", says how to upgrade).'; \
+	  $(PYTHON) -m pip freeze --disable-pip-version-check; } >constraints.txt.new
+	mv constraints.txt.new constraints.txt
 
 migrate: setup
 	$(PYTHON) manage.py migrate

@@ -4,7 +4,7 @@
 
 DEPLOY_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 SOURCE_ROOT=$(dirname "$DEPLOY_DIR")
-# say, die, as_root, ensure_packages, ensure_system, start_mariadb
+# say, die, as_root, ensure_packages, ensure_system, start_mariadb, pip_install_pinned
 # shellcheck source=scripts/lib.sh
 . "$SOURCE_ROOT/scripts/lib.sh"
 

@@ -367,7 +367,8 @@ tar -C "$SOURCE_ROOT" \
   --exclude=./node_modules -cf - . | tar -C "$NEW" -xf -
 echo "Code copied. Creating its virtualenv and installing the Python packages (a few minutes)."
 "$PYTHON" -m venv "$NEW/.venv"
-"$NEW/.venv/bin/python" -m pip install --disable-pip-version-check -q -r "$NEW/requirements.txt"
+# requirements.txt at the versions constraints.txt pins: those CI tested (scripts/lib.sh).
+pip_install_pinned "$NEW" requirements.txt
 echo "Collecting the static files."
 (cd "$NEW" && OTB_ENV_FILE="$ENV_FILE" "$NEW/.venv/bin/python" manage.py collectstatic \
   --noinput --verbosity 0)

@@ -1,6 +1,7 @@
 # shellcheck shell=bash
 # Shared by the scripts beside it (sourced, not run): find the system Python, install the
-# system packages that are missing, and keep .venv in step with the requirements files.
+# system packages that are missing, and keep .venv in step with the requirements files and
+# constraints.txt.
 # Everything is checked first, so a second run installs nothing, asks for no sudo and works
 # offline.
 
@@ -81,9 +82,19 @@ ensure_venv() {
   "$PYTHON" -m venv "$VENV"
 }
 
-# pip installs nothing, and needs no network, when the requirements are already met.
+# pip_install_pinned DIR FILE: installs the requirements file DIR/FILE into DIR/.venv at the
+# exact versions DIR/constraints.txt pins, the transitive dependencies' too (`make constraints`
+# writes that file). The installer uses it for each release's virtualenv as well.
+pip_install_pinned() {
+  "$1/.venv/bin/python" -m pip install --disable-pip-version-check -q -r "$1/$2" \
+    -c "$1/constraints.txt"
+}
+
+# .venv in step with requirements file $1 and constraints.txt: pip installs nothing, and needs
+# no network, when .venv has the pinned versions already, and replaces those that differ from
+# a pin (after a change to either file).
 ensure_requirements() {
-  "$VENV/bin/python" -m pip install --disable-pip-version-check -q -r "$OTB_ROOT/$1"
+  pip_install_pinned "$OTB_ROOT" "$1"
 }
 
 # Everything the app (requirements.txt) or development (requirements-dev.txt) needs.
