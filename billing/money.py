@@ -13,13 +13,11 @@ from decimal import ROUND_HALF_UP, Decimal, localcontext
 
 # The currency tables live below every app; the names stay importable from here.
 from otb.currencies import CURRENCIES, CURRENCY_CHOICES, MINOR_UNIT_DECIMALS  # noqa: F401
+from otb.fields import MAX_AMOUNT
 
 ZERO = Decimal("0.00")
 CENT = Decimal("0.01")
 HUNDRED = Decimal(100)
-
-# Largest amount a DECIMAL(14,2) column holds.
-MAX_AMOUNT = Decimal("999999999999.99")
 
 
 class AmountTooLarge(ValueError):

@@ -7,7 +7,6 @@ the operation that caused the event, and by nothing else.
 from __future__ import annotations
 
 import datetime
-from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -16,13 +15,12 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Sum
 from django.utils.translation import gettext as _
 
+from otb.fields import MAX_AMOUNT
 from otb.operations import InvalidInput
 
 from .models import Account, LedgerEntry
 
 MEMO_MAX_LENGTH: int = LedgerEntry._meta.get_field("memo").max_length  # type: ignore[assignment]
-# The largest amount DECIMAL(14,2) holds.
-MAX_BALANCE = Decimal("999999999999.99")
 
 
 @dataclass(frozen=True)
@@ -65,11 +63,11 @@ def _move_balance(client_id: int, currency: str, amount: Decimal, client_label: 
     # read back (or MariaDB refuses with an error).
     account = Account.objects.filter(client_id=client_id, currency=currency)
     moved = account.filter(
-        balance__gte=-MAX_BALANCE - amount, balance__lte=MAX_BALANCE - amount
+        balance__gte=-MAX_AMOUNT - amount, balance__lte=MAX_AMOUNT - amount
     ).update(balance=F("balance") + amount)
     if moved:
         return
-    if not account.exists() and abs(amount) <= MAX_BALANCE:
+    if not account.exists() and abs(amount) <= MAX_AMOUNT:
         try:
             # A savepoint: on a race with another first entry the outer transaction
             # stays usable, and the row that won is moved instead.
@@ -84,34 +82,13 @@ def _move_balance(client_id: int, currency: str, amount: Decimal, client_label: 
             "Amount: this would take the balance of client %(code)s beyond the largest "
             "amount the books can hold (%(max)s)."
         )
-        % {"code": client_label, "max": f"{MAX_BALANCE:,}"},
+        % {"code": client_label, "max": f"{MAX_AMOUNT:,}"},
     )
 
 
-def append_many(postings: Iterable[Posting], *, batch_size: int = 5000) -> int:
-    """Append many entries at once (the benchmark data): one bulk insert, then every
-    balance they touch summed again from the entries. Returns how many were written."""
-    rows = [
-        LedgerEntry(
-            client_id=p.client_id,
-            kind=p.kind,
-            amount=p.amount,
-            currency=p.currency,
-            memo=p.memo[:MEMO_MAX_LENGTH],
-            invoice_id=p.invoice_id,
-            payment_id=p.payment_id,
-            created_by=p.created_by,
-            date=p.date,
-        )
-        for p in postings
-    ]
-    LedgerEntry.objects.bulk_create(rows, batch_size=batch_size)
-    return len(rows)
-
-
 def store_balances() -> None:
-    """Every account's balance summed again from the entries: after ``append_many``, and
-    what the migration that made the accounts ran."""
+    """Every account's balance summed again from the entries: after entries were written in
+    bulk (the benchmark data), as the migration that made the accounts did."""
     Account.objects.all().delete()
     sums = (
         LedgerEntry.objects.order_by()

@@ -11,11 +11,12 @@ from typing import Any
 from django.db.models import DecimalField, Q, QuerySet, Sum, Value
 from django.db.models.functions import Coalesce
 
+from otb.fields import ZERO
+
 from .events import collected_kinds
 from .models import Account, LedgerEntry
 
 CENT = Decimal("0.01")
-ZERO = Decimal("0.00")
 _AMOUNT = DecimalField(max_digits=16, decimal_places=2)
 
 

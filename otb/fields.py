@@ -8,6 +8,8 @@ from typing import Any
 from django.db import models
 
 ZERO = Decimal("0.00")
+# The largest amount DECIMAL(14,2) holds.
+MAX_AMOUNT = Decimal("999999999999.99")
 
 
 def amount_field(verbose_name: Any, **kwargs: Any) -> models.DecimalField:
