@@ -8,6 +8,8 @@ from __future__ import annotations
 import datetime
 from decimal import Decimal, InvalidOperation
 
+from django.core.exceptions import ValidationError
+from django.db import models
 from django.utils.translation import gettext as _
 
 from otb.operations import InvalidInput
@@ -113,3 +115,27 @@ def require_minor_unit(amount: Decimal, currency: str, *, field: str, label: str
             % {"label": label, "currency": currency, "n": places},
         )
     return amount
+
+
+MAX_TEXT_LENGTH = 20000
+
+
+def clean_text(value: object, *, field: str, label: str) -> str:
+    """Text as typed (notes, terms, reasons, references): a string of at most 20000
+    characters."""
+    if not isinstance(value, str):
+        raise InvalidInput.single(field, _("%(label)s: must be text.") % {"label": label})
+    if len(value) > MAX_TEXT_LENGTH:
+        raise InvalidInput.single(
+            field,
+            _("%(label)s: at most %(n)d characters.") % {"label": label, "n": MAX_TEXT_LENGTH},
+        )
+    return value
+
+
+def full_clean(instance: models.Model, **kwargs: object) -> None:
+    """The model's own validation, its refusals as InvalidInput naming each field."""
+    try:
+        instance.full_clean(**kwargs)
+    except ValidationError as exc:
+        raise InvalidInput.from_validation_error(exc, type(instance)) from None

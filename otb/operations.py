@@ -132,6 +132,22 @@ def operation(func: Callable[P, R]) -> Callable[P, R]:
     return wrapper
 
 
+class _Unset:
+    """The default of an operation's argument the caller did not give, where None is a
+    value the caller may give (no due date, no client)."""
+
+    def __repr__(self) -> str:
+        return "UNSET"
+
+
+UNSET: Any = _Unset()
+
+
+def given(**values: Any) -> dict[str, Any]:
+    """The keyword arguments the caller gave, without the ones left UNSET."""
+    return {name: value for name, value in values.items() if value is not UNSET}
+
+
 def ensure_permitted(user: Any, perm: str, action: str) -> None:
     """Refuse ``action`` unless ``user`` holds ``perm``. ``None`` is the system itself
     (maintenance commands, demo data), which may do anything."""
@@ -146,6 +162,8 @@ __all__ = [
     "InvalidInput",
     "NotPermitted",
     "StaleRead",
+    "UNSET",
     "ensure_permitted",
+    "given",
     "operation",
 ]

@@ -31,7 +31,7 @@ import settings_app.admin
 from billing import services
 from billing.admin import InvoiceAdmin
 from billing.models import Client, Invoice, InvoiceNumberCounter, Payment
-from billing.services import COUNTER_NAME
+from billing.services import COUNTER_NAME, locking
 from ledger.models import EntryKind, LedgerEntry
 from otb.admin import BUSY_MESSAGE, OperationAdmin
 from settings_app.selectors import get_business_settings
@@ -79,7 +79,7 @@ def assert_succeeded(response):
 # exactly once. ``operation`` names what the page calls, to be watched.
 class Page:
     operation: tuple[object, str]
-    locks_a_client = True  # takes its client's row through services._lock_clients
+    locks_a_client = True  # takes its client's row through locking.lock_clients
 
     def prepare(self, office, acme): ...
 
@@ -354,7 +354,7 @@ def deadlock_every_attempt(monkeypatch, settings):
             attempts.append(client_ids)
             raise OperationalError(1213, "Deadlock found when trying to get lock")
 
-        monkeypatch.setattr(services, "_lock_clients", deadlocked)
+        monkeypatch.setattr(locking, "lock_clients", deadlocked)
         return attempts
 
     return arm
@@ -432,7 +432,7 @@ class ForcedDeadlock:
 
     The other transaction (a thread, its own connection) updates the bystander clients,
     then waits for the row of the operation's client. The operation, once it holds that row
-    (the first services._lock_clients it makes), asks for a bystander's row. Each waits for
+    (the first locking.lock_clients it makes), asks for a bystander's row. Each waits for
     the other; InnoDB breaks the cycle by rolling back the transaction that changed fewer
     rows, the operation's, with error 1213. The other one then gets the row, and rolls back.
     """
@@ -527,7 +527,7 @@ def test_back_office_write_that_deadlocks_is_retried_and_saved_once(
     page.prepare(office, acme)
     bystanders = ClientFactory.create_batch(20)
     deadlock = ForcedDeadlock(acme, bystanders)
-    monkeypatch.setattr(services, "_lock_clients", deadlock.hook(services._lock_clients))
+    monkeypatch.setattr(locking, "lock_clients", deadlock.hook(locking.lock_clients))
 
     deadlock.start()
     try:

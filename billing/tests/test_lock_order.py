@@ -13,6 +13,7 @@ from django.db import connection, connections
 
 from billing import services
 from billing.models import InvoiceStatus
+from billing.services import locking
 from tests.factories import ClientFactory, issued
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -68,7 +69,7 @@ def test_an_invoice_moved_while_an_operation_waits_is_locked_in_order(
     not lock GLOBEX after the invoice: it starts over, reads GLOBEX, and locks it first."""
     acme, globex = ClientFactory(code="ACME"), ClientFactory(code="GLOBEX")
     invoice = issued(client=acme)
-    lock_clients = services._lock_clients
+    lock_clients = locking.lock_clients
     moves = []
 
     def lock_clients_while_it_moves(client_ids):
@@ -85,7 +86,7 @@ def test_an_invoice_moved_while_an_operation_waits_is_locked_in_order(
                 mover.close()
         return lock_clients(client_ids)
 
-    monkeypatch.setattr(services, "_lock_clients", lock_clients_while_it_moves)
+    monkeypatch.setattr(locking, "lock_clients", lock_clients_while_it_moves)
     statements: list[str] = []
 
     def record(execute, sql, params, many, context):

@@ -1,0 +1,230 @@
+"""What an invoice is made of, as the operations take it: its lines and discount cleaned,
+its figures computed (by billing.money, the one place money is computed), and the
+snapshots its change history is written from."""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
+
+from otb.operations import InvalidInput
+from settings_app.models import BusinessSettings
+
+from ..inputs import clean_decimal, require_minor_unit
+from ..models import Invoice, InvoiceLine, InvoiceTax, Service
+from ..money import (
+    DISCOUNT_FIXED,
+    DISCOUNT_NONE,
+    DISCOUNT_PERCENT,
+    MAX_AMOUNT,
+    AmountTooLarge,
+    LineInput,
+    TaxInput,
+    compute_invoice,
+)
+from ..rules import tax_applies
+
+MAX_QUANTITY = Decimal("99999999999.999")
+MAX_UNIT_PRICE = Decimal("9999999999.9999")
+MAX_LINES = 500
+
+
+@dataclass(frozen=True)
+class LineData:
+    """One invoice line as a caller gives it. With a ``service``, an empty description,
+    unit, price or taxable flag is taken from the service."""
+
+    description: str = ""
+    quantity: Any = Decimal(1)
+    unit_price: Any = None
+    unit: str = ""
+    discount_percent: Any = Decimal(0)
+    taxable: bool | None = None
+    service: Service | None = None
+
+
+def clean_lines(lines: Sequence[LineData]) -> list[InvoiceLine]:
+    if len(lines) > MAX_LINES:
+        raise InvalidInput.single(
+            "lines", _("An invoice can have at most %(n)d lines.") % {"n": MAX_LINES}
+        )
+    cleaned = []
+    errors: dict[str, list[str]] = {}
+    for index, data in enumerate(lines):
+        where = _("Line %(n)d") % {"n": index + 1}
+        service = data.service
+        if service is not None and not isinstance(service, Service):
+            errors[f"lines.{index}.service"] = [_("%(where)s: unknown service.") % {"where": where}]
+            continue
+        description = (data.description or "").strip() or (service.name if service else "")
+        unit_price = data.unit_price
+        if unit_price in (None, "") and service is not None:
+            unit_price = service.unit_price
+        taxable = data.taxable
+        if taxable is None:
+            taxable = service.taxable if service else True
+        try:
+            line = InvoiceLine(
+                service=service,
+                description=description,
+                quantity=clean_decimal(
+                    data.quantity,
+                    field=f"lines.{index}.quantity",
+                    label=_("%(where)s, quantity") % {"where": where},
+                    decimal_places=3,
+                    maximum=MAX_QUANTITY,
+                ),
+                unit=(data.unit or "").strip() or (service.unit if service else ""),
+                unit_price=clean_decimal(
+                    unit_price,
+                    field=f"lines.{index}.unit_price",
+                    label=_("%(where)s, unit price") % {"where": where},
+                    decimal_places=4,
+                    maximum=MAX_UNIT_PRICE,
+                ),
+                discount_percent=clean_decimal(
+                    data.discount_percent if data.discount_percent not in (None, "") else 0,
+                    field=f"lines.{index}.discount_percent",
+                    label=_("%(where)s, discount") % {"where": where},
+                    decimal_places=3,
+                    maximum=Decimal(100),
+                ),
+                taxable=bool(taxable),
+                position=index + 1,
+            )
+            line.full_clean(exclude=["invoice", "amount"])
+        except InvalidInput as exc:
+            errors.update(exc.errors)
+            continue
+        except ValidationError as exc:
+            for field, messages in exc.message_dict.items():
+                label = InvoiceLine._meta.get_field(field).verbose_name
+                errors[f"lines.{index}.{field}"] = [
+                    f"{where}, {label}: {message}" for message in messages
+                ]
+            continue
+        cleaned.append(line)
+    if errors:
+        raise InvalidInput(errors)
+    return cleaned
+
+
+def clean_discount(kind: str, value: Any, currency: str) -> tuple[str, Decimal]:
+    kind = kind or DISCOUNT_NONE
+    if kind not in (DISCOUNT_NONE, DISCOUNT_PERCENT, DISCOUNT_FIXED):
+        raise InvalidInput.single(
+            "discount_kind",
+            _("Invoice discount: “%(kind)s” is not a kind of discount.") % {"kind": kind},
+        )
+    if kind == DISCOUNT_NONE:
+        return kind, Decimal("0.000")
+    label = _("Invoice discount")
+    if kind == DISCOUNT_PERCENT:
+        value = clean_decimal(
+            value, field="discount_value", label=label, decimal_places=3, maximum=Decimal(100)
+        )
+    else:
+        value = clean_decimal(
+            value, field="discount_value", label=label, decimal_places=2, maximum=MAX_AMOUNT
+        )
+        require_minor_unit(value, currency, field="discount_value", label=label)
+    return kind, value
+
+
+def apply_figures(
+    invoice: Invoice,
+    lines: list[InvoiceLine],
+    taxes: list[InvoiceTax],
+    settings: BusinessSettings,
+) -> None:
+    """Compute every figure with billing.money and put it on the (unsaved) objects.
+
+    A draft decides again whether tax applies: its client or the settings may have changed
+    since it was saved. An issued invoice keeps the decision it was issued with."""
+    if invoice.number is None:
+        invoice.tax_applied = tax_applies(invoice.client, settings)
+    try:
+        figures = compute_invoice(
+            lines=[
+                LineInput(
+                    quantity=line.quantity,
+                    unit_price=line.unit_price,
+                    discount_percent=line.discount_percent,
+                    taxable=line.taxable,
+                )
+                for line in lines
+            ],
+            currency=invoice.currency,
+            taxes=[TaxInput(label=tax.label, rate=tax.rate) for tax in taxes],
+            tax_applies=invoice.tax_applied,
+            discount_kind=invoice.discount_kind,
+            discount_value=invoice.discount_value,
+        )
+    except AmountTooLarge as exc:
+        raise InvalidInput.single("lines", _("Lines: %(problem)s") % {"problem": exc}) from None
+    except ValueError:
+        raise InvalidInput.single(
+            "discount_value",
+            _("Invoice discount: cannot be more than the subtotal."),
+        ) from None
+    for line, amount in zip(lines, figures.line_amounts, strict=True):
+        line.amount = amount
+    for tax, tax_figures in zip(taxes, figures.taxes, strict=True):
+        tax.base = tax_figures.base
+        tax.amount = tax_figures.amount
+    invoice.subtotal = figures.subtotal
+    invoice.discount_total = figures.discount_total
+    invoice.tax_total = figures.tax_total
+    invoice.total = figures.total
+
+
+def line_snapshot(line: InvoiceLine) -> dict[str, Any]:
+    return {
+        "service": line.service.code if line.service_id else None,
+        "description": line.description,
+        "quantity": str(line.quantity),
+        "unit": line.unit,
+        "unit_price": str(line.unit_price),
+        "discount_percent": str(line.discount_percent),
+        "taxable": line.taxable,
+        "amount": str(line.amount),
+    }
+
+
+def header_snapshot(invoice: Invoice) -> dict[str, Any]:
+    return {
+        "client": invoice.client.code,
+        "currency": invoice.currency,
+        "issue_date": invoice.issue_date.isoformat() if invoice.issue_date else None,
+        "due_date": invoice.due_date.isoformat() if invoice.due_date else None,
+        "notes": invoice.notes,
+        "terms": invoice.terms,
+        "discount_kind": invoice.discount_kind,
+        "discount_value": str(invoice.discount_value),
+        "subtotal": str(invoice.subtotal),
+        "discount_total": str(invoice.discount_total),
+        "tax_total": str(invoice.tax_total),
+        "total": str(invoice.total),
+    }
+
+
+def taxes_from_settings(settings: BusinessSettings) -> list[InvoiceTax]:
+    """The tax a new invoice copies from today's settings (none when the rate is 0)."""
+    if settings.tax_rate > 0:
+        return [InvoiceTax(label=settings.tax_label or _("Tax"), rate=settings.tax_rate)]
+    return []
+
+
+def check_dates(issue_date: datetime.date | None, due_date: datetime.date | None) -> None:
+    if issue_date and due_date and due_date < issue_date:
+        raise InvalidInput.single(
+            "due_date",
+            _("Due date: cannot be before the issue date (%(date)s).")
+            % {"date": issue_date.isoformat()},
+        )

@@ -1,0 +1,459 @@
+"""Operations on invoices: drafts made, changed and deleted; invoices issued (numbered and
+posted to the client's ledger), changed after issue, and cancelled."""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Sequence
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from ledger.events import Event
+from otb.operations import UNSET, InvalidInput, ensure_permitted, operation
+from settings_app.selectors import business_today, get_business_settings
+
+from .. import accounting
+from ..errors import InvalidTransition, InvoiceLocked
+from ..inputs import clean_date, clean_text
+from ..models import Client, Invoice, InvoiceChange, InvoiceLine, InvoiceNumberCounter, InvoiceTax
+from ..money import DISCOUNT_NONE
+from ..rules import LOCKED_FIELDS, invoice_lock_reason
+from . import locking
+from .figures import (
+    LineData,
+    apply_figures,
+    check_dates,
+    clean_discount,
+    clean_lines,
+    header_snapshot,
+    line_snapshot,
+    taxes_from_settings,
+)
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
+# The name of the invoice number counter's row.
+COUNTER_NAME = "invoice"
+
+
+@operation
+def create_draft(
+    *,
+    client: Client,
+    acting_user: User | None,
+    lines: Sequence[LineData] = (),
+    notes: str = "",
+    terms: str | None = None,
+    discount_kind: str = DISCOUNT_NONE,
+    discount_value: Any = 0,
+    issue_date: Any = None,
+    due_date: Any = None,
+) -> Invoice:
+    """A new draft for ``client``, in the client's currency, with the tax label and rate of
+    today's settings copied onto it (later settings changes never touch it)."""
+    ensure_permitted(acting_user, "billing.add_invoice", _("create invoices"))
+    if not isinstance(client, Client):
+        raise InvalidInput.single("client", _("Client: choose a client."))
+    settings = get_business_settings()
+    cleaned_lines = clean_lines(lines)
+    discount_kind, discount_value = clean_discount(
+        discount_kind, discount_value, client.default_currency
+    )
+    issue_date = clean_date(issue_date, field="issue_date", label=_("Issue date"), required=False)
+    due_date = clean_date(due_date, field="due_date", label=_("Due date"), required=False)
+    check_dates(issue_date, due_date)
+    client = locking.lock_clients([client.pk])[0]
+    if not client.is_active:
+        raise InvalidInput.single(
+            "client", _("Client: %(code)s is inactive.") % {"code": client.code}
+        )
+    invoice = Invoice(
+        client=client,
+        currency=client.default_currency,
+        notes=clean_text(notes or "", field="notes", label=_("Notes")),
+        terms=clean_text(
+            settings.payment_terms_text if terms is None else terms,
+            field="terms",
+            label=_("Payment terms"),
+        ),
+        discount_kind=discount_kind,
+        discount_value=discount_value,
+        issue_date=issue_date,
+        due_date=due_date,
+        created_by=acting_user,
+    )
+    taxes = taxes_from_settings(settings)
+    apply_figures(invoice, cleaned_lines, taxes, settings)
+    invoice.save()
+    for line in cleaned_lines:
+        line.invoice = invoice
+    InvoiceLine.objects.bulk_create(cleaned_lines)
+    for position, tax in enumerate(taxes, start=1):
+        tax.invoice = invoice
+        tax.position = position
+    InvoiceTax.objects.bulk_create(taxes)
+    return invoice
+
+
+def preview_invoice(
+    *,
+    client: Client,
+    lines: Sequence[LineData],
+    discount_kind: str = DISCOUNT_NONE,
+    discount_value: Any = 0,
+    invoice: Invoice | None = None,
+) -> dict[str, Any]:
+    """The figures a new draft (or ``invoice`` after an edit) would get, by the same rules and
+    the same function as saving, without saving anything: the invoice form's live totals.
+    Raises InvalidInput like create_draft would."""
+    if not isinstance(client, Client):
+        raise InvalidInput.single("client", _("Client: choose a client."))
+    settings = get_business_settings()
+    kind, value = clean_discount(discount_kind, discount_value, client.default_currency)
+    draft = Invoice(
+        client=client, currency=client.default_currency, discount_kind=kind, discount_value=value
+    )
+    if invoice is not None and invoice.number is not None:
+        # An issued invoice being edited: its figures follow its own tax decision.
+        draft.number, draft.tax_applied = invoice.number, invoice.tax_applied
+    cleaned_lines = clean_lines(lines)
+    if invoice is not None:
+        taxes = [InvoiceTax(label=tax.label, rate=tax.rate) for tax in invoice.taxes.all()]
+    else:
+        taxes = taxes_from_settings(settings)
+    apply_figures(draft, cleaned_lines, taxes, settings)
+    return {
+        "currency": draft.currency,
+        "lines": [line.amount for line in cleaned_lines],
+        "subtotal": draft.subtotal,
+        "discount_total": draft.discount_total,
+        "taxes": [
+            {"label": tax.label, "rate": tax.rate, "base": tax.base, "amount": tax.amount}
+            for tax in taxes
+        ],
+        "total": draft.total,
+    }
+
+
+@operation
+def update_invoice(
+    *,
+    invoice: Invoice,
+    acting_user: User | None,
+    client: Client = UNSET,
+    lines: Sequence[LineData] = UNSET,
+    notes: str = UNSET,
+    terms: str = UNSET,
+    discount_kind: str = UNSET,
+    discount_value: Any = UNSET,
+    issue_date: Any = UNSET,
+    due_date: Any = UNSET,
+) -> Invoice:
+    """Change a draft, or an issued invoice that is not locked. On an issued invoice every
+    change is recorded with its old and new value, and a change of total is posted to the
+    client's ledger. Notes and terms may change even on a locked invoice."""
+    ensure_permitted(acting_user, "billing.change_invoice", _("change invoices"))
+    requested = {
+        name: value
+        for name, value in {
+            "client": client,
+            "lines": lines,
+            "notes": notes,
+            "terms": terms,
+            "discount_kind": discount_kind,
+            "discount_value": discount_value,
+            "issue_date": issue_date,
+            "due_date": due_date,
+        }.items()
+        if value is not UNSET
+    }
+    if "client" in requested and not isinstance(requested["client"], Client):
+        raise InvalidInput.single("client", _("Client: choose a client."))
+    new_client = requested.get("client")
+    invoice = locking.lock_invoice(invoice.pk, also_clients=[new_client.pk] if new_client else [])
+    settings = get_business_settings()
+    old_header = header_snapshot(invoice)
+    old_lines = [line_snapshot(line) for line in invoice.lines.select_related("service")]
+    old_client = invoice.client
+
+    if "lines" in requested:
+        new_lines = clean_lines(requested["lines"])
+        if not new_lines and not invoice.is_draft:
+            raise InvalidInput.single(
+                "lines",
+                _("Lines: an issued invoice keeps at least one line; cancel it instead."),
+            )
+        if [line_snapshot(line) | {"amount": None} for line in new_lines] == [
+            old | {"amount": None} for old in old_lines
+        ]:
+            del requested["lines"]
+    if new_client is not None and new_client.pk == invoice.client_id:
+        del requested["client"]
+    for field in ("issue_date", "due_date", "discount_kind", "discount_value"):
+        if field in requested and requested[field] == getattr(invoice, field):
+            del requested[field]
+
+    touched_locked = [field for field in LOCKED_FIELDS if field in requested]
+    if touched_locked:
+        reason = invoice_lock_reason(invoice, settings)
+        if reason:
+            raise InvoiceLocked(reason, field=touched_locked[0])
+
+    if "client" in requested:
+        new_client = Client.objects.get(pk=new_client.pk)
+        if not new_client.is_active:
+            raise InvalidInput.single(
+                "client", _("Client: %(code)s is inactive.") % {"code": new_client.code}
+            )
+        if new_client.default_currency != invoice.currency:
+            # The prices were typed in the invoice's currency; they would become other money.
+            raise InvalidInput.single(
+                "client",
+                _(
+                    "Client: %(code)s is billed in %(other)s and this invoice is in "
+                    "%(currency)s; make a new invoice for %(code)s."
+                )
+                % {
+                    "code": new_client.code,
+                    "other": new_client.default_currency,
+                    "currency": invoice.currency,
+                },
+            )
+        invoice.client = new_client
+    if "notes" in requested:
+        invoice.notes = clean_text(requested["notes"] or "", field="notes", label=_("Notes"))
+    if "terms" in requested:
+        invoice.terms = clean_text(requested["terms"] or "", field="terms", label=_("Terms"))
+    if "discount_kind" in requested or "discount_value" in requested:
+        invoice.discount_kind, invoice.discount_value = clean_discount(
+            requested.get("discount_kind", invoice.discount_kind),
+            requested.get("discount_value", invoice.discount_value),
+            invoice.currency,
+        )
+    for field, label in (("issue_date", _("Issue date")), ("due_date", _("Due date"))):
+        if field in requested:
+            value = clean_date(
+                requested[field], field=field, label=label, required=not invoice.is_draft
+            )
+            setattr(invoice, field, value)
+    check_dates(invoice.issue_date, invoice.due_date)
+
+    line_objects = new_lines if "lines" in requested else list(invoice.lines.all())
+    old_total = invoice.total
+    # Figures are computed again only when what they are made of changes: a note on a paid,
+    # locked or cancelled invoice must not re-decide its tax from today's client and settings.
+    if any(field in requested for field in ("client", "lines", "discount_kind", "discount_value")):
+        taxes = list(invoice.taxes.all())
+        apply_figures(invoice, line_objects, taxes, settings)
+        InvoiceTax.objects.bulk_update(taxes, ["base", "amount"])
+    if invoice.is_draft:
+        invoice.save()
+    if "lines" in requested:
+        invoice.lines.all().delete()
+        for line in line_objects:
+            line.invoice = invoice
+        InvoiceLine.objects.bulk_create(line_objects)
+
+    if not invoice.is_draft:
+        _record_change(
+            invoice=invoice,
+            acting_user=acting_user,
+            old_header=old_header,
+            old_lines=old_lines,
+            new_lines=[line_snapshot(line) for line in line_objects],
+        )
+        _post_change(
+            invoice=invoice,
+            old_client=old_client,
+            old_total=old_total,
+            acting_user=acting_user,
+            today=business_today(settings),
+        )
+    return invoice
+
+
+def _record_change(
+    *,
+    invoice: Invoice,
+    acting_user: User | None,
+    old_header: dict[str, Any],
+    old_lines: list[dict[str, Any]],
+    new_lines: list[dict[str, Any]],
+) -> None:
+    new_header = header_snapshot(invoice)
+    changes = {
+        field: {"old": old_header[field], "new": new_header[field]}
+        for field in new_header
+        if old_header[field] != new_header[field]
+    }
+    if old_lines != new_lines:
+        changes["lines"] = {"old": old_lines, "new": new_lines}
+    if changes:
+        InvoiceChange.objects.create(invoice=invoice, changed_by=acting_user, changes=changes)
+
+
+def _post_change(
+    *,
+    invoice: Invoice,
+    old_client: Client,
+    old_total: Decimal,
+    acting_user: User | None,
+    today: datetime.date,
+) -> None:
+    """Post what the change did to what the client owes: the total moved between clients,
+    or the difference on the same client (nothing when the total stayed; the event still
+    saves the invoice and its status and spans, which the dates may have changed)."""
+    if old_client.pk != invoice.client_id:
+        accounting.post(
+            Event.INVOICE_MOVED_AWAY,
+            client=old_client,
+            amount=old_total,
+            invoice=invoice,
+            acting_user=acting_user,
+            date=today,
+            values={"number": invoice.number, "code": invoice.client.code},
+            today=today,
+        )
+        accounting.post(
+            Event.INVOICE_MOVED_HERE,
+            client=invoice.client,
+            amount=-invoice.total,
+            invoice=invoice,
+            acting_user=acting_user,
+            date=today,
+            values={"number": invoice.number, "code": old_client.code},
+            today=today,
+        )
+    else:
+        accounting.post(
+            Event.INVOICE_CHANGED,
+            client=invoice.client,
+            amount=-(invoice.total - old_total),
+            invoice=invoice,
+            acting_user=acting_user,
+            date=today,
+            values={"number": invoice.number, "old": old_total, "new": invoice.total},
+            today=today,
+        )
+
+
+@operation
+def delete_draft(*, invoice: Invoice, acting_user: User | None) -> None:
+    """Drafts may be deleted; issued invoices never are (they are cancelled)."""
+    ensure_permitted(acting_user, "billing.delete_invoice", _("delete invoices"))
+    invoice = locking.lock_invoice(invoice.pk)
+    if not invoice.is_draft:
+        raise InvalidTransition(
+            _("Invoice %(number)s is issued: it can be cancelled, never deleted.")
+            % {"number": invoice.number}
+        )
+    invoice.delete()
+
+
+@operation
+def issue_invoice(
+    *, invoice: Invoice, acting_user: User | None, issue_date: Any = None, due_date: Any = None
+) -> Invoice:
+    """Give a draft the next number, its dates, and post it to the client's ledger.
+
+    Numbers are gapless and unique under any concurrency: the counter row is locked with
+    SELECT ... FOR UPDATE inside this transaction, so a second issuer waits until the first
+    commits (and then reads its number) or rolls back (and the number is given again).
+    """
+    ensure_permitted(acting_user, "billing.issue_invoice", _("issue invoices"))
+    issue_date = clean_date(issue_date, field="issue_date", label=_("Issue date"), required=False)
+    due_date = clean_date(due_date, field="due_date", label=_("Due date"), required=False)
+    invoice = locking.lock_invoice(invoice.pk)
+    settings = get_business_settings()
+    if not invoice.is_draft:
+        raise InvalidTransition(
+            _("Invoice %(number)s is already issued.") % {"number": invoice.number}
+        )
+    if not invoice.client.is_active:
+        raise InvalidInput.single(
+            "client", _("Client: %(code)s is inactive.") % {"code": invoice.client.code}
+        )
+    lines = list(invoice.lines.all())
+    if not lines:
+        raise InvalidTransition(_("Add at least one line before issuing the invoice."))
+    today = business_today(settings)
+    invoice.issue_date = issue_date or invoice.issue_date or today
+    invoice.due_date = (
+        due_date
+        or (
+            invoice.due_date
+            if invoice.due_date and invoice.due_date >= invoice.issue_date
+            else None
+        )
+        or invoice.issue_date + datetime.timedelta(days=settings.payment_terms_days)
+    )
+    check_dates(invoice.issue_date, invoice.due_date)
+    # The client may have changed country or tax status since the draft was saved: the
+    # figures are computed again, and the rows written only where they changed.
+    taxes = list(invoice.taxes.all())
+    saved_lines = [line.amount for line in lines]
+    saved_taxes = [(tax.base, tax.amount) for tax in taxes]
+    apply_figures(invoice, lines, taxes, settings)
+    changed_lines = [
+        line for line, old in zip(lines, saved_lines, strict=True) if line.amount != old
+    ]
+    if changed_lines:
+        InvoiceLine.objects.bulk_update(changed_lines, ["amount"])
+    changed_taxes = [
+        tax for tax, old in zip(taxes, saved_taxes, strict=True) if (tax.base, tax.amount) != old
+    ]
+    if changed_taxes:
+        InvoiceTax.objects.bulk_update(changed_taxes, ["base", "amount"])
+
+    counter = InvoiceNumberCounter.objects.select_for_update().get(name=COUNTER_NAME)
+    counter.last_number += 1
+    counter.save(update_fields=["last_number"])
+    invoice.sequence = counter.last_number
+    invoice.number = f"{settings.invoice_number_prefix}{counter.last_number:04d}"
+    invoice.issued_at = timezone.now()
+    invoice.issued_by = acting_user
+    accounting.post(
+        Event.INVOICE_ISSUED,
+        client=invoice.client,
+        amount=-invoice.total,
+        invoice=invoice,
+        acting_user=acting_user,
+        date=invoice.issue_date,
+        values={"number": invoice.number},
+        today=today,
+    )
+    return invoice
+
+
+@operation
+def cancel_invoice(*, invoice: Invoice, acting_user: User | None, reason: str = "") -> Invoice:
+    """Cancel an issued invoice that has no payment left (its number is never reused)."""
+    ensure_permitted(acting_user, "billing.cancel_invoice", _("cancel invoices"))
+    invoice = locking.lock_invoice(invoice.pk)
+    if invoice.is_draft:
+        raise InvalidTransition(_("A draft is not cancelled: delete it instead."))
+    reason_locked = invoice_lock_reason(invoice)
+    if reason_locked:
+        raise InvoiceLocked(reason_locked)
+    invoice.cancelled_at = timezone.now()
+    invoice.cancelled_by = acting_user
+    invoice.cancel_reason = clean_text(reason or "", field="reason", label=_("Reason"))
+    accounting.post(
+        Event.INVOICE_CANCELLED,
+        client=invoice.client,
+        amount=invoice.total,
+        invoice=invoice,
+        acting_user=acting_user,
+        values={"number": invoice.number},
+    )
+    return invoice
+
+
+@operation
+def refresh_overdue(*, today: datetime.date | None = None) -> int:
+    """Move issued invoices whose due date has passed to overdue. Idempotent."""
+    return accounting.mark_overdue(today=today or business_today())

@@ -1,0 +1,58 @@
+"""The rows an operation changes, re-read and locked in the one fixed order.
+
+Every operation locks in this order, so two of them can never wait on each other in a
+circle: client(s) by ascending id, then the invoice, then the payment, then the number
+counter. The operations call these through the module (``locking.lock_clients``), so a test
+can stand in for a step of the order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from django.utils.translation import gettext as _
+
+from otb.operations import StaleRead
+
+from ..errors import NotFound
+from ..models import Client, Invoice, Payment
+
+
+def lock_clients(client_ids: Iterable[int]) -> list[Client]:
+    """Lock clients in ascending id order (the first step of the lock order)."""
+    ids = sorted({int(pk) for pk in client_ids})
+    clients = list(Client.objects.select_for_update().filter(pk__in=ids).order_by("pk"))
+    if len(clients) != len(ids):
+        raise NotFound(_("That client no longer exists."))
+    return clients
+
+
+def lock_invoice(invoice_pk: int, *, also_clients: Iterable[int] = ()) -> Invoice:
+    """Lock the invoice's client (and ``also_clients``), then the invoice."""
+    try:
+        client_id = Invoice.objects.values_list("client_id", flat=True).get(pk=invoice_pk)
+    except Invoice.DoesNotExist:
+        raise NotFound(_("That invoice no longer exists.")) from None
+    lock_clients([client_id, *also_clients])
+    invoice = Invoice.objects.select_for_update().select_related("client").get(pk=invoice_pk)
+    if invoice.client_id != client_id:
+        # Moved to another client between the read and the locks. Locking that client now,
+        # after the invoice, would break the lock order (clients, then invoices) and could
+        # deadlock with an operation that keeps it; the operation starts over instead, and
+        # reads the new client before it locks anything.
+        raise StaleRead(f"invoice {invoice_pk} moved to another client")
+    return invoice
+
+
+def lock_payment(payment_pk: int) -> Payment:
+    """Lock the payment's client, its invoice, then the payment."""
+    try:
+        row = Payment.objects.values("client_id", "invoice_id").get(pk=payment_pk)
+    except Payment.DoesNotExist:
+        raise NotFound(_("That payment no longer exists.")) from None
+    lock_clients([row["client_id"]])
+    if row["invoice_id"]:
+        Invoice.objects.select_for_update().filter(pk=row["invoice_id"]).first()
+    return (
+        Payment.objects.select_for_update().select_related("client", "invoice").get(pk=payment_pk)
+    )

@@ -1,0 +1,286 @@
+"""Operations on payments and on the client's account: payments recorded, confirmed and
+reversed; client credit applied to an invoice; manual credits and debits."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from ledger.events import Event
+from ledger.models import LedgerEntry
+from otb.operations import InvalidInput, ensure_permitted, operation
+from settings_app.selectors import business_today
+
+from .. import accounting
+from ..errors import CreditInsufficient, InvalidTransition
+from ..inputs import clean_amount, clean_date, clean_text, require_minor_unit
+from ..models import Client, Invoice, Payment, PaymentMethod, PaymentStatus
+from ..rules import check_client_credit, payment_event
+from ..selectors import available_credit
+from . import locking
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
+
+def _check_credit(*, client: Client, invoice: Invoice, amount: Decimal) -> None:
+    check_client_credit(
+        client_code=client.code,
+        amount=amount,
+        balance_due=invoice.balance_due,
+        available=available_credit(client),
+    )
+
+
+def _payment_values(payment: Payment, *, reason: str = "") -> dict[str, str]:
+    return {
+        "method": payment.get_method_display(),
+        "reference": f" {payment.reference}" if payment.reference else "",
+        "where": payment.invoice.number if payment.invoice_id else _("account"),
+        "reason": reason,
+    }
+
+
+def _post_payment(payment: Payment, *, acting_user: User | None, reversing: bool = False) -> None:
+    """Confirming a payment, or reversing a confirmed one, is a money event."""
+    accounting.post(
+        payment_event(payment, reversing=reversing),
+        client=payment.client,
+        amount=-payment.amount if reversing else payment.amount,
+        invoice=payment.invoice,
+        payment=payment,
+        acting_user=acting_user,
+        date=None if reversing else payment.date,
+        values=_payment_values(payment, reason=payment.reversal_reason),
+    )
+
+
+@operation
+def record_payment(
+    *,
+    amount: Any,
+    date: Any,
+    method: str,
+    acting_user: User | None,
+    client: Client | None = None,
+    invoice: Invoice | None = None,
+    reference: str = "",
+    note: str = "",
+    confirmed: bool = True,
+) -> Payment:
+    """Record money received, for an invoice or (without one) as credit on the account.
+
+    Recorded as pending or directly as confirmed; only confirmed payments count as paid. A
+    payment above the balance due pays the invoice in full; the rest is credit. Method
+    "client credit" draws on that credit and is refused, pending or confirmed, when too
+    little is available.
+    """
+    ensure_permitted(acting_user, "billing.add_payment", _("record payments"))
+    if confirmed:
+        ensure_permitted(acting_user, "billing.confirm_payment", _("confirm payments"))
+    amount = clean_amount(amount)
+    date = clean_date(date, field="date", label=_("Date"))
+    if method not in PaymentMethod.values:
+        raise InvalidInput.single(
+            "method", _("Method: “%(method)s” is not a payment method.") % {"method": method}
+        )
+    reference = clean_text(reference or "", field="reference", label=_("Reference"))
+    if len(reference) > 200:
+        raise InvalidInput.single("reference", _("Reference: at most 200 characters."))
+    note = clean_text(note or "", field="note", label=_("Note"))
+    if invoice is None and client is None:
+        raise InvalidInput.single("client", _("Client: choose a client or an invoice."))
+    if invoice is not None and not isinstance(invoice, Invoice):
+        raise InvalidInput.single("invoice", _("Invoice: choose an invoice."))
+    if client is not None and not isinstance(client, Client):
+        raise InvalidInput.single("client", _("Client: choose a client."))
+    if method == PaymentMethod.CLIENT_CREDIT and invoice is None:
+        raise InvalidInput.single(
+            "invoice", _("Invoice: a payment from client credit must pay an invoice.")
+        )
+
+    if invoice is not None:
+        invoice = locking.lock_invoice(invoice.pk)
+        if client is not None and client.pk != invoice.client_id:
+            raise InvalidInput.single(
+                "invoice",
+                _("Invoice: %(number)s belongs to %(code)s, not to %(other)s.")
+                % {"number": invoice, "code": invoice.client.code, "other": client.code},
+            )
+        client = invoice.client
+        if invoice.is_draft:
+            raise InvalidTransition(_("Issue the invoice before recording a payment on it."))
+        if invoice.is_cancelled:
+            raise InvalidTransition(
+                _("Invoice %(number)s is cancelled: it cannot be paid.")
+                % {"number": invoice.number}
+            )
+        if invoice.balance_due <= 0:
+            raise InvalidTransition(
+                _(
+                    "Invoice %(number)s is already paid. Record the payment without an invoice "
+                    "to put it on the client's account as credit."
+                )
+                % {"number": invoice.number}
+            )
+    else:
+        client = locking.lock_clients([client.pk])[0]
+    require_minor_unit(amount, client.default_currency, field="amount", label=_("Amount"))
+    if method == PaymentMethod.CLIENT_CREDIT:
+        _check_credit(client=client, invoice=invoice, amount=amount)
+
+    now = timezone.now()
+    payment = Payment.objects.create(
+        client=client,
+        invoice=invoice,
+        amount=amount,
+        date=date,
+        method=method,
+        reference=reference,
+        note=note,
+        status=PaymentStatus.CONFIRMED if confirmed else PaymentStatus.PENDING,
+        created_by=acting_user,
+        confirmed_at=now if confirmed else None,
+        confirmed_by=acting_user if confirmed else None,
+    )
+    if confirmed:
+        _post_payment(payment, acting_user=acting_user)
+    return payment
+
+
+@operation
+def confirm_payment(*, payment: Payment, acting_user: User | None) -> Payment:
+    """Confirm a pending payment: from now on it counts as paid."""
+    ensure_permitted(acting_user, "billing.confirm_payment", _("confirm payments"))
+    payment = locking.lock_payment(payment.pk)
+    if payment.status == PaymentStatus.REVERSED:
+        raise InvalidTransition(_("A reversed payment cannot be confirmed again."))
+    if payment.status == PaymentStatus.CONFIRMED:
+        raise InvalidTransition(_("This payment is already confirmed."))
+    if payment.method == PaymentMethod.CLIENT_CREDIT:
+        _check_credit(client=payment.client, invoice=payment.invoice, amount=payment.amount)
+    payment.status = PaymentStatus.CONFIRMED
+    payment.confirmed_at = timezone.now()
+    payment.confirmed_by = acting_user
+    payment.save(update_fields=["status", "confirmed_at", "confirmed_by"])
+    _post_payment(payment, acting_user=acting_user)
+    return payment
+
+
+@operation
+def reverse_payment(*, payment: Payment, reason: str, acting_user: User | None) -> Payment:
+    """Mark a payment reversed (bounced cheque, charge-back, mistake); it is never deleted."""
+    ensure_permitted(acting_user, "billing.reverse_payment", _("reverse payments"))
+    reason = clean_text(reason or "", field="reason", label=_("Reason")).strip()
+    if not reason:
+        raise InvalidInput.single("reason", _("Reason: say why the payment is reversed."))
+    payment = locking.lock_payment(payment.pk)
+    if payment.status == PaymentStatus.REVERSED:
+        raise InvalidTransition(_("This payment is already reversed."))
+    was_confirmed = payment.status == PaymentStatus.CONFIRMED
+    payment.status = PaymentStatus.REVERSED
+    payment.reversed_at = timezone.now()
+    payment.reversed_by = acting_user
+    payment.reversal_reason = reason
+    payment.save(update_fields=["status", "reversed_at", "reversed_by", "reversal_reason"])
+    if was_confirmed:
+        # A pending payment never counted: reversing it changes nothing of the books.
+        _post_payment(payment, acting_user=acting_user, reversing=True)
+    return payment
+
+
+@operation
+def apply_client_credit(
+    *, invoice: Invoice, acting_user: User | None, amount: Any = None, date: Any = None
+) -> Payment:
+    """Pay ``invoice`` from the client's credit: ``amount``, or as much as the credit and
+    the balance due allow."""
+    if amount is None:
+        locked = locking.lock_invoice(invoice.pk)
+        amount = min(available_credit(locked.client), locked.balance_due)
+        if amount <= 0:
+            raise CreditInsufficient(
+                _("Client %(code)s has no credit available.") % {"code": locked.client.code}
+            )
+    return record_payment(
+        invoice=invoice,
+        amount=amount,
+        date=date or business_today(),
+        method=PaymentMethod.CLIENT_CREDIT,
+        acting_user=acting_user,
+        confirmed=True,
+    )
+
+
+# --- Manual entries on the client's account ---------------------------------------------
+MEMO_MAX_LENGTH = LedgerEntry._meta.get_field("memo").max_length
+
+
+def _post_manual(
+    *,
+    client: Client,
+    amount: Any,
+    memo: Any,
+    acting_user: User | None,
+    date: Any,
+    event: str,
+    sign: int,
+) -> LedgerEntry:
+    ensure_permitted(acting_user, "ledger.add_ledgerentry", _("post manual ledger entries"))
+    amount = clean_amount(amount, field="amount")
+    if memo is not None and not isinstance(memo, str):
+        raise InvalidInput.single("memo", _("Memo: must be text."))
+    memo = (memo or "").strip()
+    if not memo:
+        raise InvalidInput.single("memo", _("Memo: say what this entry is for."))
+    if len(memo) > MEMO_MAX_LENGTH:
+        raise InvalidInput.single(
+            "memo", _("Memo: at most %(n)d characters.") % {"n": MEMO_MAX_LENGTH}
+        )
+    date = clean_date(date, field="date", label=_("Date"), required=False)
+    # Serialises with every other operation on this client's account.
+    client = locking.lock_clients([client.pk])[0]
+    require_minor_unit(amount, client.default_currency, field="amount", label=_("Amount"))
+    return accounting.post(
+        event,
+        client=client,
+        amount=sign * amount,
+        memo=memo,
+        acting_user=acting_user,
+        date=date,
+    )
+
+
+@operation
+def post_manual_credit(
+    *, client: Client, amount: Any, memo: str, acting_user: User | None, date: Any = None
+) -> LedgerEntry:
+    """Put ``amount`` on the client's account in their favour."""
+    return _post_manual(
+        client=client,
+        amount=amount,
+        memo=memo,
+        acting_user=acting_user,
+        date=date,
+        event=Event.MANUAL_CREDIT,
+        sign=1,
+    )
+
+
+@operation
+def post_manual_debit(
+    *, client: Client, amount: Any, memo: str, acting_user: User | None, date: Any = None
+) -> LedgerEntry:
+    """Charge ``amount`` to the client's account."""
+    return _post_manual(
+        client=client,
+        amount=amount,
+        memo=memo,
+        acting_user=acting_user,
+        date=date,
+        event=Event.MANUAL_DEBIT,
+        sign=-1,
+    )
