@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from decimal import Decimal
 from functools import partial
 
 from django import forms
@@ -31,7 +30,8 @@ from otb.operations import DomainError, is_retryable
 from settings_app.selectors import business_today, get_business_settings
 
 from . import services
-from .forms.invoices import ServiceOrTypedLine
+from .forms.invoices import IssueForm, OptionalReasonForm, ReasonForm, ServiceOrTypedLine
+from .forms.ledger import ManualEntryAdminForm
 from .models import (
     Client,
     Invoice,
@@ -286,25 +286,6 @@ class ClientCodeFilter(admin.SimpleListFilter):
         if self.value():
             return queryset.filter(client__code=self.value().upper())
         return queryset
-
-
-class IssueForm(forms.Form):
-    issue_date = forms.DateField(label=gettext_lazy("Issue date"))
-    due_date = forms.DateField(
-        label=gettext_lazy("Due date"),
-        required=False,
-        help_text=gettext_lazy("Empty: the issue date plus the payment terms."),
-    )
-
-
-class ReasonForm(forms.Form):
-    reason = forms.CharField(label=gettext_lazy("Reason"), widget=forms.Textarea, max_length=2000)
-
-
-class OptionalReasonForm(ReasonForm):
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["reason"].required = False
 
 
 @dataclass(frozen=True)
@@ -611,12 +592,6 @@ class PaymentForm(forms.ModelForm):
             self.fields["client"].required = False
             self.fields["client"].help_text = _("Taken from the invoice when left empty.")
 
-    def clean(self):
-        cleaned_data = super().clean()
-        if not cleaned_data.get("client") and not cleaned_data.get("invoice"):
-            self.add_error("client", _("Choose a client or an invoice."))
-        return cleaned_data
-
 
 @admin.register(Payment)
 class PaymentAdmin(ObjectActionsMixin, OperationAdmin):
@@ -752,42 +727,9 @@ class PaymentAdmin(ObjectActionsMixin, OperationAdmin):
 # --- The ledger's back office: here, because a manual entry is a money event of billing's
 # accounting (billing.services.post_manual_credit / _debit); the ledger app imports nothing
 # of billing.
-class LedgerEntryAdminForm(forms.ModelForm):
-    """Only manual credits and debits are entered by hand; every other entry is posted by
-    the operation that caused it."""
-
-    kind = forms.ChoiceField(
-        label=gettext_lazy("kind"),
-        choices=[
-            (EntryKind.MANUAL_CREDIT, EntryKind.MANUAL_CREDIT.label),
-            (EntryKind.MANUAL_DEBIT, EntryKind.MANUAL_DEBIT.label),
-        ],
-    )
-    amount = forms.DecimalField(
-        label=gettext_lazy("amount"),
-        max_digits=14,
-        decimal_places=2,
-        min_value=Decimal("0.01"),
-        help_text=gettext_lazy("Always positive: the kind says in whose favour."),
-    )
-
-    class Meta:
-        model = LedgerEntry
-        fields = ("client", "kind", "amount", "memo", "date")
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        if "memo" in self.fields:
-            self.fields["memo"].required = True
-
-    def _get_validation_exclusions(self):
-        # The amount typed is positive; its stored sign comes from the kind, in the service.
-        return super()._get_validation_exclusions() | {"amount", "kind"}
-
-
 @admin.register(LedgerEntry)
 class LedgerEntryAdmin(OperationAdmin):
-    form = LedgerEntryAdminForm
+    form = ManualEntryAdminForm
     list_display = (
         "date",
         "client",

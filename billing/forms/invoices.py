@@ -213,12 +213,6 @@ class PaymentForm(forms.Form):
         help_text=_("Untick to record it as pending, to be confirmed when the money is in."),
     )
 
-    def clean(self):
-        cleaned_data = super().clean()
-        if not cleaned_data.get("client") and not cleaned_data.get("invoice"):
-            self.add_error("client", _("Choose a client or give an invoice number."))
-        return cleaned_data
-
 
 class InvoiceFilterForm(forms.Form):
     q = forms.CharField(label=_("Number"), required=False, max_length=32)

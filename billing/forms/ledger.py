@@ -1,3 +1,5 @@
+"""The form of a manual credit or debit: the client's ledger page, and the back office."""
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
@@ -29,3 +31,18 @@ class ManualEntryForm(forms.Form):
     date = forms.DateField(
         label=_("Date"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
+
+
+class ManualEntryAdminForm(ManualEntryForm, forms.ModelForm):
+    """The back office's form for the same entry: the client chosen, every other field and
+    every check the ledger page's. Only manual credits and debits are entered by hand; every
+    other entry is posted by the operation that caused it."""
+
+    class Meta:
+        model = LedgerEntry
+        fields = ("client", "kind", "amount", "memo", "date")
+
+    def _get_validation_exclusions(self):
+        # The amount typed is positive, and text until the operation cleans it; its stored
+        # sign comes from the kind, in the operation.
+        return super()._get_validation_exclusions() | {"amount", "kind"}

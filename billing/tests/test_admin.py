@@ -392,6 +392,17 @@ def test_payment_on_cancelled_invoice_is_refused_on_the_form(office):
     assert counts() == before
 
 
+def test_payment_without_client_or_invoice_is_refused_with_the_operations_answer(office):
+    """The rule "a client or an invoice" is the operation's alone: the admin says what the
+    office page and the API say."""
+    data = payment_data(office, issued()) | {"client": "", "invoice": ""}
+    before = counts()
+    response = office.post(reverse("admin:billing_payment_add"), data)
+    assert response.status_code == 200
+    assert "Client: choose a client or an invoice." in response.content.decode()
+    assert counts() == before
+
+
 def test_client_credit_beyond_available_is_refused_on_the_form(office):
     invoice = issued()
     before = counts()

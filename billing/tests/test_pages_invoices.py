@@ -374,7 +374,7 @@ def test_credit_on_account_without_invoice(office):
         ({"date": "2026-13-01"}, "Enter a valid date"),
         ({"method": "bitcoin"}, "Select a valid choice"),
         ({"invoice": "INV-9999"}, "no issued invoice is numbered INV-9999"),
-        ({"invoice": ""}, "Choose a client or give an invoice number"),
+        ({"invoice": ""}, "Client: choose a client or an invoice."),
         ({"method": "client_credit"}, "of credit available"),
     ],
 )
