@@ -15,7 +15,7 @@ help:
 	@echo "make ci            everything CI checks (.ci/run)"
 	@echo "make setup         install what is missing (system packages, .venv)"
 	@echo "make dev           the same, with the test and lint tools"
-	@echo "make lint          ruff check and ruff format --check"
+	@echo "make lint          ruff check, ruff format --check and mypy"
 	@echo "make format        ruff format and ruff check --fix"
 	@echo "make migrate       apply migrations to the instance's database"
 	@echo "make migrations NAME=add_x   new migrations, named"
@@ -60,6 +60,7 @@ dev:
 lint: dev
 	.venv/bin/ruff check .
 	.venv/bin/ruff format --check .
+	.venv/bin/mypy
 
 format: dev
 	.venv/bin/ruff format .

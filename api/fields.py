@@ -9,6 +9,8 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from billing.money import places_of
+
 NOT_A_STRING = _('Send the value as a string, such as "1190.00"; a JSON number is refused.')
 NOT_A_NUMBER = _("“%(value)s” is not a number.")
 TOO_MANY_PLACES = _("Use at most %(n)d decimal places.")
@@ -42,8 +44,9 @@ class DecimalStringField(serializers.Field):
         # Before quantize(): a number of more than 28 digits would make it raise.
         if abs(number) >= Decimal(10) ** 15:
             raise serializers.ValidationError(_("The number is too large."), code="too_large")
-        exponent = number.as_tuple().exponent
-        if -exponent > self.places and number != number.quantize(Decimal(1).scaleb(-self.places)):
+        if places_of(number) > self.places and number != number.quantize(
+            Decimal(1).scaleb(-self.places)
+        ):
             raise serializers.ValidationError(TOO_MANY_PLACES % {"n": self.places}, code="places")
         return number.quantize(Decimal(1).scaleb(-self.places))
 

@@ -104,7 +104,9 @@ class ServiceInputSerializer(serializers.Serializer):
 
 
 class InvoiceLineSerializer(serializers.ModelSerializer):
-    service = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
+    service: serializers.SlugRelatedField[Service] = serializers.SlugRelatedField(
+        slug_field="code", read_only=True, allow_null=True
+    )
     quantity = DecimalStringField(places=3, read_only=True)
     unit_price = DecimalStringField(places=4, read_only=True)
     discount_percent = DecimalStringField(places=3, read_only=True)
@@ -131,7 +133,9 @@ class InvoiceSerializer(serializers.ModelSerializer):
     ref = serializers.SerializerMethodField(
         help_text="How the API addresses the invoice: its number once issued, else its id."
     )
-    client = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    client: serializers.SlugRelatedField[Client] = serializers.SlugRelatedField(
+        slug_field="code", read_only=True
+    )
     status = serializers.SerializerMethodField()
     discount_value = DecimalStringField(places=3, read_only=True)
     lines = InvoiceLineSerializer(many=True, read_only=True)
@@ -198,7 +202,8 @@ DISCOUNT_KINDS = [DISCOUNT_NONE, DISCOUNT_PERCENT, DISCOUNT_FIXED]
 
 class InvoiceInputSerializer(serializers.Serializer):
     client = CodeField(help_text="The client's code.")
-    lines = LineInputSerializer(many=True, max_length=500)
+    # many=True makes a ListSerializer, which takes max_length (the stubs do not know).
+    lines = LineInputSerializer(many=True, max_length=500)  # type: ignore[call-arg]
     notes = _text()
     terms = _text(help_text="Default: the payment terms text of the settings.")
     discount_kind = serializers.ChoiceField(choices=DISCOUNT_KINDS, required=False)
@@ -220,7 +225,9 @@ class CancelInputSerializer(serializers.Serializer):
 
 
 class PaymentSerializer(serializers.ModelSerializer):
-    client = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    client: serializers.SlugRelatedField[Client] = serializers.SlugRelatedField(
+        slug_field="code", read_only=True
+    )
     invoice = serializers.SerializerMethodField()
     amount = MoneyField(read_only=True)
 
@@ -369,7 +376,9 @@ class LedgerEntrySerializer(serializers.ModelSerializer):
     amount = MoneyField(read_only=True)
     running_balance = MoneyField(read_only=True)
     invoice = serializers.SerializerMethodField()
-    payment = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True)
+    payment: serializers.PrimaryKeyRelatedField[Payment] = serializers.PrimaryKeyRelatedField(
+        read_only=True, allow_null=True
+    )
 
     class Meta:
         model = LedgerEntry

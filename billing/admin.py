@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.contrib import admin, messages
@@ -294,13 +295,24 @@ class ObjectAction:
     whose fields are the operation's arguments."""
 
     name: str  # URL name suffix and path
-    title: str  # "%(object)s" is replaced by the object
-    operation: Callable
-    success: str
+    title: StrOrPromise  # "%(object)s" is replaced by the object
+    operation: Callable[..., Any]
+    success: StrOrPromise
     form_class: type[forms.Form] = forms.Form
 
 
-class ObjectActionsMixin:
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
+    _ModelAdmin = admin.ModelAdmin
+else:
+    _ModelAdmin = object
+
+
+class ObjectActionsMixin(_ModelAdmin):
+    """Buttons on an object's admin page for its operations (``object_actions``); mixed into
+    a ModelAdmin."""
+
     object_actions: tuple[ObjectAction, ...] = ()
 
     def get_urls(self):
@@ -380,7 +392,7 @@ class InvoiceAdmin(ObjectActionsMixin, OperationAdmin):
     date_hierarchy = None
     inlines = (InvoiceLineInline, InvoiceTaxInline, InvoicePaymentInline, InvoiceChangeInline)
     # outbox/admin.py adds "send by e-mail": the outbox builds on billing.
-    actions = ("issue_selected",)
+    actions: tuple[Any, ...] = ("issue_selected",)
     object_actions = (
         ObjectAction(
             "issue",

@@ -6,6 +6,7 @@ Every refusal names the field and what is wrong with it (SPEC: Bad input).
 from __future__ import annotations
 
 import datetime
+from collections.abc import Iterable
 from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import ValidationError
@@ -14,7 +15,7 @@ from django.utils.translation import gettext as _
 
 from otb.operations import InvalidInput
 
-from .money import MAX_AMOUNT, MINOR_UNIT_DECIMALS
+from .money import MAX_AMOUNT, MINOR_UNIT_DECIMALS, places_of
 
 
 def clean_decimal(
@@ -58,7 +59,7 @@ def clean_decimal(
         raise InvalidInput.single(
             field, _("%(label)s: must be at most %(max)s.") % {"label": label, "max": maximum}
         )
-    if -number.as_tuple().exponent > decimal_places and number != number.quantize(
+    if places_of(number) > decimal_places and number != number.quantize(
         Decimal(1).scaleb(-decimal_places)
     ):
         raise InvalidInput.single(
@@ -133,9 +134,9 @@ def clean_text(value: object, *, field: str, label: str) -> str:
     return value
 
 
-def full_clean(instance: models.Model, **kwargs: object) -> None:
+def full_clean(instance: models.Model, *, exclude: Iterable[str] | None = None) -> None:
     """The model's own validation, its refusals as InvalidInput naming each field."""
     try:
-        instance.full_clean(**kwargs)
+        instance.full_clean(exclude=exclude)
     except ValidationError as exc:
         raise InvalidInput.from_validation_error(exc, type(instance)) from None

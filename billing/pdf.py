@@ -13,7 +13,7 @@ import json
 import logging
 import mimetypes
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 from urllib.parse import quote, unquote, urlsplit
 
 from django.conf import settings as django_settings
@@ -30,7 +30,7 @@ from settings_app.models import BusinessSettings
 from settings_app.selectors import business_today, get_business_settings
 
 from .models import Invoice, InvoiceStatus, RenderedPdf
-from .money import MINOR_UNIT_DECIMALS, plain_decimal
+from .money import MINOR_UNIT_DECIMALS, places_of, plain_decimal
 from .rules import derive_status
 
 logger = logging.getLogger(__name__)
@@ -50,7 +50,7 @@ UPLOAD_PREFIX = "/__upload__/"
 def _plain_number(value: Decimal, *, min_places: int = 0) -> str:
     """1.500 -> "1.5", 85.0000 -> "85.00" (min_places=2), 0.0125 -> "0.0125", grouped."""
     normalized = value.normalize()
-    places = max(min_places, -normalized.as_tuple().exponent)
+    places = max(min_places, places_of(normalized))
     return f"{value:,.{places}f}"
 
 
@@ -144,7 +144,8 @@ def document_data(
 
 
 def _template_source(name: str) -> str:
-    return get_template(name).template.source
+    # The Django engine's template, which keeps its source (the stubs know only the wrapper).
+    return cast(Any, get_template(name)).template.source
 
 
 def _stylesheet_path() -> str | None:

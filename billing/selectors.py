@@ -23,7 +23,7 @@ from ledger.selectors import client_balance, collected_by_currency, stored_balan
 from .models import Client, Invoice, InvoiceStatus, Payment, PaymentStatus
 from .rules import money_methods
 
-_AMOUNT = DecimalField(max_digits=16, decimal_places=2)
+_AMOUNT: DecimalField[Decimal, Decimal] = DecimalField(max_digits=16, decimal_places=2)
 LATEST_COUNT = 10
 
 

@@ -20,6 +20,9 @@ class LedgerIsAppendOnly(Exception):
     """Ledger entries are never changed or deleted: a mistake is corrected by a new entry."""
 
 
+MEMO_MAX_LENGTH = 500
+
+
 class LedgerEntryQuerySet(models.QuerySet):
     def update(self, **kwargs):
         raise LedgerIsAppendOnly("Ledger entries cannot be changed.")
@@ -27,8 +30,9 @@ class LedgerEntryQuerySet(models.QuerySet):
     def delete(self):
         raise LedgerIsAppendOnly("Ledger entries cannot be deleted.")
 
-    update.queryset_only = True
-    delete.queryset_only = True
+    # Manager.from_queryset copies no method marked so: the manager cannot update or delete.
+    update.queryset_only = True  # type: ignore[attr-defined]
+    delete.queryset_only = True  # type: ignore[attr-defined]
 
 
 class LedgerEntry(models.Model):
@@ -46,7 +50,7 @@ class LedgerEntry(models.Model):
     amount = amount_field(_("amount"))
     # The currency of the amount: its invoice's, or the client's (journal.append sets it).
     currency = models.CharField(_("currency"), max_length=3, editable=False)
-    memo = models.CharField(_("memo"), max_length=500, blank=True)
+    memo = models.CharField(_("memo"), max_length=MEMO_MAX_LENGTH, blank=True)
     invoice = models.ForeignKey(
         "billing.Invoice",
         on_delete=models.PROTECT,

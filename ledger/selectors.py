@@ -17,7 +17,7 @@ from .events import collected_kinds
 from .models import Account, LedgerEntry
 
 CENT = Decimal("0.01")
-_AMOUNT = DecimalField(max_digits=16, decimal_places=2)
+_AMOUNT: DecimalField[Decimal, Decimal] = DecimalField(max_digits=16, decimal_places=2)
 
 
 def sum_amounts(queryset: QuerySet, expression: Any = "amount") -> Decimal:

@@ -28,6 +28,7 @@ import tempfile
 import zlib
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
+from typing import IO
 
 from django.conf import settings
 from django.db import DatabaseError, connections
@@ -121,6 +122,15 @@ def _run(argv: list[str], env: dict, db: dict, what: str, **kwargs) -> None:
         if db.get("PASSWORD"):
             message = message.replace(str(db["PASSWORD"]), "********")
         raise BackupError(f"{what} failed (exit code {result.returncode}): {message}")
+
+
+def _member(tar: tarfile.TarFile, member: str | tarfile.TarInfo) -> IO[bytes]:
+    """A regular file of the archive, opened; a link or a folder is refused."""
+    opened = tar.extractfile(member)
+    if opened is None:
+        name = member if isinstance(member, str) else member.name
+        raise BackupError(f"“{name}” in the backup is not a regular file.")
+    return opened
 
 
 def _safe_member_name(name: str) -> bool:
@@ -263,7 +273,7 @@ def _read_verified(archive: Path, staging: Path) -> dict:
             names = [info.name for info in infos]
             if MANIFEST not in names:
                 raise BackupError(f"{archive} has no {MANIFEST}; it is not an OTB backup.")
-            manifest = json.loads(tar.extractfile(MANIFEST).read())
+            manifest = json.loads(_member(tar, MANIFEST).read())
             expected = {f["name"]: f["sha256"] for f in manifest["files"]}
             seen = set()
             for info in infos:
@@ -279,7 +289,7 @@ def _read_verified(archive: Path, staging: Path) -> dict:
                 out = staging / info.name
                 out.parent.mkdir(parents=True, exist_ok=True)
                 sha = hashlib.sha256()
-                with tar.extractfile(info) as src, open(out, "wb") as dst:
+                with _member(tar, info) as src, open(out, "wb") as dst:
                     while chunk := src.read(CHUNK):
                         sha.update(chunk)
                         dst.write(chunk)

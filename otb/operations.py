@@ -18,7 +18,9 @@ from collections.abc import Callable
 from typing import Any, ParamSpec, TypeVar
 
 from django.conf import settings
+from django.core.exceptions import FieldDoesNotExist
 from django.db import OperationalError, transaction
+from django.db.models import Model
 
 log = logging.getLogger(__name__)
 
@@ -70,14 +72,21 @@ class InvalidInput(DomainError):
         )
 
 
-def _labelled(model, field: str, message: str) -> str:
+def field_label(model: type[Model] | Model, field: str) -> str:
+    """The model field's label as the user reads it ("Client code"); the name itself for
+    a relation without one."""
+    label = getattr(model._meta.get_field(field), "verbose_name", None) or field
+    return str(label).capitalize()
+
+
+def _labelled(model: Any, field: str, message: str) -> str:
     if model is None or field == "__all__":
         return message
     try:
-        label = model._meta.get_field(field).verbose_name
-    except Exception:  # a form-level key that is not a model field
+        label = field_label(model, field)
+    except FieldDoesNotExist:  # a form-level key that is not a model field
         return message
-    return f"{str(label).capitalize()}: {message}"
+    return f"{label}: {message}"
 
 
 class NotPermitted(DomainError):

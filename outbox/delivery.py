@@ -53,7 +53,7 @@ def build_email(message: Message) -> EmailMessage:
         # The same Message-ID on every attempt: a server that got it twice can tell.
         headers={"Message-ID": message.message_id},
     )
-    if message.attachment_id:
+    if message.attachment is not None:
         email.attach(message.attachment_name, bytes(message.attachment.content), "application/pdf")
     return email
 

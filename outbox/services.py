@@ -172,7 +172,7 @@ def invoice_values(invoice: Invoice, business: BusinessSettings) -> dict[str, st
 def reminder_values(
     invoice: Invoice, business: BusinessSettings, *, today: datetime.date
 ) -> dict[str, str]:
-    days = (invoice.due_date - today).days
+    days = (invoice.due_date - today).days if invoice.due_date else 0
     return {
         **invoice_values(invoice, business),
         "days_until_due": str(max(days, 0)),
@@ -190,7 +190,7 @@ def receipt_values(payment: Payment, business: BusinessSettings) -> dict[str, st
         "payment_date": _date(payment.date),
         "payment_method": str(payment.get_method_display()),
         "payment_reference": payment.reference,
-        "invoice_number": invoice.number if invoice else "",
+        "invoice_number": (invoice.number or "") if invoice else "",
         "balance_due": format_money(invoice.balance_due, invoice.currency) if invoice else "",
         **_business_values(business),
     }

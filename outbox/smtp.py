@@ -13,6 +13,7 @@ import smtplib
 import socket
 import ssl
 from dataclasses import dataclass, field
+from typing import cast
 
 from django.conf import settings as django_settings
 from django.core.mail import EmailMessage
@@ -105,7 +106,7 @@ def send(email: EmailMessage, business) -> Outcome:
         backend.open()
         try:
             backend.send_messages([email])
-            connection = backend.connection
+            connection = cast(_AnswerKeeping, backend.connection)  # _SMTP or _SMTP_SSL
             code, answer = connection.last_answer or (250, b"")
             refused = {
                 address: (refused_code, _text(refused_answer))

@@ -70,13 +70,14 @@ def send_invoice(request, pk: int):
                 show_refusal(form, exc)
             else:
                 message.refresh_from_db()
+                invoice.refresh_from_db()  # numbered now, if it was a draft
                 report_delivery(
                     request,
                     message,
                     sent_text=_("Invoice %(number)s sent to %(to)s.")
-                    % {"number": message.invoice.number, "to": message.to_addresses},
+                    % {"number": invoice.number, "to": message.to_addresses},
                 )
-                return HttpResponseRedirect(message.invoice.get_absolute_url())
+                return HttpResponseRedirect(invoice.get_absolute_url())
     else:
         form = SendInvoiceForm(
             initial=services.invoice_message_defaults(invoice, business),

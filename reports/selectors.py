@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Any
 
 from django.db.models import Case, CharField, Count, Q, Sum, Value, When
 from django.db.models.functions import TruncMonth, TruncQuarter, TruncYear
@@ -132,15 +133,15 @@ def aging(as_of: datetime.date, *, client: Client | None = None) -> Aging:
         currency_totals = totals.setdefault(
             row.currency, dict.fromkeys((*BUCKET_KEYS, "total"), ZERO)
         )
-        for key in BUCKET_KEYS:
-            currency_totals[key] += row.buckets[key]
+        for bucket in BUCKET_KEYS:
+            currency_totals[bucket] += row.buckets[bucket]
         currency_totals["total"] += row.total
     return Aging(as_of=as_of, rows=rows, totals=totals)
 
 
-def open_invoices(as_of: datetime.date, *, client: Client) -> list[Invoice]:
+def open_invoices(as_of: datetime.date, *, client: Client) -> list[Any]:
     """The client's invoices open at the end of ``as_of``, oldest due first, with
-    ``balance_at``: for the statement. One query."""
+    ``balance_at`` set on each (hence Any): for the statement. One query."""
     found = []
     for span in open_spans(as_of).filter(client=client).select_related("invoice"):
         invoice = span.invoice

@@ -1,4 +1,5 @@
 import zoneinfo
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
@@ -201,7 +202,7 @@ class BusinessSettings(models.Model):
         return str(self._meta.verbose_name).capitalize()
 
     def clean(self) -> None:
-        errors = {}
+        errors: dict[str, Any] = {}
         if self.smtp_use_tls and self.smtp_use_ssl:
             errors["smtp_use_ssl"] = _("Choose STARTTLS or SSL/TLS, not both.")
         for field, allowed in (

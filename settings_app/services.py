@@ -42,7 +42,7 @@ def update_business_settings(*, acting_user, **fields) -> BusinessSettings:
         # The row names the file now; the file is written only once the transaction has
         # committed, so an attempt that fails or is run again leaves no file behind. The name
         # is new each time: no upload ever overwrites a file another row may name.
-        stem, _dot, extension = logo.name.rpartition(".")
+        stem, _dot, extension = (logo.name or "logo").rpartition(".")
         fields["logo"] = f"logo/{stem or 'logo'}-{uuid.uuid4().hex[:12]}.{extension}"
         content = ContentFile(b"".join(logo.chunks()))  # at most 1 MB (the form's check)
         transaction.on_commit(functools.partial(default_storage.save, fields["logo"], content))

@@ -4,6 +4,7 @@ operations' (billing.services), whose refusals are put back on these forms."""
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import cast
 
 from django import forms
 from django.db.models import Q
@@ -12,9 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from billing.models import (
     Client,
     DiscountKind,
-    InvoiceStatus,
     PaymentMethod,
-    PaymentStatus,
     Service,
 )
 from billing.services import LineData
@@ -54,7 +53,7 @@ class InvoiceForm(forms.Form):
         super().__init__(*args, **kwargs)
         if current_client is not None:
             # An invoice keeps its client even after the client was made inactive.
-            self.fields["client"].queryset = Client.objects.filter(
+            cast(forms.ModelChoiceField, self.fields["client"]).queryset = Client.objects.filter(
                 Q(is_active=True) | Q(pk=current_client.pk)
             )
         if locked:
@@ -135,7 +134,7 @@ class BaseLineFormSet(forms.BaseFormSet):
         return [
             form
             for index, form in enumerate(self.forms)
-            if not self._should_delete_form(form)
+            if not self._should_delete_form(form)  # type: ignore[attr-defined]
             and (index < self.initial_form_count() or form.has_changed())
         ]
 
@@ -212,24 +211,3 @@ class PaymentForm(forms.Form):
         initial=True,
         help_text=_("Untick to record it as pending, to be confirmed when the money is in."),
     )
-
-
-class InvoiceFilterForm(forms.Form):
-    q = forms.CharField(label=_("Number"), required=False, max_length=32)
-    status = forms.ChoiceField(
-        label=_("Status"), required=False, choices=[("", _("Any status")), *InvoiceStatus.choices]
-    )
-    client = forms.CharField(label=_("Client code"), required=False, max_length=20)
-    issued_from = forms.DateField(label=_("Issued from"), required=False, widget=DATE_INPUT)
-    issued_to = forms.DateField(label=_("Issued until"), required=False, widget=DATE_INPUT)
-
-
-class PaymentFilterForm(forms.Form):
-    q = forms.CharField(label=_("Reference or invoice"), required=False, max_length=200)
-    status = forms.ChoiceField(
-        label=_("Status"), required=False, choices=[("", _("Any status")), *PaymentStatus.choices]
-    )
-    method = forms.ChoiceField(
-        label=_("Method"), required=False, choices=[("", _("Any method")), *PaymentMethod.choices]
-    )
-    client = forms.CharField(label=_("Client code"), required=False, max_length=20)

@@ -5,10 +5,10 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from django.db import IntegrityError, models, transaction
+from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
-from otb.operations import UNSET, InvalidInput, ensure_permitted, given, operation
+from otb.operations import UNSET, InvalidInput, ensure_permitted, field_label, given, operation
 from settings_app.selectors import get_business_settings
 
 from ..inputs import clean_decimal, full_clean
@@ -49,15 +49,11 @@ def _save_unique_code(instance: Client | Service) -> None:
         with transaction.atomic():  # a savepoint: the outer transaction stays usable
             instance.save()
     except IntegrityError:
-        label = _label_of(instance, "code")
+        label = field_label(instance, "code")
         raise InvalidInput.single(
             "code",
             _("%(label)s: %(code)s is already taken.") % {"label": label, "code": instance.code},
         ) from None
-
-
-def _label_of(instance: models.Model, field: str) -> str:
-    return str(instance._meta.get_field(field).verbose_name).capitalize()
 
 
 def _upper(value: Any) -> Any:

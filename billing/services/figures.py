@@ -13,7 +13,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
-from otb.operations import InvalidInput
+from otb.operations import InvalidInput, field_label
 from settings_app.models import BusinessSettings
 
 from ..inputs import clean_decimal, require_minor_unit
@@ -104,7 +104,7 @@ def clean_lines(lines: Sequence[LineData]) -> list[InvoiceLine]:
             continue
         except ValidationError as exc:
             for field, messages in exc.message_dict.items():
-                label = InvoiceLine._meta.get_field(field).verbose_name
+                label = field_label(InvoiceLine, field).lower()
                 errors[f"lines.{index}.{field}"] = [
                     f"{where}, {label}: {message}" for message in messages
                 ]
@@ -186,7 +186,7 @@ def apply_figures(
 
 def line_snapshot(line: InvoiceLine) -> dict[str, Any]:
     return {
-        "service": line.service.code if line.service_id else None,
+        "service": line.service.code if line.service is not None else None,
         "description": line.description,
         "quantity": str(line.quantity),
         "unit": line.unit,

@@ -204,7 +204,7 @@ def update_invoice(
             raise InvoiceLocked(reason, field=touched_locked[0])
 
     if "client" in requested:
-        new_client = Client.objects.get(pk=new_client.pk)
+        new_client = Client.objects.get(pk=requested["client"].pk)
         if not new_client.is_active:
             raise InvalidInput.single(
                 "client", _("Client: %(code)s is inactive.") % {"code": new_client.code}

@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from ledger.events import Event
-from ledger.models import LedgerEntry
+from ledger.models import MEMO_MAX_LENGTH, LedgerEntry
 from otb.operations import InvalidInput, ensure_permitted, operation
 from settings_app.selectors import business_today
 
@@ -26,7 +26,8 @@ if TYPE_CHECKING:
     from django.contrib.auth.models import User
 
 
-def _check_credit(*, client: Client, invoice: Invoice, amount: Decimal) -> None:
+def _check_credit(*, client: Client, invoice: Invoice | None, amount: Decimal) -> None:
+    assert invoice is not None, "record_payment refuses client credit without an invoice"
     check_client_credit(
         client_code=client.code,
         amount=amount,
@@ -39,7 +40,7 @@ def _payment_values(payment: Payment, *, reason: str = "") -> dict[str, str]:
     return {
         "method": payment.get_method_display(),
         "reference": f" {payment.reference}" if payment.reference else "",
-        "where": payment.invoice.number if payment.invoice_id else _("account"),
+        "where": (payment.invoice.number or "") if payment.invoice is not None else _("account"),
         "reason": reason,
     }
 
@@ -127,6 +128,7 @@ def record_payment(
                 % {"number": invoice.number}
             )
     else:
+        assert client is not None  # refused above when neither was given
         client = locking.lock_clients([client.pk])[0]
     require_minor_unit(amount, client.default_currency, field="amount", label=_("Amount"))
     if method == PaymentMethod.CLIENT_CREDIT:
@@ -216,7 +218,6 @@ def apply_client_credit(
 
 
 # --- Manual entries on the client's account ---------------------------------------------
-MEMO_MAX_LENGTH = LedgerEntry._meta.get_field("memo").max_length
 
 
 def _post_manual(
@@ -244,7 +245,7 @@ def _post_manual(
     # Serialises with every other operation on this client's account.
     client = locking.lock_clients([client.pk])[0]
     require_minor_unit(amount, client.default_currency, field="amount", label=_("Amount"))
-    return accounting.post(
+    entry = accounting.post(
         event,
         client=client,
         amount=sign * amount,
@@ -252,6 +253,8 @@ def _post_manual(
         acting_user=acting_user,
         date=date,
     )
+    assert entry is not None  # a manual event always posts its entry (ledger.events)
+    return entry
 
 
 @operation

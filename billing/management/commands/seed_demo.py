@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime
 from collections import Counter
 from decimal import Decimal
+from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
@@ -58,7 +59,7 @@ BUSINESS = {
 }
 
 # The first code also marks the demo as present.
-CLIENTS = [
+CLIENTS: list[dict[str, Any]] = [
     {
         "code": "MAPLE",
         "name": "Maple Leaf Property Management",
@@ -166,7 +167,7 @@ CLIENTS = [
 ]
 DEMO_MARKER_CODE = CLIENTS[0]["code"]
 
-SERVICES = [
+SERVICES: list[dict[str, Any]] = [
     {"code": "LABOUR", "name": "General labour", "unit": "h", "unit_price": D("65.00")},
     {"code": "CARPENTRY", "name": "Carpentry", "unit": "h", "unit_price": D("85.00")},
     {
