@@ -25,7 +25,7 @@ def create_user(
     role: str,
     password: str,
     email: str = "",
-    acting_user=None,
+    acting_user: AbstractUser | None = None,
     reset: bool = False,
 ) -> AbstractUser:
     """Create an active staff user in exactly the group of ``role`` (a key of ROLES).

@@ -12,8 +12,9 @@ from __future__ import annotations
 import datetime
 import hashlib
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from email.utils import formataddr, make_msgid
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
@@ -33,6 +34,12 @@ from settings_app.templating import INVOICE_PLACEHOLDERS, braced, fill, unknown_
 
 from . import delivery
 from .models import ArchivedDocument, Message, MessageKind, MessageStatus
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
+# E-mail addresses as a caller gives them: one string ("a@x.ca, b@y.ca") or a list.
+Addresses = str | Sequence[str]
 
 logger = logging.getLogger(__name__)
 
@@ -62,7 +69,9 @@ class IssuedNotSent(DomainError):
 
 
 # --- Input --------------------------------------------------------------------------------
-def clean_addresses(value, *, field: str, label: str, required: bool = False) -> list[str]:
+def clean_addresses(
+    value: Addresses, *, field: str, label: str, required: bool = False
+) -> list[str]:
     """``a@example.com, b@example.com`` (commas or semicolons) as a list, each checked; a
     line break anywhere is refused, since it could add headers to the message."""
     if value is None:
@@ -229,7 +238,14 @@ def archive(content: bytes) -> ArchivedDocument:
 
 
 def _queue(
-    *, business: BusinessSettings, acting_user, to, cc=(), bcc=(), attachment=None, **fields
+    *,
+    business: BusinessSettings,
+    acting_user: User | None,
+    to: Sequence[str],
+    cc: Sequence[str] = (),
+    bcc: Sequence[str] = (),
+    attachment: ArchivedDocument | None = None,
+    **fields: Any,
 ) -> Message:
     domain = business.smtp_from_email.rpartition("@")[2] or "localhost"
     message = Message.objects.create(
@@ -259,12 +275,12 @@ def _invoice_attachment(invoice: Invoice) -> tuple[ArchivedDocument, str]:
 def send_invoice(
     *,
     invoice: Invoice,
-    to,
-    subject,
-    body,
-    acting_user,
-    cc="",
-    bcc="",
+    to: Addresses,
+    subject: str,
+    body: str,
+    acting_user: User | None,
+    cc: Addresses = "",
+    bcc: Addresses = "",
     issue_draft: bool = False,
     on_queued: Callable[[Message], object] | None = None,
 ) -> Message:
@@ -330,7 +346,7 @@ def _queue_invoice(
     *,
     invoice: Invoice,
     business: BusinessSettings,
-    acting_user,
+    acting_user: User | None,
     to: list[str],
     cc: list[str],
     bcc: list[str],
@@ -413,7 +429,7 @@ def queue_reminder(
 
 
 @operation
-def send_test_email(*, to, acting_user) -> Message:
+def send_test_email(*, to: Addresses, acting_user: User | None) -> Message:
     """A test message through the settings' SMTP server, delivered at once."""
     ensure_permitted(acting_user, "settings_app.change_businesssettings", _("change the settings"))
     to = clean_addresses(to, field="to", label=_("To"), required=True)
@@ -439,7 +455,7 @@ def _lock_message(message: Message) -> Message:
 
 
 @operation
-def retry_message(*, message: Message, acting_user) -> Message:
+def retry_message(*, message: Message, acting_user: User | None) -> Message:
     """Send a failed message again (after the settings or an address were corrected): it
     is queued with a fresh run of automatic retries and delivered once this commits."""
     ensure_permitted(acting_user, "outbox.send_message", _("send e-mail"))
@@ -461,7 +477,7 @@ def retry_message(*, message: Message, acting_user) -> Message:
 
 
 @operation
-def mark_dealt_with(*, message: Message, acting_user) -> Message:
+def mark_dealt_with(*, message: Message, acting_user: User | None) -> Message:
     """The user has seen the failure and dealt with it some other way: stop showing it."""
     ensure_permitted(acting_user, "outbox.send_message", _("send e-mail"))
     message = _lock_message(message)

@@ -21,11 +21,11 @@ from billing.selectors import clients_breaking_invariant
 from billing.services import LineData, post_manual_credit, post_manual_debit
 from otb.operations import DomainError, operation
 from settings_app.selectors import business_today
-from settings_app.services import update_business_settings
+from settings_app.services import SettingsChanges, update_business_settings
 
 D = Decimal
 
-BUSINESS = {
+BUSINESS: SettingsChanges = {
     "business_name": "Northwind Contracting Ltd.",
     "slogan": "Renovation and repair, done right",
     "email": "office@northwind-contracting.example.com",
