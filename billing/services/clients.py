@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypedDict, Unpack
 
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
-from otb.operations import UNSET, InvalidInput, ensure_permitted, field_label, given, operation
+from otb.operations import InvalidInput, ensure_permitted, field_label, operation
 from settings_app.selectors import get_business_settings
 
 from ..inputs import clean_decimal, full_clean
@@ -19,26 +19,56 @@ from .figures import MAX_UNIT_PRICE
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
 
-# The fields a caller may set, as the operations' keyword arguments name them (the admin
-# picks these out of its form).
-CLIENT_FIELDS = frozenset(
-    {
-        "code",
-        "name",
-        "contact_person",
-        "email",
-        "phone",
-        "address",
-        "country",
-        "tax_exempt",
-        "default_currency",
-        "notes",
-        "is_active",
-    }
-)
-SERVICE_FIELDS = frozenset(
-    {"code", "name", "description", "unit", "unit_price", "taxable", "is_active"}
-)
+
+class ClientFields(TypedDict, total=False):
+    """What a caller may set on a client (the admin picks these out of its form)."""
+
+    code: str
+    name: str
+    contact_person: str
+    email: str
+    phone: str
+    address: str
+    country: str
+    tax_exempt: bool
+    default_currency: str
+    notes: str
+    is_active: bool
+
+
+class ServiceFields(TypedDict, total=False):
+    """What a caller may set on a service."""
+
+    code: str
+    name: str
+    description: str
+    unit: str
+    unit_price: Decimal | str
+    taxable: bool
+    is_active: bool
+
+
+CLIENT_FIELDS = frozenset(ClientFields.__annotations__)
+SERVICE_FIELDS = frozenset(ServiceFields.__annotations__)
+# Codes are kept in capitals, without the spaces a paste brings.
+_CAPITALS = frozenset({"code", "country", "default_currency"})
+
+
+def _normalised(fields: ClientFields | ServiceFields) -> dict[str, Any]:
+    """The fields given, codes in capitals, a service's price cleaned."""
+    values: dict[str, Any] = dict(fields)
+    for key in _CAPITALS & values.keys():
+        if isinstance(values[key], str):
+            values[key] = values[key].strip().upper()
+    if "unit_price" in values:
+        values["unit_price"] = clean_decimal(
+            values["unit_price"],
+            field="unit_price",
+            label=_("Default unit price"),
+            decimal_places=4,
+            maximum=MAX_UNIT_PRICE,
+        )
+    return values
 
 
 def _save_unique_code(instance: Client | Service) -> None:
@@ -56,57 +86,14 @@ def _save_unique_code(instance: Client | Service) -> None:
         ) from None
 
 
-def _upper(value: Any) -> Any:
-    """Codes are kept in capitals, without the spaces a paste brings."""
-    return value.strip().upper() if isinstance(value, str) else value
-
-
-def _clean_unit_price(value: Any) -> Any:
-    if value is UNSET:
-        return value
-    return clean_decimal(
-        value,
-        field="unit_price",
-        label=_("Default unit price"),
-        decimal_places=4,
-        maximum=MAX_UNIT_PRICE,
-    )
-
-
 @operation
-def create_client(
-    *,
-    acting_user: User | None,
-    code: str = "",
-    name: str = "",
-    country: str = "",
-    contact_person: str = UNSET,
-    email: str = UNSET,
-    phone: str = UNSET,
-    address: str = UNSET,
-    tax_exempt: bool = UNSET,
-    default_currency: str = UNSET,
-    notes: str = UNSET,
-    is_active: bool = UNSET,
-) -> Client:
+def create_client(*, acting_user: User | None, **fields: Unpack[ClientFields]) -> Client:
     """A new client; without a currency, the business's default currency."""
     ensure_permitted(acting_user, "billing.add_client", _("add clients"))
-    fields = given(
-        code=_upper(code),
-        name=name,
-        country=_upper(country),
-        contact_person=contact_person,
-        email=email,
-        phone=phone,
-        address=address,
-        tax_exempt=tax_exempt,
-        default_currency=_upper(default_currency),
-        notes=notes,
-        is_active=is_active,
-    )
-    if not fields.get("default_currency"):
-        fields["default_currency"] = get_business_settings().default_currency
-    client = Client(**fields)
+    values = _normalised(fields)
+    if not values.get("default_currency"):
+        values["default_currency"] = get_business_settings().default_currency
+    client = Client(**values)
     full_clean(client)
     _save_unique_code(client)
     return client
@@ -114,38 +101,13 @@ def create_client(
 
 @operation
 def update_client(
-    *,
-    client: Client,
-    acting_user: User | None,
-    code: str = UNSET,
-    name: str = UNSET,
-    country: str = UNSET,
-    contact_person: str = UNSET,
-    email: str = UNSET,
-    phone: str = UNSET,
-    address: str = UNSET,
-    tax_exempt: bool = UNSET,
-    default_currency: str = UNSET,
-    notes: str = UNSET,
-    is_active: bool = UNSET,
+    *, client: Client, acting_user: User | None, **fields: Unpack[ClientFields]
 ) -> Client:
     """Change the fields given. The currency is fixed once the account has money in it."""
     ensure_permitted(acting_user, "billing.change_client", _("change clients"))
-    fields = given(
-        code=_upper(code),
-        name=name,
-        country=_upper(country),
-        contact_person=contact_person,
-        email=email,
-        phone=phone,
-        address=address,
-        tax_exempt=tax_exempt,
-        default_currency=_upper(default_currency),
-        notes=notes,
-        is_active=is_active,
-    )
+    values = _normalised(fields)
     client = locking.lock_clients([client.pk])[0]
-    new_currency = fields.get("default_currency", client.default_currency)
+    new_currency = values.get("default_currency", client.default_currency)
     if new_currency != client.default_currency and (
         client.invoices.exists() or client.payments.exists() or client.ledger_entries.exists()
     ):
@@ -157,7 +119,7 @@ def update_client(
             )
             % {"code": client.code, "currency": client.default_currency},
         )
-    for key, value in fields.items():
+    for key, value in values.items():
         setattr(client, key, value)
     full_clean(client)
     _save_unique_code(client)
@@ -165,29 +127,10 @@ def update_client(
 
 
 @operation
-def create_service(
-    *,
-    acting_user: User | None,
-    code: str = "",
-    name: str = "",
-    unit_price: Decimal | str = UNSET,
-    description: str = UNSET,
-    unit: str = UNSET,
-    taxable: bool = UNSET,
-    is_active: bool = UNSET,
-) -> Service:
+def create_service(*, acting_user: User | None, **fields: Unpack[ServiceFields]) -> Service:
     """A new service, with the defaults a line on it takes."""
     ensure_permitted(acting_user, "billing.add_service", _("add services"))
-    fields = given(
-        code=_upper(code),
-        name=name,
-        unit_price=_clean_unit_price(unit_price),
-        description=description,
-        unit=unit,
-        taxable=taxable,
-        is_active=is_active,
-    )
-    service = Service(**fields)
+    service = Service(**_normalised(fields))
     full_clean(service)
     _save_unique_code(service)
     return service
@@ -195,30 +138,12 @@ def create_service(
 
 @operation
 def update_service(
-    *,
-    service: Service,
-    acting_user: User | None,
-    code: str = UNSET,
-    name: str = UNSET,
-    unit_price: Decimal | str = UNSET,
-    description: str = UNSET,
-    unit: str = UNSET,
-    taxable: bool = UNSET,
-    is_active: bool = UNSET,
+    *, service: Service, acting_user: User | None, **fields: Unpack[ServiceFields]
 ) -> Service:
     """Change the fields given; lines already on invoices keep what they copied."""
     ensure_permitted(acting_user, "billing.change_service", _("change services"))
     service = Service.objects.select_for_update().get(pk=service.pk)
-    fields = given(
-        code=_upper(code),
-        name=name,
-        unit_price=_clean_unit_price(unit_price),
-        description=description,
-        unit=unit,
-        taxable=taxable,
-        is_active=is_active,
-    )
-    for key, value in fields.items():
+    for key, value in _normalised(fields).items():
         setattr(service, key, value)
     full_clean(service)
     _save_unique_code(service)

@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from ledger.events import Event
-from otb.operations import UNSET, InvalidInput, ensure_permitted, operation
+from otb.operations import UNSET, InvalidInput, ensure_permitted, given, operation
 from settings_app.selectors import business_today, get_business_settings
 
 from .. import accounting
@@ -157,20 +157,16 @@ def update_invoice(
     change is recorded with its old and new value, and a change of total is posted to the
     client's ledger. Notes and terms may change even on a locked invoice."""
     ensure_permitted(acting_user, "billing.change_invoice", _("change invoices"))
-    requested = {
-        name: value
-        for name, value in {
-            "client": client,
-            "lines": lines,
-            "notes": notes,
-            "terms": terms,
-            "discount_kind": discount_kind,
-            "discount_value": discount_value,
-            "issue_date": issue_date,
-            "due_date": due_date,
-        }.items()
-        if value is not UNSET
-    }
+    requested = given(
+        client=client,
+        lines=lines,
+        notes=notes,
+        terms=terms,
+        discount_kind=discount_kind,
+        discount_value=discount_value,
+        issue_date=issue_date,
+        due_date=due_date,
+    )
     if "client" in requested and not isinstance(requested["client"], Client):
         raise InvalidInput.single("client", _("Client: choose a client."))
     new_client = requested.get("client")
