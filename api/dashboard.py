@@ -13,7 +13,7 @@ from billing.selectors import dashboard_figures
 from settings_app.selectors import business_today, get_business_settings
 
 from .fields import MoneyField
-from .views import ApiViewMixin
+from .views.base import ApiViewMixin
 
 
 class CurrencyFiguresSerializer(serializers.Serializer):

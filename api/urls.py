@@ -9,17 +9,17 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.routers import DefaultRouter
 
-from . import views
 from .dashboard import DashboardView
 from .errors import error_body
+from .views import clients, invoices, ledger, messages, payments, services, settings
 
 router = DefaultRouter(trailing_slash=True)
 router.include_root_view = False
-router.register("clients", views.ClientViewSet, basename="client")
-router.register("services", views.ServiceViewSet, basename="service")
-router.register("invoices", views.InvoiceViewSet, basename="invoice")
-router.register("payments", views.PaymentViewSet, basename="payment")
-router.register("messages", views.MessageViewSet, basename="message")
+router.register("clients", clients.ClientViewSet, basename="client")
+router.register("services", services.ServiceViewSet, basename="service")
+router.register("invoices", invoices.InvoiceViewSet, basename="invoice")
+router.register("payments", payments.PaymentViewSet, basename="payment")
+router.register("messages", messages.MessageViewSet, basename="message")
 
 
 @login_not_required
@@ -48,10 +48,10 @@ urlpatterns = [
     ),
     path(
         "v1/clients/<str:code>/ledger/",
-        views.ClientLedgerView.as_view(),
+        ledger.ClientLedgerView.as_view(),
         name="client-ledger",
     ),
-    path("v1/settings/", views.SettingsView.as_view(), name="settings"),
+    path("v1/settings/", settings.SettingsView.as_view(), name="settings"),
     path("v1/dashboard/", DashboardView.as_view(), name="dashboard"),
     path("v1/", include(router.urls)),
     re_path(r"^(?P<rest>.*)$", not_found),

@@ -537,6 +537,7 @@ class Payment(models.Model):
             models.Index(fields=["client", "date", "id"], name="payment_client_date"),
             models.Index(fields=["date", "id"], name="payment_date"),
             models.Index(fields=["status", "date", "id"], name="payment_status_date"),
+            models.Index(fields=["method", "date", "id"], name="payment_method_date"),
             models.Index(fields=["reference"], name="payment_reference"),
         ]
 

@@ -3,12 +3,12 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.core.paginator import Paginator
-from django.db.models import Q
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 
 from billing import services
 from billing.forms.clients import ClientForm, ClientSearchForm
+from billing.lists import filter_clients
 from billing.models import Client, Payment
 from billing.selectors import with_balance
 from ledger.selectors import client_balance
@@ -18,6 +18,8 @@ from settings_app.selectors import business_today, get_business_settings
 
 CLIENTS_PER_PAGE = 50
 LATEST_ON_CLIENT_PAGE = 25
+# The page's "Show" choice as billing.lists.filter_clients' is_active.
+SHOWN_CLIENTS = {"active": True, "inactive": False, "all": None}
 
 
 @permission_required("billing.view_client", raise_exception=True)
@@ -25,17 +27,15 @@ def client_list(request):
     search = ClientSearchForm(request.GET or None)
     clients = Client.objects.all()
     query, active = "", "active"
-    if search.is_valid():
-        query = search.cleaned_data["q"].strip()
-        active = search.cleaned_data["active"] or "active"
-    if query:
-        clients = clients.filter(
-            Q(code__icontains=query) | Q(name__icontains=query) | Q(email__icontains=query)
-        )
-    if active == "active":
-        clients = clients.filter(is_active=True)
-    elif active == "inactive":
-        clients = clients.filter(is_active=False)
+    if search.is_bound and not search.is_valid():
+        # Nothing listed, the error beside the search: as the invoice and payment lists.
+        clients = clients.none()
+        query = search.data.get("q", "")
+    else:
+        if search.is_bound:
+            query = search.cleaned_data["q"].strip()
+            active = search.cleaned_data["active"] or "active"
+        clients = filter_clients(clients, search=query, is_active=SHOWN_CLIENTS[active])
     page = Paginator(with_balance(clients).order_by("code"), CLIENTS_PER_PAGE).get_page(
         request.GET.get("page")
     )

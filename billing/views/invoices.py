@@ -8,7 +8,6 @@ from __future__ import annotations
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
-from django.db.models import Q
 from django.http import HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
@@ -16,14 +15,15 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from billing import services
+from billing.forms.filters import InvoiceFilterForm
 from billing.forms.invoices import (
-    InvoiceFilterForm,
     InvoiceForm,
     IssueForm,
     LineFormSet,
     OptionalReasonForm,
     initial_lines,
 )
+from billing.lists import filter_invoices
 from billing.models import Client, Invoice, InvoiceStatus, Service
 from billing.money import format_money, plain_decimal
 from otb.forms import show_refusal
@@ -36,15 +36,6 @@ from . import object_or_none, refused
 PAGE_SIZE = 50
 
 
-def number_search(term: str) -> Q:
-    """Invoices whose number starts with ``term`` (INV-00, inv-0042) or, for digits alone,
-    whose number is that one (42 finds INV-0042): both read the number or sequence index."""
-    found = Q(number__istartswith=term)
-    if term.isdigit() and len(term) < 10:
-        found |= Q(sequence=int(term))
-    return found
-
-
 @permission_required("billing.view_invoice", raise_exception=True)
 def invoice_list(request):
     today = business_today()
@@ -52,18 +43,11 @@ def invoice_list(request):
     # query from the client table and sort a million invoices (bench/RESULTS.md).
     invoices = Invoice.objects.prefetch_related("client").with_shown_status(today=today)
     filters = InvoiceFilterForm(request.GET or None)
-    if filters.is_valid():
-        data = filters.cleaned_data
-        if data["q"]:
-            invoices = invoices.filter(number_search(data["q"].strip()))
-        if data["status"]:
-            invoices = invoices.shown_as(data["status"], today=today)
-        if data["client"]:
-            invoices = invoices.filter(client__code=data["client"].strip().upper())
-        if data["issued_from"]:
-            invoices = invoices.filter(issue_date__gte=data["issued_from"])
-        if data["issued_to"]:
-            invoices = invoices.filter(issue_date__lte=data["issued_to"])
+    selection = filters.selection()
+    if selection is None:
+        invoices = invoices.none()
+    else:
+        invoices = filter_invoices(invoices, today=today, **selection)
     # Newest first, a page at a time from where the last one ended (otb.paging).
     page = keyset_page(
         invoices,

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
-from django.db.models import Q
 from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -12,7 +11,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from billing import services
-from billing.forms.invoices import PaymentFilterForm, PaymentForm, ReasonForm
+from billing.forms.filters import PaymentFilterForm
+from billing.forms.invoices import PaymentForm, ReasonForm
+from billing.lists import filter_payments
 from billing.models import Invoice, Payment, PaymentMethod
 from otb.forms import show_refusal
 from otb.operations import DomainError
@@ -29,7 +30,7 @@ def _back(request, payment: Payment) -> str:
     target = request.POST.get("next") or request.GET.get("next")
     if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
         return target
-    if payment.invoice_id:
+    if payment.invoice is not None:
         return payment.invoice.get_absolute_url()
     return payment.client.get_absolute_url()
 
@@ -39,20 +40,8 @@ def payment_list(request):
     # Prefetched, not joined: see invoice_list.
     payments = Payment.objects.prefetch_related("client", "invoice")
     filters = PaymentFilterForm(request.GET or None)
-    if filters.is_valid():
-        data = filters.cleaned_data
-        if data["q"]:
-            # Reference or invoice number, from their start: both read an index.
-            term = data["q"].strip()
-            payments = payments.filter(
-                Q(reference__istartswith=term) | Q(invoice__number__iexact=term)
-            )
-        if data["status"]:
-            payments = payments.filter(status=data["status"])
-        if data["method"]:
-            payments = payments.filter(method=data["method"])
-        if data["client"]:
-            payments = payments.filter(client__code=data["client"].strip().upper())
+    selection = filters.selection()
+    payments = payments.none() if selection is None else filter_payments(payments, **selection)
     page = keyset_page(
         payments,
         keys=("date", "id"),

@@ -1,0 +1,108 @@
+"""What the API's resources share: authentication by DRF, the query-parameter parsers, input
+validation, and the viewset of rows addressed by their code (clients, services)."""
+
+from __future__ import annotations
+
+import datetime
+
+from django.contrib.auth.decorators import login_not_required
+from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter
+from rest_framework import mixins, status, viewsets
+from rest_framework.response import Response
+
+from billing.models import Client
+from otb.operations import InvalidInput
+
+from ..errors import ApiError
+
+IDEMPOTENCY_PARAMETER = OpenApiParameter(
+    "Idempotency-Key",
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    description="Send the same key again to get the first answer instead of a second row.",
+)
+
+ACTIVE_PARAMETER = OpenApiParameter(
+    "is_active",
+    OpenApiTypes.BOOL,
+    description="true: the active ones; false: the inactive ones; left out: both.",
+)
+
+
+class ApiViewMixin:
+    """DRF authenticates API requests itself: the LoginRequiredMiddleware, which would send
+    them to the login page, lets them through."""
+
+    @classmethod
+    def as_view(cls, *args, **kwargs):
+        return login_not_required(super().as_view(*args, **kwargs))
+
+
+def query_bool(request, name: str) -> bool | None:
+    value = request.query_params.get(name)
+    if value in (None, ""):
+        return None
+    if value.lower() in ("true", "1", "yes"):
+        return True
+    if value.lower() in ("false", "0", "no"):
+        return False
+    raise ApiError(
+        _("%(name)s: use true or false.") % {"name": name},
+        code="invalid",
+        status_code=status.HTTP_400_BAD_REQUEST,
+        field=name,
+    )
+
+
+def query_date(request, name: str) -> datetime.date | None:
+    value = request.query_params.get(name)
+    if value in (None, ""):
+        return None
+    try:
+        return datetime.date.fromisoformat(value)
+    except ValueError:
+        raise ApiError(
+            _("%(name)s: “%(value)s” is not a date; use YYYY-MM-DD.")
+            % {"name": name, "value": value[:40]},
+            code="invalid",
+            status_code=status.HTTP_400_BAD_REQUEST,
+            field=name,
+        ) from None
+
+
+def validated(serializer_class, request, *, partial: bool = False) -> dict:
+    serializer = serializer_class(data=request.data, partial=partial)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data
+
+
+def client_by_code(code: str, *, field: str = "client") -> Client:
+    client = Client.objects.filter(code=code).first()
+    if client is None:
+        raise InvalidInput.single(
+            field, _("Client: there is no client with the code “%(code)s”.") % {"code": code}
+        )
+    return client
+
+
+class CodeViewSet(
+    ApiViewMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Rows addressed by their code, listed, read, created and changed; never deleted."""
+
+    lookup_field = "code"
+    lookup_value_regex = "[^/]+"
+    http_method_names = ["get", "post", "put", "patch", "head", "options"]
+    input_serializer_class: type
+
+    def get_object(self):
+        return get_object_or_404(self.queryset, code=self.kwargs["code"])
+
+    def _answer(self, obj, status_code=status.HTTP_200_OK) -> Response:
+        return Response(self.get_serializer(obj).data, status=status_code)

@@ -1,0 +1,52 @@
+"""A client's ledger: its entries with running balances, and manual credits and debits."""
+
+from __future__ import annotations
+
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import extend_schema
+from rest_framework import generics, status
+from rest_framework.response import Response
+
+from billing.models import Client
+from billing.services import post_manual_credit, post_manual_debit
+from ledger.selectors import client_balance, ledger_entries, with_running_balance
+
+from .. import serializers as s
+from ..fields import MoneyField
+from ..idempotency import idempotent
+from .base import IDEMPOTENCY_PARAMETER, ApiViewMixin, validated
+
+
+@extend_schema(tags=["clients"])
+class ClientLedgerView(ApiViewMixin, generics.GenericAPIView):
+    """A client's ledger, oldest entry first, each with the balance after it."""
+
+    serializer_class = s.LedgerEntrySerializer
+    read_permissions = ["billing.view_client", "ledger.view_ledgerentry"]
+    write_permissions = {"post": ["billing.view_client", "ledger.add_ledgerentry"]}
+
+    def get_client(self) -> Client:
+        return get_object_or_404(Client, code=self.kwargs["code"])
+
+    @extend_schema(operation_id="clients_ledger_list", responses=s.LedgerPageSerializer)
+    def get(self, request, code):
+        client = self.get_client()
+        page = with_running_balance(client, self.paginate_queryset(ledger_entries(client)))
+        response = self.get_paginated_response(self.get_serializer(page, many=True).data)
+        response.data["balance"] = MoneyField().to_representation(client_balance(client))
+        return response
+
+    @extend_schema(
+        operation_id="clients_ledger_create",
+        request=s.ManualEntryInputSerializer,
+        responses={201: s.LedgerEntrySerializer},
+        parameters=[IDEMPOTENCY_PARAMETER],
+    )
+    @idempotent
+    def post(self, request, code):
+        client = self.get_client()
+        data = dict(validated(s.ManualEntryInputSerializer, request))
+        post = post_manual_credit if data.pop("kind") == "credit" else post_manual_debit
+        entry = post(client=client, acting_user=request.user, **data)
+        entry = with_running_balance(client, ledger_entries(client).filter(pk=entry.pk))[0]
+        return Response(self.get_serializer(entry).data, status=status.HTTP_201_CREATED)
