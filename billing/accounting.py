@@ -7,7 +7,8 @@ the event's row of ``ledger.events.RULES`` says (through ``ledger.journal``, whi
 client's balance), recomputes the invoice's amount paid and status, and derives its
 outstanding spans again. Once the transaction commits, ``money_event_committed`` tells the
 subscribers (the receipt e-mail, the PDF cache); nothing of theirs can undo or half-do the
-event.
+event. History loaded in bulk (the benchmark data, imports) goes through ``post_in_bulk``:
+the same entries from the same table, written many at a time.
 
 No other product code creates a ledger entry, moves a balance, or writes an invoice's amount
 paid, status or spans: ``tests/test_architecture.py`` walks the code and fails on any.
@@ -22,6 +23,7 @@ one way, and the ledger can serve invoices, credit notes and refunds alike.
 from __future__ import annotations
 
 import datetime
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -75,28 +77,20 @@ def post(
     entry posted, or None when the event posts none (client credit applied, a change that
     left the total as it was).
     """
-    rule = RULES[event]
-    if (rule.sign == CREDIT and amount < 0) or (rule.sign == DEBIT and amount > 0):
-        raise ValueError(f"{event}: an amount of {amount} has the wrong sign")
     today = today or business_today()
-    entry = None
-    if rule.entry_kind is not None and (amount != 0 or rule.manual):
-        if memo is None:
-            memo = str(rule.memo) % (values or {})
-        entry = journal.append(
-            journal.Posting(
-                client_id=client.pk,
-                kind=rule.entry_kind,
-                amount=amount,
-                currency=invoice.currency if invoice is not None else client.default_currency,
-                memo=memo,
-                date=date or today,
-                created_by=acting_user,
-                invoice_id=invoice.pk if invoice is not None else None,
-                payment_id=payment.pk if payment is not None else None,
-            ),
-            client_label=client.code,
-        )
+    posting = _posting(
+        event,
+        client_id=client.pk,
+        amount=amount,
+        currency=invoice.currency if invoice is not None else client.default_currency,
+        date=date or today,
+        memo=memo,
+        values=values,
+        created_by=acting_user,
+        invoice_id=invoice.pk if invoice is not None else None,
+        payment_id=payment.pk if payment is not None else None,
+    )
+    entry = journal.append(posting, client_label=client.code) if posting is not None else None
     if invoice is not None:
         _settle(invoice, event=event, today=today)
     committed = MoneyEvent(
@@ -110,6 +104,103 @@ def post(
         lambda: money_event_committed.send(sender=MoneyEvent, event=committed), robust=True
     )
     return entry
+
+
+def _posting(
+    event: str,
+    *,
+    client_id: int,
+    amount: Decimal,
+    currency: str,
+    date: datetime.date,
+    memo: str | None,
+    values: Mapping[str, Any] | None,
+    created_by: Any,
+    invoice_id: int | None,
+    payment_id: int | None,
+    recorded_at: datetime.datetime | None = None,
+) -> journal.Posting | None:
+    """The ledger entry ``event`` posts, as its row of RULES says: its kind, its sign checked
+    (ValueError), its memo (the rule's filled with ``values``, or the user's ``memo`` for a
+    manual entry). None when it posts none (client credit applied, a change that left the
+    total as it was). ``post`` and ``post_in_bulk`` both build their entries here."""
+    rule = RULES[event]
+    if (rule.sign == CREDIT and amount < 0) or (rule.sign == DEBIT and amount > 0):
+        raise ValueError(
+            f"{event}: an amount of {amount} has the wrong sign "
+            f"(client {client_id}, invoice {invoice_id}, payment {payment_id})"
+        )
+    if rule.entry_kind is None or (amount == 0 and not rule.manual):
+        return None
+    return journal.Posting(
+        client_id=client_id,
+        kind=rule.entry_kind,
+        amount=amount,
+        currency=currency,
+        memo=str(rule.memo) % (values or {}) if memo is None else memo,
+        date=date,
+        created_by=created_by,
+        invoice_id=invoice_id,
+        payment_id=payment_id,
+        recorded_at=recorded_at,
+    )
+
+
+@dataclass(frozen=True)
+class BulkEvent:
+    """One money event of a bulk load (``post_in_bulk``): what ``post`` is told, by ids."""
+
+    event: str
+    client_id: int
+    amount: Decimal
+    """Signed as for ``post``: in the client's favour when positive."""
+    currency: str
+    date: datetime.date
+    values: Mapping[str, Any] | None = None
+    """What the rule's memo is filled with (``post``'s ``values``)."""
+    memo: str | None = None
+    """The user's text of a manual entry."""
+    invoice_id: int | None = None
+    payment_id: int | None = None
+    created_by: Any = None
+    recorded_at: datetime.datetime | None = None
+    """When the source recorded it; None: now."""
+
+
+def post_in_bulk(events: Iterable[BulkEvent]) -> int:
+    """Post many money events at once: for loading history in bulk (the benchmark data of
+    bench/, imports from other products), never for a live operation. Returns how many
+    ledger entries were written.
+
+    Each event's entry is the one ``post`` would write (kind, sign and memo from RULES),
+    and the balances move by their sum, all in one transaction. Every event is checked
+    before anything is written: one of the wrong sign raises ValueError, and nothing is
+    written.
+
+    Only the ledger is written. The caller promises the rest of what ``post`` does: that its
+    invoices' amount paid and status are the ones their payments make (``billing.rules``),
+    and that it derives the outstanding spans once the load is done
+    (``billing.outstanding.rebuild``). No ``money_event_committed`` is sent: history sends no
+    receipts.
+    """
+    postings = []
+    for item in events:
+        posting = _posting(
+            item.event,
+            client_id=item.client_id,
+            amount=item.amount,
+            currency=item.currency,
+            date=item.date,
+            memo=item.memo,
+            values=item.values,
+            created_by=item.created_by,
+            invoice_id=item.invoice_id,
+            payment_id=item.payment_id,
+            recorded_at=item.recorded_at,
+        )
+        if posting is not None:
+            postings.append(posting)
+    return journal.append_many(postings)
 
 
 def _settle(invoice: Invoice, *, event: str, today: datetime.date) -> None:

@@ -10,7 +10,7 @@ adding up every invoice's history for every question.
 
 The spans are derived data: ``refresh`` writes an invoice's again from its facts, in the
 transaction of each money event (``billing.accounting.post``, the only caller); ``rebuild``
-writes them for every invoice (``manage.py rebuild_outstanding``, seed_volume).
+writes them for every invoice (``manage.py rebuild_outstanding``, bench/seed.py).
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # CI's benchmark smoke run: a throw-away MariaDB database with a small volume
-# (seed_volume), then bench/run.py --smoke: every phase runs and every page answers 200.
+# (python -m bench.seed), then bench/run.py --smoke: every phase runs and every page answers 200.
 # Timings are not judged here (bench/RESULTS.md is where they are, on a million invoices).
 set -euo pipefail
 # shellcheck source=scripts/lib.sh
@@ -22,5 +22,5 @@ secret_key=$(python3 -c 'import secrets; print(secrets.token_urlsafe(50))')
 export DATABASE_URL="mysql://root:@127.0.0.1:3306/$name" OTB_VAR_DIR="$work/var" \
   OTB_ENV_FILE=/nonexistent DEBUG=false ALLOWED_HOSTS='*' SECRET_KEY="$secret_key"
 .venv/bin/python manage.py migrate --noinput --verbosity 0
-.venv/bin/python manage.py seed_volume --clients 100 --invoices 3000 --check
+.venv/bin/python -m bench.seed --clients 100 --invoices 3000 --check
 .venv/bin/python bench/run.py --smoke --out "$work/RESULTS.md"

@@ -43,14 +43,11 @@ ALLOWED = {
 # invoice's spans again (after a restore, a time-zone change, seeding) is also a maintenance
 # task, so a management command may ask for it directly.
 MANAGEMENT_COMMANDS = "*.management.commands.*"
-# billing.volume (the benchmark data, written in bulk) is product code only until it moves
-# to bench/ in the next slice of issue 14; it is named here so that it is the only other.
-VOLUME = "billing.volume"
 CALLERS = {
-    "ledger.journal.*": {"billing.accounting", VOLUME},
+    "ledger.journal.*": {"billing.accounting"},
     "billing.outstanding.refresh": {"billing.accounting"},
     "billing.outstanding.record_issued": {"billing.accounting"},
-    "billing.outstanding.rebuild": {"billing.accounting", MANAGEMENT_COMMANDS, VOLUME},
+    "billing.outstanding.rebuild": {"billing.accounting", MANAGEMENT_COMMANDS},
     "billing.outstanding.refresh_reversed": {"billing.accounting", MANAGEMENT_COMMANDS},
 }
 
@@ -397,5 +394,5 @@ def test_money_path_violations_respect_the_allowed_callers():
     )
     assert money_path_violations(modules) == [
         "api/views.py:2: uses billing.outstanding.rebuild "
-        "[callable only from *.management.commands.* or billing.accounting or billing.volume]"
+        "[callable only from *.management.commands.* or billing.accounting]"
     ]

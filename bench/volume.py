@@ -1,10 +1,16 @@
 """Realistic volume for benchmarks: years of clients, invoices, payments and ledger entries.
 
-``fill(clients=..., invoices=..., seed=...)`` writes straight into the tables in batches
-(``executemany`` of plain tuples: a million invoices in minutes, not hours), yet every figure
-comes from ``billing.money.compute_invoice`` and every status from ``derive_status``, and
-the ledger gets exactly the entries the operations would post, so SPEC.md's invariant holds
-for every client. The same seed gives the same data.
+``fill(clients=..., invoices=..., seed=...)`` (``python -m bench.seed``) writes straight into
+the tables in batches (``executemany`` of plain tuples: a million invoices in minutes, not
+hours), yet every figure comes from ``billing.money.compute_invoice`` and every status from
+``billing.rules.derive_status``. The ledger's entries go through the entry point's batch form,
+``billing.accounting.post_in_bulk``: the entries the operations would post, with the kinds,
+signs and memos of ``ledger.events.RULES``, and the balances moved with them, so SPEC.md's
+invariant holds for every client. As ``post_in_bulk`` asks, this module writes each invoice's
+amount paid and status itself (from ``billing.rules``) and derives the outstanding spans at
+the end. The same seed gives the same data.
+
+Not product code: it writes around the services on purpose, and only the bench uses it.
 
 What a run makes, for M invoices over ``years`` years up to the business's today:
 
@@ -27,11 +33,11 @@ import sys
 import time
 from dataclasses import dataclass, field
 from decimal import Decimal
-from types import SimpleNamespace
 
 from django.db import connection, transaction
 
-from billing import outstanding
+from billing import accounting, outstanding
+from billing.accounting import BulkEvent
 from billing.models import (
     Client,
     Invoice,
@@ -48,8 +54,8 @@ from billing.models import (
 from billing.money import CENT, LineInput, TaxInput, compute_invoice
 from billing.rules import derive_status, tax_applies
 from billing.services import COUNTER_NAME
-from ledger.journal import store_balances
-from ledger.models import EntryKind, LedgerEntry
+from ledger.events import Event
+from ledger.models import LedgerEntry
 from settings_app.selectors import business_today, get_business_settings
 
 D = Decimal
@@ -142,7 +148,35 @@ KINDS = [
 
 
 class NotEmpty(Exception):
-    """seed_volume fills an empty billing database; the message says what is there."""
+    """bench.seed fills an empty billing database; the message says what is there."""
+
+
+@dataclass(frozen=True)
+class _ServiceRow:
+    pk: int
+    name: str
+    unit: str
+    price: Decimal
+    taxable: bool
+
+
+@dataclass(frozen=True)
+class _ClientRow:
+    pk: int
+    code: str
+    taxed: bool
+    name: str
+
+
+@dataclass(frozen=True)
+class _InvoiceFacts:
+    """What ``derive_status`` reads (billing.rules.InvoiceFacts), before the row exists."""
+
+    number: str | None
+    cancelled_at: datetime.datetime | None
+    total: Decimal
+    amount_paid: Decimal
+    due_date: datetime.date | None
 
 
 @dataclass
@@ -199,7 +233,7 @@ def check_empty() -> None:
     if there:
         listed = ", ".join(f"{n:,} {name}" for name, n in there.items())
         raise NotEmpty(
-            f"The database already holds {listed}. seed_volume fills an empty database: "
+            f"The database already holds {listed}. bench.seed fills an empty database: "
             "use a new one (DATABASE_URL), or empty this one with manage.py flush."
         )
 
@@ -292,8 +326,6 @@ def fill(
                 counts=counts,
                 progress=_Progress(invoices, progress) if progress else None,
             )
-            with transaction.atomic():
-                store_balances()
             # The reports' outstanding spans, derived from what was just written.
             spans_progress = _Progress(invoices, progress) if progress else None
             with transaction.atomic():
@@ -322,7 +354,7 @@ def fill(
     return counts
 
 
-def _make_services(settings, now) -> list[SimpleNamespace]:
+def _make_services(settings, now) -> list[_ServiceRow]:
     existing = set(Service.objects.values_list("code", flat=True))
     Service.objects.bulk_create(
         Service(code=code, name=name, unit=unit, unit_price=price, taxable=taxable)
@@ -331,12 +363,12 @@ def _make_services(settings, now) -> list[SimpleNamespace]:
     )
     by_code = {s.code: s for s in Service.objects.filter(code__in=[s[0] for s in SERVICES])}
     return [
-        SimpleNamespace(pk=by_code[code].pk, name=name, unit=unit, price=price, taxable=taxable)
+        _ServiceRow(pk=by_code[code].pk, name=name, unit=unit, price=price, taxable=taxable)
         for code, name, unit, price, taxable in SERVICES
     ]
 
 
-def _make_clients(cursor, rng, n, settings, currency, now) -> list[SimpleNamespace]:
+def _make_clients(cursor, rng, n, settings, currency, now) -> list[_ClientRow]:
     table = _Table(
         Client,
         [
@@ -379,9 +411,7 @@ def _make_clients(cursor, rng, n, settings, currency, now) -> list[SimpleNamespa
             now,
             now,
         )
-        made.append(
-            SimpleNamespace(pk=pk, code=code, taxed=tax_applies(client, settings), name=name)
-        )
+        made.append(_ClientRow(pk=pk, code=code, taxed=tax_applies(client, settings), name=name))
     with transaction.atomic():
         table.flush(cursor)
     return made
@@ -469,22 +499,9 @@ def _fill_invoices(
             "reversal_reason",
         ],
     )
-    ledger_table = _Table(
-        LedgerEntry,
-        [
-            "id",
-            "client",
-            "date",
-            "kind",
-            "amount",
-            "currency",
-            "memo",
-            "invoice",
-            "payment",
-            "created_at",
-        ],
-    )
-    tables = (invoice_table, line_table, tax_table, payment_table, ledger_table)
+    # The ledger's entries, posted through the entry point's batch form with each batch.
+    events: list[BulkEvent] = []
+    tables = (invoice_table, line_table, tax_table, payment_table)
 
     span = max(years * 365, 1)
     start = today - datetime.timedelta(days=span)
@@ -493,8 +510,25 @@ def _fill_invoices(
     sequence = 0
 
     def at(day: datetime.date, minute: int = 0) -> datetime.datetime:
+        """A time of ``day`` in UTC, naive as the plain-tuple rows store it."""
         return datetime.datetime.combine(day, datetime.time(14, 0)) + datetime.timedelta(
             minutes=minute
+        )
+
+    def event(what, client, amount, day, recorded, *, invoice_pk, payment_pk=None, **values):
+        """One money event for the batch form; ``values`` fill its memo from RULES."""
+        events.append(
+            BulkEvent(
+                event=what,
+                client_id=client.pk,
+                amount=amount,
+                currency=currency,
+                date=day,
+                values=values,
+                invoice_id=invoice_pk,
+                payment_id=payment_pk,
+                recorded_at=recorded.replace(tzinfo=datetime.UTC),
+            )
         )
 
     def pay(client, invoice_pk, number, amount, day, *, status=PaymentStatus.CONFIRMED):
@@ -520,29 +554,33 @@ def _fill_invoices(
         counts.payments += 1
         if status == PaymentStatus.PENDING:
             return
-        label = PaymentMethod(method).label
-        ledger_table.add(
-            client.pk,
-            day,
-            EntryKind.PAYMENT_CONFIRMED,
+        # Every method of METHODS is money received: confirming posts an entry.
+        memo_values = {
+            "method": str(PaymentMethod(method).label),
+            "reference": f" {reference}",
+            "where": number,
+        }
+        event(
+            Event.PAYMENT_CONFIRMED,
+            client,
             amount,
-            currency,
-            f"Payment received: {label} {reference} ({number})",
-            invoice_pk,
-            payment_pk,
+            day,
             at(day, 1),
+            invoice_pk=invoice_pk,
+            payment_pk=payment_pk,
+            **memo_values,
         )
         if status == PaymentStatus.REVERSED:
-            ledger_table.add(
-                client.pk,
-                reversed_at.date(),
-                EntryKind.PAYMENT_REVERSED,
+            event(
+                Event.PAYMENT_REVERSED,
+                client,
                 -amount,
-                currency,
-                f"Payment reversed: {label} {reference} ({number}): {reason}",
-                invoice_pk,
-                payment_pk,
+                reversed_at.date(),
                 reversed_at,
+                invoice_pk=invoice_pk,
+                payment_pk=payment_pk,
+                **memo_values,
+                reason=reason,
             )
 
     for i in range(n):
@@ -596,34 +634,30 @@ def _fill_invoices(
             due_date = issue_date + terms
             cancelled = rng.random() < 0.02
             cancelled_at = at(issue_date + datetime.timedelta(days=3)) if cancelled else None
-            ledger_table.add(
-                client.pk,
-                issue_date,
-                EntryKind.INVOICE_ISSUED,
+            event(
+                Event.INVOICE_ISSUED,
+                client,
                 -total,
-                currency,
-                f"Invoice {number} issued",
-                invoice_pk,
-                None,
+                issue_date,
                 created,
+                invoice_pk=invoice_pk,
+                number=number,
             )
             paid = D("0.00")
             if cancelled:
-                ledger_table.add(
-                    client.pk,
-                    cancelled_at.date(),
-                    EntryKind.INVOICE_CANCELLED,
+                event(
+                    Event.INVOICE_CANCELLED,
+                    client,
                     total,
-                    currency,
-                    f"Invoice {number} cancelled",
-                    invoice_pk,
-                    None,
+                    cancelled_at.date(),
                     cancelled_at,
+                    invoice_pk=invoice_pk,
+                    number=number,
                 )
             else:
                 paid = _payments(rng, pay, client, invoice_pk, number, total, issue_date, today)
             status = derive_status(
-                SimpleNamespace(
+                _InvoiceFacts(
                     number=number,
                     cancelled_at=cancelled_at,
                     total=total,
@@ -681,6 +715,8 @@ def _fill_invoices(
             with transaction.atomic():
                 for table in tables:
                     table.flush(cursor)
+                counts.ledger_entries += accounting.post_in_bulk(events)
+                events.clear()
             if progress:
                 progress.show(i + 1)
 
@@ -689,7 +725,6 @@ def _fill_invoices(
     )
     counts.invoices = invoice_table.written
     counts.lines = line_table.written
-    counts.ledger_entries = ledger_table.written
     if progress:
         progress.end()
 

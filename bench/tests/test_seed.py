@@ -1,14 +1,18 @@
-"""manage.py seed_volume: volume for the benchmarks that is as consistent as real data."""
+"""bench.seed and bench.volume: volume for the benchmarks that is as consistent as real data,
+its ledger posted through the entry point's batch form."""
 
+import subprocess
+import sys
 from collections import Counter
 from decimal import Decimal
 from io import StringIO
+from pathlib import Path
 
 import pytest
-from django.core.management import call_command
-from django.core.management.base import CommandError
 from django.db.models import Count, F, Sum
 
+from bench import seed
+from bench.volume import fill
 from billing import outstanding
 from billing.models import (
     Client,
@@ -20,13 +24,14 @@ from billing.models import (
     PaymentStatus,
 )
 from billing.selectors import clients_breaking_invariant
-from billing.volume import fill
+from ledger.events import RULES, Event
 from ledger.models import Account, LedgerEntry
 from reports.selectors import open_spans
 from settings_app.selectors import business_today
 from tests.factories import ClientFactory
 
 pytestmark = pytest.mark.django_db
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
@@ -135,10 +140,33 @@ def test_the_same_seed_gives_the_same_data(business):
     assert snapshot() == first
 
 
+def test_the_memos_are_the_ones_the_operations_write(seeded):
+    """Posted through the entry point's batch form, every entry has its event's memo from
+    RULES, as issuing, cancelling, confirming and reversing would write it."""
+    issued = LedgerEntry.objects.filter(kind=RULES[Event.INVOICE_ISSUED].entry_kind).first()
+    assert issued.memo == f"Invoice {issued.invoice.number} issued"
+    cancelled = LedgerEntry.objects.filter(kind=RULES[Event.INVOICE_CANCELLED].entry_kind).first()
+    assert cancelled.memo == f"Invoice {cancelled.invoice.number} cancelled"
+    bounced = Payment.objects.filter(status=PaymentStatus.REVERSED).first()
+    where = f"{bounced.get_method_display()} {bounced.reference} ({bounced.invoice.number})"
+    memos = dict(LedgerEntry.objects.filter(payment=bounced).values_list("kind", "memo"))
+    assert memos == {
+        RULES[Event.PAYMENT_CONFIRMED].entry_kind: f"Payment received: {where}",
+        RULES[Event.PAYMENT_REVERSED].entry_kind: (
+            f"Payment reversed: {where}: {bounced.reversal_reason}"
+        ),
+    }
+
+
 def test_a_database_with_data_is_refused_and_left_alone(business):
     ClientFactory(code="REAL")
-    with pytest.raises(CommandError, match="already holds 1 clients.*fills an empty database"):
-        call_command("seed_volume", "--clients", "5", "--invoices", "10", stdout=StringIO())
+    err = StringIO()
+    status = seed.seed(
+        seed.parse_args(["--clients", "5", "--invoices", "10"]), out=StringIO(), err=err
+    )
+    assert status == 1
+    assert "already holds 1 clients" in err.getvalue()
+    assert "fills an empty database" in err.getvalue()
     assert list(Client.objects.values_list("code", flat=True)) == ["REAL"]
     assert not Invoice.objects.exists()
 
@@ -148,20 +176,35 @@ def test_a_database_with_data_is_refused_and_left_alone(business):
     [
         (["--clients", "0"], "--clients must be 1 or more, not 0"),
         (["--invoices", "-5"], "--invoices must be 0 or more, not -5"),
+        (["--years", "0"], "--years must be 1 or more, not 0"),
         (["--batch", "0"], "--batch must be 1 or more, not 0"),
     ],
 )
-def test_bad_arguments_are_refused_with_the_option_named(business, args, message):
-    with pytest.raises(CommandError, match=message):
-        call_command("seed_volume", *args, stdout=StringIO())
-    assert not Client.objects.exists()
+def test_bad_arguments_are_refused_with_the_option_named(args, message, capsys):
+    with pytest.raises(SystemExit) as exited:
+        seed.parse_args(args)
+    assert exited.value.code == 2
+    assert message in capsys.readouterr().err
 
 
-def test_the_command_reports_what_it_made(business):
-    out, err = StringIO(), StringIO()
-    call_command(
-        "seed_volume", "--clients", "5", "--invoices", "50", "--check", stdout=out, stderr=err
+def test_the_script_runs_as_a_module_and_refuses_before_touching_the_database():
+    """``python -m bench.seed`` is the command line; a bad argument is refused before
+    Django is even set up."""
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.seed", "--clients", "0"],
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
+    assert done.returncode == 2
+    assert "--clients must be 1 or more, not 0" in done.stderr
+
+
+def test_the_script_reports_what_it_made(business):
+    out, err = StringIO(), StringIO()
+    args = seed.parse_args(["--clients", "5", "--invoices", "50", "--check"])
+    assert seed.seed(args, out=out, err=err) == 0
     assert "Made 5 clients" in out.getvalue() and "50 invoices" in out.getvalue()
     assert "The ledger invariant holds for every client." in out.getvalue()
     assert "50/50 invoices" in err.getvalue()
