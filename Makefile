@@ -6,7 +6,7 @@ MARIADB_URL ?= mysql://root:@127.0.0.1:3306/otb_billing
 PYTHON := .venv/bin/python
 
 .PHONY: help run test test-mariadb ci dev setup lint format migrate migrations demo admin \
-	check-deploy clean release test-install bench constraints
+	check-deploy clean release test-install seed bench constraints
 
 help:
 	@echo "make run           set up and serve with demo data at http://127.0.0.1:$(PORT)"
@@ -23,6 +23,7 @@ help:
 	@echo "make admin         give the user admin a new random password"
 	@echo "make check-deploy  Django's deployment checks with this instance's settings"
 	@echo "make test-install  install, upgrade, roll back and remove an instance (root, MariaDB)"
+	@echo "make seed          fill the empty database DATABASE_URL names for the benchmarks (bench/README.md)"
 	@echo "make bench         the benchmarks of bench/ on the database DATABASE_URL names (bench/RESULTS.md)"
 	@echo "make constraints   write constraints.txt (exact versions) from what .venv has"
 	@echo "make release       dist/otb_billing-vX.Y.Z.zip from the tag vX.Y.Z (VERSION=X.Y.Z)"
@@ -44,6 +45,10 @@ ci:
 # Runs deploy/install.sh into a throw-away root on this machine's MariaDB, as CI does.
 test-install:
 	bash deploy/tests/install_test.sh
+
+# A million invoices (default) for the benchmarks, into the empty database DATABASE_URL names.
+seed:
+	$(PYTHON) -m bench.seed $(ARGS)
 
 # Page latency, PDF, issuing, throughput and memory; bench/README.md. make bench ARGS=--smoke
 bench:
