@@ -18,6 +18,7 @@ B-tree index serves; those tables hold thousands of rows, not millions, and are 
 from __future__ import annotations
 
 import datetime
+from typing import Any, TypeVar
 
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
@@ -37,6 +38,9 @@ from .models import (
 )
 
 UNKNOWN_CHOICE = gettext_noop("%(name)s: use one of %(values)s.")
+
+
+Rows = TypeVar("Rows", bound=QuerySet[Any])
 
 
 def _refuse_unknown(name: str, value: str, values: list[str]) -> None:
@@ -93,11 +97,7 @@ def filter_invoices(
         invoices = invoices.filter(client__code=client_code(client))
     if number.strip():
         invoices = invoices.filter(number_search(number.strip()))
-    if issued_from:
-        invoices = invoices.filter(issue_date__gte=issued_from)
-    if issued_to:
-        invoices = invoices.filter(issue_date__lte=issued_to)
-    return invoices
+    return _in_range(invoices, "issue_date", issued_from, issued_to)
 
 
 def filter_payments(
@@ -142,11 +142,19 @@ def filter_payments(
         # OR would make MariaDB read every payment instead of the two indexes.
         invoice_ids = list(Invoice.objects.filter(number__iexact=term).values_list("pk", flat=True))
         payments = payments.filter(Q(reference__istartswith=term) | Q(invoice_id__in=invoice_ids))
-    if date_from:
-        payments = payments.filter(date__gte=date_from)
-    if date_to:
-        payments = payments.filter(date__lte=date_to)
-    return payments
+    return _in_range(payments, "date", date_from, date_to)
+
+
+def _in_range(
+    rows: Rows, field: str, start: datetime.date | None, end: datetime.date | None
+) -> Rows:
+    """The rows whose date ``field`` is from ``start`` to ``end``, both included; an end
+    left empty is open."""
+    if start:
+        rows = rows.filter(**{f"{field}__gte": start})
+    if end:
+        rows = rows.filter(**{f"{field}__lte": end})
+    return rows
 
 
 def filter_clients(
