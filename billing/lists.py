@@ -18,6 +18,7 @@ B-tree index serves; those tables hold thousands of rows, not millions, and are 
 from __future__ import annotations
 
 import datetime
+import re
 from typing import Any, TypeVar
 
 from django.db.models import Q, QuerySet
@@ -59,7 +60,8 @@ def number_search(term: str) -> Q:
     """Invoices whose number starts with ``term`` (INV-00, inv-0042) or, for digits alone,
     whose number is that one (42 finds INV-0042): both read the number or sequence index."""
     found = Q(number__istartswith=term)
-    if term.isdigit() and len(term) < 10:
+    # ASCII digits only: str.isdigit() also holds for "¹" or "٤", which int() refuses.
+    if re.fullmatch(r"[0-9]{1,9}", term):
         found |= Q(sequence=int(term))
     return found
 

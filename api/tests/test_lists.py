@@ -99,6 +99,11 @@ INVOICE_CASES = [
     ({"q": "3"}, {"search": "3"}),
     ({"q": "0012"}, {"search": "0012"}),
     ({"q": "NV-0"}, {"search": "NV-0"}),  # inside the number, not its start: nothing
+    # Digits that are not ASCII ("¹", Arabic-Indic "٣") and more digits than a sequence has
+    # are text to search, not a number (Schemathesis found a 500 on "¹").
+    ({"q": "¹"}, {"search": "¹"}),
+    ({"q": "٣"}, {"search": "٣"}),
+    ({"q": "1" * 30}, {"search": "1" * 30}),
     ({"issued_from": DaysAgo(30)}, {"issued_from": DaysAgo(30)}),
     ({"issued_to": DaysAgo(30)}, {"issued_to": DaysAgo(30)}),
     (
@@ -169,7 +174,8 @@ def test_the_cases_are_not_all_empty(office, books):
     found = [
         office_rows(office, "invoices:list", resolved(page, books)) for page, _ in INVOICE_CASES
     ]
-    assert sum(1 for rows in found if rows) >= len(INVOICE_CASES) - 3
+    # Empty on purpose: NOBODY, NV-0 and the three searches that are no number.
+    assert sum(1 for rows in found if rows) >= len(INVOICE_CASES) - 6
     assert office_rows(office, "invoices:list", {"q": "3"}) == {
         Invoice.objects.get(number="INV-0003").pk
     }
