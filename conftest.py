@@ -6,8 +6,9 @@ from django.contrib.auth.models import Group
 from accounts.roles import ADMINISTRATOR, BOOKKEEPER, VIEWER
 from settings_app.selectors import get_business_settings
 
-# chromium, the office user and logging in, for the browser tests of every app.
-pytest_plugins = ["tests.browser"]
+# chromium, the office user and logging in, for the browser tests of every app; a real SMTP
+# server on localhost for the e-mail tests of every app.
+pytest_plugins = ["tests.browser", "tests.mail"]
 
 
 @pytest.fixture

@@ -1,12 +1,26 @@
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext, gettext_lazy
+from django_otp.plugins.otp_static.models import StaticDevice
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from otb.operations import DomainError
+
+from .forms import AdminLoginForm
+from .models import SignInThrottle
 from .roles import role_of
+from .second_factor import reset_second_factor
+from .services import lift_locks, unlock_user
 
 User = get_user_model()
 admin.site.unregister(User)
+# The devices hold the secrets of the second factor: they are set up on the user's own page,
+# and lifted with the user action below (or manage.py reset_second_factor), not edited here.
+admin.site.unregister(TOTPDevice)
+admin.site.unregister(StaticDevice)
+# The back office's sign-in is throttled like the office's.
+admin.site.login_form = AdminLoginForm
 
 
 @admin.register(User)
@@ -15,6 +29,26 @@ class OTBUserAdmin(UserAdmin):
 
     list_display = ("username", "email", "first_name", "last_name", "role", "is_active")
     list_filter = ("groups", "is_active", "is_superuser")
+    actions = ["unlock", "reset_second_factor"]
+
+    @admin.action(description=gettext_lazy("Lift the sign-in lock"), permissions=["change"])
+    def unlock(self, request, queryset):
+        for user in queryset:
+            unlock_user(username=user.get_username(), acting_user=request.user)
+        self.message_user(request, gettext("Sign-in locks lifted."), messages.SUCCESS)
+
+    @admin.action(
+        description=gettext_lazy("Reset the second factor (they set a new one up)"),
+        permissions=["change"],
+    )
+    def reset_second_factor(self, request, queryset):
+        try:
+            for user in queryset:
+                reset_second_factor(username=user.get_username(), acting_user=request.user)
+        except DomainError as exc:
+            self.message_user(request, exc.message, messages.ERROR)
+        else:
+            self.message_user(request, gettext("Second factors reset."), messages.SUCCESS)
 
     @admin.display(description=gettext_lazy("role"))
     def role(self, user):
@@ -22,3 +56,34 @@ class OTBUserAdmin(UserAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("groups")
+
+
+@admin.register(SignInThrottle)
+class SignInThrottleAdmin(admin.ModelAdmin):
+    """Who is being slowed down, and "lift the lock". Rows are written by sign-in only."""
+
+    list_display = ("key", "failures", "last_failure_at", "locked_until")
+    search_fields = ("key",)
+    actions = ["lift"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)
+        return actions
+
+    @admin.action(
+        description=gettext_lazy("Lift the lock (forget the failures)"), permissions=["delete"]
+    )
+    def lift(self, request, queryset):
+        count = lift_locks(
+            keys=list(queryset.values_list("key", flat=True)), acting_user=request.user
+        )
+        self.message_user(
+            request, gettext("%(count)d lock(s) lifted.") % {"count": count}, messages.SUCCESS
+        )

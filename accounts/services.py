@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from django.contrib.auth import get_user_model, password_validation
 from django.contrib.auth.models import AbstractUser, Group
 from django.core.exceptions import ValidationError
@@ -11,7 +13,9 @@ from django.utils.translation import gettext as _
 
 from otb.operations import DomainError, InvalidInput, ensure_permitted, operation
 
+from .models import SignInThrottle
 from .roles import ROLES
+from .throttle import account_key
 
 
 class UserExists(DomainError):
@@ -95,3 +99,24 @@ def create_user(
     user.groups.remove(*other_roles)
     user.groups.add(Group.objects.get(name=ROLES[role]))
     return user
+
+
+@operation
+def lift_locks(*, keys: Sequence[str], acting_user: AbstractUser | None = None) -> int:
+    """Forget the failures of these throttle keys (the back office's "lift the lock"): how
+    many were locked or counting."""
+    ensure_permitted(acting_user, "accounts.delete_signinthrottle", _("lift sign-in locks"))
+    deleted, _details = SignInThrottle.objects.filter(key__in=list(keys)).delete()
+    return deleted
+
+
+@operation
+def unlock_user(*, username: str, acting_user: AbstractUser | None = None) -> int:
+    """Lift the lock of an account (manage.py unlock_user): its failures are forgotten. The
+    addresses it was tried from stay as they are; ``lift_locks`` lifts those."""
+    User = get_user_model()
+    if not User.objects.filter(username=username).exists():
+        raise InvalidInput.single(
+            "username", _("User: there is no user %(name)s.") % {"name": username}
+        )
+    return lift_locks(keys=[account_key(username)], acting_user=acting_user)

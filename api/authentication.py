@@ -1,4 +1,6 @@
-"""``Authorization: Token <key>``: the key is looked up by its SHA-256 hash."""
+"""``Authorization: Token <key>``: the key is looked up by its SHA-256 hash. Wrong keys are
+throttled per address like wrong passwords (accounts/throttle.py): a few, then a pause that
+grows, answered 429 with Retry-After."""
 
 from __future__ import annotations
 
@@ -7,6 +9,8 @@ import datetime
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from rest_framework import authentication, exceptions
+
+from accounts import throttle
 
 from .models import ApiToken, hash_key
 
@@ -25,12 +29,23 @@ class ApiTokenAuthentication(authentication.BaseAuthentication):
             raise exceptions.AuthenticationFailed(
                 _("Send the header as “Authorization: Token <key>”.")
             )
+        keys = [throttle.address_key(request)]
+        try:
+            throttle.ensure_not_locked(keys)
+        except throttle.SignInLocked as exc:
+            raise exceptions.Throttled(wait=exc.retry_after, detail=exc.message) from None
         try:
             key = parts[1].decode()
         except UnicodeError:
-            raise exceptions.AuthenticationFailed(_("The token is not valid.")) from None
-        token = ApiToken.objects.select_related("user").filter(key_hash=hash_key(key)).first()
+            key = None
+        token = None
+        if key is not None:
+            token = ApiToken.objects.select_related("user").filter(key_hash=hash_key(key)).first()
         if token is None:
+            until = throttle.record_failure(keys=keys)
+            if until is not None:
+                locked = throttle.SignInLocked(until)
+                raise exceptions.Throttled(wait=locked.retry_after, detail=locked.message)
             raise exceptions.AuthenticationFailed(_("The token is not valid."))
         if not token.user.is_active:
             raise exceptions.AuthenticationFailed(_("The token's user is inactive."))

@@ -304,6 +304,8 @@ OTB_VAR_DIR=$DATA_DIR
 OTB_BACKUP_DIR=$BACKUP_DIR
 OTB_BACKUP_KEEP=$KEEP_BACKUPS
 OTB_PORT=$PORT
+# Administrators sign in with a second factor (an authenticator app) too.
+REQUIRE_SECOND_FACTOR_FOR_ADMINS=true
 ${WORKERS:+WEB_CONCURRENCY=$WORKERS}
 ENV
   )
@@ -525,7 +527,8 @@ if [ "$UPGRADE" = 1 ]; then
 else
   printf '\nOTB Billing %s is installed as instance %s.\n' "$VERSION" "$INSTANCE"
   printf '  Address:  %s   (gunicorn on 127.0.0.1:%s)\n' "$url" "$PORT"
-  printf '  Log in:   %s\n' "$ADMIN_USER"
+  printf '  Log in:   %s  (administrators then set up a second factor: an authenticator app)\n' \
+    "$ADMIN_USER"
   if [ "$GENERATED_PASSWORD" = 1 ]; then
     printf '  Password: (generated; printed at the end, and only there)\n'
   fi

@@ -43,6 +43,9 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "crispy_forms",
     "crispy_bootstrap5",
     "rest_framework",
@@ -67,8 +70,13 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # request.user.is_verified(): signed in with a second factor too.
+    "django_otp.middleware.OTPMiddleware",
     # Every page but the login page needs a logged-in user (SPEC: Access).
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    # ... and, for a user with a second factor (or an administrator who must have one),
+    # that second factor before any page but the ones that ask for it.
+    "accounts.middleware.SecondFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -160,6 +168,25 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
+# A password reset link works once (it is signed with the password it replaces), for this
+# many seconds.
+PASSWORD_RESET_TIMEOUT = env.int("PASSWORD_RESET_TIMEOUT", default=3600)
+
+# Throttled sign-in (accounts/throttle.py): after this many failures of an account or a
+# reset address (of an address: the second, since an office shares one), each further one
+# locks it for twice as long as the last, from the first pause up to the longest (seconds).
+OTB_SIGNIN_FREE_FAILURES = env.int("OTB_SIGNIN_FREE_FAILURES", default=5)
+OTB_SIGNIN_FREE_FAILURES_PER_ADDRESS = env.int("OTB_SIGNIN_FREE_FAILURES_PER_ADDRESS", default=20)
+OTB_SIGNIN_FIRST_PAUSE = env.int("OTB_SIGNIN_FIRST_PAUSE", default=60)
+OTB_SIGNIN_MAX_PAUSE = env.int("OTB_SIGNIN_MAX_PAUSE", default=3600)
+# The proxies in front of gunicorn (nginx on this machine): from them, the client's address
+# is the last one of X-Forwarded-For they did not add (otb/addresses.py).
+TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=["127.0.0.1", "::1"])
+
+# A second factor (TOTP app, with one-time backup codes): anyone may turn it on at
+# /account/second-factor/; with this setting, administrators must (the installer sets it).
+REQUIRE_SECOND_FACTOR_FOR_ADMINS = env.bool("REQUIRE_SECOND_FACTOR_FOR_ADMINS", default=False)
+OTP_TOTP_ISSUER = env.str("OTP_TOTP_ISSUER", default="OTB Billing")
 
 # --- Internationalisation ---------------------------------------------------------------
 LANGUAGE_CODE = env.str("LANGUAGE_CODE", default="en-us")

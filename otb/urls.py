@@ -1,5 +1,4 @@
 from django.contrib import admin
-from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from billing import urls as billing_urls
@@ -15,8 +14,7 @@ admin.site.index_title = "Back office"
 urlpatterns = [
     path("", dashboard, name="home"),
     path("healthz", healthz, name="healthz"),
-    path("login/", auth_views.LoginView.as_view(), name="login"),
-    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("", include("accounts.urls")),
     path("clients/", include((billing_urls.client_patterns, "clients"))),
     path("services/", include((billing_urls.service_patterns, "services"))),
     # The outbox's invoice pages first, ahead of billing's catch-all "<str:number>/...".

@@ -25,6 +25,7 @@ from settings_app.selectors import get_business_settings
 
 from . import smtp
 from .models import (
+    MASKED_LINK,
     AttemptOutcome,
     DeliveryAttempt,
     FailureKind,
@@ -42,9 +43,12 @@ STALLED_AFTER = datetime.timedelta(minutes=30)
 
 
 def build_email(message: Message) -> EmailMessage:
+    body = message.body
+    if message.secret_link:
+        body = body.replace(MASKED_LINK, message.secret_link)
     email = EmailMessage(
         subject=message.subject,
-        body=message.body,
+        body=body,
         from_email=message.from_address,
         to=split_addresses(message.to_addresses),
         cc=split_addresses(message.cc_addresses),
@@ -100,6 +104,7 @@ def _record(
         message.next_attempt_at = None
         message.failures_in_a_row = 0
         message.needs_attention = bool(outcome.refused)  # sent, but not to everyone
+        message.secret_link = ""  # it did its work; nobody needs it again
     else:
         message.failures_in_a_row += 1
         may_retry = outcome.retry and message.kind != MessageKind.TEST

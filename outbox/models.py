@@ -36,6 +36,13 @@ class MessageKind(models.TextChoices):
     REMINDER = "reminder", _("Reminder")
     RECEIPT = "receipt", _("Payment receipt")
     TEST = "test", _("Test e-mail")
+    PASSWORD_RESET = "password", _("Password reset")
+
+
+# Where a message's secret link goes. The stored body holds this instead of the link, so that
+# nobody reading the outbox (or a backup) can use it; the link itself waits in
+# ``Message.secret_link`` until the message is sent, then it is wiped.
+MASKED_LINK = "[link hidden; it went out in the e-mail]"
 
 
 class MessageStatus(models.TextChoices):
@@ -116,6 +123,7 @@ class Message(models.Model):
     bcc_addresses = models.TextField(_("BCC"), blank=True)
     subject = models.CharField(_("subject"), max_length=255)
     body = models.TextField(_("text"))
+    secret_link = models.TextField(editable=False, blank=True)
     attachment = models.ForeignKey(
         ArchivedDocument,
         verbose_name=_("attachment"),

@@ -33,7 +33,7 @@ from settings_app.selectors import business_today, get_business_settings
 from settings_app.templating import INVOICE_PLACEHOLDERS, braced, fill, unknown_placeholders
 
 from . import delivery
-from .models import ArchivedDocument, Message, MessageKind, MessageStatus
+from .models import MASKED_LINK, ArchivedDocument, Message, MessageKind, MessageStatus
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -446,6 +446,27 @@ def send_test_email(*, to: Addresses, acting_user: User | None) -> Message:
             "reminders can be sent through %(server)s."
         )
         % {"server": f"{business.smtp_host}:{business.smtp_port}"},
+    )
+
+
+@operation
+def queue_password_reset(
+    *, to: str, subject: str, body_template: Callable[[str], str], link: str
+) -> Message:
+    """A password reset e-mail. ``body_template(marker)`` is the text with
+    ``marker`` where the link goes: the outbox keeps it so, and the link only until the
+    message is sent (see ``MASKED_LINK``)."""
+    to_list = clean_addresses(to, field="to", label=_("To"), required=True)
+    business = get_business_settings()
+    _require_set_up(business)
+    return _queue(
+        business=business,
+        acting_user=None,
+        kind=MessageKind.PASSWORD_RESET,
+        to=to_list,
+        subject=" ".join(subject.split())[:SUBJECT_MAX_LENGTH],
+        body=body_template(MASKED_LINK),
+        secret_link=link,
     )
 
 

@@ -40,6 +40,9 @@ cat <<MSG
 OTB Billing is starting at http://127.0.0.1:$port/
   Username: admin
   Password: $password
+  Second factor: not required in this demo (an installed server requires it for
+  administrators: REQUIRE_SECOND_FACTOR_FOR_ADMINS=true in .env). Anyone can turn it on
+  under their name at the top right.
 (Running this script again gives admin a new password.) Stop the server with Ctrl+C.
 $mail_note
 

@@ -66,7 +66,7 @@ def test_empty_login_form_says_which_fields_are_missing(client):
 def test_logged_in_page_offers_back_office_and_logout(client, administrator):
     client.force_login(administrator)
 
-    response = client.get(reverse("login"))
+    response = client.get(reverse("home"))
 
     assert reverse("admin:index") in response.text
     assert f'action="{reverse("logout")}"' in response.text

@@ -112,9 +112,10 @@ python3 "$SRC/deploy/healthcheck.py" --port "$PORT_A" --host "$HOST" --https \
 [ "$(ps -o user= -p "$(cat "$PID_FILE")")" = "otb-$A" ] || fail "gunicorn does not run as otb-$A"
 ok "the app answers on port $PORT_A with version $VERSION, as the user otb-$A"
 
-smoke login --port "$PORT_A" --user admin --password-file "$WORK/admin-password" >/dev/null \
-  || fail "logging in as admin"
-ok "admin logs in through the login page"
+smoke login --port "$PORT_A" --user admin --password-file "$WORK/admin-password" \
+  --second-factor-file "$WORK/admin-codes" --expect-setup >/dev/null \
+  || fail "logging in as admin, setting up the second factor it must have"
+ok "admin logs in through the login page, and must set up a second factor first"
 
 (umask 077 && "$MANAGE" create_api_token admin --name ci 2>/dev/null >"$WORK/token")
 smoke invoice --port "$PORT_A" --token-file "$WORK/token" --pdf "$WORK/a.pdf" >"$WORK/invoice.json" \
@@ -196,7 +197,8 @@ python3 "$SRC/deploy/healthcheck.py" --port "$PORT_A" --host "$HOST" --https \
 smoke fetch --port "$PORT_A" --token-file "$WORK/token" --number "$NUMBER" --pdf "$WORK/b.pdf" \
   >"$WORK/after.json" || fail "invoice $NUMBER after the upgrade"
 grep -q "\"total\": \"$TOTAL\"" "$WORK/after.json" || fail "invoice $NUMBER changed: $(cat "$WORK/after.json")"
-smoke login --port "$PORT_A" --user admin --password-file "$WORK/admin-password" >/dev/null \
+smoke login --port "$PORT_A" --user admin --password-file "$WORK/admin-password" \
+  --second-factor-file "$WORK/admin-codes" >/dev/null \
   || fail "admin cannot log in after the upgrade"
 no_secret_in "$WORK/upgrade.out" "$INSTALL_LOG" "$APP_LOG"
 ok "upgraded in place: backup taken, $NEXT_VERSION answers, invoice $NUMBER and admin's login kept"

@@ -4,17 +4,27 @@ to it: log in through the login page, make and issue an invoice through the API,
 PDF. Standard library only; CI's installer test (install_test.sh) runs it.
 
     smoke.py login   --port P --host H [--https] --user U --password-file F
+                     [--second-factor-file F [--expect-setup]]
     smoke.py invoice --port P --host H [--https] --token-file F --pdf OUT
     smoke.py fetch   --port P --host H [--https] --token-file F --number N --pdf OUT
+
+With --second-factor-file, a user asked to set up the second factor does (the TOTP code is
+computed here, RFC 6238) and the backup codes go to that file; a user asked for the code gives
+the first backup code left in it. --expect-setup fails unless the set-up was asked for.
 
 Prints one JSON object; exits 1 with the reason on stderr when something is not as expected.
 """
 
 import argparse
+import base64
+import hashlib
+import hmac
 import http.client
 import json
 import re
+import struct
 import sys
+import time
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -92,10 +102,60 @@ def login(browser: Browser, args) -> dict:
     )
     expect(status == 302, f"logging in answered {status}, not a redirect: wrong password?")
     expect(headers.get("Location") == "/", f"logging in went to {headers.get('Location')}")
-    status, _, page = browser.request("GET", "/")
-    expect(status == 200, f"the dashboard answered {status}")
+    status, headers, page = browser.request("GET", "/")
+    second_factor = None
+    if status == 302 and args.second_factor_file:
+        second_factor = give_second_factor(browser, headers.get("Location", ""), args)
+        status, headers, page = browser.request("GET", "/")
+    expect(not args.expect_setup or second_factor == "set up", "no second factor was asked for")
+    expect(status == 200, f"the dashboard answered {status} ({headers.get('Location')})")
     expect(args.user.encode() in page, "the dashboard does not show the user's name")
-    return {"logged_in": args.user}
+    return {"logged_in": args.user, "second_factor": second_factor}
+
+
+def totp(secret: str, at: float) -> str:
+    """RFC 6238 with the defaults of authenticator apps: SHA-1, 30 s, 6 digits."""
+    key = base64.b32decode(secret + "=" * (-len(secret) % 8))
+    digest = hmac.new(key, struct.pack(">Q", int(at // 30)), hashlib.sha1).digest()
+    offset = digest[-1] & 0x0F
+    number = struct.unpack(">I", digest[offset : offset + 4])[0] & 0x7FFFFFFF
+    return f"{number % 1_000_000:06d}"
+
+
+def post_form(browser: Browser, path: str, fields: dict) -> tuple[int, dict, bytes]:
+    status, _, page = browser.request("GET", path)
+    expect(status == 200, f"GET {path} answered {status}")
+    match = re.search(rb'name="csrfmiddlewaretoken" value="([^"]+)"', page)
+    expect(match, f"{path} has no CSRF token")
+    form = urlencode({"csrfmiddlewaretoken": match.group(1).decode(), **fields})
+    headers = {
+        "Content-Type": "application/x-www-form-urlencoded",
+        "Origin": browser.origin,
+        "Referer": f"{browser.origin}{path}",
+    }
+    return browser.request("POST", path, form, headers)
+
+
+def give_second_factor(browser: Browser, location: str, args) -> str:
+    codes_file = Path(args.second_factor_file)
+    if location.startswith("/account/second-factor/"):
+        _, _, page = browser.request("GET", location)
+        secret = re.search(rb'id="totp-secret">([A-Z2-7]+)<', page)
+        expect(secret, "the set-up page shows no key")
+        status, _, page = post_form(
+            browser, location, {"code": totp(secret.group(1).decode(), time.time())}
+        )
+        codes = re.findall(rb'<li class="col">([a-z2-7]{5}-[a-z2-7]{5})</li>', page)
+        expect(status == 200 and len(codes) == 10, "setting up the second factor failed")
+        codes_file.write_text("\n".join(code.decode() for code in codes) + "\n")
+        return "set up"
+    expect(location.startswith("/login/verify/"), f"the dashboard sent to {location}")
+    codes = codes_file.read_text().split()
+    expect(codes, f"no backup code left in {codes_file}")
+    status, headers, _ = post_form(browser, "/login/verify/", {"code": codes[0]})
+    expect(status == 302, f"the backup code was refused ({status})")
+    codes_file.write_text("\n".join(codes[1:]) + "\n")
+    return "backup code"
 
 
 def save_pdf(browser, token, number, out) -> None:
@@ -151,6 +211,8 @@ def main() -> int:
     parser.add_argument("--https", action="store_true")
     parser.add_argument("--user", default="admin")
     parser.add_argument("--password-file")
+    parser.add_argument("--second-factor-file")
+    parser.add_argument("--expect-setup", action="store_true")
     parser.add_argument("--token-file")
     parser.add_argument("--number")
     parser.add_argument("--pdf")

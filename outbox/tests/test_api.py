@@ -10,9 +10,8 @@ from outbox import services
 from outbox.models import Message, MessageStatus
 from tests.api import token_client
 from tests.factories import ClientFactory, draft, issued
+from tests.mail import free_port, point_settings_at
 from tests.pdf import pdf_text
-
-from .conftest import free_port, point_settings_at
 
 # Transactional, as in production: the delivery runs when the request's operation commits.
 pytestmark = pytest.mark.django_db(transaction=True)

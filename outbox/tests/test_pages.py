@@ -20,9 +20,8 @@ from billing.models import Invoice, InvoiceStatus
 from outbox.models import FailureKind, Message, MessageStatus
 from settings_app.selectors import get_business_settings
 from tests.factories import ClientFactory, draft, issued
+from tests.mail import PASSWORD, USERNAME, free_port, point_settings_at
 from tests.pdf import pdf_text
-
-from .conftest import PASSWORD, USERNAME, free_port, point_settings_at
 
 # Transactional, as in production: the delivery runs when the view's transaction commits,
 # before the view reads the outcome back.

@@ -13,9 +13,8 @@ from billing import services as billing_services
 from outbox.models import Message, MessageKind, MessageStatus
 from settings_app.models import ReminderStage
 from tests.factories import ClientFactory, draft, issued, pay
+from tests.mail import point_settings_at
 from tests.processes import run_in_processes
-
-from .conftest import point_settings_at
 
 # Transactional: each reminder is queued in its own transaction and delivered as that
 # commits, as in production, so the run's report can say how each delivery went.

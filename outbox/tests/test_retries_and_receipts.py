@@ -19,9 +19,8 @@ from outbox import services
 from outbox.delivery import RETRY_DELAYS, STALLED_AFTER, deliver_due, recover_stalled
 from outbox.models import FailureKind, Message, MessageKind, MessageStatus
 from tests.factories import ClientFactory, issued, pay
+from tests.mail import BUSY_PREFIX, point_settings_at
 from tests.processes import run_in_processes
-
-from .conftest import BUSY_PREFIX, point_settings_at
 
 pytestmark = pytest.mark.django_db
 

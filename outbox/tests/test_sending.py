@@ -20,9 +20,7 @@ from outbox.models import (
     MessageStatus,
 )
 from tests.factories import ClientFactory, draft, issued, line
-from tests.pdf import pdf_text
-
-from .conftest import (
+from tests.mail import (
     BUSY_PREFIX,
     PASSWORD,
     REFUSED_PREFIX,
@@ -30,6 +28,7 @@ from .conftest import (
     free_port,
     point_settings_at,
 )
+from tests.pdf import pdf_text
 
 pytestmark = pytest.mark.django_db
 
