@@ -1,10 +1,13 @@
 from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
-from django.contrib.auth.admin import UserAdmin
+from django.contrib.auth.admin import GroupAdmin, UserAdmin
+from django.contrib.auth.models import Group
+from django.db import transaction
 from django.utils.translation import gettext, gettext_lazy
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from otb.admin import AuditedAdminMixin, record_admin_event
 from otb.operations import DomainError
 
 from .forms import AdminLoginForm
@@ -15,6 +18,14 @@ from .services import lift_locks, unlock_user
 
 User = get_user_model()
 admin.site.unregister(User)
+admin.site.unregister(Group)
+
+
+@admin.register(Group)
+class OTBGroupAdmin(AuditedAdminMixin, GroupAdmin):
+    pass
+
+
 # The devices hold the secrets of the second factor: they are set up on the user's own page,
 # and lifted with the user action below (or manage.py reset_second_factor), not edited here.
 admin.site.unregister(TOTPDevice)
@@ -24,12 +35,23 @@ admin.site.login_form = AdminLoginForm
 
 
 @admin.register(User)
-class OTBUserAdmin(UserAdmin):
+class OTBUserAdmin(AuditedAdminMixin, UserAdmin):
     """Django's user admin, with each user's role (the group that grants it) in the list."""
 
     list_display = ("username", "email", "first_name", "last_name", "role", "is_active")
     list_filter = ("groups", "is_active", "is_superuser")
     actions = ["unlock", "reset_second_factor"]
+
+    def user_change_password(self, request, id, form_url=""):
+        # Django's page saves the new password itself: with its audit record, in one
+        # transaction.
+        with transaction.atomic():
+            response = super().user_change_password(request, id, form_url)
+            if request.method == "POST" and response.status_code == 302:
+                record_admin_event(
+                    name="password set", obj=User.objects.get(pk=id), acting_user=request.user
+                )
+        return response
 
     @admin.action(description=gettext_lazy("Lift the sign-in lock"), permissions=["change"])
     def unlock(self, request, queryset):
@@ -59,7 +81,7 @@ class OTBUserAdmin(UserAdmin):
 
 
 @admin.register(SignInThrottle)
-class SignInThrottleAdmin(admin.ModelAdmin):
+class SignInThrottleAdmin(AuditedAdminMixin, admin.ModelAdmin):
     """Who is being slowed down, and "lift the lock". Rows are written by sign-in only."""
 
     list_display = ("key", "failures", "last_failure_at", "locked_until")

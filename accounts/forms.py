@@ -35,7 +35,8 @@ class ThrottledSignInMixin:
                 return self.user_cache is not None
 
             try:
-                passed = throttle.attempt(throttle.sign_in_keys(self.request, username), check)
+                keys = throttle.sign_in_keys(self.request, username)
+                passed = throttle.attempt(keys, check, what=throttle.PASSWORD)
             except throttle.SignInLocked as exc:
                 raise ValidationError(exc.message, code="locked") from None
             if not passed:
@@ -86,9 +87,10 @@ class PasswordResetForm(auth_forms.PasswordResetForm):
         try:
             throttle.ensure_not_locked(keys)
         except throttle.SignInLocked as exc:
+            throttle.refused_while_locked(keys=keys, what=throttle.RESET_REQUEST)
             raise ValidationError(exc.message, code="locked") from None
         # Every request counts: a few are free, then they are slowed down like guesses.
-        throttle.record_failure(keys=keys)
+        throttle.record_failure(keys=keys, what=throttle.RESET_REQUEST)
         return email
 
     def send_mail(

@@ -10,7 +10,7 @@ VIEWER = "Viewer"
 ROLES = {"administrator": ADMINISTRATOR, "bookkeeper": BOOKKEEPER, "viewer": VIEWER}
 
 BOOKS_APPS = ("billing", "ledger", "outbox")
-ADMIN_APPS = (*BOOKS_APPS, "settings_app", "accounts", "auth", "admin", "api")
+ADMIN_APPS = (*BOOKS_APPS, "settings_app", "accounts", "auth", "admin", "api", "audit")
 
 
 def permissions_for(group_name, Permission):

@@ -23,6 +23,7 @@ from django_otp import login as otp_login
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from audit import recording as audit
 from otb.operations import DomainError, InvalidInput, ensure_permitted, operation
 
 from . import throttle
@@ -87,12 +88,13 @@ def begin_setup(*, user: AbstractBaseUser) -> TOTPDevice:
     device = _app_device(user, confirmed=False)
     if device is None:
         device = TOTPDevice.objects.create(user=user, name=APP_DEVICE_NAME, confirmed=False)
+        audit.created(device)
     return device
 
 
 def _check_code(request: HttpRequest, user: AbstractBaseUser, check) -> bool:
     keys = throttle.sign_in_keys(request, user.get_username())
-    return throttle.attempt(keys, check)
+    return throttle.attempt(keys, check, what=throttle.CODE)
 
 
 def confirm_setup(*, request: HttpRequest, user: AbstractBaseUser, code: str) -> list[str]:
@@ -112,8 +114,10 @@ def confirm_setup(*, request: HttpRequest, user: AbstractBaseUser, code: str) ->
 
 @operation
 def _activate(*, user: AbstractBaseUser, device: TOTPDevice) -> list[str]:
+    before = audit.snapshot(device)
     TOTPDevice.objects.filter(user=user).exclude(pk=device.pk).delete()
     TOTPDevice.objects.filter(pk=device.pk).update(confirmed=True)
+    audit.changed(device, before)
     return _replace_backup_codes(user)
 
 
@@ -122,7 +126,12 @@ def _replace_backup_codes(user: AbstractBaseUser) -> list[str]:
     backup = StaticDevice.objects.create(user=user, name=BACKUP_DEVICE_NAME, confirmed=True)
     codes = [_new_code() for _ in range(BACKUP_CODES)]
     StaticToken.objects.bulk_create(StaticToken(device=backup, token=_hashed(c)) for c in codes)
+    _event("backup codes made", user, count=len(codes))
     return codes
+
+
+def _event(name: str, user: AbstractBaseUser, **details: object) -> None:
+    audit.event(name, subject=str(user.pk), object_type="auth.user", details=details)
 
 
 @operation
@@ -144,6 +153,7 @@ def turn_off(*, user: AbstractBaseUser) -> None:
 def _remove_devices(user: AbstractBaseUser) -> None:
     TOTPDevice.objects.filter(user=user).delete()
     StaticDevice.objects.filter(user=user).delete()
+    _event("second factor removed", user, username=user.get_username())
 
 
 @operation

@@ -11,6 +11,7 @@ from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
+from audit import recording as audit
 from otb.operations import DomainError, InvalidInput, ensure_permitted, operation
 
 from .models import SignInThrottle
@@ -63,6 +64,7 @@ def create_user(
         raise UserExists(
             _("User %(username)s already exists.") % {"username": username}, field="username"
         )
+    before = audit.snapshot(user) if user is not None else None
     if user is None:
         user = User(username=username)
     if email:
@@ -98,6 +100,10 @@ def create_user(
     other_roles = Group.objects.filter(name__in=ROLES.values()).exclude(name=ROLES[role])
     user.groups.remove(*other_roles)
     user.groups.add(Group.objects.get(name=ROLES[role]))
+    if before is None:
+        audit.created(user)
+    else:
+        audit.changed(user, before)
     return user
 
 
@@ -106,8 +112,11 @@ def lift_locks(*, keys: Sequence[str], acting_user: AbstractUser | None = None) 
     """Forget the failures of these throttle keys (the back office's "lift the lock"): how
     many were locked or counting."""
     ensure_permitted(acting_user, "accounts.delete_signinthrottle", _("lift sign-in locks"))
-    deleted, _details = SignInThrottle.objects.filter(key__in=list(keys)).delete()
-    return deleted
+    rows = list(SignInThrottle.objects.select_for_update().filter(key__in=list(keys)))
+    for row in rows:
+        audit.deleted(row)
+    SignInThrottle.objects.filter(pk__in=[row.pk for row in rows]).delete()
+    return len(rows)
 
 
 @operation

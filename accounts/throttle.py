@@ -31,12 +31,21 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from otb.addresses import client_address
+from audit import recording as audit
+from audit.addresses import client_address
 from otb.operations import DomainError, operation
 
 from .models import KEY_MAX_LENGTH, SignInThrottle
 
 FORGET_AFTER = datetime.timedelta(days=1)
+# What is being tried, as the audit trail names it.
+PASSWORD, CODE, API_TOKEN, RESET_REQUEST, NEW_PASSWORD = (
+    "password",
+    "second-factor code",
+    "API token",
+    "reset request",
+    "new password",
+)
 ACCOUNT, ADDRESS, RESET = "account", "address", "reset"
 
 
@@ -125,10 +134,22 @@ def ensure_not_locked(keys: Iterable[str]) -> None:
 
 
 @operation
-def record_failure(*, keys: Sequence[str]) -> datetime.datetime | None:
-    """Count one failure against each key and lock those past their free failures; the
-    latest lock it set, or None. Its own transaction: the failure counts even though the
-    request that made it is refused."""
+def refused_while_locked(*, keys: Sequence[str], what: str) -> None:
+    """An attempt refused unchecked, because a key was locked: it does not count."""
+    audit.event(
+        "sign-in refused: locked",
+        subject=keys[0],
+        object_type="accounts.signin",
+        details={"with": what},
+    )
+
+
+@operation
+def record_failure(*, keys: Sequence[str], what: str) -> datetime.datetime | None:
+    """Count one failure of ``what`` ("password", "code", "API token", "reset request")
+    against each key and lock those past their free failures; the latest lock it set, or
+    None. Its own transaction: the failure counts even though the request that made it is
+    refused. The audit trail records it, and the lock if it set one."""
     now = timezone.now()
     latest = None
     for key in sorted(set(keys)):  # one order for every writer: no deadlock between them
@@ -148,23 +169,41 @@ def record_failure(*, keys: Sequence[str]) -> datetime.datetime | None:
             row.locked_until = now + pause
             latest = max(latest, row.locked_until) if latest else row.locked_until
         row.save(update_fields=["failures", "last_failure_at", "locked_until"])
+    audit.event(
+        "sign-in failed" if what != RESET_REQUEST else "password reset asked",
+        subject=keys[0],
+        object_type="accounts.signin",
+        details={"with": what, "keys": sorted(set(keys)), "locked_until": latest},
+    )
     return latest
 
 
 @operation
-def record_success(*, keys: Sequence[str]) -> None:
-    """Forget the failures of ``keys`` (an account that just signed in)."""
+def record_success(*, keys: Sequence[str], what: str) -> None:
+    """Forget the failures of ``keys`` (an account that just signed in, or set a new
+    password); the audit trail records the sign-in."""
     SignInThrottle.objects.filter(key__in=list(keys)).delete()
+    audit.event(
+        "signed in" if what != NEW_PASSWORD else "password reset",
+        subject=keys[0],
+        object_type="accounts.signin",
+        details={"with": what},
+    )
 
 
-def attempt(keys: Sequence[str], check) -> bool:
-    """Run ``check()`` (a password, a code) unless a key is locked: True when it passed. A
-    failure counts against every key, a success clears the first one (the account's)."""
-    ensure_not_locked(keys)
+def attempt(keys: Sequence[str], check, *, what: str) -> bool:
+    """Run ``check()`` (a password, a code: ``what``) unless a key is locked: True when it
+    passed. A failure counts against every key, a success clears the first one (the
+    account's). A refusal while locked is recorded in the audit trail too."""
+    try:
+        ensure_not_locked(keys)
+    except SignInLocked:
+        refused_while_locked(keys=keys, what=what)
+        raise
     if check():
-        record_success(keys=keys[:1])
+        record_success(keys=keys[:1], what=what)
         return True
-    until = record_failure(keys=keys)
+    until = record_failure(keys=keys, what=what)
     if until is not None:
         raise SignInLocked(until)
     return False

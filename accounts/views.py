@@ -41,7 +41,9 @@ class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
     def form_valid(self, form):
         response = super().form_valid(form)
         # Whoever holds the mailbox is the account's owner: its lock (if any) is lifted.
-        throttle.record_success(keys=[throttle.account_key(self.user.get_username())])
+        throttle.record_success(
+            keys=[throttle.account_key(self.user.get_username())], what=throttle.NEW_PASSWORD
+        )
         return response
 
 

@@ -1,11 +1,13 @@
 from django.contrib import admin, messages
 from django.utils.translation import gettext as _
 
+from otb.admin import AuditedAdminMixin
+
 from .models import ApiToken
 
 
 @admin.register(ApiToken)
-class ApiTokenAdmin(admin.ModelAdmin):
+class ApiTokenAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_display = ["prefix", "name", "user", "created_at", "last_used_at"]
     list_select_related = ["user"]
     search_fields = ["name", "prefix", "user__username"]

@@ -33,6 +33,7 @@ class ApiTokenAuthentication(authentication.BaseAuthentication):
         try:
             throttle.ensure_not_locked(keys)
         except throttle.SignInLocked as exc:
+            throttle.refused_while_locked(keys=keys, what=throttle.API_TOKEN)
             raise exceptions.Throttled(wait=exc.retry_after, detail=exc.message) from None
         try:
             key = parts[1].decode()
@@ -42,7 +43,7 @@ class ApiTokenAuthentication(authentication.BaseAuthentication):
         if key is not None:
             token = ApiToken.objects.select_related("user").filter(key_hash=hash_key(key)).first()
         if token is None:
-            until = throttle.record_failure(keys=keys)
+            until = throttle.record_failure(keys=keys, what=throttle.API_TOKEN)
             if until is not None:
                 locked = throttle.SignInLocked(until)
                 raise exceptions.Throttled(wait=locked.retry_after, detail=locked.message)

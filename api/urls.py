@@ -11,7 +11,7 @@ from rest_framework.routers import DefaultRouter
 
 from .dashboard import DashboardView
 from .errors import error_body
-from .views import clients, invoices, ledger, messages, payments, services, settings
+from .views import audit, clients, invoices, ledger, messages, payments, services, settings
 
 router = DefaultRouter(trailing_slash=True)
 router.include_root_view = False
@@ -20,6 +20,7 @@ router.register("services", services.ServiceViewSet, basename="service")
 router.register("invoices", invoices.InvoiceViewSet, basename="invoice")
 router.register("payments", payments.PaymentViewSet, basename="payment")
 router.register("messages", messages.MessageViewSet, basename="message")
+router.register("audit", audit.AuditViewSet, basename="audit")
 
 
 @login_not_required

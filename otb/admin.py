@@ -17,6 +17,8 @@ from django.http import HttpResponseRedirect
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
+from audit import recording as audit
+
 from .operations import DomainError, is_retryable, operation
 from .paging import CountPaginator
 
@@ -29,9 +31,60 @@ BUSY_MESSAGE = gettext_noop(
 @operation
 def delete_rows(model, pks) -> None:
     """Django's own delete, for objects without a delete operation of their own (clients,
-    services), as one transaction retried on a deadlock. By primary key, so that an attempt
-    run again finds the rows again: a deleted instance has lost its key."""
-    model._base_manager.filter(pk__in=list(pks)).delete()
+    services), as one transaction retried on a deadlock, each row in the audit trail. By
+    primary key, so that an attempt run again finds the rows again: a deleted instance has
+    lost its key."""
+    rows = model._base_manager.filter(pk__in=list(pks))
+    for row in rows.select_for_update():
+        audit.deleted(row)
+    rows.delete()
+
+
+@operation
+def record_admin_save(*, obj: models.Model, before: dict | None, acting_user) -> None:
+    """The audit record of a back-office page that saves a model itself (Django's users and
+    groups, reminder stages, API tokens), in that page's transaction."""
+    if before is None:
+        audit.created(obj)
+    else:
+        audit.changed(obj, before)
+
+
+@operation
+def record_admin_event(*, name: str, obj: models.Model, acting_user) -> None:
+    audit.event(name, subject=str(obj.pk), object_type=obj._meta.label_lower)
+
+
+@operation
+def record_admin_delete(*, objs: list[models.Model], acting_user) -> None:
+    for obj in objs:
+        audit.deleted(obj)
+
+
+class AuditedAdminMixin:
+    """For a ModelAdmin that saves and deletes through Django's own code (in Django's
+    transaction around the page): each save and delete gets its audit record in that same
+    transaction, with the fields before and after (many-to-many fields too: they are saved
+    in ``save_related``, so the record is written there)."""
+
+    def save_model(self, request, obj, form, change):
+        stored = type(obj)._base_manager.filter(pk=obj.pk).first() if change else None
+        form._audit_before = audit.snapshot(stored) if stored is not None else None
+        super().save_model(request, obj, form, change)
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        record_admin_save(
+            obj=form.instance, before=getattr(form, "_audit_before", None), acting_user=request.user
+        )
+
+    def delete_model(self, request, obj):
+        record_admin_delete(objs=[obj], acting_user=request.user)
+        super().delete_model(request, obj)
+
+    def delete_queryset(self, request, queryset):
+        record_admin_delete(objs=list(queryset), acting_user=request.user)
+        super().delete_queryset(request, queryset)
 
 
 class OperationAdmin(admin.ModelAdmin):

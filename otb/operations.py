@@ -22,6 +22,8 @@ from django.core.exceptions import FieldDoesNotExist
 from django.db import OperationalError, transaction
 from django.db.models import Model
 
+from audit.recording import operation_scope
+
 log = logging.getLogger(__name__)
 
 P = ParamSpec("P")
@@ -117,20 +119,33 @@ def is_retryable(exc: OperationalError) -> bool:
     return "database is locked" in str(exc)
 
 
+# Every operation, by its dotted name (module.function): tests/test_audit_every_operation.py
+# runs each one and checks its audit record.
+REGISTRY: dict[str, Callable[..., Any]] = {}
+
+
 def operation(func: Callable[P, R]) -> Callable[P, R]:
-    """Run ``func`` in one transaction, retried as a whole on a deadlock."""
+    """Run ``func`` in one transaction, retried as a whole on a deadlock, in the audit scope
+    of its name and acting user (audit/recording.py): a write it makes without an audit
+    record is refused in the tests and logged in production."""
+    name = f"{func.__module__}.{func.__qualname__}"
+
+    def run(kwargs: dict[str, Any], call: Callable[[], R]) -> R:
+        with transaction.atomic(), operation_scope(name, acting_user=kwargs.get("acting_user")):
+            return call()
 
     @functools.wraps(func)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        def call() -> R:
+            return func(*args, **kwargs)
+
         if transaction.get_connection().in_atomic_block:
             # Part of a larger transaction: only its owner can safely start it over.
-            with transaction.atomic():
-                return func(*args, **kwargs)
+            return run(kwargs, call)
         attempts = max(1, settings.OTB_WRITE_ATTEMPTS)
         for attempt in range(1, attempts + 1):
             try:
-                with transaction.atomic():
-                    return func(*args, **kwargs)
+                return run(kwargs, call)
             except OperationalError as exc:
                 if attempt == attempts or not is_retryable(exc):
                     raise
@@ -138,6 +153,7 @@ def operation(func: Callable[P, R]) -> Callable[P, R]:
                 time.sleep(random.uniform(0.005, min(MAX_PAUSE, 0.02 * 2**attempt)))
         raise AssertionError("unreachable")
 
+    REGISTRY[name] = wrapper
     return wrapper
 
 

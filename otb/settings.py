@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "audit",
     "settings_app",
     "billing",
     "ledger",
@@ -72,6 +73,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     # request.user.is_verified(): signed in with a second factor too.
     "django_otp.middleware.OTPMiddleware",
+    # Who and from where, for the audit records of the request's writes.
+    "audit.origin.AuditOriginMiddleware",
     # Every page but the login page needs a logged-in user (SPEC: Access).
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     # ... and, for a user with a second factor (or an administrator who must have one),
@@ -157,6 +160,10 @@ OTB_SMTP_CA_FILE = env.str("OTB_SMTP_CA_FILE", default="")
 # How often a write operation is tried again after a deadlock (MariaDB 1213, Galera
 # certification failure) before the error reaches the user (SPEC: Scale).
 OTB_WRITE_ATTEMPTS = env.int("OTB_WRITE_ATTEMPTS", default=20)
+
+# An operation that writes without an audit record (a bug) is refused when true (the tests)
+# and logged as an error when false (SPEC: Audit; audit/recording.py).
+OTB_AUDIT_STRICT = env.bool("OTB_AUDIT_STRICT", default=False)
 
 # --- Auth -------------------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [

@@ -14,6 +14,7 @@ os.environ.setdefault(
 from .settings import *  # noqa: F403
 from .settings import DATABASES, STORAGES, VAR_DIR
 
+OTB_AUDIT_STRICT = True
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticFilesStorage"
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":

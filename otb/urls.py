@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from audit.views import audit_list
 from billing import urls as billing_urls
 from billing.views.dashboard import dashboard
 from otb.health import healthz
@@ -26,6 +27,7 @@ urlpatterns = [
     path("settings/", settings_page, name="settings"),
     path("outbox/", include("outbox.urls")),
     path("reports/", include("reports.urls")),
+    path("audit/", audit_list, name="audit"),
     path("admin/", admin.site.urls),
     path("api/", include("api.urls")),
 ]

@@ -20,6 +20,7 @@ from django.core.mail import EmailMessage
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from audit import recording as audit
 from otb.operations import operation
 from settings_app.selectors import get_business_settings
 
@@ -92,6 +93,7 @@ def _record(
     *, message_id: int, outcome: smtp.Outcome, started_at, server: str, acting_user
 ) -> Message:
     message = Message.objects.select_for_update().get(pk=message_id)
+    before = audit.snapshot(message)
     now = timezone.now()
     message.attempt_count += 1
     message.failure_kind = outcome.kind
@@ -138,15 +140,19 @@ def _record(
         recipients=", ".join(message.recipients),
         acting_user=acting_user,
     )
+    audit.changed(message, before)
     return message
 
 
+@operation
 def recover_stalled(*, now: datetime.datetime | None = None) -> int:
     """Messages left ``sending`` by a process that stopped: failed, for a person to check."""
     now = now or timezone.now()
-    return Message.objects.filter(
+    stalled = Message.objects.filter(
         status=MessageStatus.SENDING, claimed_at__lt=now - STALLED_AFTER
-    ).update(
+    ).select_for_update()
+    found = list(stalled.values_list("pk", "subject"))
+    count = stalled.update(
         status=MessageStatus.FAILED,
         claimed_at=None,
         next_attempt_at=None,
@@ -158,6 +164,15 @@ def recover_stalled(*, now: datetime.datetime | None = None) -> int:
             "dealt with."
         ),
     )
+    for pk, subject in found:
+        audit.changed_values(
+            Message,
+            object_id=pk,
+            object_repr=subject,
+            before={"status": MessageStatus.SENDING},
+            after={"status": MessageStatus.FAILED},
+        )
+    return count
 
 
 def deliver_due(*, now: datetime.datetime | None = None, limit: int = 500) -> list[Message]:

@@ -23,6 +23,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
+from audit import recording as audit
 from billing import pdf
 from billing.models import Invoice, Payment
 from billing.money import format_money
@@ -260,6 +261,7 @@ def _queue(
         attachment=attachment,
         **fields,
     )
+    audit.created(message)
     message_id = message.pk
     transaction.on_commit(
         lambda: delivery.deliver(message_id, acting_user=acting_user), robust=True
@@ -481,6 +483,7 @@ def retry_message(*, message: Message, acting_user: User | None) -> Message:
     is queued with a fresh run of automatic retries and delivered once this commits."""
     ensure_permitted(acting_user, "outbox.send_message", _("send e-mail"))
     message = _lock_message(message)
+    before = audit.snapshot(message)
     if message.status != MessageStatus.FAILED:
         raise InvalidTransition(_("Only a message that failed can be sent again."))
     message.status = MessageStatus.QUEUED
@@ -490,6 +493,7 @@ def retry_message(*, message: Message, acting_user: User | None) -> Message:
     message.save(
         update_fields=["status", "failures_in_a_row", "next_attempt_at", "needs_attention"]
     )
+    audit.changed(message, before)
     message_id = message.pk
     transaction.on_commit(
         lambda: delivery.deliver(message_id, acting_user=acting_user), robust=True
@@ -502,12 +506,14 @@ def mark_dealt_with(*, message: Message, acting_user: User | None) -> Message:
     """The user has seen the failure and dealt with it some other way: stop showing it."""
     ensure_permitted(acting_user, "outbox.send_message", _("send e-mail"))
     message = _lock_message(message)
+    before = audit.snapshot(message)
     if not message.needs_attention:
         raise InvalidTransition(_("This message does not need attention."))
     message.needs_attention = False
     message.dealt_with_at = timezone.now()
     message.dealt_with_by = acting_user
     message.save(update_fields=["needs_attention", "dealt_with_at", "dealt_with_by"])
+    audit.changed(message, before)
     return message
 
 

@@ -3,7 +3,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpResponseRedirect
 from django.urls import reverse
 
-from otb.admin import OperationAdmin
+from otb.admin import AuditedAdminMixin, OperationAdmin
 
 from .forms import SECTIONS, BusinessSettingsForm
 from .models import BusinessSettings, ReminderStage
@@ -35,7 +35,7 @@ class BusinessSettingsAdmin(OperationAdmin):
 
 
 @admin.register(ReminderStage)
-class ReminderStageAdmin(admin.ModelAdmin):
+class ReminderStageAdmin(AuditedAdminMixin, admin.ModelAdmin):
     """Reminder stages are settings without money in them: the model's own validation (the
     placeholders) is all there is to check."""
 

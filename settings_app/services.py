@@ -14,6 +14,7 @@ from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from audit import recording as audit
 from otb.operations import InvalidInput, ensure_permitted, operation
 
 from .models import BusinessSettings
@@ -82,6 +83,7 @@ def update_business_settings(
     settings, _created = BusinessSettings.objects.select_for_update().get_or_create(
         pk=BusinessSettings.SINGLETON_PK
     )
+    recorded = audit.snapshot(settings)
     logo = fields.get("logo")
     if isinstance(logo, File):
         # The row names the file now; the file is written only once the transaction has
@@ -105,4 +107,5 @@ def update_business_settings(
         # In this transaction: what a receiver derives from a setting (billing's spans of
         # reversed payments from the time zone) commits with it or not at all.
         business_settings_changed.send(sender=BusinessSettings, settings=settings, changed=changed)
+    audit.changed(settings, recorded)
     return settings

@@ -32,6 +32,7 @@ ROOT = Path(__file__).resolve().parent.parent
 # added here deliberately; test_product_packages_are_listed compares it with the scan.
 PRODUCT_PACKAGES = (
     "accounts",
+    "audit",
     "api",
     "billing",
     "ledger",

@@ -13,7 +13,7 @@ from django.utils import timezone
 from accounts import throttle
 from accounts.models import SignInThrottle
 from api.models import ApiToken
-from otb.addresses import client_address
+from audit.addresses import client_address
 
 pytestmark = pytest.mark.django_db
 

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any, TypedDict, Unpack
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
+from audit import recording as audit
 from otb.operations import InvalidInput, ensure_permitted, field_label, operation
 from settings_app.selectors import get_business_settings
 
@@ -96,6 +97,7 @@ def create_client(*, acting_user: User | None, **fields: Unpack[ClientFields]) -
     client = Client(**values)
     full_clean(client)
     _save_unique_code(client)
+    audit.created(client)
     return client
 
 
@@ -107,6 +109,7 @@ def update_client(
     ensure_permitted(acting_user, "billing.change_client", _("change clients"))
     values = _normalised(fields)
     client = locking.lock_clients([client.pk])[0]
+    before = audit.snapshot(client)
     new_currency = values.get("default_currency", client.default_currency)
     if new_currency != client.default_currency and (
         client.invoices.exists() or client.payments.exists() or client.ledger_entries.exists()
@@ -123,6 +126,7 @@ def update_client(
         setattr(client, key, value)
     full_clean(client)
     _save_unique_code(client)
+    audit.changed(client, before)
     return client
 
 
@@ -133,6 +137,7 @@ def create_service(*, acting_user: User | None, **fields: Unpack[ServiceFields])
     service = Service(**_normalised(fields))
     full_clean(service)
     _save_unique_code(service)
+    audit.created(service)
     return service
 
 
@@ -143,8 +148,10 @@ def update_service(
     """Change the fields given; lines already on invoices keep what they copied."""
     ensure_permitted(acting_user, "billing.change_service", _("change services"))
     service = Service.objects.select_for_update().get(pk=service.pk)
+    before = audit.snapshot(service)
     for key, value in _normalised(fields).items():
         setattr(service, key, value)
     full_clean(service)
     _save_unique_code(service)
+    audit.changed(service, before)
     return service

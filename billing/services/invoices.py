@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from audit import recording as audit
 from ledger.events import Event
 from otb.operations import UNSET, InvalidInput, ensure_permitted, given, operation
 from settings_app.selectors import business_today, get_business_settings
@@ -18,7 +19,15 @@ from settings_app.selectors import business_today, get_business_settings
 from .. import accounting
 from ..errors import InvalidTransition, InvoiceLocked
 from ..inputs import clean_date, clean_text
-from ..models import Client, Invoice, InvoiceChange, InvoiceLine, InvoiceNumberCounter, InvoiceTax
+from ..models import (
+    Client,
+    Invoice,
+    InvoiceChange,
+    InvoiceLine,
+    InvoiceNumberCounter,
+    InvoiceStatus,
+    InvoiceTax,
+)
 from ..money import DISCOUNT_NONE
 from ..rules import LOCKED_FIELDS, invoice_lock_reason
 from . import locking
@@ -38,6 +47,8 @@ if TYPE_CHECKING:
 
 # The name of the invoice number counter's row.
 COUNTER_NAME = "invoice"
+# What an invoice's audit records hold besides its own fields.
+INVOICE_RELATED = ("lines", "taxes")
 
 
 @operation
@@ -96,6 +107,7 @@ def create_draft(
         tax.invoice = invoice
         tax.position = position
     InvoiceTax.objects.bulk_create(taxes)
+    audit.created(invoice, INVOICE_RELATED)
     return invoice
 
 
@@ -175,6 +187,7 @@ def update_invoice(
     old_header = header_snapshot(invoice)
     old_lines = [line_snapshot(line) for line in invoice.lines.select_related("service")]
     old_client = invoice.client
+    before = audit.snapshot(invoice, INVOICE_RELATED)
 
     if "lines" in requested:
         new_lines = clean_lines(requested["lines"])
@@ -269,6 +282,7 @@ def update_invoice(
             acting_user=acting_user,
             today=business_today(settings),
         )
+    audit.changed(invoice, before, INVOICE_RELATED)
     return invoice
 
 
@@ -347,6 +361,7 @@ def delete_draft(*, invoice: Invoice, acting_user: User | None) -> None:
             _("Invoice %(number)s is issued: it can be cancelled, never deleted.")
             % {"number": invoice.number}
         )
+    audit.deleted(invoice, INVOICE_RELATED)
     invoice.delete()
 
 
@@ -364,6 +379,7 @@ def issue_invoice(
     issue_date = clean_date(issue_date, field="issue_date", label=_("Issue date"), required=False)
     due_date = clean_date(due_date, field="due_date", label=_("Due date"), required=False)
     invoice = locking.lock_invoice(invoice.pk)
+    before = audit.snapshot(invoice, INVOICE_RELATED)
     settings = get_business_settings()
     if not invoice.is_draft:
         raise InvalidTransition(
@@ -422,6 +438,7 @@ def issue_invoice(
         values={"number": invoice.number},
         today=today,
     )
+    audit.changed(invoice, before, INVOICE_RELATED)
     return invoice
 
 
@@ -430,6 +447,7 @@ def cancel_invoice(*, invoice: Invoice, acting_user: User | None, reason: str = 
     """Cancel an issued invoice that has no payment left (its number is never reused)."""
     ensure_permitted(acting_user, "billing.cancel_invoice", _("cancel invoices"))
     invoice = locking.lock_invoice(invoice.pk)
+    before = audit.snapshot(invoice)
     if invoice.is_draft:
         raise InvalidTransition(_("A draft is not cancelled: delete it instead."))
     reason_locked = invoice_lock_reason(invoice)
@@ -446,10 +464,26 @@ def cancel_invoice(*, invoice: Invoice, acting_user: User | None, reason: str = 
         acting_user=acting_user,
         values={"number": invoice.number},
     )
+    audit.changed(invoice, before)
     return invoice
 
 
 @operation
 def refresh_overdue(*, today: datetime.date | None = None) -> int:
     """Move issued invoices whose due date has passed to overdue. Idempotent."""
-    return accounting.mark_overdue(today=today or business_today())
+    today = today or business_today()
+    moving = list(
+        Invoice.objects.past_due_but_not_marked(today=today)
+        .select_for_update()
+        .values_list("pk", "number", "status")
+    )
+    count = accounting.mark_overdue(today=today)
+    for pk, number, status in moving:
+        audit.changed_values(
+            Invoice,
+            object_id=pk,
+            object_repr=number,
+            before={"status": status},
+            after={"status": InvoiceStatus.OVERDUE},
+        )
+    return count

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from audit import recording as audit
 from ledger.events import Event
 from ledger.models import MEMO_MAX_LENGTH, LedgerEntry
 from otb.operations import InvalidInput, ensure_permitted, operation
@@ -150,6 +151,7 @@ def record_payment(
     )
     if confirmed:
         _post_payment(payment, acting_user=acting_user)
+    audit.created(payment)
     return payment
 
 
@@ -158,6 +160,7 @@ def confirm_payment(*, payment: Payment, acting_user: User | None) -> Payment:
     """Confirm a pending payment: from now on it counts as paid."""
     ensure_permitted(acting_user, "billing.confirm_payment", _("confirm payments"))
     payment = locking.lock_payment(payment.pk)
+    before = audit.snapshot(payment)
     if payment.status == PaymentStatus.REVERSED:
         raise InvalidTransition(_("A reversed payment cannot be confirmed again."))
     if payment.status == PaymentStatus.CONFIRMED:
@@ -169,6 +172,7 @@ def confirm_payment(*, payment: Payment, acting_user: User | None) -> Payment:
     payment.confirmed_by = acting_user
     payment.save(update_fields=["status", "confirmed_at", "confirmed_by"])
     _post_payment(payment, acting_user=acting_user)
+    audit.changed(payment, before)
     return payment
 
 
@@ -180,6 +184,7 @@ def reverse_payment(*, payment: Payment, reason: str, acting_user: User | None) 
     if not reason:
         raise InvalidInput.single("reason", _("Reason: say why the payment is reversed."))
     payment = locking.lock_payment(payment.pk)
+    before = audit.snapshot(payment)
     if payment.status == PaymentStatus.REVERSED:
         raise InvalidTransition(_("This payment is already reversed."))
     was_confirmed = payment.status == PaymentStatus.CONFIRMED
@@ -191,6 +196,7 @@ def reverse_payment(*, payment: Payment, reason: str, acting_user: User | None) 
     if was_confirmed:
         # A pending payment never counted: reversing it changes nothing of the books.
         _post_payment(payment, acting_user=acting_user, reversing=True)
+    audit.changed(payment, before)
     return payment
 
 
@@ -254,6 +260,7 @@ def _post_manual(
         date=date,
     )
     assert entry is not None  # a manual event always posts its entry (ledger.events)
+    audit.created(entry)
     return entry
 
 

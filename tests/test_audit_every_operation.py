@@ -1,0 +1,539 @@
+"""Every operation, found by introspection, run once: each must leave audit records with the
+values before and after (SPEC: Audit). A new operation fails here until it has an example
+below, and then until it records what it writes.
+
+The tests run with OTB_AUDIT_STRICT, so any operation anywhere in the suite that writes
+without a record fails too; this file makes sure each one is run at least once."""
+
+from __future__ import annotations
+
+import datetime
+import importlib
+from decimal import Decimal
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.test import RequestFactory
+from django.utils import timezone
+
+from audit import recording
+from audit.models import Action, AuditRecord
+from otb.operations import REGISTRY
+from tests import codebase
+from tests.factories import ClientFactory, ServiceFactory, draft, issued, line, pay
+
+pytestmark = pytest.mark.django_db
+
+SKIPPED_MODULES = ("otb.settings", "otb.wsgi", "otb.asgi")
+
+
+def _import_product_code() -> None:
+    for name in sorted(codebase.product_modules()):
+        if not name.startswith(SKIPPED_MODULES):
+            importlib.import_module(name)
+
+
+_import_product_code()
+
+
+# --- One example per operation: it runs that operation (maybe through a public caller) ---
+def _request():
+    request = RequestFactory().post("/", REMOTE_ADDR="203.0.113.5")
+    request.session = {}
+    return request
+
+
+def _user(name="someone"):
+    return get_user_model().objects.create_user(name, password="pw-audit-123456")
+
+
+def _message():
+    from outbox.models import Message, MessageStatus
+
+    return Message.objects.create(
+        kind="test",
+        status=MessageStatus.FAILED,
+        from_address="a@example.com",
+        to_addresses="b@example.com",
+        subject="Hello",
+        body="Hi",
+        message_id="<x@example.com>",
+        needs_attention=True,
+    )
+
+
+def _smtp_ready(business):
+    business.smtp_host = "127.0.0.1"
+    business.smtp_port = 9  # nothing listens; nothing is delivered in these tests anyway
+    business.smtp_from_email = "billing@example.com"
+    business.send_payment_receipts = True
+    business.save()
+
+
+def _second_factor_user():
+    from accounts import second_factor
+
+    user = _user("twofa")
+    device = second_factor.begin_setup(user=user)
+    return user, device
+
+
+def ex_activate(ctx):
+    from accounts import second_factor
+
+    user, device = _second_factor_user()
+    second_factor._activate(user=user, device=device)
+
+
+def ex_begin_setup(ctx):
+    from accounts import second_factor
+
+    second_factor.begin_setup(user=_user())
+
+
+def ex_new_backup_codes(ctx):
+    from accounts import second_factor
+
+    user, device = _second_factor_user()
+    second_factor._activate(user=user, device=device)
+    second_factor.new_backup_codes(user=user)
+
+
+def ex_turn_off(ctx):
+    from accounts import second_factor
+
+    user, device = _second_factor_user()
+    second_factor._activate(user=user, device=device)
+    second_factor.turn_off(user=user)
+
+
+def ex_reset_second_factor(ctx):
+    from accounts import second_factor
+
+    user, device = _second_factor_user()
+    second_factor._activate(user=user, device=device)
+    second_factor.reset_second_factor(username=user.username, acting_user=None)
+
+
+def ex_create_user(ctx):
+    from accounts.services import create_user
+
+    create_user(username="newbie", role="viewer", password="Pw-for-audit-2026")
+    create_user(username="newbie", role="bookkeeper", password="Pw-for-audit-2027", reset=True)
+
+
+def _locked(username):
+    from accounts import throttle
+
+    throttle.record_failure(keys=[throttle.account_key(username)], what=throttle.PASSWORD)
+
+
+def ex_lift_locks(ctx):
+    from accounts import throttle
+    from accounts.services import lift_locks
+
+    _locked("x")
+    lift_locks(keys=[throttle.account_key("x")])
+
+
+def ex_unlock_user(ctx):
+    from accounts.services import unlock_user
+
+    user = _user("lockedout")
+    _locked(user.username)
+    unlock_user(username=user.username)
+
+
+def ex_record_failure(ctx):
+    _locked("anyone")
+
+
+def ex_record_success(ctx):
+    from accounts import throttle
+
+    throttle.record_success(keys=[throttle.account_key("anyone")], what=throttle.PASSWORD)
+
+
+def ex_refused_while_locked(ctx):
+    from accounts import throttle
+
+    throttle.refused_while_locked(keys=[throttle.account_key("x")], what=throttle.PASSWORD)
+
+
+def ex_run_once(ctx):
+    from rest_framework.response import Response
+
+    from api.idempotency import _run_once
+    from billing.services import create_client
+
+    def create():
+        create_client(acting_user=None, code="IDEM", name="Idem Ltd", country="CA")
+        return Response({"code": "IDEM"}, status=201)
+
+    _run_once(user=ctx["admin"], key="k-1", fingerprint="f", create=create)
+
+
+def ex_seed_demo(ctx):
+    from billing.management.commands.seed_demo import seed_demo_data
+
+    seed_demo_data()
+
+
+def ex_create_client(ctx):
+    from billing.services import create_client
+
+    create_client(acting_user=ctx["admin"], code="NEW", name="New Client", country="CA")
+
+
+def ex_update_client(ctx):
+    from billing.services import update_client
+
+    update_client(client=ClientFactory(), acting_user=ctx["admin"], name="Renamed")
+
+
+def ex_create_service(ctx):
+    from billing.services import create_service
+
+    create_service(acting_user=ctx["admin"], code="SVC", name="Service", unit_price="10")
+
+
+def ex_update_service(ctx):
+    from billing.services import update_service
+
+    update_service(service=ServiceFactory(), acting_user=ctx["admin"], name="Other")
+
+
+def ex_cancel_invoice(ctx):
+    from billing.services import cancel_invoice
+
+    cancel_invoice(invoice=issued(), acting_user=ctx["admin"], reason="Wrong client")
+
+
+def ex_create_draft(ctx):
+    draft()
+
+
+def ex_delete_draft(ctx):
+    from billing.services import delete_draft
+
+    delete_draft(invoice=draft(), acting_user=ctx["admin"])
+
+
+def ex_issue_invoice(ctx):
+    issued()
+
+
+def ex_refresh_overdue(ctx):
+    from billing.services import refresh_overdue
+
+    today = datetime.date.today()
+    issued(issue_date=today, due_date=today + datetime.timedelta(days=1))
+    refresh_overdue(today=today + datetime.timedelta(days=30))
+
+
+def ex_update_invoice(ctx):
+    from billing.services import update_invoice
+
+    update_invoice(
+        invoice=issued(), acting_user=ctx["admin"], lines=[line(quantity="2")], notes="More"
+    )
+
+
+def ex_apply_client_credit(ctx):
+    from billing.services import apply_client_credit, post_manual_credit
+
+    invoice = issued()
+    post_manual_credit(client=invoice.client, amount="50", memo="Goodwill", acting_user=None)
+    apply_client_credit(invoice=invoice, acting_user=ctx["admin"])
+
+
+def ex_confirm_payment(ctx):
+    from billing.services import confirm_payment
+
+    payment = pay(issued(), "10", confirmed=False)
+    confirm_payment(payment=payment, acting_user=ctx["admin"])
+
+
+def ex_post_manual_credit(ctx):
+    from billing.services import post_manual_credit
+
+    post_manual_credit(client=ClientFactory(), amount="5", memo="Goodwill", acting_user=None)
+
+
+def ex_post_manual_debit(ctx):
+    from billing.services import post_manual_debit
+
+    post_manual_debit(client=ClientFactory(), amount="5", memo="Fee", acting_user=None)
+
+
+def ex_record_payment(ctx):
+    pay(issued(), "10")
+
+
+def ex_reverse_payment(ctx):
+    from billing.services import reverse_payment
+
+    reverse_payment(payment=pay(issued(), "10"), reason="Bounced", acting_user=ctx["admin"])
+
+
+def ex_delete_rows(ctx):
+    from billing.models import Service
+    from otb.admin import delete_rows
+
+    delete_rows(Service, [ServiceFactory().pk])
+
+
+def ex_record_admin_save(ctx):
+    from otb.admin import record_admin_save
+
+    record_admin_save(obj=ClientFactory(), before=None, acting_user=ctx["admin"])
+
+
+def ex_record_admin_event(ctx):
+    from otb.admin import record_admin_event
+
+    record_admin_event(name="password set", obj=ctx["admin"], acting_user=ctx["admin"])
+
+
+def ex_record_admin_delete(ctx):
+    from otb.admin import record_admin_delete
+
+    record_admin_delete(objs=[ClientFactory()], acting_user=ctx["admin"])
+
+
+def ex_delivery_record(ctx):
+    from outbox import delivery, smtp
+
+    message = _message()
+    delivery._record(
+        message_id=message.pk,
+        outcome=smtp.Outcome(sent=True),
+        started_at=timezone.now(),
+        server="test",
+        acting_user=None,
+    )
+
+
+def ex_recover_stalled(ctx):
+    from outbox import delivery
+    from outbox.models import Message, MessageStatus
+
+    message = _message()
+    Message.objects.filter(pk=message.pk).update(
+        status=MessageStatus.SENDING, claimed_at=timezone.now() - datetime.timedelta(hours=1)
+    )
+    delivery.recover_stalled()
+
+
+def ex_queue_receipt(ctx):
+    from outbox.receivers import _queue_receipt
+
+    _smtp_ready(ctx["business"])
+    _queue_receipt(payment_id=pay(issued(), "10").pk)
+
+
+def ex_queue_invoice(ctx):
+    from outbox.services import send_invoice
+
+    _smtp_ready(ctx["business"])
+    send_invoice(invoice=issued(), to="c@example.com", subject="Inv", body="Here", acting_user=None)
+
+
+def ex_mark_dealt_with(ctx):
+    from outbox.services import mark_dealt_with
+
+    mark_dealt_with(message=_message(), acting_user=ctx["admin"])
+
+
+def ex_queue_password_reset(ctx):
+    from outbox.services import queue_password_reset
+
+    _smtp_ready(ctx["business"])
+    queue_password_reset(
+        to="a@example.com", subject="Reset", body_template=lambda m: f"Go {m}", link="http://x/"
+    )
+
+
+def ex_queue_reminder(ctx):
+    from outbox.services import queue_reminder
+    from settings_app.models import ReminderStage
+
+    _smtp_ready(ctx["business"])
+    stage = ReminderStage.objects.create(
+        name="Late", days_from_due=3, subject="Late", body="Pay", attach_pdf=False
+    )
+    queue_reminder(invoice=issued(), stage=stage, today=datetime.date.today())
+
+
+def ex_retry_message(ctx):
+    from outbox.services import retry_message
+
+    retry_message(message=_message(), acting_user=ctx["admin"])
+
+
+def ex_send_test_email(ctx):
+    from outbox.services import send_test_email
+
+    _smtp_ready(ctx["business"])
+    send_test_email(to="a@example.com", acting_user=ctx["admin"])
+
+
+def ex_update_business_settings(ctx):
+    from settings_app.services import update_business_settings
+
+    update_business_settings(
+        acting_user=ctx["admin"], business_name="Renamed Ltd", smtp_password="s3cret"
+    )
+
+
+EXAMPLES = {
+    "accounts.second_factor._activate": ex_activate,
+    "accounts.second_factor.begin_setup": ex_begin_setup,
+    "accounts.second_factor.new_backup_codes": ex_new_backup_codes,
+    "accounts.second_factor.reset_second_factor": ex_reset_second_factor,
+    "accounts.second_factor.turn_off": ex_turn_off,
+    "accounts.services.create_user": ex_create_user,
+    "accounts.services.lift_locks": ex_lift_locks,
+    "accounts.services.unlock_user": ex_unlock_user,
+    "accounts.throttle.record_failure": ex_record_failure,
+    "accounts.throttle.record_success": ex_record_success,
+    "accounts.throttle.refused_while_locked": ex_refused_while_locked,
+    "api.idempotency._run_once": ex_run_once,
+    "billing.management.commands.seed_demo.seed_demo_data": ex_seed_demo,
+    "billing.services.clients.create_client": ex_create_client,
+    "billing.services.clients.create_service": ex_create_service,
+    "billing.services.clients.update_client": ex_update_client,
+    "billing.services.clients.update_service": ex_update_service,
+    "billing.services.invoices.cancel_invoice": ex_cancel_invoice,
+    "billing.services.invoices.create_draft": ex_create_draft,
+    "billing.services.invoices.delete_draft": ex_delete_draft,
+    "billing.services.invoices.issue_invoice": ex_issue_invoice,
+    "billing.services.invoices.refresh_overdue": ex_refresh_overdue,
+    "billing.services.invoices.update_invoice": ex_update_invoice,
+    "billing.services.payments.apply_client_credit": ex_apply_client_credit,
+    "billing.services.payments.confirm_payment": ex_confirm_payment,
+    "billing.services.payments.post_manual_credit": ex_post_manual_credit,
+    "billing.services.payments.post_manual_debit": ex_post_manual_debit,
+    "billing.services.payments.record_payment": ex_record_payment,
+    "billing.services.payments.reverse_payment": ex_reverse_payment,
+    "otb.admin.delete_rows": ex_delete_rows,
+    "otb.admin.record_admin_delete": ex_record_admin_delete,
+    "otb.admin.record_admin_event": ex_record_admin_event,
+    "otb.admin.record_admin_save": ex_record_admin_save,
+    "outbox.delivery._record": ex_delivery_record,
+    "outbox.delivery.recover_stalled": ex_recover_stalled,
+    "outbox.receivers._queue_receipt": ex_queue_receipt,
+    "outbox.services._queue_invoice": ex_queue_invoice,
+    "outbox.services.mark_dealt_with": ex_mark_dealt_with,
+    "outbox.services.queue_password_reset": ex_queue_password_reset,
+    "outbox.services.queue_reminder": ex_queue_reminder,
+    "outbox.services.retry_message": ex_retry_message,
+    "outbox.services.send_test_email": ex_send_test_email,
+    "settings_app.services.update_business_settings": ex_update_business_settings,
+}
+
+
+def test_every_operation_has_an_example():
+    assert set(REGISTRY) - set(EXAMPLES) == set(), "add an example for each new operation"
+    assert set(EXAMPLES) - set(REGISTRY) == set(), "an example for an operation that is gone"
+
+
+def _check(record: AuditRecord) -> None:
+    """A record holds the values before and after that its action implies."""
+    assert record.operation, record
+    assert record.source, record
+    if record.action == Action.CREATED:
+        assert record.before is None and record.after, record
+    elif record.action == Action.CHANGED:
+        assert record.before and record.after, record
+        assert set(record.before) == set(record.after), record
+        assert all(record.before[k] != record.after[k] for k in record.before), record
+    elif record.action == Action.DELETED:
+        assert record.before and record.after is None, record
+    else:
+        assert record.after and record.after.get("event"), record
+
+
+@pytest.mark.parametrize("name", sorted(EXAMPLES))
+def test_each_operation_records_what_it_writes(name, business, administrator, migration_rows):
+    scopes: list[recording.Scope] = []
+    recording.scope_listeners.append(scopes.append)
+    first = AuditRecord.objects.order_by("-id").values_list("id", flat=True).first() or 0
+    try:
+        EXAMPLES[name]({"admin": administrator, "business": business})
+    finally:
+        recording.scope_listeners.remove(scopes.append)
+
+    ran = [scope for scope in scopes if name in scope.ran]
+    assert ran, f"the example of {name} did not run it"
+    for scope in ran:
+        # Strict mode refuses a scope that wrote without a record; here each must have one.
+        assert scope.records, (name, scope.writes)
+    records = list(AuditRecord.objects.filter(id__gt=first))
+    assert records
+    for record in records:
+        _check(record)
+
+
+def test_a_change_records_the_old_and_new_values_and_who(business, administrator):
+    from billing.services import update_client
+
+    client = ClientFactory(name="Old Name")
+    update_client(client=client, acting_user=administrator, name="New Name")
+
+    record = AuditRecord.objects.get(operation="billing.services.clients.update_client")
+    assert record.before == {"name": "Old Name"}
+    assert record.after == {"name": "New Name"}
+    assert record.actor_id == administrator.pk and record.actor_name == "admin1"
+    assert record.object_type == "billing.client" and record.object_id == str(client.pk)
+
+
+def test_secrets_are_never_copied_into_the_trail(business, administrator):
+    from settings_app.services import update_business_settings
+
+    update_business_settings(acting_user=administrator, smtp_password="very-secret-pw")
+
+    record = AuditRecord.objects.get(operation="settings_app.services.update_business_settings")
+    assert record.after == {"smtp_password": recording.HIDDEN_CHANGED}
+    assert "very-secret-pw" not in str(list(AuditRecord.objects.values()))
+
+
+def test_an_operation_that_writes_without_a_record_is_refused(db, settings):
+    from django.db import connection
+
+    from billing.models import Client
+    from otb.operations import operation
+
+    settings.OTB_AUDIT_STRICT = True
+
+    @operation
+    def sneaky() -> None:
+        Client.objects.create(code="SNEAK", name="Sneak")
+
+    with pytest.raises(recording.UnauditedWrite, match="billing_client"):
+        sneaky()
+    REGISTRY.pop(
+        f"{__name__}.test_an_operation_that_writes_without_a_record_is_refused.<locals>.sneaky"
+    )
+    assert not Client.objects.filter(code="SNEAK").exists()
+    assert connection.in_atomic_block  # the test's own transaction is still usable
+
+
+def test_a_decimal_is_recorded_as_written(business, administrator):
+    from billing.services import post_manual_credit
+
+    post_manual_credit(
+        client=ClientFactory(), amount=Decimal("12.50"), memo="Goodwill", acting_user=None
+    )
+
+    record = AuditRecord.objects.get(object_type="ledger.ledgerentry")
+    assert record.after["amount"] == "12.50"
+
+
+def test_a_save_that_changes_nothing_records_nothing_and_is_allowed(business, administrator):
+    from billing.services import update_client
+
+    client = ClientFactory(name="Same")
+    update_client(client=client, acting_user=administrator, name="Same")
+
+    assert not AuditRecord.objects.filter(object_type="billing.client").exists()
