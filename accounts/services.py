@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 
 from audit import recording as audit
 from otb.operations import DomainError, InvalidInput, ensure_permitted, operation
+from otb.text import validate_model
 
 from .models import SignInThrottle
 from .roles import ROLES
@@ -75,10 +76,7 @@ def create_user(
         # A superuser holds every permission whatever its groups: the role would be a lie.
         user.is_superuser = False
 
-    try:
-        user.full_clean(exclude=["password"])
-    except ValidationError as exc:
-        raise InvalidInput.from_validation_error(exc, User) from None
+    validate_model(user, exclude=["password"])
     if not password:
         raise InvalidInput.single("password", _("Password: this field is required."))
     try:

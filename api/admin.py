@@ -1,4 +1,5 @@
-from django.contrib import admin, messages
+from django.contrib import admin
+from django.template.response import TemplateResponse
 from django.utils.translation import gettext as _
 
 from otb.admin import AuditedAdminMixin
@@ -21,10 +22,25 @@ class ApiTokenAdmin(AuditedAdminMixin, admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
         if change:
             return super().save_model(request, obj, form, change)
-        key = obj.set_new_key()
+        # Shown once, on the page that answers this request (response_add); never in the
+        # messages cookie, which is signed but not encrypted.
+        request._otb_new_token_key = obj.set_new_key()
         super().save_model(request, obj, form, change)
-        messages.warning(
+
+    def response_add(self, request, obj, post_url_continue=None):
+        key = getattr(request, "_otb_new_token_key", None)
+        if key is None:
+            return super().response_add(request, obj, post_url_continue)
+        response = TemplateResponse(
             request,
-            _("The key of the new token is %(key)s — copy it now: it is not shown again.")
-            % {"key": key},
+            "admin/api/apitoken/new_key.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": _("New API token"),
+                "token": obj,
+                "key": key,
+                "opts": self.opts,
+            },
         )
+        response["Cache-Control"] = "no-store"
+        return response

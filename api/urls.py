@@ -2,7 +2,7 @@ from django.contrib.auth.decorators import login_not_required, login_required
 from django.urls import include, path, re_path
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework import status
 from rest_framework.decorators import api_view, authentication_classes, permission_classes
 from rest_framework.permissions import IsAuthenticated
@@ -45,7 +45,9 @@ urlpatterns = [
     ),
     # A page for people: behind the login page like every other page (session auth).
     path(
-        "docs/", login_required(SpectacularSwaggerView.as_view(url_name="api:schema")), name="docs"
+        "docs/",
+        login_required(SpectacularSwaggerSplitView.as_view(url_name="api:schema")),
+        name="docs",
     ),
     path(
         "v1/clients/<str:code>/ledger/",

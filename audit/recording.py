@@ -47,9 +47,10 @@ SECRET_FIELDS = frozenset(
 HIDDEN = "(hidden)"
 HIDDEN_CHANGED = "(hidden, changed)"
 
-# Tables whose rows are no part of the books or their settings: the sessions, and the trail
-# itself. A write to any other table inside an operation needs an audit record.
-UNAUDITED_TABLES = frozenset({"django_session", AuditRecord._meta.db_table})
+# Tables whose rows are no part of the books or their settings: the sessions, the cache of
+# rendered invoice PDFs (made again from the invoice at will), and the trail itself. A write
+# to any other table inside an operation needs an audit record.
+UNAUDITED_TABLES = frozenset({"django_session", "billing_renderedpdf", AuditRecord._meta.db_table})
 
 _WRITE = re.compile(
     r"^\s*(?:INSERT\s+(?:IGNORE\s+)?INTO|UPDATE|DELETE\s+FROM|REPLACE\s+INTO)\s+[`\"]?(\w+)",

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import DateFieldListFilter
+from django.core.exceptions import PermissionDenied
 from django.db import OperationalError
 from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404
@@ -299,6 +300,8 @@ class ObjectAction:
     operation: Callable[..., Any]
     success: StrOrPromise
     form_class: type[forms.Form] = forms.Form
+    # What the user must hold to see its form at all (the operation checks them again).
+    permissions: tuple[str, ...] = ()
 
 
 if TYPE_CHECKING:
@@ -327,6 +330,8 @@ class ObjectActionsMixin(_ModelAdmin):
         ] + super().get_urls()
 
     def object_action_view(self, request, pk, *, action: ObjectAction):
+        if not request.user.has_perms(action.permissions):
+            raise PermissionDenied
         obj = get_object_or_404(self.model, pk=pk)
         opts = self.model._meta
         change_url = reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[obj.pk])
@@ -400,6 +405,7 @@ class InvoiceAdmin(ObjectActionsMixin, OperationAdmin):
             services.issue_invoice,
             gettext_lazy("Invoice issued."),
             IssueForm,
+            permissions=("billing.issue_invoice",),
         ),
         ObjectAction(
             "cancel",
@@ -407,12 +413,14 @@ class InvoiceAdmin(ObjectActionsMixin, OperationAdmin):
             services.cancel_invoice,
             gettext_lazy("Invoice cancelled."),
             OptionalReasonForm,
+            permissions=("billing.cancel_invoice",),
         ),
         ObjectAction(
             "apply_credit",
             gettext_lazy("Pay %(object)s from the client's credit"),
             services.apply_client_credit,
             gettext_lazy("Paid from the client's credit."),
+            permissions=("billing.add_payment", "billing.confirm_payment"),
         ),
     )
     figure_fields = (
@@ -630,6 +638,7 @@ class PaymentAdmin(ObjectActionsMixin, OperationAdmin):
             gettext_lazy("Confirm %(object)s"),
             services.confirm_payment,
             gettext_lazy("Payment confirmed."),
+            permissions=("billing.confirm_payment",),
         ),
         ObjectAction(
             "reverse",
@@ -637,6 +646,7 @@ class PaymentAdmin(ObjectActionsMixin, OperationAdmin):
             services.reverse_payment,
             gettext_lazy("Payment reversed."),
             ReasonForm,
+            permissions=("billing.reverse_payment",),
         ),
     )
     readonly_fields = (

@@ -9,11 +9,11 @@ import datetime
 from collections.abc import Iterable
 from decimal import Decimal, InvalidOperation
 
-from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext as _
 
 from otb.operations import InvalidInput
+from otb.text import CONTROL_CHARACTERS, control_character_message, validate_model
 
 from .money import MAX_AMOUNT, MINOR_UNIT_DECIMALS, places_of
 
@@ -121,11 +121,13 @@ def require_minor_unit(amount: Decimal, currency: str, *, field: str, label: str
 MAX_TEXT_LENGTH = 20000
 
 
-def clean_text(value: object, *, field: str, label: str) -> str:
+def clean_text(value: object, *, field: str, label: str, one_line: bool = False) -> str:
     """Text as typed (notes, terms, reasons, references): a string of at most 20000
-    characters."""
+    characters; with ``one_line``, without line breaks or control characters."""
     if not isinstance(value, str):
         raise InvalidInput.single(field, _("%(label)s: must be text.") % {"label": label})
+    if one_line and CONTROL_CHARACTERS.search(value):
+        raise InvalidInput.single(field, control_character_message(label))
     if len(value) > MAX_TEXT_LENGTH:
         raise InvalidInput.single(
             field,
@@ -135,8 +137,6 @@ def clean_text(value: object, *, field: str, label: str) -> str:
 
 
 def full_clean(instance: models.Model, *, exclude: Iterable[str] | None = None) -> None:
-    """The model's own validation, its refusals as InvalidInput naming each field."""
-    try:
-        instance.full_clean(exclude=exclude)
-    except ValidationError as exc:
-        raise InvalidInput.from_validation_error(exc, type(instance)) from None
+    """The model's own validation and the one-line rule (``otb.text``), its refusals as
+    InvalidInput naming each field."""
+    validate_model(instance, exclude=exclude)

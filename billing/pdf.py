@@ -180,11 +180,18 @@ def _document_fetcher():
 
     static_prefix = "/" + django_settings.STATIC_URL.lstrip("/")
 
+    origin = urlsplit(PDF_BASE_URL)
+
     class DocumentFetcher(URLFetcher):
         def fetch(self, url, headers=None):
             if url.startswith("data:"):
                 return super().fetch(url, headers)
-            path = unquote(urlsplit(url).path)
+            parts = urlsplit(url)
+            # Only the document's own origin: never file: (WeasyPrint would read the path
+            # from the disk itself, whatever host the URL names) nor any other scheme.
+            if (parts.scheme, parts.netloc) != (origin.scheme, origin.netloc):
+                raise ValueError(f"Only the document's own files are fetched, not {url}")
+            path = unquote(parts.path)
             if ".." in path.split("/"):
                 raise ValueError(f"Refused: {url}")
             if path.startswith(static_prefix):
@@ -201,7 +208,10 @@ def _document_fetcher():
             else:
                 raise ValueError(f"Only static files and uploads are fetched, not {url}")
             content_type = mimetypes.guess_type(path)[0] or "application/octet-stream"
-            return URLFetcherResponse(url, body, {"Content-Type": content_type})
+            # Answered under the document's origin with the path it asked for: a URL that
+            # names no file on this server's disk.
+            answered = f"{origin.scheme}://{origin.netloc}{quote(path)}"
+            return URLFetcherResponse(answered, body, {"Content-Type": content_type})
 
     return DocumentFetcher()
 

@@ -263,7 +263,7 @@ fi
 step "Creating the folders of instance $INSTANCE"
 install -d -m 0755 "$RELEASES" "$INSTALL_ROOT/var/lib" "$INSTALL_ROOT/var/backups"
 install -d -m 0755 "$DATA_PARENT" "$BACKUP_PARENT"
-install -d -m 0750 -o "$APP_USER" -g "$APP_USER" "$DATA_DIR" "$DATA_DIR/media"
+install -d -m 0700 -o "$APP_USER" -g "$APP_USER" "$DATA_DIR" "$DATA_DIR/media"
 install -d -m 0700 -o "$APP_USER" -g "$APP_USER" "$BACKUP_DIR"
 [ "$USE_SYSTEMD" = 1 ] || { touch "$APP_LOG" && chown "$APP_USER:$APP_USER" "$APP_LOG" && chmod 0640 "$APP_LOG"; }
 echo "Code: $APP_HOME   Data: $DATA_DIR   Backups: $BACKUP_DIR"
@@ -274,6 +274,8 @@ if [ -f "$ENV_FILE" ]; then
   echo "It exists: kept as it is (its secret key and database password stay)."
 else
   secret_key=$("$PYTHON" -c 'import secrets; print(secrets.token_urlsafe(50))')
+  # A Fernet key (32 random bytes, url-safe base64): encrypts the SMTP password at rest.
+  encryption_key=$("$PYTHON" -c 'import base64, os; print(base64.urlsafe_b64encode(os.urandom(32)).decode())')
   db_password=$("$PYTHON" -c 'import secrets; print(secrets.token_urlsafe(24))')
   hosts="127.0.0.1,localhost"
   https=false
@@ -295,6 +297,7 @@ else
 # "Configuration", explains every key. After a change: systemctl restart $SERVICE
 OTB_INSTANCE=$INSTANCE
 SECRET_KEY=$secret_key
+OTB_ENCRYPTION_KEYS=$encryption_key
 DEBUG=false
 ALLOWED_HOSTS=$hosts
 CSRF_TRUSTED_ORIGINS=$origins
@@ -309,7 +312,7 @@ REQUIRE_SECOND_FACTOR_FOR_ADMINS=true
 ${WORKERS:+WEB_CONCURRENCY=$WORKERS}
 ENV
   )
-  unset secret_key
+  unset secret_key encryption_key
   chown "$APP_USER:$APP_USER" "$ENV_FILE.partial"
   chmod 0600 "$ENV_FILE.partial"
   mv "$ENV_FILE.partial" "$ENV_FILE"

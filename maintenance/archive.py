@@ -139,6 +139,17 @@ def _safe_member_name(name: str) -> bool:
 
 
 # --- backup -------------------------------------------------------------------------------
+def private_tables() -> list[str]:
+    """Tables a backup holds empty: live sessions (a stolen backup must not sign anyone in)
+    and the second factors' secrets (after a restore, each user sets the second factor up
+    again; SECURITY.md). Every other secret is stored encrypted (otb/secrets.py)."""
+    from django.contrib.sessions.models import Session
+    from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    return [model._meta.db_table for model in (Session, StaticToken, StaticDevice, TOTPDevice)]
+
+
 def _dump_sqlite(target: Path) -> None:
     # The online backup API: a consistent copy even while the app writes.
     source = sqlite3.connect(_db()["NAME"])
@@ -146,6 +157,10 @@ def _dump_sqlite(target: Path) -> None:
     try:
         with dest:
             source.backup(dest)
+        with dest:
+            for table in private_tables():
+                dest.execute(f'DELETE FROM "{table}"')
+        dest.execute("VACUUM")  # the deleted rows' bytes leave the file too
     finally:
         dest.close()
         source.close()
@@ -167,10 +182,14 @@ def _dump_mysql(target: Path) -> None:
         "--hex-blob",
         "--default-character-set=utf8mb4",
         "--skip-comments",
-        str(db["NAME"]),
     ]
+    name = str(db["NAME"])
+    private = private_tables()
+    ignored = [f"--ignore-table={name}.{table}" for table in private]
     with open(target, "wb") as out:
-        _run(argv, env, db, Path(tool).name, stdout=out)
+        _run([*argv, *ignored, name], env, db, Path(tool).name, stdout=out)
+        # The private tables' structure only, so that a restore has them, empty.
+        _run([*argv, "--no-data", name, *private], env, db, Path(tool).name, stdout=out)
 
 
 def _archive_name(output_dir: Path, now: datetime.datetime) -> Path:

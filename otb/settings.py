@@ -12,6 +12,8 @@ from pathlib import Path
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
+from .files import private_files
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
@@ -46,6 +48,7 @@ INSTALLED_APPS = [
     "django_otp",
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
+    "csp",
     "crispy_forms",
     "crispy_bootstrap5",
     "rest_framework",
@@ -82,6 +85,9 @@ MIDDLEWARE = [
     "accounts.middleware.SecondFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Content-Security-Policy on every answer (below), and no-store on private ones.
+    "csp.middleware.CSPMiddleware",
+    "otb.middleware.PrivateCacheMiddleware",
 ]
 
 ROOT_URLCONF = "otb.urls"
@@ -127,8 +133,10 @@ if _db["ENGINE"] == "django.db.backends.mysql":
     )
     _db["TEST"] = {"CHARSET": "utf8mb4", "COLLATION": "utf8mb4_unicode_ci"}
 elif _db["ENGINE"] == "django.db.backends.sqlite3":
-    # A fresh clone has no var/ yet; SQLite cannot create the folder of its file.
-    Path(_db["NAME"]).parent.mkdir(parents=True, exist_ok=True)
+    # A fresh clone has no var/ yet; SQLite cannot create the folder of its file. The file
+    # holds password hashes, sessions and secrets: it, its -wal and -shm (SQLite gives them
+    # the database file's mode) and its folder are the app user's only (SECURITY.md).
+    private_files(Path(_db["NAME"]))
     _db.setdefault("OPTIONS", {})
     _db["OPTIONS"].update(
         {
@@ -164,6 +172,10 @@ OTB_WRITE_ATTEMPTS = env.int("OTB_WRITE_ATTEMPTS", default=20)
 # An operation that writes without an audit record (a bug) is refused when true (the tests)
 # and logged as an error when false (SPEC: Audit; audit/recording.py).
 OTB_AUDIT_STRICT = env.bool("OTB_AUDIT_STRICT", default=False)
+
+# Secrets at rest (otb/secrets.py): Fernet keys, the first encrypting; empty: one derived
+# from SECRET_KEY.
+OTB_ENCRYPTION_KEYS = env.list("OTB_ENCRYPTION_KEYS", default=[])
 
 # --- Auth -------------------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [
@@ -208,6 +220,9 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = Path(env.str("STATIC_ROOT", default=str(BASE_DIR / "staticfiles")))
 STATICFILES_DIRS = [BASE_DIR / "static"]
+# Uploads (the logo) are the app user's only, like the database and the backups.
+FILE_UPLOAD_PERMISSIONS = 0o600
+FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o700
 MEDIA_URL = "media/"
 MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(VAR_DIR / "media")))
 STORAGES = {
@@ -230,7 +245,8 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["api.permissions.RolePermission"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    # JSON within DATA_UPLOAD_MAX_MEMORY_SIZE (DRF's own parser reads any size).
+    "DEFAULT_PARSER_CLASSES": ["api.parsers.JSONParser"],
     "DEFAULT_PAGINATION_CLASS": "api.pagination.PageNumberPagination",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "api.errors.exception_handler",
@@ -267,12 +283,37 @@ SESSION_COOKIE_SECURE = HTTPS
 CSRF_COOKIE_SECURE = HTTPS
 SECURE_SSL_REDIRECT = HTTPS
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000 if HTTPS else 0)
-SECURE_HSTS_INCLUDE_SUBDOMAINS = HTTPS
-SECURE_HSTS_PRELOAD = HTTPS
 if HTTPS:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
+# HSTS asks browsers to use HTTPS only: for this host always (HTTPS=true), for its
+# subdomains and on the browsers' preload list only when these say so: both are hard to
+# take back (SECURITY.md).
+SECURE_HSTS_INCLUDE_SUBDOMAINS = HTTPS and env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=False)
+SECURE_HSTS_PRELOAD = HTTPS and env.bool("SECURE_HSTS_PRELOAD", default=False)
+# Django's deployment checks ask for both; here they are the administrator's choice.
+SILENCED_SYSTEM_CHECKS = ["security.W005", "security.W021"]
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+
+# Content-Security-Policy (django-csp): the app's own scripts, styles, fonts and images (and
+# data: images: Bootstrap's icons, the second factor's QR code); no inline script or style,
+# no other host, no framing, forms only to this site.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'", "data:"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
 
 LOGGING = {
     "version": 1,

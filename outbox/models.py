@@ -13,6 +13,8 @@ from django.db import models
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from otb.secrets import EncryptedTextField
+
 
 class ArchivedDocument(models.Model):
     """The exact bytes of an attachment that went out, kept by their SHA-256: the business
@@ -123,7 +125,8 @@ class Message(models.Model):
     bcc_addresses = models.TextField(_("BCC"), blank=True)
     subject = models.CharField(_("subject"), max_length=255)
     body = models.TextField(_("text"))
-    secret_link = models.TextField(editable=False, blank=True)
+    # Encrypted at rest (otb/secrets.py), and wiped once the message is sent.
+    secret_link = EncryptedTextField(editable=False, blank=True)
     attachment = models.ForeignKey(
         ArchivedDocument,
         verbose_name=_("attachment"),

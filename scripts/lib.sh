@@ -108,16 +108,21 @@ ensure_python_env() {
 
 # Writes the instance's env file with a new secret key unless it exists already.
 ensure_env_file() {
-  local file=${OTB_ENV_FILE:-$OTB_ROOT/.env} secret_key
+  local file=${OTB_ENV_FILE:-$OTB_ROOT/.env} secret_key encryption_key
   [ -e "$file" ] && return 0
   say "Writing $file (settings of this instance; .env.example lists them all)"
   secret_key=$("$VENV/bin/python" -c 'import secrets; print(secrets.token_urlsafe(50))')
+  # A Fernet key: 32 random bytes, url-safe base64.
+  encryption_key=$("$VENV/bin/python" -c \
+    'import base64, os; print(base64.urlsafe_b64encode(os.urandom(32)).decode())')
   (
     umask 077
     cat >"$file" <<ENV
 # Written by scripts/quickstart.sh. Keep it private: it holds the secret key.
 # .env.example describes every setting (database, HTTPS, paths, ...).
 SECRET_KEY=$secret_key
+# Encrypts the SMTP password in the database (SECURITY.md, "Keys").
+OTB_ENCRYPTION_KEYS=$encryption_key
 DEBUG=false
 ALLOWED_HOSTS=127.0.0.1,localhost
 ENV

@@ -12,6 +12,10 @@ set -euo pipefail
 cd "$OTB_ROOT"
 
 port=${PORT:-5050}
+# What this script and the app write (the database, uploads, backups, kept e-mail) is this
+# user's only; var/ of an older quick start is made so too.
+umask 077
+[ -d var ] && chmod -R go-rwx var
 ensure_python_env requirements.txt
 ensure_env_file
 

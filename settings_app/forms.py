@@ -1,7 +1,9 @@
 """The settings page form. Like every office form it only turns what was typed into values;
 ``update_business_settings`` validates and saves them."""
 
+import codecs
 import io
+import re
 import zoneinfo
 from xml.etree import ElementTree
 
@@ -23,20 +25,61 @@ LOGO_NOT_AN_IMAGE = _("The logo must be a PNG, JPEG or SVG image.")
 LOGO_SVG_UNSAFE = _(
     "The SVG logo contains scripts, event handlers or external content; upload a plain image."
 )
+# Checked from the image's header, before any pixel is decoded: a small file can hold a huge
+# image that takes seconds and hundreds of MB to draw into every PDF.
+LOGO_MAX_SIDE = 2000
+LOGO_TOO_MANY_PIXELS = _(
+    "The logo is %(width)d × %(height)d pixels; upload one at most %(max)d × %(max)d."
+)
 
 
 def _local_name(name: str) -> str:
     return name.rsplit("}", 1)[-1].lower()
 
 
+BYTE_ORDER_MARKS = (
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+
+
+def _encoding_of(content: bytes) -> str:
+    for bom, encoding in BYTE_ORDER_MARKS:
+        if content.startswith(bom):
+            return encoding
+    # No mark: "<" in UTF-16 without one is a zero byte and "<", either way round.
+    if content[:2] == b"<\x00":
+        return "utf-16-le"
+    if content[:2] == b"\x00<":
+        return "utf-16-be"
+    return "utf-8"
+
+
+def _svg_text(content: bytes) -> str:
+    """The SVG's text, decoded as XML says (a byte-order mark, else UTF-8): the checks below
+    must read what the XML parser and WeasyPrint will read, not the bytes of a UTF-16 file."""
+    encoding = _encoding_of(content)
+    try:
+        text = content.decode(encoding)
+    except UnicodeDecodeError:
+        raise ValidationError(LOGO_NOT_AN_IMAGE, code="not_an_image") from None
+    # The text is parsed as text from here: its declaration must not name another encoding.
+    return re.sub(r"^\s*<\?xml[^>]*\?>", "", text, count=1)
+
+
 def _check_svg(content: bytes) -> None:
     """A plain SVG drawing: well-formed XML with an <svg> root, no scripts, no event
-    handlers, no DTD (which could define entities that expand without end)."""
-    lowered = content.lower()
-    if b"<!doctype" in lowered or b"<!entity" in lowered:
+    handlers, no DTD (which could define entities that expand without end), no image but
+    a raster one inside (a nested SVG would escape these checks)."""
+    text = _svg_text(content)
+    lowered = text.lower()
+    if "<!doctype" in lowered or "<!entity" in lowered:
         raise ValidationError(LOGO_SVG_UNSAFE, code="unsafe_svg")
     try:
-        root = ElementTree.fromstring(content)
+        root = ElementTree.fromstring(text)
     except (ElementTree.ParseError, ValueError):
         raise ValidationError(LOGO_NOT_AN_IMAGE, code="not_an_image") from None
     if _local_name(root.tag) != "svg":
@@ -50,8 +93,14 @@ def _check_svg(content: bytes) -> None:
             name = _local_name(attribute)
             if name.startswith("on"):
                 raise ValidationError(LOGO_SVG_UNSAFE, code="unsafe_svg")
-            if name == "href" and not value.strip().startswith(("#", "data:image/")):
+            if name == "href" and not _safe_reference(value):
                 raise ValidationError(LOGO_SVG_UNSAFE, code="unsafe_svg")
+
+
+def _safe_reference(value: str) -> bool:
+    """A link inside the drawing (``#id``), or a PNG or JPEG image written into it."""
+    value = value.strip().lower()
+    return value.startswith(("#", "data:image/png", "data:image/jpeg", "data:image/jpg"))
 
 
 def logo_extension(upload) -> str:
@@ -66,11 +115,18 @@ def logo_extension(upload) -> str:
         raise ValidationError(LOGO_TOO_LARGE, code="too_large")
     if content.startswith((b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff")):
         try:
-            with Image.open(io.BytesIO(content)) as image:
+            with Image.open(io.BytesIO(content)) as image:  # reads the header only
                 kind = image.format
-                image.verify()
+                width, height = image.size
+                if max(width, height) <= LOGO_MAX_SIDE:
+                    image.verify()
         except Exception:  # Pillow raises many types for a broken file
             raise ValidationError(LOGO_NOT_AN_IMAGE, code="not_an_image") from None
+        if max(width, height) > LOGO_MAX_SIDE:
+            raise ValidationError(
+                LOGO_TOO_MANY_PIXELS % {"width": width, "height": height, "max": LOGO_MAX_SIDE},
+                code="too_many_pixels",
+            )
         if kind == "PNG":
             return "png"
         if kind == "JPEG":

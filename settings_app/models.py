@@ -2,12 +2,18 @@ import zoneinfo
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
+from django.core.validators import (
+    MaxLengthValidator,
+    MaxValueValidator,
+    MinValueValidator,
+    RegexValidator,
+)
 from django.db import models
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from otb.currencies import CURRENCY_CHOICES
+from otb.secrets import EncryptedTextField
 
 from .templating import (
     INVOICE_PLACEHOLDERS,
@@ -142,7 +148,10 @@ class BusinessSettings(models.Model):
         _("SMTP port"), default=587, validators=[MinValueValidator(1), MaxValueValidator(65535)]
     )
     smtp_username = models.CharField(_("SMTP username"), max_length=255, blank=True)
-    smtp_password = models.CharField(_("SMTP password"), max_length=255, blank=True)
+    # Encrypted at rest with OTB_ENCRYPTION_KEYS (otb/secrets.py).
+    smtp_password = EncryptedTextField(
+        _("SMTP password"), blank=True, validators=[MaxLengthValidator(255)]
+    )
     smtp_from_email = models.EmailField(_("from address"), blank=True)
     smtp_from_name = models.CharField(
         _("from name"), max_length=200, blank=True, validators=[validate_one_line]

@@ -7,7 +7,6 @@ import uuid
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, TypedDict, Unpack
 
-from django.core.exceptions import ValidationError
 from django.core.files import File
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
@@ -15,7 +14,8 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from audit import recording as audit
-from otb.operations import InvalidInput, ensure_permitted, operation
+from otb.operations import ensure_permitted, operation
+from otb.text import validate_model
 
 from .models import BusinessSettings
 from .signals import business_settings_changed
@@ -96,10 +96,7 @@ def update_business_settings(
     before = {name: getattr(settings, name) for name in fields}
     for name, value in fields.items():
         setattr(settings, name, value)
-    try:
-        settings.full_clean()
-    except ValidationError as exc:
-        raise InvalidInput.from_validation_error(exc, BusinessSettings) from None
+    validate_model(settings)
     settings.save()
     # Compared after full_clean, which turned the typed values into the fields' types.
     changed = {name for name, value in before.items() if getattr(settings, name) != value}

@@ -386,6 +386,14 @@ def ex_update_business_settings(ctx):
     )
 
 
+def ex_reencrypt_all(ctx):
+    from otb.secrets import reencrypt_all
+    from settings_app.services import update_business_settings
+
+    update_business_settings(acting_user=None, smtp_password="s3cret")
+    reencrypt_all()
+
+
 EXAMPLES = {
     "accounts.second_factor._activate": ex_activate,
     "accounts.second_factor.begin_setup": ex_begin_setup,
@@ -420,6 +428,7 @@ EXAMPLES = {
     "otb.admin.record_admin_delete": ex_record_admin_delete,
     "otb.admin.record_admin_event": ex_record_admin_event,
     "otb.admin.record_admin_save": ex_record_admin_save,
+    "otb.secrets.reencrypt_all": ex_reencrypt_all,
     "outbox.delivery._record": ex_delivery_record,
     "outbox.delivery.recover_stalled": ex_recover_stalled,
     "outbox.receivers._queue_receipt": ex_queue_receipt,

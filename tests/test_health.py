@@ -11,11 +11,32 @@ from otb.version import app_version
 
 
 @pytest.mark.django_db
-def test_health_answers_ok_with_the_version_without_a_login(client):
+def test_health_answers_ok_with_the_version_on_this_machine_without_a_login(client):
     response = client.get("/healthz")
     assert response.status_code == 200
     assert response.json() == {"status": "ok", "database": "ok", "version": app_version()}
     assert "no-cache" in response["Cache-Control"]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "where",
+    [
+        {"REMOTE_ADDR": "203.0.113.9"},
+        # Through nginx on this machine: the caller is the address nginx saw.
+        {"REMOTE_ADDR": "127.0.0.1", "HTTP_X_FORWARDED_FOR": "203.0.113.9"},
+    ],
+)
+def test_health_gives_no_version_to_an_anonymous_caller_from_elsewhere(client, where):
+    response = client.get("/healthz", **where)
+    assert response.json() == {"status": "ok", "database": "ok"}
+
+
+@pytest.mark.django_db
+def test_health_gives_the_version_to_a_signed_in_user(client, administrator):
+    client.force_login(administrator)
+    response = client.get("/healthz", REMOTE_ADDR="203.0.113.9")
+    assert response.json()["version"] == app_version()
 
 
 def test_the_version_is_the_one_written_in_this_projects_pyproject():

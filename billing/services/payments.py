@@ -89,7 +89,7 @@ def record_payment(
         raise InvalidInput.single(
             "method", _("Method: “%(method)s” is not a payment method.") % {"method": method}
         )
-    reference = clean_text(reference or "", field="reference", label=_("Reference"))
+    reference = clean_text(reference or "", field="reference", label=_("Reference"), one_line=True)
     if len(reference) > 200:
         raise InvalidInput.single("reference", _("Reference: at most 200 characters."))
     note = clean_text(note or "", field="note", label=_("Note"))

@@ -107,6 +107,12 @@ ok "the installer ran unattended and said so"
   || fail "env file: $(stat -c '%a %U' "$ENV_FILE"), not 600 otb-$A"
 ok "the env file is mode 0600, owned by otb-$A"
 
+DATA=$ROOT/var/lib/otb_billing/$A
+for dir in "$DATA" "$DATA/media" "$BACKUPS"; do
+  [ "$(stat -c '%a %U' "$dir")" = "700 otb-$A" ] || fail "$dir: $(stat -c '%a %U' "$dir"), not 700 otb-$A"
+done
+ok "the data, uploads and backup folders are mode 0700, owned by otb-$A"
+
 python3 "$SRC/deploy/healthcheck.py" --port "$PORT_A" --host "$HOST" --https \
   --version "$VERSION" --timeout 10 >/dev/null || fail "the app does not answer on $PORT_A"
 [ "$(ps -o user= -p "$(cat "$PID_FILE")")" = "otb-$A" ] || fail "gunicorn does not run as otb-$A"
@@ -201,6 +207,9 @@ smoke login --port "$PORT_A" --user admin --password-file "$WORK/admin-password"
   --second-factor-file "$WORK/admin-codes" >/dev/null \
   || fail "admin cannot log in after the upgrade"
 no_secret_in "$WORK/upgrade.out" "$INSTALL_LOG" "$APP_LOG"
+for archive in "$BACKUPS"/otb-backup-*.tar.gz; do
+  [ "$(stat -c '%a' "$archive")" = 600 ] || fail "$archive is mode $(stat -c '%a' "$archive"), not 600"
+done
 ok "upgraded in place: backup taken, $NEXT_VERSION answers, invoice $NUMBER and admin's login kept"
 
 echo "== 4. An upgrade whose migration fails is rolled back"

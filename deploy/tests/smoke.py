@@ -110,6 +110,10 @@ def login(browser: Browser, args) -> dict:
     expect(not args.expect_setup or second_factor == "set up", "no second factor was asked for")
     expect(status == 200, f"the dashboard answered {status} ({headers.get('Location')})")
     expect(args.user.encode() in page, "the dashboard does not show the user's name")
+    policy = headers.get("Content-Security-Policy", "")
+    expect("default-src 'self'" in policy and "unsafe-inline" not in policy, f"CSP: {policy!r}")
+    expect("no-store" in headers.get("Cache-Control", ""), "the dashboard may be cached")
+    expect(headers.get("X-Frame-Options") == "DENY", "the dashboard may be framed")
     return {"logged_in": args.user, "second_factor": second_factor}
 
 

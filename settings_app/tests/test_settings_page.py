@@ -162,6 +162,12 @@ def test_tls_and_ssl_together_is_refused(office):
 
 
 # --- Logo ---------------------------------------------------------------------------------
+def _png(width: int, height: int) -> bytes:
+    buffer = io.BytesIO()
+    Image.new("1", (width, height)).save(buffer, "PNG", optimize=True)
+    return buffer.getvalue()
+
+
 def upload(office, name, content, content_type="application/octet-stream", **extra):
     """Post the form with a logo; the file is written when the transaction commits."""
     data = {**form_data(office), **extra}
@@ -237,8 +243,43 @@ def test_svg_logo_is_accepted(office):
             "contains scripts",
         ),
         ("brand.png", b"\x89PNG\r\n\x1a\n" + b"\0" * (2 * 1024 * 1024), "larger than 1 MB"),
+        # Small files that decode into huge images: refused from their header.
+        ("brand.png", _png(8000, 8000), "is 8000 × 8000 pixels; upload one at most 2000 × 2000"),
+        # A UTF-16 SVG hid its DTD from a check of the bytes.
+        (
+            "brand.svg",
+            '<!DOCTYPE svg [<!ENTITY a "aaaa">]><svg xmlns="http://www.w3.org/2000/svg">&a;</svg>'.encode(
+                "utf-16"
+            ),
+            "contains scripts",
+        ),
+        (
+            "brand.svg",
+            b'<svg xmlns="http://www.w3.org/2000/svg"><image href="data:image/svg+xml;base64,'
+            b'PHN2Zy8+"/></svg>',
+            "contains scripts",
+        ),
+        (
+            "brand.svg",
+            b'<svg xmlns="http://www.w3.org/2000/svg"><image href="file:///etc/passwd"/></svg>',
+            "contains scripts",
+        ),
     ],
-    ids=["text", "broken-png", "gif", "html", "bad-xml", "script", "onload", "entities", "2mb"],
+    ids=[
+        "text",
+        "broken-png",
+        "gif",
+        "html",
+        "bad-xml",
+        "script",
+        "onload",
+        "entities",
+        "2mb",
+        "8000px",
+        "utf16-entities",
+        "nested-svg",
+        "file-url",
+    ],
 )
 def test_bad_logo_is_refused_and_nothing_is_saved(office, name, content, message):
     response = upload(office, name, content, business_name="Changed")
