@@ -121,3 +121,27 @@ def test_a_backup_holds_no_session_no_second_factor_and_no_clear_secret(
     finally:
         copy.close()
     assert PASSWORD.encode() not in (tmp_path / "copy.sqlite3").read_bytes()
+
+
+@pytest.mark.skipif(connection.vendor != "mysql", reason="reads the MariaDB dump in the archive")
+@pytest.mark.django_db(transaction=True)
+def test_a_mariadb_backup_holds_no_session_no_second_factor_and_no_clear_secret(
+    migration_rows, business, administrator, client, tmp_path, settings
+):
+    from accounts import second_factor
+    from maintenance.archive import write_backup
+
+    settings.MEDIA_ROOT = tmp_path / "media"
+    update_business_settings(acting_user=None, smtp_password=PASSWORD)
+    client.force_login(administrator)
+    second_factor.begin_setup(user=administrator)
+
+    archive = write_backup(tmp_path / "backups")
+
+    with tarfile.open(archive) as tar:
+        dump = tar.extractfile("database.sql").read().decode()
+    assert "CREATE TABLE `django_session`" in dump  # a restore has the table, empty
+    for table in ("django_session", "otp_totp_totpdevice", "otp_static_statictoken"):
+        assert f"INSERT INTO `{table}`" not in dump, table
+    assert "INSERT INTO `auth_user`" in dump
+    assert PASSWORD not in dump
