@@ -85,9 +85,8 @@ class PasswordResetForm(auth_forms.PasswordResetForm):
         email = self.cleaned_data["email"]
         keys = [throttle.reset_key(email), throttle.address_key(self.request)]
         try:
-            throttle.ensure_not_locked(keys)
+            throttle.ensure_not_locked(keys, what=throttle.RESET_REQUEST)
         except throttle.SignInLocked as exc:
-            throttle.refused_while_locked(keys=keys, what=throttle.RESET_REQUEST)
             raise ValidationError(exc.message, code="locked") from None
         # Every request counts: a few are free, then they are slowed down like guesses.
         throttle.record_failure(keys=keys, what=throttle.RESET_REQUEST)

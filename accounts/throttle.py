@@ -124,13 +124,22 @@ def locked_until(keys: Iterable[str], *, now: datetime.datetime | None = None):
     return latest
 
 
-def ensure_not_locked(keys: Iterable[str]) -> None:
+def ensure_not_locked(keys: Sequence[str], *, what: str) -> None:
     """Refuse with ``SignInLocked`` (the message says when to try again) while any key is
-    locked."""
+    locked; the refusal of ``what`` is recorded in the audit trail."""
     now = timezone.now()
     until = locked_until(keys, now=now)
     if until is not None:
+        refused_while_locked(keys=keys, what=what)
         raise SignInLocked(until, now=now)
+
+
+def fail(keys: Sequence[str], *, what: str) -> None:
+    """Count a failure of ``what`` against ``keys``; refuse with ``SignInLocked`` when it
+    locked one of them."""
+    until = record_failure(keys=keys, what=what)
+    if until is not None:
+        raise SignInLocked(until)
 
 
 @operation
@@ -195,15 +204,9 @@ def attempt(keys: Sequence[str], check, *, what: str) -> bool:
     """Run ``check()`` (a password, a code: ``what``) unless a key is locked: True when it
     passed. A failure counts against every key, a success clears the first one (the
     account's). A refusal while locked is recorded in the audit trail too."""
-    try:
-        ensure_not_locked(keys)
-    except SignInLocked:
-        refused_while_locked(keys=keys, what=what)
-        raise
+    ensure_not_locked(keys, what=what)
     if check():
         record_success(keys=keys[:1], what=what)
         return True
-    until = record_failure(keys=keys, what=what)
-    if until is not None:
-        raise SignInLocked(until)
+    fail(keys, what=what)
     return False

@@ -29,24 +29,11 @@ class ApiTokenAuthentication(authentication.BaseAuthentication):
             raise exceptions.AuthenticationFailed(
                 _("Send the header as “Authorization: Token <key>”.")
             )
-        keys = [throttle.address_key(request)]
         try:
-            throttle.ensure_not_locked(keys)
+            token = self._token(request, parts[1])
         except throttle.SignInLocked as exc:
-            throttle.refused_while_locked(keys=keys, what=throttle.API_TOKEN)
             raise exceptions.Throttled(wait=exc.retry_after, detail=exc.message) from None
-        try:
-            key = parts[1].decode()
-        except UnicodeError:
-            key = None
-        token = None
-        if key is not None:
-            token = ApiToken.objects.select_related("user").filter(key_hash=hash_key(key)).first()
         if token is None:
-            until = throttle.record_failure(keys=keys, what=throttle.API_TOKEN)
-            if until is not None:
-                locked = throttle.SignInLocked(until)
-                raise exceptions.Throttled(wait=locked.retry_after, detail=locked.message)
             raise exceptions.AuthenticationFailed(_("The token is not valid."))
         if not token.user.is_active:
             raise exceptions.AuthenticationFailed(_("The token's user is inactive."))
@@ -54,6 +41,22 @@ class ApiTokenAuthentication(authentication.BaseAuthentication):
         if token.last_used_at is None or now - token.last_used_at > LAST_USED_RESOLUTION:
             ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
         return token.user, token
+
+    def _token(self, request, raw: bytes) -> ApiToken | None:
+        """The token of ``raw``, or None after counting the failure against the address;
+        SignInLocked while the address is locked, or when this failure locked it."""
+        keys = [throttle.address_key(request)]
+        throttle.ensure_not_locked(keys, what=throttle.API_TOKEN)
+        try:
+            key = raw.decode()
+        except UnicodeError:
+            key = None
+        token = None
+        if key is not None:
+            token = ApiToken.objects.select_related("user").filter(key_hash=hash_key(key)).first()
+        if token is None:
+            throttle.fail(keys, what=throttle.API_TOKEN)
+        return token
 
     def authenticate_header(self, request) -> str:
         return self.keyword
