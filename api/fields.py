@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
@@ -10,9 +10,10 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from billing.money import places_of
+from otb.numbers import parse_plain
 
 NOT_A_STRING = _('Send the value as a string, such as "1190.00"; a JSON number is refused.')
-NOT_A_NUMBER = _("“%(value)s” is not a number.")
+NOT_A_NUMBER = _("“%(value)s” is not a number; write it like 1234.56.")
 TOO_MANY_PLACES = _("Use at most %(n)d decimal places.")
 
 
@@ -31,13 +32,9 @@ class DecimalStringField(serializers.Field):
             raise serializers.ValidationError(NOT_A_STRING, code="not_a_string")
         if isinstance(data, int) and not self.allow_int:
             raise serializers.ValidationError(NOT_A_STRING, code="not_a_string")
-        try:
-            number = Decimal(str(data).strip())
-        except (InvalidOperation, ValueError):
-            raise serializers.ValidationError(
-                NOT_A_NUMBER % {"value": str(data)[:50]}, code="invalid"
-            ) from None
-        if not number.is_finite():
+        # Plain decimal notation only: "1e5" is a typo, not 100000 (otb.numbers).
+        number = Decimal(data) if isinstance(data, int) else parse_plain(data)
+        if number is None:
             raise serializers.ValidationError(
                 NOT_A_NUMBER % {"value": str(data)[:50]}, code="invalid"
             )

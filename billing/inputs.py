@@ -7,15 +7,16 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Iterable
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from django.db import models
 from django.utils.translation import gettext as _
 
+from otb.numbers import NumberRefused, plain_decimal
 from otb.operations import InvalidInput
 from otb.text import CONTROL_CHARACTERS, control_character_message, validate_model
 
-from .money import MAX_AMOUNT, MINOR_UNIT_DECIMALS, places_of
+from .money import MAX_AMOUNT, MINOR_UNIT_DECIMALS
 
 
 def clean_decimal(
@@ -28,46 +29,19 @@ def clean_decimal(
     maximum: Decimal | None = None,
     minimum_exclusive: bool = False,
 ) -> Decimal:
-    """A Decimal from a Decimal, int or string; never from a float, which cannot hold
-    amounts of money exactly."""
-    if isinstance(value, bool):
-        raise InvalidInput.single(
-            field, _("%(label)s: “%(value)s” is not a number.") % {"label": label, "value": value}
-        )
-    if isinstance(value, float):
-        raise InvalidInput.single(
-            field, _("%(label)s: give an exact decimal number, not a float.") % {"label": label}
-        )
-    if value is None or (isinstance(value, str) and not value.strip()):
-        raise InvalidInput.single(field, _("%(label)s: this field is required.") % {"label": label})
+    """A Decimal from a Decimal, an int or text in plain decimal notation (``otb.numbers``);
+    never from a float, which cannot hold amounts of money exactly."""
     try:
-        number = value if isinstance(value, Decimal) else Decimal(str(value).strip())
-    except (InvalidOperation, ValueError):
-        raise InvalidInput.single(
-            field, _("%(label)s: “%(value)s” is not a number.") % {"label": label, "value": value}
-        ) from None
-    if not number.is_finite():
-        raise InvalidInput.single(field, _("%(label)s: enter a finite number.") % {"label": label})
-    if minimum is not None and (number <= minimum if minimum_exclusive else number < minimum):
-        word = _("more than") if minimum_exclusive else _("at least")
-        raise InvalidInput.single(
-            field,
-            _("%(label)s: must be %(word)s %(min)s.")
-            % {"label": label, "word": word, "min": minimum},
+        return plain_decimal(
+            value,
+            label=label,
+            decimal_places=decimal_places,
+            minimum=minimum,
+            maximum=maximum,
+            minimum_exclusive=minimum_exclusive,
         )
-    if maximum is not None and number > maximum:
-        raise InvalidInput.single(
-            field, _("%(label)s: must be at most %(max)s.") % {"label": label, "max": maximum}
-        )
-    if places_of(number) > decimal_places and number != number.quantize(
-        Decimal(1).scaleb(-decimal_places)
-    ):
-        raise InvalidInput.single(
-            field,
-            _("%(label)s: use at most %(n)d decimal places.")
-            % {"label": label, "n": decimal_places},
-        )
-    return number.quantize(Decimal(1).scaleb(-decimal_places))
+    except NumberRefused as exc:
+        raise InvalidInput.single(field, str(exc)) from None
 
 
 def clean_amount(value, *, field: str = "amount", label: str | None = None) -> Decimal:

@@ -8,7 +8,7 @@ from django.db.models import Case, F, Q, Value, When
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from otb.fields import amount_field
+from otb.fields import DecimalField, amount_field
 from settings_app.models import COUNTRY_CODE_VALIDATOR
 
 from .money import (
@@ -73,7 +73,7 @@ class Service(models.Model):
     name = models.CharField(_("name"), max_length=200)
     description = models.TextField(_("description"), blank=True)
     unit = models.CharField(_("unit"), max_length=20, blank=True, help_text=_("e.g. h, pc, km"))
-    unit_price = models.DecimalField(
+    unit_price = DecimalField(
         _("default unit price"),
         max_digits=14,
         decimal_places=4,
@@ -181,7 +181,7 @@ class Invoice(models.Model):
         default=DiscountKind.NONE,
         blank=True,
     )
-    discount_value = models.DecimalField(
+    discount_value = DecimalField(
         _("discount (percent or amount)"),
         max_digits=14,
         decimal_places=3,
@@ -336,7 +336,7 @@ class InvoiceLine(models.Model):
         verbose_name=_("service"),
     )
     description = models.CharField(_("description"), max_length=500)
-    quantity = models.DecimalField(
+    quantity = DecimalField(
         _("quantity"),
         max_digits=14,
         decimal_places=3,
@@ -344,10 +344,10 @@ class InvoiceLine(models.Model):
         validators=[MinValueValidator(0)],
     )
     unit = models.CharField(_("unit"), max_length=20, blank=True)
-    unit_price = models.DecimalField(
+    unit_price = DecimalField(
         _("unit price"), max_digits=14, decimal_places=4, validators=[MinValueValidator(0)]
     )
-    discount_percent = models.DecimalField(
+    discount_percent = DecimalField(
         _("discount %"),
         max_digits=6,
         decimal_places=3,
@@ -384,7 +384,7 @@ class InvoiceTax(models.Model):
     invoice = models.ForeignKey(Invoice, on_delete=models.CASCADE, related_name="taxes")
     position = models.PositiveIntegerField(default=0)
     label = models.CharField(_("label"), max_length=50)
-    rate = models.DecimalField(_("rate (%)"), max_digits=7, decimal_places=4)
+    rate = DecimalField(_("rate (%)"), max_digits=7, decimal_places=4)
     base = amount_field(_("taxable base"))
     amount = amount_field(_("amount"))
 

@@ -1,9 +1,63 @@
 """What the office forms of every app share: a form only turns what was typed into values;
 the operation (``services.py``) checks the rules and says what is wrong."""
 
-from django import forms
+from decimal import Decimal
 
+from django import forms
+from django.core.exceptions import ValidationError
+
+from otb.numbers import NumberRefused, largest, plain_decimal, plain_text
 from otb.operations import DomainError
+
+
+class PlainDecimalField(forms.DecimalField):
+    """A number field that takes plain decimal notation only ("1e5" is refused, not read as
+    100000), says which field a refusal is about, and shows numbers without trailing zeros
+    ("12.5", not "12.500"). Every form of the pages and the admin reads numbers with it
+    (``otb.fields.DecimalField.formfield``)."""
+
+    # A text box: a number box would let the browser read "1e5" as 100000 before we see it.
+    widget = forms.TextInput
+
+    def __init__(self, *, max_digits=None, decimal_places=None, validators=(), **kwargs):
+        super().__init__(max_digits=max_digits, decimal_places=decimal_places, **kwargs)
+        # The range and places are plain_decimal's checks, with its messages; Django's would
+        # say "Ensure this value is greater than or equal to 0.01." without naming the field.
+        self.validators = list(validators)
+
+    def widget_attrs(self, widget):
+        attrs = super().widget_attrs(widget)
+        for name in ("step", "min", "max"):
+            attrs.pop(name, None)
+        attrs["inputmode"] = "decimal"
+        return attrs
+
+    def to_python(self, value):
+        if value in self.empty_values or (isinstance(value, str) and not value.strip()):
+            return None
+        maximum = self.max_value
+        if maximum is None and self.max_digits is not None and self.decimal_places is not None:
+            maximum = largest(max_digits=self.max_digits, decimal_places=self.decimal_places)
+        try:
+            return plain_decimal(
+                value,
+                label=self.label or "",
+                decimal_places=self.decimal_places,
+                minimum=None if self.min_value is None else Decimal(self.min_value),
+                maximum=None if maximum is None else Decimal(maximum),
+            )
+        except NumberRefused as exc:
+            raise ValidationError(str(exc), code="invalid") from None
+
+    def validate(self, value):
+        forms.Field.validate(self, value)
+
+    def prepare_value(self, value):
+        if isinstance(value, Decimal):
+            # Amounts keep their cents ("113.00"); quantities, prices, rates and percents
+            # lose the zeros of their stored precision ("12.5", not "12.500").
+            return f"{value:.2f}" if self.decimal_places == 2 else plain_text(value)
+        return value
 
 
 class OperationModelForm(forms.ModelForm):

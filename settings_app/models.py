@@ -13,6 +13,7 @@ from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from otb.currencies import CURRENCY_CHOICES
+from otb.fields import DecimalField
 from otb.secrets import EncryptedTextField
 
 from .templating import (
@@ -92,7 +93,7 @@ class BusinessSettings(models.Model):
 
     # Tax
     tax_label = models.CharField(_("tax label"), max_length=50, default="Tax", blank=True)
-    tax_rate = models.DecimalField(
+    tax_rate = DecimalField(
         _("tax rate (%)"),
         max_digits=7,
         decimal_places=4,

@@ -55,6 +55,8 @@ def test_a_line_can_take_its_price_from_a_service(api, acme):
         ({"description": "x", "quantity": "-1", "unit_price": "1"}, "lines.0.quantity"),
         ({"description": "x", "quantity": "1", "unit_price": "1.00001"}, "lines.0.unit_price"),
         ({"description": "x", "quantity": "abc", "unit_price": "1"}, "lines.0.quantity"),
+        ({"description": "x", "quantity": "1", "unit_price": "1e4"}, "lines.0.unit_price"),
+        ({"description": "x", "quantity": "1e0", "unit_price": "1"}, "lines.0.quantity"),
         (
             {"description": "x", "quantity": "1", "unit_price": "1", "service": "NO"},
             "lines.0.service",

@@ -94,6 +94,7 @@ def test_paying_from_more_credit_than_available_is_a_409(api, invoice):
         ({"amount": "-5.00"}, "amount"),
         ({"amount": "0"}, "amount"),
         ({"amount": "NaN"}, "amount"),
+        ({"amount": "1e3"}, "amount"),
         ({"date": "01/02/2026"}, "date"),
         ({"method": "bitcoin"}, "method"),
         ({"invoice": "INV-9999"}, "invoice"),
@@ -180,6 +181,7 @@ def test_posting_manual_credit_and_debit(api, invoice):
     [
         ({"amount": 20.5}, "amount"),
         ({"amount": "1.234"}, "amount"),
+        ({"amount": "1e5"}, "amount"),
         ({"kind": "gift"}, "kind"),
         ({"memo": "  "}, "memo"),
         ({"date": "2026-13-01"}, "date"),

@@ -17,6 +17,7 @@ from billing.models import (
     Service,
 )
 from billing.services import LineData
+from otb.forms import PlainDecimalField
 
 DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
@@ -33,7 +34,7 @@ class InvoiceForm(forms.Form):
     discount_kind = forms.ChoiceField(
         label=_("Invoice discount"), choices=DiscountKind.choices, required=False
     )
-    discount_value = forms.DecimalField(
+    discount_value = PlainDecimalField(
         label=_("Discount (percent or amount)"),
         max_digits=14,
         decimal_places=3,
@@ -96,14 +97,14 @@ class LineForm(ServiceOrTypedLine, forms.Form):
         to_field_name="code",
     )
     description = forms.CharField(label=_("Description"), max_length=500, required=False)
-    quantity = forms.DecimalField(
+    quantity = PlainDecimalField(
         label=_("Quantity"), max_digits=14, decimal_places=3, min_value=0, initial=1
     )
     unit = forms.CharField(label=_("Unit"), max_length=20, required=False)
-    unit_price = forms.DecimalField(
+    unit_price = PlainDecimalField(
         label=_("Unit price"), max_digits=14, decimal_places=4, min_value=0, required=False
     )
-    discount_percent = forms.DecimalField(
+    discount_percent = PlainDecimalField(
         label=_("Discount %"),
         max_digits=6,
         decimal_places=3,
@@ -196,7 +197,7 @@ class PaymentForm(forms.Form):
         max_length=32,
         help_text=_("Leave empty to put the amount on the client's account as credit."),
     )
-    amount = forms.DecimalField(
+    amount = PlainDecimalField(
         label=_("Amount"), max_digits=14, decimal_places=2, min_value=Decimal("0.01")
     )
     date = forms.DateField(label=_("Date"), widget=DATE_INPUT)

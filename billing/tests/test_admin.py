@@ -158,13 +158,14 @@ def test_draft_with_lines_is_created_through_the_admin(office):
 @pytest.mark.parametrize(
     ("values", "message"),
     [
-        ({"quantity": "abc"}, "Enter a number"),
-        ({"quantity": "1.23456"}, "no more than 3 decimal places"),
-        ({"quantity": "-1"}, "greater than or equal to 0"),
-        ({"unit_price": "-5"}, "greater than or equal to 0"),
-        ({"unit_price": "1.123456"}, "no more than 4 decimal places"),
-        ({"unit_price": "99999999999999999"}, "no more than 14 digits"),
-        ({"discount_percent": "101"}, "less than or equal to 100"),
+        ({"quantity": "abc"}, "is not a number"),
+        ({"unit_price": "1e4"}, "Unit price: “1e4” is not a number"),
+        ({"quantity": "1.23456"}, "use at most 3 decimal places"),
+        ({"quantity": "-1"}, "must be at least 0"),
+        ({"unit_price": "-5"}, "must be at least 0"),
+        ({"unit_price": "1.123456"}, "use at most 4 decimal places"),
+        ({"unit_price": "99999999999999999"}, "must be at most 9999999999.9999"),
+        ({"discount_percent": "101"}, "must be at most 100"),
         ({"description": "", "quantity": "2"}, "Enter a description or choose a service"),
         ({"unit_price": "", "quantity": "2"}, "Enter a unit price or choose a service"),
     ],
@@ -362,12 +363,13 @@ def test_overpayment_through_the_admin_leaves_credit(office):
 @pytest.mark.parametrize(
     ("amount", "message"),
     [
-        ("0", "greater than or equal to 0.01"),
-        ("-5", "greater than or equal to 0.01"),
-        ("1.001", "no more than 2 decimal places"),
-        ("abc", "Enter a number"),
+        ("0", "must be at least 0.01"),
+        ("-5", "must be at least 0.01"),
+        ("1.001", "use at most 2 decimal places"),
+        ("abc", "is not a number"),
+        ("1e3", "Amount: “1e3” is not a number"),
         ("", "This field is required"),
-        ("1000000000000000", "no more than 14 digits"),
+        ("1000000000000000", "must be at most 999999999999.99"),
     ],
 )
 def test_bad_payment_amount_is_refused_on_the_form(office, amount, message):

@@ -110,11 +110,11 @@ AMOUNT_CASES = [
     pytest.param(1.5, "not a float", id="float"),
     pytest.param(True, "is not a number", id="boolean"),
     pytest.param(10**15, "at most 999999999999.99", id="huge-int"),
-    pytest.param("1e15", "at most 999999999999.99", id="huge-exponent"),
-    pytest.param("1e400", "at most 999999999999.99", id="1e400"),
-    pytest.param("NaN", "finite", id="nan"),
-    pytest.param("Infinity", "finite", id="infinity"),
-    pytest.param("-Infinity", "finite", id="minus-infinity"),
+    pytest.param("1e15", "is not a number", id="huge-exponent"),
+    pytest.param("1e400", "is not a number", id="1e400"),
+    pytest.param("NaN", "is not a number", id="nan"),
+    pytest.param("Infinity", "is not a number", id="infinity"),
+    pytest.param("-Infinity", "is not a number", id="minus-infinity"),
     pytest.param("", "required", id="empty"),
     pytest.param("   ", "required", id="blank"),
     pytest.param(None, "required", id="none"),
@@ -312,7 +312,7 @@ MANUAL_POSTINGS = [
         pytest.param({"amount": "-5"}, "amount", "Amount", "more than 0", id="amount-negative"),
         pytest.param({"amount": "abc"}, "amount", "Amount", "not a number", id="amount-text"),
         pytest.param({"amount": 1.5}, "amount", "Amount", "not a float", id="amount-float"),
-        pytest.param({"amount": "NaN"}, "amount", "Amount", "finite", id="amount-nan"),
+        pytest.param({"amount": "NaN"}, "amount", "Amount", "is not a number", id="amount-nan"),
         pytest.param({"date": "2026-13-01"}, "date", "Date", "not a date", id="date"),
     ],
 )
@@ -424,8 +424,8 @@ def test_change_of_an_unknown_client_is_refused(world):
         ),
         pytest.param({"unit_price": 1.5}, "unit_price", "unit price", "not a float", id="float"),
         pytest.param({"unit_price": "abc"}, "unit_price", "unit price", "not a number", id="abc"),
-        pytest.param({"unit_price": "NaN"}, "unit_price", "unit price", "finite", id="nan"),
-        pytest.param({"unit_price": "1e400"}, "unit_price", "unit price", "at most", id="huge"),
+        pytest.param({"unit_price": "NaN"}, "unit_price", "unit price", "not a number", id="nan"),
+        pytest.param({"unit_price": "1e400"}, "unit_price", "unit price", "a number", id="huge"),
         pytest.param({"unit_price": ""}, "unit_price", "unit price", "required", id="empty"),
         pytest.param({"code": ""}, "code", "Service code", "blank", id="code-empty"),
         pytest.param({"code": "web dev"}, "code", "Service code", "capital letters", id="code"),
@@ -453,8 +453,8 @@ LINE_CASES = [
     pytest.param({"quantity": "1.2345"}, "quantity", "Line 1, quantity", "3 decimal", id="q-4dp"),
     pytest.param({"quantity": "abc"}, "quantity", "Line 1, quantity", "not a number", id="q-abc"),
     pytest.param({"quantity": 1.5}, "quantity", "Line 1, quantity", "not a float", id="q-float"),
-    pytest.param({"quantity": "NaN"}, "quantity", "Line 1, quantity", "finite", id="q-nan"),
-    pytest.param({"quantity": "1e400"}, "quantity", "Line 1, quantity", "at most", id="q-huge"),
+    pytest.param({"quantity": "NaN"}, "quantity", "Line 1, quantity", "not a number", id="q-nan"),
+    pytest.param({"quantity": "1e400"}, "quantity", "Line 1, quantity", "a number", id="q-huge"),
     pytest.param({"quantity": None}, "quantity", "Line 1, quantity", "required", id="q-none"),
     pytest.param({"quantity": ""}, "quantity", "Line 1, quantity", "required", id="q-empty"),
     pytest.param(
@@ -464,7 +464,7 @@ LINE_CASES = [
         {"unit_price": "1.23456"}, "unit_price", "Line 1, unit price", "4 decimal", id="p-5dp"
     ),
     pytest.param(
-        {"unit_price": "Infinity"}, "unit_price", "Line 1, unit price", "finite", id="p-inf"
+        {"unit_price": "Infinity"}, "unit_price", "Line 1, unit price", "not a number", id="p-inf"
     ),
     pytest.param({"unit_price": None}, "unit_price", "Line 1, unit price", "required", id="p-none"),
     pytest.param(

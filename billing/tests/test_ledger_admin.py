@@ -49,6 +49,7 @@ def test_manual_credit_and_debit_are_posted(office):
         ({"amount": "-5"}, "Amount: must be more than 0"),
         ({"amount": "1.234"}, "Amount: use at most 2 decimal places"),
         ({"amount": "x"}, "is not a number"),
+        ({"amount": "1e5"}, "Amount: “1e5” is not a number"),
         ({"memo": ""}, "This field is required"),
         ({"date": "2026-02-30"}, "Enter a valid date"),
         ({"kind": EntryKind.INVOICE_ISSUED}, "Select a valid choice"),

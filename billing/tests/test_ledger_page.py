@@ -152,6 +152,7 @@ def test_bookkeeper_posts_a_manual_debit(office, acme, bookkeeper):
         ("amount", "-5", "more than 0"),
         ("amount", "1.005", "at most 2 decimal places"),
         ("amount", "abc", "not a number"),
+        ("amount", "1e5", "Amount: “1e5” is not a number"),
         ("amount", "", "required"),
         ("memo", "", "required"),
         ("memo", "   ", "required"),

@@ -84,7 +84,8 @@ def test_unknown_service_is_404(office):
         ("unit_price", "-1", "at least 0"),
         ("unit_price", "1.00001", "at most 4 decimal places"),
         ("unit_price", "ten", "not a number"),
-        ("unit_price", "NaN", "finite"),
+        ("unit_price", "NaN", "is not a number"),
+        ("unit_price", "1e4", "“1e4” is not a number"),
         ("name", "", "required"),
     ],
 )

@@ -57,9 +57,10 @@ def test_smtp_password_can_be_set_and_cleared(office, change_url):
 @pytest.mark.parametrize(
     ("field", "value", "message"),
     [
-        ("tax_rate", "101", "less than or equal to 100"),
-        ("tax_rate", "-1", "greater than or equal to 0"),
-        ("tax_rate", "abc", "Enter a number"),
+        ("tax_rate", "101", "must be at most 100"),
+        ("tax_rate", "-1", "must be at least 0"),
+        ("tax_rate", "abc", "is not a number"),
+        ("tax_rate", "1e1", "“1e1” is not a number"),
         ("time_zone", "Mars/Olympus", "Select a valid choice"),
         ("invoice_number_prefix", "INV 1", "not ending in a digit"),
         ("payment_terms_days", "-3", "greater than or equal to 0"),

@@ -131,8 +131,9 @@ def test_password_is_not_shown_back_when_the_form_is_refused(office):
 @pytest.mark.parametrize(
     ("field", "value", "message"),
     [
-        ("tax_rate", "101", "less than or equal to 100"),
-        ("tax_rate", "abc", "Enter a number"),
+        ("tax_rate", "101", "must be at most 100"),
+        ("tax_rate", "abc", "is not a number"),
+        ("tax_rate", "1.3e1", "“1.3e1” is not a number"),
         ("local_country", "Canada", "at most 2 characters"),
         ("local_country", "ca", "two-letter country code"),
         ("invoice_number_prefix", "A-1", "not ending in a digit"),
