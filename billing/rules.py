@@ -10,12 +10,14 @@ import datetime
 from decimal import Decimal
 from typing import Any, Protocol
 
+from django.utils import formats
 from django.utils.translation import gettext as _
 
 from ledger.events import Event
+from otb.operations import InvalidInput
 from settings_app.selectors import get_business_settings
 
-from .errors import CreditInsufficient
+from .errors import CreditInsufficient, InvalidTransition
 from .models import InvoiceStatus, PaymentMethod, PaymentStatus
 
 ZERO = Decimal("0.00")
@@ -134,3 +136,34 @@ def check_client_credit(
             % {"code": client_code, "credit": max(available, ZERO), "amount": amount},
             field="amount",
         )
+
+
+def check_money_date(*, date: datetime.date, today: datetime.date, what: str) -> None:
+    """Money that has come in (a confirmed payment) and a manual ledger entry are dated
+    today at the latest, in the business's time zone: a confirmed payment dated 2099 would
+    count as paid today, and the account would disagree with the reports until then. A
+    pending payment may be post-dated, like a cheque, and is confirmed on or after its date.
+    ``what``: "payment", "confirmation" or "entry"."""
+    if date <= today:
+        return
+    values = {"date": formats.date_format(date), "today": formats.date_format(today)}
+    if what == "confirmation":
+        raise InvalidTransition(
+            _("This payment is dated %(date)s: it can be confirmed on that day, not before.")
+            % values
+        )
+    if what == "payment":
+        message = _(
+            "Date: a confirmed payment cannot be dated after today (%(today)s). Record it as "
+            "pending, and confirm it on %(date)s."
+        )
+    else:
+        message = _("Date: a ledger entry cannot be dated after today (%(today)s).")
+    raise InvalidInput.single("date", message % values)
+
+
+def has_billable_line(lines: Any) -> bool:
+    """An issued invoice bills something: at least one of its lines has an amount other
+    than 0.00. A line of quantity 0 alone would use up a number of the gapless series for
+    an invoice of nothing."""
+    return any(line.amount != 0 for line in lines)

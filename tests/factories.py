@@ -1,13 +1,13 @@
 """Test data. Clients and services are plain rows; invoices and payments are made through
 the operations, as the app makes them."""
 
-from datetime import date
 from decimal import Decimal
 
 import factory
 
 from billing import services
 from billing.models import Client, PaymentMethod, Service
+from settings_app.selectors import business_today
 
 
 class ClientFactory(factory.django.DjangoModelFactory):
@@ -63,7 +63,7 @@ def pay(
     return services.record_payment(
         invoice=invoice,
         amount=Decimal(amount),
-        date=when or date.today(),
+        date=when or business_today(),
         method=method,
         acting_user=user,
         confirmed=confirmed,

@@ -29,7 +29,7 @@ from ..models import (
     InvoiceTax,
 )
 from ..money import DISCOUNT_NONE
-from ..rules import LOCKED_FIELDS, invoice_lock_reason
+from ..rules import LOCKED_FIELDS, has_billable_line, invoice_lock_reason
 from . import locking
 from .figures import (
     LineData,
@@ -258,6 +258,11 @@ def update_invoice(
     if any(field in requested for field in ("client", "lines", "discount_kind", "discount_value")):
         taxes = list(invoice.taxes.all())
         apply_figures(invoice, line_objects, taxes, settings)
+        if not invoice.is_draft and "lines" in requested and not has_billable_line(line_objects):
+            raise InvalidInput.single(
+                "lines",
+                _("Lines: an issued invoice keeps a line with an amount; cancel it instead."),
+            )
         InvoiceTax.objects.bulk_update(taxes, ["base", "amount"])
     if invoice.is_draft:
         invoice.save()
@@ -392,6 +397,13 @@ def issue_invoice(
     lines = list(invoice.lines.all())
     if not lines:
         raise InvalidTransition(_("Add at least one line before issuing the invoice."))
+    if not has_billable_line(lines):
+        raise InvalidTransition(
+            _(
+                "Every line of this draft comes to 0.00: give a line a quantity and a price "
+                "before issuing the invoice."
+            )
+        )
     today = business_today(settings)
     invoice.issue_date = issue_date or invoice.issue_date or today
     invoice.due_date = (

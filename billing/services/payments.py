@@ -19,7 +19,7 @@ from .. import accounting
 from ..errors import CreditInsufficient, InvalidTransition
 from ..inputs import clean_amount, clean_date, clean_text, require_minor_unit
 from ..models import Client, Invoice, Payment, PaymentMethod, PaymentStatus
-from ..rules import check_client_credit, payment_event
+from ..rules import check_client_credit, check_money_date, payment_event
 from ..selectors import available_credit
 from . import locking
 
@@ -85,6 +85,8 @@ def record_payment(
         ensure_permitted(acting_user, "billing.confirm_payment", _("confirm payments"))
     amount = clean_amount(amount)
     date = clean_date(date, field="date", label=_("Date"))
+    if confirmed:
+        check_money_date(date=date, today=business_today(), what="payment")
     if method not in PaymentMethod.values:
         raise InvalidInput.single(
             "method", _("Method: “%(method)s” is not a payment method.") % {"method": method}
@@ -165,6 +167,7 @@ def confirm_payment(*, payment: Payment, acting_user: User | None) -> Payment:
         raise InvalidTransition(_("A reversed payment cannot be confirmed again."))
     if payment.status == PaymentStatus.CONFIRMED:
         raise InvalidTransition(_("This payment is already confirmed."))
+    check_money_date(date=payment.date, today=business_today(), what="confirmation")
     if payment.method == PaymentMethod.CLIENT_CREDIT:
         _check_credit(client=payment.client, invoice=payment.invoice, amount=payment.amount)
     payment.status = PaymentStatus.CONFIRMED
@@ -248,6 +251,8 @@ def _post_manual(
             "memo", _("Memo: at most %(n)d characters.") % {"n": MEMO_MAX_LENGTH}
         )
     date = clean_date(date, field="date", label=_("Date"), required=False)
+    if date is not None:
+        check_money_date(date=date, today=business_today(), what="entry")
     # Serialises with every other operation on this client's account.
     client = locking.lock_clients([client.pk])[0]
     require_minor_unit(amount, client.default_currency, field="amount", label=_("Amount"))

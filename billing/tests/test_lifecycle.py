@@ -67,6 +67,25 @@ def test_draft_without_lines_cannot_be_issued():
         services.issue_invoice(invoice=invoice, acting_user=None)
 
 
+def test_a_draft_of_nothing_cannot_be_issued_and_uses_no_number():
+    """Issue 16, item 7: one line of quantity 0 passed "add at least one line"."""
+    invoice = draft(lines=[line(quantity="0"), line(quantity="2", unit_price="0")])
+    with pytest.raises(InvalidTransition, match="comes to 0.00"):
+        services.issue_invoice(invoice=invoice, acting_user=None)
+    invoice.refresh_from_db()
+    assert invoice.is_draft and invoice.number is None
+    assert issued().number == "INV-0001"  # the refusal used up no number
+
+
+def test_an_issued_invoice_cannot_be_changed_into_one_of_nothing():
+    invoice = issued()
+    with pytest.raises(InvalidInput, match="keeps a line with an amount"):
+        services.update_invoice(invoice=invoice, acting_user=None, lines=[line(quantity="0")])
+    invoice.refresh_from_db()
+    assert invoice.total == D("113.00")
+    assert [x.quantity for x in invoice.lines.all()] == [D("1.000")]
+
+
 def test_partial_then_paid():
     invoice = issued()
     pay(invoice, "13.00")

@@ -281,6 +281,16 @@ def test_issue_with_bad_dates_shows_the_error(office):
     assert invoice.number is None
 
 
+def test_a_draft_of_nothing_is_not_issued_and_the_page_says_why(office):
+    invoice = draft(lines=[line(quantity="0")])
+    response = office.post(
+        reverse("invoices:issue", args=[invoice.pk]), {"issue_date": "2026-03-02"}, follow=True
+    )
+    assert "comes to 0.00" in response.content.decode()
+    invoice.refresh_from_db()
+    assert invoice.number is None
+
+
 def test_issuing_an_issued_invoice_is_refused_with_a_message(office):
     invoice = issued()
     response = office.post(

@@ -173,6 +173,15 @@ invoice_lines = st.builds(
     discount_percent=st.sampled_from([D(0), D(0), D(10), D("12.5"), D("33.333"), D(100)]),
     taxable=st.booleans(),
 )
+# A line that comes to more than 0.00 in every currency: an issued invoice has one.
+billable_lines = st.builds(
+    LineData,
+    description=st.just("Work"),
+    quantity=st.decimals(min_value=D(1), max_value=D(5), places=3),
+    unit_price=st.decimals(min_value=D(1), max_value=D(250), places=4),
+    discount_percent=st.sampled_from([D(0), D(10), D("33.333")]),
+    taxable=st.booleans(),
+)
 discounts = st.one_of(
     st.just(("", D(0))),
     st.tuples(st.just("percent"), st.decimals(min_value=D(0), max_value=D(100), places=3)),
@@ -232,7 +241,9 @@ class LedgerMachine(RuleBasedStateMachine):
     @initialize(
         target=invoices,
         client=st.integers(0, 3),
-        lines=st.lists(invoice_lines, min_size=1, max_size=3),
+        lines=st.tuples(billable_lines, st.lists(invoice_lines, max_size=2)).map(
+            lambda drawn: [drawn[0], *drawn[1]]
+        ),
     )
     def start_with_an_issued_invoice(self, client, lines):
         invoice = services.create_draft(client=self.clients[client], acting_user=None, lines=lines)
@@ -276,7 +287,8 @@ class LedgerMachine(RuleBasedStateMachine):
                 acting_user=None,
                 issue_date=TODAY - datetime.timedelta(days=days_ago),
             ),
-            succeeds=invoice.is_draft and invoice.lines.exists(),
+            # An invoice of nothing is not issued (issue 16, item 7).
+            succeeds=invoice.is_draft and invoice.lines.exclude(amount=0).exists(),
         )
 
     @rule(
@@ -299,7 +311,8 @@ class LedgerMachine(RuleBasedStateMachine):
             # Locked: refused, unless the "edit" changes nothing.
             succeeds=None
             if locked
-            else not (kind == "fixed" and (value > subtotal or not fits(value, invoice.client))),
+            else not (kind == "fixed" and (value > subtotal or not fits(value, invoice.client)))
+            and (invoice.is_draft or any(line_amount(x, invoice.currency) for x in lines)),
         )
         if edited is not None and locked:
             assert edited.total == invoice.total
