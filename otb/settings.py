@@ -78,6 +78,8 @@ MIDDLEWARE = [
     "django_otp.middleware.OTPMiddleware",
     # Who and from where, for the audit records of the request's writes.
     "audit.origin.AuditOriginMiddleware",
+    # Times shown in the business's time zone (SPEC: Access); the API keeps UTC.
+    "settings_app.zone.BusinessTimeZoneMiddleware",
     # Every page but the login page needs a logged-in user (SPEC: Access).
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     # ... and, for a user with a second factor (or an administrator who must have one),
@@ -210,6 +212,8 @@ OTP_TOTP_ISSUER = env.str("OTP_TOTP_ISSUER", default="OTB Billing")
 # --- Internationalisation ---------------------------------------------------------------
 LANGUAGE_CODE = env.str("LANGUAGE_CODE", default="en-us")
 LANGUAGES = [("en", "English")]
+# One way to write dates and times per language (otb/formats/en/formats.py).
+FORMAT_MODULE_PATH = ["otb.formats"]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 USE_I18N = True
 # Stored times are UTC; the business's own time zone (a database setting) decides "today".

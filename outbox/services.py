@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
@@ -155,7 +155,7 @@ def clean_body(value, allowed=INVOICE_PLACEHOLDERS) -> str:
 
 # --- What the placeholders stand for ------------------------------------------------------
 def _date(value: datetime.date | None) -> str:
-    return value.isoformat() if value else ""
+    return formats.date_format(value) if value else ""
 
 
 def _business_values(business: BusinessSettings) -> dict[str, str]:

@@ -34,7 +34,7 @@ def report_delivery(request, message: Message, *, sent_text: str) -> None:
     elif message.status in (MessageStatus.QUEUED, MessageStatus.SENDING) and not message.problem:
         messages.info(request, _("Queued: it goes out in a moment."))
     elif message.status == MessageStatus.QUEUED and message.next_attempt_at:
-        when = formats.date_format(timezone.localtime(message.next_attempt_at), "H:i")
+        when = formats.date_format(timezone.localtime(message.next_attempt_at), "H:i T")
         messages.warning(
             request,
             _("Not sent yet: %(problem)s It will be tried again at %(time)s.")

@@ -141,5 +141,5 @@ def test_page_on_an_empty_book(office):
 def test_page_query_count_is_bounded(office, book, django_assert_max_num_queries):
     # The latest invoices' and payments' clients and invoices come by prefetch (3 queries),
     # not joined: see billing.views.invoices.invoice_list. One more: e-mail needing attention.
-    with django_assert_max_num_queries(15):
+    with django_assert_max_num_queries(16):  # 1: the business's time zone
         office.get(reverse("home"))

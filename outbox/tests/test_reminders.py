@@ -100,7 +100,7 @@ def test_a_reminder_carries_the_balance_due_and_the_invoice_pdf(reminders_on):
     assert received.rcpt_tos == ["ap@oak.example.com"]
     text = received.text()
     assert "Dear Oak Ridge," in text
-    assert f"invoice {invoice.number} was due on 2026-03-31 and 100.00 CAD is still open" in text
+    assert f"invoice {invoice.number} was due on Mar 31, 2026 and 100.00 CAD is still open" in text
     [(name, content)] = received.attachments()
     assert name.endswith(".pdf") and content.startswith(b"%PDF")
     assert f"Sent: {invoice.number} to ap@oak.example.com" in output

@@ -162,7 +162,7 @@ def test_a_confirmed_payment_gets_a_receipt(receipts_on, django_capture_on_commi
     [received] = receipts_on.received
     assert received.rcpt_tos == ["ap@oak.example.com"]
     text = received.text()
-    assert "payment of 50.00 CAD on 2026-03-02 (Bank transfer)" in text
+    assert "payment of 50.00 CAD on Mar 2, 2026 (Bank transfer)" in text
     assert f"invoice {invoice.number}. Balance still due on it: 63.00 CAD" in text
     assert Message.objects.get().payment == payment
     assert received.attachments() == []
