@@ -690,6 +690,13 @@ class PaymentAdmin(ObjectActionsMixin, OperationAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
+    def response_add(self, request, obj, post_url_continue=None):
+        # What the payment did, as the office page says it: an overpayment is never silent.
+        from billing.views.payments import recorded_message
+
+        self.message_user(request, recorded_message(obj), messages.SUCCESS)
+        return super().response_add(request, obj, post_url_continue)
+
     @admin.display(description=gettext_lazy("invoice"), ordering="invoice__sequence")
     def invoice_link(self, payment):
         if not payment.invoice_id:

@@ -132,6 +132,21 @@ def available_credit(client: Client) -> Decimal:
     return stored_balance(client) + open_balance_due(client)
 
 
+def payment_split(payment: Payment) -> tuple[Decimal, Decimal]:
+    """How much of a confirmed payment paid its invoice, and how much went to the client's
+    credit (SPEC: Payments, a payment larger than the balance due). The invoice's earlier
+    confirmed payments are applied first; a payment without an invoice is all credit."""
+    if payment.invoice is None:
+        return ZERO, payment.amount
+    earlier = sum_amounts(
+        Payment.objects.filter(
+            invoice=payment.invoice, status=PaymentStatus.CONFIRMED, pk__lt=payment.pk
+        )
+    )
+    applied = min(payment.amount, max(payment.invoice.total - earlier, ZERO))
+    return applied, payment.amount - applied
+
+
 def expected_balance(client: Client) -> Decimal:
     """The balance as invoices and payments say it should be, computed without the ledger
     (SPEC: Client ledger, the invariant)."""

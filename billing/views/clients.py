@@ -10,7 +10,7 @@ from billing import services
 from billing.forms.clients import ClientForm, ClientSearchForm
 from billing.lists import filter_clients
 from billing.models import Client, Payment
-from billing.selectors import with_balance
+from billing.selectors import available_credit, with_balance
 from ledger.selectors import client_balance
 from otb.forms import show_refusal
 from otb.operations import DomainError
@@ -63,6 +63,7 @@ def client_detail(request, code):
         {
             "client": client,
             "balance": client_balance(client),
+            "credit": available_credit(client),
             "invoices": invoices,
             "payments": payments,
             "latest_limit": LATEST_ON_CLIENT_PAGE,

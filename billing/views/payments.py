@@ -14,7 +14,9 @@ from billing import services
 from billing.forms.filters import PaymentFilterForm
 from billing.forms.invoices import PaymentForm, ReasonForm
 from billing.lists import filter_payments
-from billing.models import Invoice, Payment, PaymentMethod
+from billing.models import Invoice, Payment, PaymentMethod, PaymentStatus
+from billing.money import format_money
+from billing.selectors import available_credit, payment_split
 from otb.forms import show_refusal
 from otb.operations import DomainError
 from otb.paging import keyset_page
@@ -33,6 +35,47 @@ def _back(request, payment: Payment) -> str:
     if payment.invoice is not None:
         return payment.invoice.get_absolute_url()
     return payment.client.get_absolute_url()
+
+
+def recorded_message(payment: Payment) -> str:
+    """What a payment did: how much paid its invoice and how much went to the client's
+    credit, so an overpayment is never silent (SPEC: Payments)."""
+    currency = payment.invoice.currency if payment.invoice else payment.client.default_currency
+    values = {
+        "amount": format_money(payment.amount, currency),
+        "invoice": payment.invoice.number if payment.invoice else "",
+        "client": payment.client.code,
+    }
+    if payment.status == PaymentStatus.PENDING:
+        return _("Pending payment of %(amount)s recorded: it counts once it is confirmed.") % values
+    applied, to_credit = payment_split(payment)
+    values |= {
+        "applied": format_money(applied, currency),
+        "credit": format_money(to_credit, currency),
+        "available": format_money(available_credit(payment.client), currency),
+    }
+    if payment.invoice is None:
+        return (
+            _(
+                "Payment of %(amount)s recorded on %(client)s's account as credit "
+                "(available credit now %(available)s)."
+            )
+            % values
+        )
+    if to_credit > 0:
+        return (
+            _(
+                "Payment of %(amount)s recorded: %(applied)s paid %(invoice)s in full and "
+                "%(credit)s went to %(client)s's credit (available credit now %(available)s)."
+            )
+            % values
+        )
+    payment.invoice.refresh_from_db()
+    due = payment.invoice.balance_due
+    if due > 0:
+        values["due"] = format_money(due, currency)
+        return _("Payment of %(amount)s recorded on %(invoice)s; %(due)s is still due.") % values
+    return _("Payment of %(amount)s recorded: %(invoice)s is paid in full.") % values
 
 
 @permission_required("billing.view_payment", raise_exception=True)
@@ -88,7 +131,7 @@ def payment_create(request):
                 except DomainError as exc:
                     show_refusal(form, exc)
                 else:
-                    messages.success(request, _("Payment recorded."))
+                    messages.success(request, recorded_message(payment))
                     return HttpResponseRedirect(_back(request, payment))
     else:
         initial = {"date": business_today(), "method": PaymentMethod.BANK_TRANSFER}
@@ -113,7 +156,8 @@ def payment_confirm(request, pk):
         services.confirm_payment(payment=payment, acting_user=request.user)
     except DomainError as exc:
         return refused(request, exc, _back(request, payment))
-    messages.success(request, _("Payment confirmed."))
+    payment.refresh_from_db()
+    messages.success(request, recorded_message(payment))
     return HttpResponseRedirect(_back(request, payment))
 
 
