@@ -272,6 +272,16 @@ class PaymentInputSerializer(serializers.Serializer):
     )
 
 
+class PaymentCorrectionSerializer(serializers.Serializer):
+    """A pending payment's correction: only the fields sent change."""
+
+    amount = MoneyField(required=False)
+    date = serializers.DateField(required=False)
+    method = serializers.ChoiceField(choices=PaymentMethod.choices, required=False)
+    reference = _text()
+    note = _text()
+
+
 class ReverseInputSerializer(serializers.Serializer):
     reason = serializers.CharField()
 

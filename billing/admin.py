@@ -684,8 +684,15 @@ class PaymentAdmin(ObjectActionsMixin, OperationAdmin):
         )
 
     def has_change_permission(self, request, obj=None):
-        # A payment is never edited: it is confirmed or reversed (buttons on its page).
-        return obj is None and super().has_change_permission(request, obj)
+        # A pending payment may be corrected; a confirmed one has counted and is reversed
+        # and entered again (buttons on its page).
+        pending = obj is None or obj.status == PaymentStatus.PENDING
+        return pending and super().has_change_permission(request, obj)
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is not None:
+            return ("client", "invoice", *self.readonly_fields)
+        return self.readonly_fields
 
     def has_delete_permission(self, request, obj=None):
         return False
@@ -726,6 +733,13 @@ class PaymentAdmin(ObjectActionsMixin, OperationAdmin):
 
     def save_model(self, request, obj, form, change):
         data = form.cleaned_data
+        if change:
+            services.update_payment(
+                payment=obj,
+                acting_user=request.user,
+                **{name: data[name] for name in ("amount", "date", "method", "reference", "note")},
+            )
+            return
         obj.pk = services.record_payment(
             client=data.get("client"),
             invoice=data.get("invoice"),

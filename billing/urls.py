@@ -39,6 +39,7 @@ invoice_patterns = [
 payment_patterns = [
     path("", payments.payment_list, name="list"),
     path("new/", payments.payment_create, name="create"),
+    path("<int:pk>/edit/", payments.payment_edit, name="edit"),
     path("<int:pk>/confirm/", payments.payment_confirm, name="confirm"),
     path("<int:pk>/reverse/", payments.payment_reverse, name="reverse"),
 ]

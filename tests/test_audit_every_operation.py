@@ -254,6 +254,13 @@ def ex_confirm_payment(ctx):
     confirm_payment(payment=payment, acting_user=ctx["admin"])
 
 
+def ex_update_payment(ctx):
+    from billing.services import update_payment
+
+    payment = pay(issued(), "10", confirmed=False)
+    update_payment(payment=payment, acting_user=ctx["admin"], amount="12.00", reference="Chq 7")
+
+
 def ex_post_manual_credit(ctx):
     from billing.services import post_manual_credit
 
@@ -424,6 +431,7 @@ EXAMPLES = {
     "billing.services.payments.post_manual_debit": ex_post_manual_debit,
     "billing.services.payments.record_payment": ex_record_payment,
     "billing.services.payments.reverse_payment": ex_reverse_payment,
+    "billing.services.payments.update_payment": ex_update_payment,
     "otb.admin.delete_rows": ex_delete_rows,
     "otb.admin.record_admin_delete": ex_record_admin_delete,
     "otb.admin.record_admin_event": ex_record_admin_event,

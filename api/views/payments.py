@@ -66,6 +66,7 @@ class PaymentViewSet(
     read_permissions = ["billing.view_payment"]
     write_permissions = {
         "create": ["billing.add_payment"],
+        "partial_update": ["billing.change_payment"],
         "confirm": ["billing.confirm_payment"],
         "reverse": ["billing.reverse_payment"],
     }
@@ -116,6 +117,14 @@ class PaymentViewSet(
             **data,
         )
         return self._answer(payment, status.HTTP_201_CREATED)
+
+    @extend_schema(request=s.PaymentCorrectionSerializer, responses=s.PaymentSerializer)
+    def partial_update(self, request, pk):
+        """Correct a pending payment; a confirmed one is reversed and recorded again."""
+        payment = self.get_object()
+        data = validated(s.PaymentCorrectionSerializer, request, partial=True)
+        payment = billing.update_payment(payment=payment, acting_user=request.user, **data)
+        return self._answer(payment)
 
     @extend_schema(request=None, responses=s.PaymentSerializer)
     @action(detail=True, methods=["post"])

@@ -183,7 +183,21 @@ class OptionalReasonForm(ReasonForm):
         self.fields["reason"].required = False
 
 
-class PaymentForm(forms.Form):
+class PaymentDetailsForm(forms.Form):
+    """What a payment is made of; a pending payment is corrected with this form alone."""
+
+    amount = PlainDecimalField(
+        label=_("Amount"), max_digits=14, decimal_places=2, min_value=Decimal("0.01")
+    )
+    date = forms.DateField(label=_("Date"), widget=DATE_INPUT)
+    method = forms.ChoiceField(label=_("Method"), choices=PaymentMethod.choices)
+    reference = forms.CharField(label=_("Reference"), max_length=200, required=False)
+    note = forms.CharField(
+        label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
+class PaymentForm(PaymentDetailsForm):
     client = ClientChoiceField(
         label=_("Client"),
         queryset=Client.objects.all(),
@@ -196,15 +210,6 @@ class PaymentForm(forms.Form):
         required=False,
         max_length=32,
         help_text=_("Leave empty to put the amount on the client's account as credit."),
-    )
-    amount = PlainDecimalField(
-        label=_("Amount"), max_digits=14, decimal_places=2, min_value=Decimal("0.01")
-    )
-    date = forms.DateField(label=_("Date"), widget=DATE_INPUT)
-    method = forms.ChoiceField(label=_("Method"), choices=PaymentMethod.choices)
-    reference = forms.CharField(label=_("Reference"), max_length=200, required=False)
-    note = forms.CharField(
-        label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 2})
     )
     confirmed = forms.BooleanField(
         label=_("Confirmed"),

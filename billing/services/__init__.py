@@ -47,6 +47,7 @@ from .payments import (
     post_manual_debit,
     record_payment,
     reverse_payment,
+    update_payment,
 )
 
 __all__ = [
@@ -81,5 +82,6 @@ __all__ = [
     "tax_applies",
     "update_client",
     "update_invoice",
+    "update_payment",
     "update_service",
 ]

@@ -3,6 +3,7 @@ reversed; client credit applied to an invoice; manual credits and debits."""
 
 from __future__ import annotations
 
+import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -12,7 +13,7 @@ from django.utils.translation import gettext as _
 from audit import recording as audit
 from ledger.events import Event
 from ledger.models import MEMO_MAX_LENGTH, LedgerEntry
-from otb.operations import InvalidInput, ensure_permitted, operation
+from otb.operations import UNSET, InvalidInput, ensure_permitted, given, operation
 from settings_app.selectors import business_today
 
 from .. import accounting
@@ -60,6 +61,24 @@ def _post_payment(payment: Payment, *, acting_user: User | None, reversing: bool
     )
 
 
+def _clean_payment_fields(
+    *, amount: Any, date: Any, method: Any, reference: Any, note: Any
+) -> tuple[Decimal, datetime.date, str, str, str]:
+    """What a payment is made of, checked the same way when it is recorded and when a
+    pending one is corrected."""
+    amount = clean_amount(amount)
+    date = clean_date(date, field="date", label=_("Date"))
+    if method not in PaymentMethod.values:
+        raise InvalidInput.single(
+            "method", _("Method: “%(method)s” is not a payment method.") % {"method": method}
+        )
+    reference = clean_text(reference or "", field="reference", label=_("Reference"), one_line=True)
+    if len(reference) > 200:
+        raise InvalidInput.single("reference", _("Reference: at most 200 characters."))
+    note = clean_text(note or "", field="note", label=_("Note"))
+    return amount, date, method, reference, note
+
+
 @operation
 def record_payment(
     *,
@@ -83,18 +102,11 @@ def record_payment(
     ensure_permitted(acting_user, "billing.add_payment", _("record payments"))
     if confirmed:
         ensure_permitted(acting_user, "billing.confirm_payment", _("confirm payments"))
-    amount = clean_amount(amount)
-    date = clean_date(date, field="date", label=_("Date"))
+    amount, date, method, reference, note = _clean_payment_fields(
+        amount=amount, date=date, method=method, reference=reference, note=note
+    )
     if confirmed:
         check_money_date(date=date, today=business_today(), what="payment")
-    if method not in PaymentMethod.values:
-        raise InvalidInput.single(
-            "method", _("Method: “%(method)s” is not a payment method.") % {"method": method}
-        )
-    reference = clean_text(reference or "", field="reference", label=_("Reference"), one_line=True)
-    if len(reference) > 200:
-        raise InvalidInput.single("reference", _("Reference: at most 200 characters."))
-    note = clean_text(note or "", field="note", label=_("Note"))
     if invoice is None and client is None:
         raise InvalidInput.single("client", _("Client: choose a client or an invoice."))
     if invoice is not None and not isinstance(invoice, Invoice):
@@ -175,6 +187,55 @@ def confirm_payment(*, payment: Payment, acting_user: User | None) -> Payment:
     payment.confirmed_by = acting_user
     payment.save(update_fields=["status", "confirmed_at", "confirmed_by"])
     _post_payment(payment, acting_user=acting_user)
+    audit.changed(payment, before)
+    return payment
+
+
+@operation
+def update_payment(
+    *,
+    payment: Payment,
+    acting_user: User | None,
+    amount: Any = UNSET,
+    date: Any = UNSET,
+    method: Any = UNSET,
+    reference: Any = UNSET,
+    note: Any = UNSET,
+) -> Payment:
+    """Correct a pending payment: its amount, date, method, reference and note (the change
+    is in its history). A confirmed payment has counted: it is reversed and entered again."""
+    ensure_permitted(acting_user, "billing.change_payment", _("correct payments"))
+    payment = locking.lock_payment(payment.pk)
+    before = audit.snapshot(payment)
+    if payment.status != PaymentStatus.PENDING:
+        raise InvalidTransition(
+            _(
+                "Only a pending payment can be corrected. A confirmed payment has counted: "
+                "reverse it and record it again."
+            )
+            if payment.status == PaymentStatus.CONFIRMED
+            else _("A reversed payment cannot be corrected.")
+        )
+    current = {
+        "amount": payment.amount,
+        "date": payment.date,
+        "method": payment.method,
+        "reference": payment.reference,
+        "note": payment.note,
+    }
+    requested = given(amount=amount, date=date, method=method, reference=reference, note=note)
+    values = _clean_payment_fields(**(current | requested))
+    if payment.invoice is None and values[2] == PaymentMethod.CLIENT_CREDIT:
+        raise InvalidInput.single(
+            "method", _("Method: a payment from client credit must pay an invoice.")
+        )
+    require_minor_unit(
+        values[0], payment.client.default_currency, field="amount", label=_("Amount")
+    )
+    if values[2] == PaymentMethod.CLIENT_CREDIT:
+        _check_credit(client=payment.client, invoice=payment.invoice, amount=values[0])
+    payment.amount, payment.date, payment.method, payment.reference, payment.note = values
+    payment.save(update_fields=list(current))
     audit.changed(payment, before)
     return payment
 

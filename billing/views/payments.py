@@ -12,7 +12,7 @@ from django.views.decorators.http import require_POST
 
 from billing import services
 from billing.forms.filters import PaymentFilterForm
-from billing.forms.invoices import PaymentForm, ReasonForm
+from billing.forms.invoices import PaymentDetailsForm, PaymentForm, ReasonForm
 from billing.lists import filter_payments
 from billing.models import Invoice, Payment, PaymentMethod, PaymentStatus
 from billing.money import format_money
@@ -146,6 +146,39 @@ def payment_create(request):
             initial["client"] = request.GET["client"].upper()
         form = PaymentForm(initial=initial)
     return render(request, "billing/payment_form.html", {"form": form})
+
+
+@permission_required("billing.change_payment", raise_exception=True)
+def payment_edit(request, pk):
+    """Correct a pending payment; a confirmed one is reversed and entered again."""
+    payment = get_object_or_404(Payment.objects.select_related("client", "invoice"), pk=pk)
+    if payment.status != PaymentStatus.PENDING:
+        messages.error(
+            request,
+            _(
+                "Only a pending payment can be corrected. A confirmed payment has counted: "
+                "reverse it and record it again."
+            ),
+        )
+        return HttpResponseRedirect(_back(request, payment))
+    fields = ("amount", "date", "method", "reference", "note")
+    if request.method == "POST":
+        form = PaymentDetailsForm(request.POST)
+        if form.is_valid():
+            try:
+                services.update_payment(
+                    payment=payment,
+                    acting_user=request.user,
+                    **{name: form.cleaned_data[name] for name in fields},
+                )
+            except DomainError as exc:
+                show_refusal(form, exc)
+            else:
+                messages.success(request, _("Pending payment corrected."))
+                return HttpResponseRedirect(_back(request, payment))
+    else:
+        form = PaymentDetailsForm(initial={name: getattr(payment, name) for name in fields})
+    return render(request, "billing/payment_form.html", {"form": form, "correcting": payment})
 
 
 @permission_required("billing.confirm_payment", raise_exception=True)
