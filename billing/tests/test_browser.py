@@ -10,7 +10,7 @@ import pytest
 
 from billing.models import Invoice, InvoiceStatus
 from tests.browser import log_in
-from tests.factories import ServiceFactory
+from tests.factories import ClientFactory, ServiceFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -74,3 +74,23 @@ def test_a_day_at_the_office(browser_page, office_user, tmp_path):
     assert "550.88" in text
     assert "350.88" in text
     assert "Log out" not in text  # no navigation on paper
+
+
+def test_a_blank_invoice_form_shows_no_error(browser_page, office_user):
+    """Issue 16, item 11: the blank form said "Check the highlighted fields" in red, and
+    nothing was highlighted."""
+    page = browser_page
+    ClientFactory(code="ACME", name="Acme")
+    log_in(page)
+    page.goto("/invoices/new/")
+    message = page.locator("[data-total=message]")
+    message.filter(has_text="Choose a client to see the totals.").wait_for()
+    assert "text-danger" not in (message.get_attribute("class") or "")
+    assert page.locator(".is-invalid, .invalid-feedback, .alert-danger").count() == 0
+
+    page.select_option("select[name=client]", "ACME")
+    page.fill("input[name=lines-0-description]", "Work")
+    page.fill("input[name=lines-0-unit_price]", "10")
+    page.fill("input[name=lines-0-quantity]", "2x")
+    message.filter(has_text="Line 1: Quantity: “2x” is not a number").wait_for()
+    assert "text-danger" in (message.get_attribute("class") or "")

@@ -251,11 +251,23 @@ def test_preview_of_bad_input_says_so_without_failing(office):
         reverse("invoices:preview"), invoice_post("ACME", WORK | {"quantity": "x"})
     ).json()
     assert answer["ok"] is False
+    # The message names the line and the field (issue 16, items 11 and 12).
+    assert answer["message"] == "Line 1: Quantity: “x” is not a number; write it like 1234.56."
+    assert "incomplete" not in answer
     fixed = office.post(
         reverse("invoices:preview"),
         invoice_post("ACME", WORK, discount_kind="fixed", discount_value="999"),
     ).json()
     assert "cannot be more than the subtotal" in fixed["message"]
+
+
+def test_preview_of_a_blank_form_is_a_hint_not_an_error(office):
+    answer = office.post(reverse("invoices:preview"), invoice_post("", WORK)).json()
+    assert answer == {
+        "ok": False,
+        "incomplete": True,
+        "message": "Choose a client to see the totals.",
+    }
 
 
 # --- Lifecycle buttons --------------------------------------------------------------------

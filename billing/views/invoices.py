@@ -164,6 +164,20 @@ def invoice_edit(request, pk):
     return _form_page(request, form=form, formset=formset, invoice=invoice, lock_reason=lock_reason)
 
 
+def _named_errors(form, only: tuple[str, ...] | None = None) -> list[str]:
+    """A form's errors, each starting with the label of its field ("Quantity: ...")."""
+    named = []
+    for name, messages_of_field in form.errors.items():
+        if only is not None and name not in only:
+            continue
+        label = str(form.fields[name].label) if name in form.fields else ""
+        for message in messages_of_field:
+            named.append(
+                message if not label or message.startswith(label) else f"{label}: {message}"
+            )
+    return named
+
+
 @permission_required("billing.view_invoice", raise_exception=True)
 @require_POST
 def invoice_preview(request):
@@ -171,8 +185,23 @@ def invoice_preview(request):
     form = InvoiceForm(request.POST)
     formset = LineFormSet(request.POST, prefix="lines")
     form.is_valid()
-    if not formset.is_valid() or "client" in form.errors or "discount_value" in form.errors:
-        return JsonResponse({"ok": False, "message": _("Check the highlighted fields.")})
+    if not request.POST.get("client"):
+        # A blank form is not an error: nothing is wrong yet.
+        return JsonResponse(
+            {"ok": False, "incomplete": True, "message": _("Choose a client to see the totals.")}
+        )
+    problems = []
+    if not formset.is_valid():
+        for number, line_form in enumerate(formset.forms, start=1):
+            problems += [
+                _("Line %(n)d: %(message)s") % {"n": number, "message": message}
+                for message in _named_errors(line_form)
+            ]
+        problems += formset.non_form_errors()
+    # The other fields (dates, notes) do not change the totals.
+    problems += _named_errors(form, only=("client", "discount_value"))
+    if problems:
+        return JsonResponse({"ok": False, "message": " ".join(problems)})
     invoice = object_or_none(Invoice, request.POST.get("invoice"))
     try:
         figures = services.preview_invoice(

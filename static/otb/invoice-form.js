@@ -63,7 +63,8 @@
     if (mine !== sequence) return; // an older answer arriving late
     if (!data.ok) {
       message.textContent = data.message;
-      message.classList.add("text-danger");
+      // "Choose a client" is a hint, not an error: only a real problem is shown in red.
+      message.classList.toggle("text-danger", !data.incomplete);
       return;
     }
     message.classList.remove("text-danger");
