@@ -19,6 +19,7 @@ from settings_app.selectors import get_business_settings
 
 from .errors import CreditInsufficient, InvalidTransition
 from .models import InvoiceStatus, PaymentMethod, PaymentStatus
+from .money import format_money
 
 ZERO = Decimal("0.00")
 
@@ -116,7 +117,12 @@ def payment_event(payment: Any, *, reversing: bool = False) -> str:
 
 
 def check_client_credit(
-    *, client_code: str, amount: Decimal, balance_due: Decimal, available: Decimal
+    *,
+    client_code: str,
+    amount: Decimal,
+    balance_due: Decimal,
+    available: Decimal,
+    currency: str = "",
 ) -> None:
     """SPEC: a "client credit" payment pays at most the invoice's balance due, and is refused
     when the client's available credit is too small. Asked when the payment is recorded,
@@ -124,7 +130,7 @@ def check_client_credit(
     if amount > balance_due:
         raise CreditInsufficient(
             _("Amount: client credit can pay at most the balance due (%(due)s).")
-            % {"due": balance_due},
+            % {"due": format_money(balance_due, currency)},
             field="amount",
         )
     if amount > available:
@@ -133,7 +139,11 @@ def check_client_credit(
                 "Client %(code)s has %(credit)s of credit available; %(amount)s cannot be "
                 "paid from it."
             )
-            % {"code": client_code, "credit": max(available, ZERO), "amount": amount},
+            % {
+                "code": client_code,
+                "credit": format_money(max(available, ZERO), currency),
+                "amount": format_money(amount, currency),
+            },
             field="amount",
         )
 

@@ -60,7 +60,29 @@ class PlainDecimalField(forms.DecimalField):
         return value
 
 
-class OperationModelForm(forms.ModelForm):
+class NamedErrorsMixin:
+    """Every refusal names its field ("Amount: enter a number", not "Enter a number."),
+    also where the message is Django's own (SPEC: Bad input)."""
+
+    def full_clean(self):
+        super().full_clean()
+        for name, errors in list(self._errors.items()):
+            field = self.fields.get(name)
+            if field is None or not field.label:
+                continue
+            label = str(field.label)
+            messages = [str(m) for error in errors.as_data() for m in error.messages]
+            self._errors[name] = self.error_class(
+                [m if m.startswith(label) else f"{label}: {m}" for m in messages],
+                renderer=self.renderer,
+            )
+
+
+class Form(NamedErrorsMixin, forms.Form):
+    """The office pages' forms."""
+
+
+class OperationModelForm(NamedErrorsMixin, forms.ModelForm):
     """A ModelForm for the fields and initial values only. The model is validated by the
     operation the view calls (``full_clean`` and uniqueness, in its transaction), not here,
     so every caller gets the same checks and the same messages."""

@@ -21,6 +21,7 @@ from django.conf import settings
 from django.core.exceptions import FieldDoesNotExist
 from django.db import OperationalError, transaction
 from django.db.models import Model
+from django.utils.text import capfirst
 
 from audit.recording import operation_scope
 
@@ -78,7 +79,8 @@ def field_label(model: type[Model] | Model, field: str) -> str:
     """The model field's label as the user reads it ("Client code"); the name itself for
     a relation without one."""
     label = getattr(model._meta.get_field(field), "verbose_name", None) or field
-    return str(label).capitalize()
+    # capfirst, not capitalize(): "SMTP port" stays "SMTP port", not "Smtp port".
+    return str(capfirst(label))
 
 
 def _labelled(model: Any, field: str, message: str) -> str:

@@ -3,10 +3,12 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from otb.forms import Form
+
 from .models import MessageStatus
 
 
-class SendInvoiceForm(forms.Form):
+class SendInvoiceForm(Form):
     to = forms.CharField(
         label=_("To"),
         max_length=5000,
@@ -32,7 +34,7 @@ class SendInvoiceForm(forms.Form):
         return dict(self.cleaned_data)
 
 
-class TestEmailForm(forms.Form):
+class TestEmailForm(Form):
     to = forms.CharField(label=_("Send a test e-mail to"), max_length=254)
 
 

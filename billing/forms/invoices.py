@@ -17,7 +17,7 @@ from billing.models import (
     Service,
 )
 from billing.services import LineData
-from otb.forms import PlainDecimalField
+from otb.forms import Form, PlainDecimalField
 
 DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
@@ -27,7 +27,7 @@ class ClientChoiceField(forms.ModelChoiceField):
         return f"{client.code} – {client.name}"
 
 
-class InvoiceForm(forms.Form):
+class InvoiceForm(Form):
     client = ClientChoiceField(
         label=_("Client"), queryset=Client.objects.filter(is_active=True), to_field_name="code"
     )
@@ -87,7 +87,7 @@ class ServiceOrTypedLine:
         return cleaned_data
 
 
-class LineForm(ServiceOrTypedLine, forms.Form):
+class LineForm(ServiceOrTypedLine, Form):
     # Every service is accepted, so an existing line keeps an inactive one; the page offers
     # only active services for new lines (_line_row.html).
     service = forms.ModelChoiceField(
@@ -161,7 +161,7 @@ def initial_lines(invoice) -> list[dict]:
     ]
 
 
-class IssueForm(forms.Form):
+class IssueForm(Form):
     issue_date = forms.DateField(label=_("Issue date"), widget=DATE_INPUT)
     due_date = forms.DateField(
         label=_("Due date"),
@@ -171,7 +171,7 @@ class IssueForm(forms.Form):
     )
 
 
-class ReasonForm(forms.Form):
+class ReasonForm(Form):
     reason = forms.CharField(
         label=_("Reason"), max_length=2000, widget=forms.Textarea(attrs={"rows": 3})
     )
@@ -183,7 +183,7 @@ class OptionalReasonForm(ReasonForm):
         self.fields["reason"].required = False
 
 
-class PaymentDetailsForm(forms.Form):
+class PaymentDetailsForm(Form):
     """What a payment is made of; a pending payment is corrected with this form alone."""
 
     amount = PlainDecimalField(

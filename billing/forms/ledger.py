@@ -5,9 +5,10 @@ from django.utils.translation import gettext_lazy as _
 
 from ledger.events import EntryKind
 from ledger.models import LedgerEntry
+from otb.forms import Form
 
 
-class ManualEntryForm(forms.Form):
+class ManualEntryForm(Form):
     """A manual credit or debit. The amount is checked by the operation (more than 0, at
     most 2 decimals), so the page says what every other caller is told."""
 

@@ -35,6 +35,7 @@ def _check_credit(*, client: Client, invoice: Invoice | None, amount: Decimal) -
         amount=amount,
         balance_due=invoice.balance_due,
         available=available_credit(client),
+        currency=invoice.currency,
     )
 
 

@@ -258,7 +258,7 @@ def test_client_credit_above_the_balance_due_is_refused(world):
         lambda: record(world, amount="113.01", method=PaymentMethod.CLIENT_CREDIT),
         field="amount",
         label="Amount",
-        problem="at most the balance due (113.00)",
+        problem="at most the balance due (113.00 CAD)",
         error=CreditInsufficient,
     )
 

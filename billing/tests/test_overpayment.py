@@ -100,3 +100,35 @@ def test_the_back_office_says_it_too(client, bookkeeper, business):
         follow=True,
     )
     assert "37.00 CAD went to ACME's credit" in html.unescape(response.content.decode())
+
+
+def test_refusals_write_amounts_as_money(business):
+    """Issue 16, item 12: "1104.38 of credit" lacked grouping and currency."""
+    from billing import services
+    from billing.models import PaymentMethod
+    from otb.operations import DomainError
+
+    acme = ClientFactory(code="ACME")
+    services.post_manual_credit(client=acme, amount="1104.38", memo="Prepaid", acting_user=None)
+    invoice = issued(client=acme, lines=[line(unit_price="2000.00")])  # 2,260.00
+    with pytest.raises(DomainError) as refusal:
+        pay(invoice, "1500.00", method=PaymentMethod.CLIENT_CREDIT)
+    assert refusal.value.message == (
+        "Client ACME has 1,104.38 CAD of credit available; 1,500.00 CAD cannot be paid from it."
+    )
+    with pytest.raises(DomainError, match=r"at most the balance due \(2,260.00 CAD\)"):
+        pay(invoice, "3000.00", method=PaymentMethod.CLIENT_CREDIT)
+
+
+def test_a_bad_payment_amount_names_the_field(office):
+    invoice = issued(client=ClientFactory(code="ACME"))
+    response = office.post(
+        reverse("payments:create"),
+        {"invoice": invoice.number, "amount": "0", "date": "2026-03-05", "method": "cash"},
+    )
+    assert response.context["form"].errors["amount"] == ["Amount: must be at least 0.01."]
+    response = office.post(
+        reverse("payments:create"),
+        {"invoice": invoice.number, "amount": "5", "date": "soon", "method": "cash"},
+    )
+    assert response.context["form"].errors["date"] == ["Date: Enter a valid date."]

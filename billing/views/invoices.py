@@ -164,20 +164,6 @@ def invoice_edit(request, pk):
     return _form_page(request, form=form, formset=formset, invoice=invoice, lock_reason=lock_reason)
 
 
-def _named_errors(form, only: tuple[str, ...] | None = None) -> list[str]:
-    """A form's errors, each starting with the label of its field ("Quantity: ...")."""
-    named = []
-    for name, messages_of_field in form.errors.items():
-        if only is not None and name not in only:
-            continue
-        label = str(form.fields[name].label) if name in form.fields else ""
-        for message in messages_of_field:
-            named.append(
-                message if not label or message.startswith(label) else f"{label}: {message}"
-            )
-    return named
-
-
 @permission_required("billing.view_invoice", raise_exception=True)
 @require_POST
 def invoice_preview(request):
@@ -195,11 +181,13 @@ def invoice_preview(request):
         for number, line_form in enumerate(formset.forms, start=1):
             problems += [
                 _("Line %(n)d: %(message)s") % {"n": number, "message": message}
-                for message in _named_errors(line_form)
+                for messages_of_field in line_form.errors.values()
+                for message in messages_of_field
             ]
         problems += formset.non_form_errors()
-    # The other fields (dates, notes) do not change the totals.
-    problems += _named_errors(form, only=("client", "discount_value"))
+    # The other fields (dates, notes) do not change the totals. Each message names its
+    # field (otb.forms.NamedErrorsMixin).
+    problems += [m for name in ("client", "discount_value") for m in form.errors.get(name, [])]
     if problems:
         return JsonResponse({"ok": False, "message": " ".join(problems)})
     invoice = object_or_none(Invoice, request.POST.get("invoice"))

@@ -7,6 +7,7 @@ from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 
+from billing.money import format_money
 from ledger.events import EntryKind
 from ledger.selectors import client_balance, ledger_entries, ledger_entry_ids, with_running_balance
 from otb.forms import show_refusal
@@ -60,7 +61,10 @@ def client_ledger(request, code):
                 messages.success(
                     request,
                     _("%(kind)s of %(amount)s posted.")
-                    % {"kind": entry.get_kind_display(), "amount": abs(entry.amount)},
+                    % {
+                        "kind": entry.get_kind_display(),
+                        "amount": format_money(abs(entry.amount), client.default_currency),
+                    },
                 )
                 return redirect("clients:ledger", client.code)
     elif can_post:

@@ -217,7 +217,15 @@ def payment_reverse(request, pk):
             "object": payment,
             "form": form,
             "title": _("Reverse %(payment)s of %(amount)s")
-            % {"payment": payment, "amount": payment.amount},
+            % {
+                "payment": payment,
+                "amount": format_money(
+                    payment.amount,
+                    payment.invoice.currency
+                    if payment.invoice
+                    else payment.client.default_currency,
+                ),
+            },
             "button": _("Reverse payment"),
             "danger": True,
             "back_url": _back(request, payment),

@@ -133,6 +133,9 @@ def test_password_is_not_shown_back_when_the_form_is_refused(office):
     [
         ("tax_rate", "101", "must be at most 100"),
         ("tax_rate", "abc", "is not a number"),
+        # Issue 16, item 12: named, and the limit said plainly.
+        ("tax_rate", "1000", "Tax rate (%): must be at most 100"),
+        ("smtp_port", "0", "SMTP port: Ensure this value is greater than or equal to 1"),
         ("tax_rate", "1.3e1", "“1.3e1” is not a number"),
         ("local_country", "Canada", "at most 2 characters"),
         ("local_country", "ca", "two-letter country code"),
