@@ -47,6 +47,7 @@ from .models import (
     Service,
 )
 from .money import ZERO, format_money
+from .rules import client_deletion_refusal
 from .selectors import with_balance
 from .views import object_or_none
 
@@ -107,6 +108,26 @@ class ClientAdmin(OperationAdmin):
         initial.setdefault("default_currency", settings.default_currency)
         initial.setdefault("country", settings.local_country)
         return initial
+
+    def delete_view(self, request, object_id, extra_context=None):
+        # Django's page would list the invoices and payments it may not delete, as missing
+        # permissions, even for a superuser: say the real reason and the way out instead.
+        client = self.get_object(request, object_id)
+        refusal = client_deletion_refusal(client) if client is not None else None
+        if refusal:
+            self.message_user(request, refusal, messages.ERROR)
+            return HttpResponseRedirect(reverse("admin:billing_client_change", args=[client.pk]))
+        return super().delete_view(request, object_id, extra_context)
+
+    def delete_model(self, request, obj):
+        services.delete_client(client=obj, acting_user=request.user)
+
+    def get_actions(self, request):
+        # One client at a time, from its page: Django's bulk delete would list a client's
+        # invoices as objects the user may not delete.
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)
+        return actions
 
     def save_model(self, request, obj, form, change):
         fields = {k: v for k, v in form.cleaned_data.items() if k in services.CLIENT_FIELDS}

@@ -177,3 +177,28 @@ def has_billable_line(lines: Any) -> bool:
     than 0.00. A line of quantity 0 alone would use up a number of the gapless series for
     an invoice of nothing."""
     return any(line.amount != 0 for line in lines)
+
+
+def client_deletion_refusal(client: Any) -> str | None:
+    """Why ``client`` cannot be deleted, or None. Only a client entered by mistake (no
+    invoice, not even a draft, no payment, no ledger entry) is deleted; one with history is
+    deactivated, so its books stay whole (SPEC: nothing financial is ever hard-deleted)."""
+    from ledger.models import LedgerEntry
+
+    from .models import Invoice, Payment
+
+    has = [
+        what
+        for what, rows in (
+            (_("invoices"), Invoice.objects.filter(client=client)),
+            (_("payments"), Payment.objects.filter(client=client)),
+            (_("ledger entries"), LedgerEntry.objects.filter(client=client)),
+        )
+        if rows.exists()
+    ]
+    if not has:
+        return None
+    return _(
+        "Client %(code)s has %(history)s, so it cannot be deleted: its books must stay whole. "
+        "Deactivate it instead (untick “Active”): it then no longer appears on new invoices."
+    ) % {"code": client.code, "history": _(" and ").join(has)}

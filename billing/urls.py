@@ -12,6 +12,7 @@ client_patterns = [
     path("new/", clients.client_create, name="create"),
     path("<str:code>/", clients.client_detail, name="detail"),
     path("<str:code>/edit/", clients.client_edit, name="edit"),
+    path("<str:code>/delete/", clients.client_delete, name="delete"),
     path("<str:code>/ledger/", ledger_views.client_ledger, name="ledger"),
 ]
 

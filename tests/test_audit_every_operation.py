@@ -254,6 +254,12 @@ def ex_confirm_payment(ctx):
     confirm_payment(payment=payment, acting_user=ctx["admin"])
 
 
+def ex_delete_client(ctx):
+    from billing.services import delete_client
+
+    delete_client(client=ClientFactory(), acting_user=ctx["admin"])
+
+
 def ex_update_payment(ctx):
     from billing.services import update_payment
 
@@ -425,6 +431,7 @@ EXAMPLES = {
     "billing.services.invoices.issue_invoice": ex_issue_invoice,
     "billing.services.invoices.refresh_overdue": ex_refresh_overdue,
     "billing.services.invoices.update_invoice": ex_update_invoice,
+    "billing.services.clients.delete_client": ex_delete_client,
     "billing.services.payments.apply_client_credit": ex_apply_client_credit,
     "billing.services.payments.confirm_payment": ex_confirm_payment,
     "billing.services.payments.post_manual_credit": ex_post_manual_credit,

@@ -25,6 +25,7 @@ from .clients import (
     SERVICE_FIELDS,
     create_client,
     create_service,
+    delete_client,
     update_client,
     update_service,
 )
@@ -69,6 +70,7 @@ __all__ = [
     "create_client",
     "create_draft",
     "create_service",
+    "delete_client",
     "delete_draft",
     "derive_status",
     "invoice_lock_reason",

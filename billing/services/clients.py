@@ -1,4 +1,5 @@
-"""Operations on clients and services: add and change (neither is ever deleted once used)."""
+"""Operations on clients and services: add and change (neither is ever deleted once used;
+a client entered by mistake is)."""
 
 from __future__ import annotations
 
@@ -9,11 +10,14 @@ from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from audit import recording as audit
+from ledger.models import Account
 from otb.operations import InvalidInput, ensure_permitted, field_label, operation
 from settings_app.selectors import get_business_settings
 
+from ..errors import InvalidTransition
 from ..inputs import clean_decimal, full_clean
 from ..models import Client, Service
+from ..rules import client_deletion_refusal
 from . import locking
 from .figures import MAX_UNIT_PRICE
 
@@ -128,6 +132,21 @@ def update_client(
     _save_unique_code(client)
     audit.changed(client, before)
     return client
+
+
+@operation
+def delete_client(*, client: Client, acting_user: User | None) -> None:
+    """Delete a client entered by mistake; one with history is refused with the way out
+    (deactivate it)."""
+    ensure_permitted(acting_user, "billing.delete_client", _("delete clients"))
+    client = locking.lock_clients([client.pk])[0]
+    refusal = client_deletion_refusal(client)
+    if refusal:
+        raise InvalidTransition(refusal)
+    audit.deleted(client)
+    # Its empty accounts (a zero balance per currency) go with it.
+    Account.objects.filter(client=client).delete()
+    client.delete()
 
 
 @operation

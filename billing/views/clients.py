@@ -1,5 +1,6 @@
 """Clients: the list with balances, a client's page, and the form to add or change one."""
 
+from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.core.paginator import Paginator
@@ -10,6 +11,7 @@ from billing import services
 from billing.forms.clients import ClientForm, ClientSearchForm
 from billing.lists import filter_clients
 from billing.models import Client, Payment
+from billing.rules import client_deletion_refusal
 from billing.selectors import available_credit, with_balance
 from ledger.selectors import client_balance
 from otb.forms import show_refusal
@@ -64,6 +66,7 @@ def client_detail(request, code):
             "client": client,
             "balance": client_balance(client),
             "credit": available_credit(client),
+            "deletable": client_deletion_refusal(client) is None,
             "invoices": invoices,
             "payments": payments,
             "latest_limit": LATEST_ON_CLIENT_PAGE,
@@ -103,3 +106,34 @@ def client_edit(request, code):
             messages.success(request, _("Client %(code)s saved.") % {"code": client.code})
             return redirect(client)
     return render(request, "billing/client_form.html", {"form": form, "client": client})
+
+
+@permission_required("billing.delete_client", raise_exception=True)
+def client_delete(request, code):
+    """Delete a client entered by mistake; one with history is offered deactivation."""
+    client = get_object_or_404(Client, code=code)
+    refusal = client_deletion_refusal(client)
+    if refusal:
+        messages.error(request, refusal)
+        return redirect(client.get_absolute_url())
+    if request.method == "POST":
+        try:
+            services.delete_client(client=client, acting_user=request.user)
+        except DomainError as exc:
+            messages.error(request, exc.message)
+            return redirect(client.get_absolute_url())
+        messages.success(request, _("Client %(code)s deleted.") % {"code": code})
+        return redirect("clients:list")
+    return render(
+        request,
+        "billing/confirm.html",
+        {
+            "object": client,
+            "form": forms.Form(),
+            "title": _("Delete client %(code)s (%(name)s)")
+            % {"code": client.code, "name": client.name},
+            "button": _("Delete client"),
+            "danger": True,
+            "back_url": client.get_absolute_url(),
+        },
+    )
