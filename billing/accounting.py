@@ -231,3 +231,9 @@ def refresh_spans_after_time_zone_change() -> None:
     """A reversal counts from the day, in the business's time zone, it was recorded: after
     the zone changed, the spans of invoices with a reversed payment are derived again."""
     outstanding.refresh_reversed()
+
+
+def close_accounts(client: Client) -> None:
+    """A client entered by mistake is deleted (billing.services.delete_client): its empty
+    accounts go first."""
+    journal.close_accounts(client.pk)

@@ -204,3 +204,11 @@ def _insert_entries(postings: list[Posting]) -> None:
     ]
     with connection.cursor() as cursor:
         cursor.executemany(sql, rows)
+
+
+def close_accounts(client_id: int) -> None:
+    """Remove a client's accounts before the client itself is deleted: only a client
+    without a single ledger entry is, so each of its balances is 0.00."""
+    if LedgerEntry.objects.filter(client_id=client_id).exists():
+        raise ValueError("a client with ledger entries keeps its accounts")
+    Account.objects.filter(client_id=client_id).delete()

@@ -10,10 +10,10 @@ from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from audit import recording as audit
-from ledger.models import Account
 from otb.operations import InvalidInput, ensure_permitted, field_label, operation
 from settings_app.selectors import get_business_settings
 
+from .. import accounting
 from ..errors import InvalidTransition
 from ..inputs import clean_decimal, full_clean
 from ..models import Client, Service
@@ -144,8 +144,7 @@ def delete_client(*, client: Client, acting_user: User | None) -> None:
     if refusal:
         raise InvalidTransition(refusal)
     audit.deleted(client)
-    # Its empty accounts (a zero balance per currency) go with it.
-    Account.objects.filter(client=client).delete()
+    accounting.close_accounts(client)
     client.delete()
 
 

@@ -26,7 +26,6 @@ from django.contrib.messages import get_messages
 from django.db import OperationalError, connection, transaction
 from django.urls import reverse
 
-import otb.admin
 import settings_app.admin
 from billing import services
 from billing.admin import InvoiceAdmin
@@ -139,9 +138,9 @@ class ClientAddForm(Page):
 
 
 class ClientDeletePage(Page):
-    """No delete operation of its own: Django's delete, run as one retried transaction."""
+    """A client entered by mistake, deleted by its operation (delete_client)."""
 
-    operation = (otb.admin, "delete_rows")
+    operation = (services, "delete_client")
     locks_a_client = False
 
     def prepare(self, office, acme):
@@ -154,14 +153,6 @@ class ClientDeletePage(Page):
     def check(self):
         assert not Client.objects.filter(pk=self.gone.pk).exists()
         assert history(self.gone, DELETION) == 1
-
-
-class DeleteSelectedClientsAction(ClientDeletePage):
-    def submit(self, office):
-        return office.post(
-            reverse("admin:billing_client_changelist"),
-            {"action": "delete_selected", "_selected_action": [self.gone.pk], "post": "yes"},
-        )
 
 
 class InvoiceChangeForm(Page):
@@ -308,7 +299,6 @@ PAGES = [
     ClientChangeForm,
     ClientAddForm,
     ClientDeletePage,
-    DeleteSelectedClientsAction,
     InvoiceChangeForm,
     InvoiceDeletePage,
     IssueAction,
