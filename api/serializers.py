@@ -41,6 +41,7 @@ class ClientSerializer(serializers.ModelSerializer):
             "phone",
             "address",
             "country",
+            "tax_number",
             "tax_exempt",
             "default_currency",
             "notes",
@@ -65,6 +66,7 @@ class ClientInputSerializer(serializers.Serializer):
     phone = _text()
     address = _text()
     country = serializers.CharField()
+    tax_number = _text()
     tax_exempt = serializers.BooleanField(required=False)
     default_currency = _text(help_text="Default: the business's default currency.")
     notes = _text()

@@ -83,7 +83,10 @@ class ClientAdmin(OperationAdmin):
             gettext_lazy("Contact"),
             {"fields": ("contact_person", "email", "phone", "address", "country")},
         ),
-        (gettext_lazy("Billing"), {"fields": ("default_currency", "tax_exempt", "notes")}),
+        (
+            gettext_lazy("Billing"),
+            {"fields": ("default_currency", "tax_number", "tax_exempt", "notes")},
+        ),
     )
 
     def get_queryset(self, request):

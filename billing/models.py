@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from otb.fields import DecimalField, amount_field
-from settings_app.models import COUNTRY_CODE_VALIDATOR
+from settings_app.models import COUNTRY_CODE_VALIDATOR, validate_one_line
 
 from .money import (
     CURRENCY_CHOICES,
@@ -42,6 +42,13 @@ class Client(models.Model):
         max_length=2,
         validators=[COUNTRY_CODE_VALIDATOR],
         help_text=_("Two-letter code, such as CA."),
+    )
+    tax_number = models.CharField(
+        _("tax or VAT number"),
+        max_length=40,
+        blank=True,
+        validators=[validate_one_line],
+        help_text=_("The client's own registration number, printed on its invoices."),
     )
     tax_exempt = models.BooleanField(_("tax-exempt"), default=False)
     default_currency = models.CharField(

@@ -25,13 +25,14 @@ from django.template.loader import get_template, render_to_string
 from django.utils import translation
 from django.utils.translation import gettext as _
 
+from otb.countries import country_name
 from otb.operations import is_retryable
 from settings_app.models import BusinessSettings
 from settings_app.selectors import business_today, get_business_settings
 
 from .models import Invoice, InvoiceStatus, RenderedPdf
 from .money import MINOR_UNIT_DECIMALS, places_of, plain_decimal
-from .rules import derive_status
+from .rules import derive_status, no_tax_reason
 
 logger = logging.getLogger(__name__)
 
@@ -117,6 +118,7 @@ def document_data(
             {"label": tax.label, "rate": plain_decimal(tax.rate), "amount": tax.amount}
             for tax in invoice.taxes.all()
         ],
+        "no_tax_reason": no_tax_reason(invoice, business),
         "total": invoice.total,
         "amount_paid": invoice.amount_paid,
         "balance_due": invoice.balance_due,
@@ -124,7 +126,8 @@ def document_data(
             "name": client.name,
             "contact_person": client.contact_person,
             "address": client.address,
-            "country": client.country,
+            "country": country_name(client.country) if client.country else "",
+            "tax_number": client.tax_number,
             "email": client.email,
         },
         "business": {

@@ -14,6 +14,7 @@ from django.utils import formats
 from django.utils.translation import gettext as _
 
 from ledger.events import Event
+from otb.countries import country_name
 from otb.operations import InvalidInput
 from settings_app.selectors import get_business_settings
 
@@ -62,6 +63,21 @@ def tax_applies(client: Any, settings: Any) -> bool:
     if settings.tax_local_clients_only and client.country != settings.local_country:
         return False
     return True
+
+
+def no_tax_reason(invoice: Any, settings: Any = None) -> str | None:
+    """Why an invoice charges no tax, said on it instead of "HST 13 % 0.00": the client is
+    tax-exempt, or abroad where tax is charged to local clients only. None when it is taxed.
+    (Derived from the kept decision and the client; the taxes issue gives each document its
+    own tax set.)"""
+    if invoice.tax_applied:
+        return None
+    if invoice.client.tax_exempt:
+        return _("Tax-exempt")
+    settings = settings or get_business_settings()
+    return _("No tax: client outside %(country)s") % {
+        "country": country_name(settings.local_country)
+    }
 
 
 def has_live_payments(invoice: Any) -> bool:

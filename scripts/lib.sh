@@ -62,11 +62,12 @@ ensure_system() {
   PYTHON=/usr/bin/$py
 }
 
-# What WeasyPrint renders invoice PDFs with (Pango, a font) and the tests read them with
-# (poppler-utils). libharfbuzz-subset0 makes smaller PDFs faster; Ubuntu 22.04 has no such
+# What WeasyPrint renders invoice PDFs with (Pango, fonts: emoji too, or a client named
+# "Café ☕" prints boxes) and the tests read them with (poppler-utils). libharfbuzz-subset0 makes smaller PDFs faster; Ubuntu 22.04 has no such
 # package (WeasyPrint then subsets fonts with fontTools), so it is installed only where known.
 ensure_pdf_packages() {
-  local packages=(libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core poppler-utils)
+  local packages=(libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core fonts-noto-color-emoji
+    poppler-utils)
   if command -v apt-cache >/dev/null 2>&1 && apt-cache show libharfbuzz-subset0 >/dev/null 2>&1; then
     packages+=(libharfbuzz-subset0)
   fi

@@ -12,6 +12,7 @@ from django.db import models
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
+from otb.countries import CountryCodeValidator
 from otb.currencies import CURRENCY_CHOICES
 from otb.fields import DecimalField
 from otb.secrets import EncryptedTextField
@@ -24,9 +25,7 @@ from .templating import (
     check_placeholders,
 )
 
-COUNTRY_CODE_VALIDATOR = RegexValidator(
-    r"^[A-Z]{2}$", _("Enter a two-letter country code in capitals, such as CA or DE.")
-)
+COUNTRY_CODE_VALIDATOR = CountryCodeValidator()
 # Not ending in a digit: with "A-1" as prefix, A-1 + 0001 would read like A- + 10001.
 INVOICE_PREFIX_VALIDATOR = RegexValidator(
     r"^([A-Za-z0-9/_-]{0,11}[A-Za-z/_-])?$",
@@ -42,7 +41,7 @@ def validate_one_line(value: str) -> None:
 
 
 DEFAULT_INVOICE_SUBJECT = "Invoice {invoice_number} from {business_name}"
-DEFAULT_INVOICE_BODY = """Dear {client_name},
+DEFAULT_INVOICE_BODY = """Dear {contact_person},
 
 please find attached invoice {invoice_number} for {total}, due on {due_date}.
 
@@ -51,7 +50,7 @@ Thank you for your business.
 {business_name}
 """
 DEFAULT_RECEIPT_SUBJECT = "Payment received: thank you"
-DEFAULT_RECEIPT_BODY = """Dear {client_name},
+DEFAULT_RECEIPT_BODY = """Dear {contact_person},
 
 we received your payment of {payment_amount} on {payment_date} ({payment_method}) for \
 invoice {invoice_number}. Balance still due on it: {balance_due}.

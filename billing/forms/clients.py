@@ -17,6 +17,7 @@ class ClientForm(OperationModelForm):
             "address",
             "country",
             "default_currency",
+            "tax_number",
             "tax_exempt",
             "is_active",
             "notes",

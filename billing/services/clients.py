@@ -35,6 +35,7 @@ class ClientFields(TypedDict, total=False):
     phone: str
     address: str
     country: str
+    tax_number: str
     tax_exempt: bool
     default_currency: str
     notes: str

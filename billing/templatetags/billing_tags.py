@@ -8,6 +8,7 @@ from django.utils.html import format_html
 from billing.models import InvoiceStatus, PaymentStatus
 from billing.money import format_money, plain_decimal
 from billing.rules import invoice_lock_reason
+from otb.countries import country_name
 
 register = template.Library()
 
@@ -16,6 +17,12 @@ register = template.Library()
 def money(amount, currency=""):
     """{{ invoice.total|money:invoice.currency }} -> 1,190.00 CAD"""
     return format_money(amount, currency)
+
+
+@register.filter
+def country(code):
+    """{{ client.country|country }} -> Germany"""
+    return country_name(code) if code else ""
 
 
 @register.filter
