@@ -5,6 +5,7 @@ from audit.views import audit_list
 from billing import urls as billing_urls
 from billing.views.dashboard import dashboard
 from otb.health import healthz
+from otb.media import uploaded_file
 from outbox import urls as outbox_urls
 from settings_app.views import settings_page
 
@@ -30,4 +31,6 @@ urlpatterns = [
     path("audit/", audit_list, name="audit"),
     path("admin/", admin.site.urls),
     path("api/", include("api.urls")),
+    # Uploads (the logo), to whoever may read them (otb.media), not from a public folder.
+    path("media/<path:path>", uploaded_file, name="uploaded-file"),
 ]
