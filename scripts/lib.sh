@@ -158,3 +158,23 @@ start_mariadb() {
   done
   die "MariaDB did not answer within 60 s; see 'journalctl -u mariadb' or /var/log/mysql/"
 }
+
+# Wait until the background process PID has written READY to LOG (it is up) or has exited
+# (it could not start), at most TIMEOUT seconds. Returns 0 when up, 1 when it exited, 2
+# when neither happened in time. A condition, polled: no guess of how long a start takes.
+wait_until_ready() {
+  local pid=$1 log=$2 ready=$3 timeout=${4:-30}
+  local deadline=$((SECONDS + timeout))
+  while [ "$SECONDS" -lt "$deadline" ]; do
+    if grep -qF -- "$ready" "$log" 2>/dev/null; then
+      return 0
+    fi
+    if ! kill -0 "$pid" 2>/dev/null; then
+      # It may have written the line just before it ended.
+      grep -qF -- "$ready" "$log" 2>/dev/null && return 0
+      return 1
+    fi
+    sleep 0.1
+  done
+  return 2
+}

@@ -30,14 +30,20 @@ password=$(sed -n 's/^Password for admin: //p' <<<"$admin_output")
 [ -n "$password" ] || die "create_user printed no password: $admin_output"
 
 # The demo's settings send e-mail to 127.0.0.1:1025; a mail sink there keeps every message.
-mail_note="E-mail the demo sends is kept in var/mail/ (one .eml file per message)."
-.venv/bin/python manage.py mailsink --port 1025 --dir var/mail &
+# Wait until it says it listens, or has exited (port 1025 taken), and say which.
+sink_log=var/mailsink.log
+: >"$sink_log"
+.venv/bin/python manage.py mailsink --port 1025 --dir var/mail >"$sink_log" 2>&1 &
 sink_pid=$!
 trap 'kill "$sink_pid" 2>/dev/null || true' EXIT
-sleep 1
-if ! kill -0 "$sink_pid" 2>/dev/null; then
-  mail_note="Port 1025 is taken, so the demo's e-mail goes to whatever listens there."
-fi
+sink_state=0
+wait_until_ready "$sink_pid" "$sink_log" "Mail sink on" 60 || sink_state=$?
+case $sink_state in
+  0) mail_note="E-mail the demo sends is kept in var/mail/ (one .eml file per message)." ;;
+  1) mail_note="The mail sink could not start: $(tail -n 1 "$sink_log")
+The demo's e-mail goes to whatever listens on 127.0.0.1:1025, or fails to send (see /outbox/)." ;;
+  *) mail_note="The mail sink has not started yet (see $sink_log); e-mail may fail to send." ;;
+esac
 
 cat <<MSG
 

@@ -59,6 +59,8 @@ class Command(BaseCommand):
             _("Mail sink on %(host)s:%(port)s, saving to %(dir)s. Stop it with Ctrl+C.")
             % {"host": host, "port": port, "dir": folder}
         )
+        # Written to a file by the quick start, which waits for this line: not buffered.
+        self.stdout.flush()
         try:
             while True:
                 time.sleep(3600)
