@@ -515,8 +515,9 @@ class InvoiceAdmin(ObjectActionsMixin, OperationAdmin):
     def balance_due_display(self, invoice):
         if invoice.is_draft or invoice.is_cancelled:
             return "—"
-        # Owed by the client: shown as negative (red) like the ledger, zero grey.
-        return signed_amount(-invoice.balance_due, invoice.currency)
+        # What the client still owes, as the office pages show it: a positive amount (the
+        # ledger, not an invoice, shows what is owed as negative).
+        return format_money(invoice.balance_due, invoice.currency)
 
     def get_changeform_initial_data(self, request):
         initial = super().get_changeform_initial_data(request)

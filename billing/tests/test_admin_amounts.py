@@ -28,7 +28,7 @@ def back_office(client, administrator):
 @pytest.mark.parametrize(
     ("changelist", "shown"),
     [
-        ("admin:billing_invoice_changelist", ["3,750 JPY", "-2,750 JPY"]),
+        ("admin:billing_invoice_changelist", ["3,750 JPY", "2,750 JPY"]),
         ("admin:billing_payment_changelist", ["1,000 JPY"]),
         ("admin:billing_client_changelist", ["-2,250 JPY"]),
         ("admin:ledger_ledgerentry_changelist", ["-3,750 JPY", "1,000 JPY", "500 JPY"]),
