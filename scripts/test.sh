@@ -10,6 +10,7 @@ cd "$OTB_ROOT"
 
 ensure_python_env requirements-dev.txt
 # The browser tests drive the system's chromium (Playwright downloads no browser here), and
-# the PDF tests read PDFs back with pdftotext.
-ensure_packages chromium poppler-utils
+# the PDF tests read PDFs back with pdftotext; the fonts are the ones the app renders with.
+ensure_packages chromium
+ensure_pdf_packages
 exec .venv/bin/pytest "$@"
