@@ -18,20 +18,15 @@ class SendInvoiceForm(Form):
     bcc = forms.CharField(label=_("BCC"), max_length=5000, required=False)
     subject = forms.CharField(label=_("Subject"), max_length=255)
     body = forms.CharField(label=_("Text"), widget=forms.Textarea(attrs={"rows": 10}), strip=False)
-    issue_draft = forms.BooleanField(label=_("Issue this draft now and send it"), required=False)
 
     def __init__(self, *args, is_draft: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
-        if not is_draft:
-            del self.fields["issue_draft"]
-        else:
-            self.fields["issue_draft"].help_text = _(
-                "It gets the next invoice number and goes to the client's ledger; placeholders "
-                "such as {invoice_number} are filled in then."
-            )
+        self.is_draft = is_draft
 
     def operation_fields(self) -> dict:
-        return dict(self.cleaned_data)
+        # For a draft, the page's one button says "Issue and send", and the page says what
+        # issuing does: pressing it is the confirmation (no box to tick first).
+        return dict(self.cleaned_data) | ({"issue_draft": True} if self.is_draft else {})
 
 
 class TestEmailForm(Form):

@@ -87,16 +87,15 @@ def test_bad_input_on_the_send_form_names_the_field(office, invoice, smtp):
     assert Message.objects.count() == 0 and smtp.received == []
 
 
-def test_a_draft_is_sent_only_with_the_confirmation_ticked(office, business, smtp):
+def test_a_draft_is_issued_and_sent_by_its_one_button(office, business, smtp):
+    """Issue 16, item 18: "Issue and send" failed on the first click until a box was
+    ticked. The button is the confirmation; the page says what issuing does."""
     invoice = draft(client=ClientFactory(email="a@example.com"))
     page = office.get(send_url(invoice)).content.decode()
-    assert "Issue this draft now and send it" in page and "{invoice_number}" in page
+    assert "Issue and send" in page and "Sending it issues it first" in page
+    assert 'type="checkbox"' not in page and "{invoice_number}" in page
 
-    response = office.post(send_url(invoice), form_data(invoice))
-    assert "confirm that it should be issued" in response.content.decode()
-    assert Invoice.objects.get(pk=invoice.pk).is_draft
-
-    office.post(send_url(invoice), form_data(invoice, subject="{invoice_number}", issue_draft="on"))
+    office.post(send_url(invoice), form_data(invoice, subject="{invoice_number}"))
     invoice.refresh_from_db()
     assert invoice.status == InvoiceStatus.PENDING
     assert smtp.received[0].message["Subject"] == invoice.number
@@ -113,7 +112,7 @@ def test_a_draft_issued_but_not_sent_goes_to_its_page_which_says_to_send_it_agai
     monkeypatch.setattr(pdf, "html_to_pdf", broken_render)
     invoice = draft(client=ClientFactory(email="a@example.com"))
 
-    response = office.post(send_url(invoice), form_data(invoice, issue_draft="on"), follow=True)
+    response = office.post(send_url(invoice), form_data(invoice), follow=True)
 
     invoice.refresh_from_db()
     assert invoice.number == "INV-0001"
