@@ -107,6 +107,23 @@ def invoice_lock_reason(invoice: Any, settings: Any = None) -> str | None:
     return None
 
 
+def cancel_refusal(invoice: Any, settings: Any = None) -> str | None:
+    """Why ``invoice`` cannot be cancelled now, or None: asked by the operation and by the
+    pages, which then do not offer what would be refused."""
+    if invoice.is_draft:
+        return _("A draft is not cancelled: delete it instead.")
+    return invoice_lock_reason(invoice, settings)
+
+
+def delete_refusal(invoice: Any) -> str | None:
+    """Why ``invoice`` cannot be deleted, or None: only drafts ever are."""
+    if invoice.is_draft:
+        return None
+    return _("Invoice %(number)s is issued: it can be cancelled, never deleted.") % {
+        "number": invoice.number
+    }
+
+
 def amount_paid(*, counted: Decimal, total: Decimal) -> Decimal:
     """SPEC: amount paid = the invoice's confirmed, non-reversed payments, up to its total
     (what is paid beyond it is the client's credit)."""

@@ -29,7 +29,13 @@ from ..models import (
     InvoiceTax,
 )
 from ..money import DISCOUNT_NONE
-from ..rules import LOCKED_FIELDS, has_billable_line, invoice_lock_reason
+from ..rules import (
+    LOCKED_FIELDS,
+    cancel_refusal,
+    delete_refusal,
+    has_billable_line,
+    invoice_lock_reason,
+)
 from . import locking
 from .figures import (
     LineData,
@@ -361,11 +367,9 @@ def delete_draft(*, invoice: Invoice, acting_user: User | None) -> None:
     """Drafts may be deleted; issued invoices never are (they are cancelled)."""
     ensure_permitted(acting_user, "billing.delete_invoice", _("delete invoices"))
     invoice = locking.lock_invoice(invoice.pk)
-    if not invoice.is_draft:
-        raise InvalidTransition(
-            _("Invoice %(number)s is issued: it can be cancelled, never deleted.")
-            % {"number": invoice.number}
-        )
+    refusal = delete_refusal(invoice)
+    if refusal:
+        raise InvalidTransition(refusal)
     audit.deleted(invoice, INVOICE_RELATED)
     invoice.delete()
 
@@ -460,11 +464,9 @@ def cancel_invoice(*, invoice: Invoice, acting_user: User | None, reason: str = 
     ensure_permitted(acting_user, "billing.cancel_invoice", _("cancel invoices"))
     invoice = locking.lock_invoice(invoice.pk)
     before = audit.snapshot(invoice)
-    if invoice.is_draft:
-        raise InvalidTransition(_("A draft is not cancelled: delete it instead."))
-    reason_locked = invoice_lock_reason(invoice)
-    if reason_locked:
-        raise InvoiceLocked(reason_locked)
+    refusal = cancel_refusal(invoice)
+    if refusal:
+        raise (InvalidTransition if invoice.is_draft else InvoiceLocked)(refusal)
     invoice.cancelled_at = timezone.now()
     invoice.cancelled_by = acting_user
     invoice.cancel_reason = clean_text(reason or "", field="reason", label=_("Reason"))

@@ -491,3 +491,27 @@ def test_inactive_client_keeps_its_invoice_editable(office):
     response = office.post(reverse("invoices:edit", args=[invoice.pk]), data)
     assert response.status_code in (200, 302)
     assert "Select a valid choice" not in response.content.decode()
+
+
+def test_pages_do_not_offer_what_they_would_refuse(office):
+    """Issue 16, item 15: the cancel and delete pages of a locked or issued invoice asked for
+    a reason, then refused; they now say why at once, and the invoice page offers neither."""
+    locked = issued()
+    pay(locked, "1.00")
+    cancel_url = reverse("invoices:cancel", args=[locked.pk])
+    delete_url = reverse("invoices:delete", args=[locked.pk])
+    page = office.get(locked.get_absolute_url()).content.decode()
+    assert cancel_url not in page and delete_url not in page
+    assert "Reverse them first to change or cancel it" in page
+    response = office.get(cancel_url, follow=True)
+    assert response.redirect_chain[-1][0] == locked.get_absolute_url()
+    assert "payments that are not reversed" in response.content.decode()
+    assert 'name="reason"' not in response.content.decode()
+    response = office.get(delete_url, follow=True)
+    assert "can be cancelled, never deleted" in response.content.decode()
+    unpaid = issued()
+    assert (
+        reverse("invoices:delete", args=[unpaid.pk])
+        not in office.get(unpaid.get_absolute_url()).content.decode()
+    )
+    assert office.get(reverse("invoices:cancel", args=[unpaid.pk])).status_code == 200

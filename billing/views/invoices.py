@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from billing import services
+from billing import rules, services
 from billing.forms.filters import InvoiceFilterForm
 from billing.forms.invoices import (
     InvoiceForm,
@@ -277,6 +277,12 @@ def invoice_issue(request, pk):
 
 @permission_required("billing.cancel_invoice", raise_exception=True)
 def invoice_cancel(request, pk):
+    invoice = get_object_or_404(Invoice.objects.select_related("client"), pk=pk)
+    refusal = rules.cancel_refusal(invoice)
+    if refusal:
+        # Not a form asking for a reason, to refuse it after: say why at once.
+        messages.error(request, refusal)
+        return HttpResponseRedirect(invoice.get_absolute_url())
     return _invoice_action(
         request,
         pk,
@@ -292,6 +298,10 @@ def invoice_cancel(request, pk):
 @permission_required("billing.delete_invoice", raise_exception=True)
 def invoice_delete(request, pk):
     invoice = get_object_or_404(Invoice, pk=pk)
+    refusal = rules.delete_refusal(invoice)
+    if refusal:
+        messages.error(request, refusal)
+        return HttpResponseRedirect(invoice.get_absolute_url())
     if request.method == "POST":
         try:
             services.delete_draft(invoice=invoice, acting_user=request.user)
