@@ -33,6 +33,7 @@ invoice_patterns = [
     path("id/<int:pk>/issue/", invoices.invoice_issue, name="issue"),
     path("id/<int:pk>/cancel/", invoices.invoice_cancel, name="cancel"),
     path("id/<int:pk>/delete/", invoices.invoice_delete, name="delete"),
+    path("id/<int:pk>/duplicate/", invoices.invoice_duplicate, name="duplicate"),
     path("<str:number>/", documents.invoice_detail, name="detail"),
     path("<str:number>/pdf/", documents.invoice_pdf, name="pdf"),
 ]

@@ -260,6 +260,12 @@ def ex_delete_client(ctx):
     delete_client(client=ClientFactory(), acting_user=ctx["admin"])
 
 
+def ex_duplicate_invoice(ctx):
+    from billing.services import duplicate_invoice
+
+    duplicate_invoice(invoice=issued(), acting_user=ctx["admin"])
+
+
 def ex_update_payment(ctx):
     from billing.services import update_payment
 
@@ -430,6 +436,7 @@ EXAMPLES = {
     "billing.services.invoices.delete_draft": ex_delete_draft,
     "billing.services.invoices.issue_invoice": ex_issue_invoice,
     "billing.services.invoices.refresh_overdue": ex_refresh_overdue,
+    "billing.services.invoices.duplicate_invoice": ex_duplicate_invoice,
     "billing.services.invoices.update_invoice": ex_update_invoice,
     "billing.services.clients.delete_client": ex_delete_client,
     "billing.services.payments.apply_client_credit": ex_apply_client_credit,

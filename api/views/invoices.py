@@ -110,6 +110,7 @@ class InvoiceViewSet(
         "destroy": ["billing.delete_invoice"],
         "issue": ["billing.issue_invoice"],
         "cancel": ["billing.cancel_invoice"],
+        "duplicate": ["billing.add_invoice"],
         "send": ["outbox.send_message"],
     }
 
@@ -198,6 +199,13 @@ class InvoiceViewSet(
         data = validated(s.IssueInputSerializer, request)
         invoice = billing.issue_invoice(invoice=invoice, acting_user=request.user, **data)
         return self._answer(invoice)
+
+    @extend_schema(request=None, responses={201: s.InvoiceSerializer})
+    @action(detail=True, methods=["post"])
+    def duplicate(self, request, ref):
+        """A new draft with the invoice's client, lines, discount, notes and terms."""
+        draft = billing.duplicate_invoice(invoice=self.get_object(), acting_user=request.user)
+        return self._answer(draft, status.HTTP_201_CREATED)
 
     @extend_schema(request=s.CancelInputSerializer, responses=s.InvoiceSerializer)
     @action(detail=True, methods=["post"])

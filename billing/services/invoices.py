@@ -363,6 +363,35 @@ def _post_change(
 
 
 @operation
+def duplicate_invoice(*, invoice: Invoice, acting_user: User | None) -> Invoice:
+    """A new draft with the same client, lines, discount, notes and terms as ``invoice``
+    (any status): the next month's job, or a cancelled invoice made again. It takes today's
+    tax settings and no dates, as any new draft does."""
+    source = Invoice.objects.select_related("client").get(pk=invoice.pk)
+    lines = [
+        LineData(
+            description=line.description,
+            quantity=line.quantity,
+            unit_price=line.unit_price,
+            unit=line.unit,
+            discount_percent=line.discount_percent,
+            taxable=line.taxable,
+            service=line.service,
+        )
+        for line in source.lines.select_related("service").order_by("position", "pk")
+    ]
+    return create_draft(
+        client=source.client,
+        acting_user=acting_user,
+        lines=lines,
+        notes=source.notes,
+        terms=source.terms,
+        discount_kind=source.discount_kind,
+        discount_value=source.discount_value,
+    )
+
+
+@operation
 def delete_draft(*, invoice: Invoice, acting_user: User | None) -> None:
     """Drafts may be deleted; issued invoices never are (they are cancelled)."""
     ensure_permitted(acting_user, "billing.delete_invoice", _("delete invoices"))

@@ -317,3 +317,19 @@ def invoice_delete(request, pk):
         button=_("Delete draft"),
         danger=True,
     )
+
+
+@permission_required("billing.add_invoice", raise_exception=True)
+@require_POST
+def invoice_duplicate(request, pk):
+    invoice = get_object_or_404(Invoice, pk=pk)
+    try:
+        copy = services.duplicate_invoice(invoice=invoice, acting_user=request.user)
+    except DomainError as exc:
+        return refused(request, exc, invoice.get_absolute_url())
+    messages.success(
+        request,
+        _("A new draft with the client and lines of %(invoice)s: check it, then issue it.")
+        % {"invoice": invoice},
+    )
+    return HttpResponseRedirect(reverse("invoices:edit", args=[copy.pk]))
