@@ -284,6 +284,13 @@ class PaymentCorrectionSerializer(serializers.Serializer):
     note = _text()
 
 
+class StatementSendInputSerializer(serializers.Serializer):
+    start = serializers.DateField()
+    end = serializers.DateField()
+    to = _text(help_text="Default: the client's e-mail address.")
+    cc = _text()
+
+
 class ReverseInputSerializer(serializers.Serializer):
     reason = serializers.CharField()
 

@@ -54,6 +54,11 @@ urlpatterns = [
         ledger.ClientLedgerView.as_view(),
         name="client-ledger",
     ),
+    path(
+        "v1/clients/<str:code>/statement/send/",
+        ledger.ClientStatementSendView.as_view(),
+        name="client-statement-send",
+    ),
     path("v1/settings/", settings.SettingsView.as_view(), name="settings"),
     path("v1/dashboard/", DashboardView.as_view(), name="dashboard"),
     path("v1/", include(router.urls)),

@@ -39,6 +39,7 @@ class MessageKind(models.TextChoices):
     RECEIPT = "receipt", _("Payment receipt")
     TEST = "test", _("Test e-mail")
     PASSWORD_RESET = "password", _("Password reset")
+    STATEMENT = "statement", _("Statement")
 
 
 # Where a message's secret link goes. The stored body holds this instead of the link, so that

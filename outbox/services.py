@@ -402,6 +402,39 @@ def queue_receipt(*, payment: Payment) -> Message | None:
 
 
 @operation
+def queue_document(
+    *,
+    kind: str,
+    to: Addresses,
+    subject: str,
+    body: str,
+    content: bytes,
+    filename: str,
+    acting_user: User | None,
+    cc: Addresses = "",
+) -> Message:
+    """Queue a document other than an invoice (a statement) with its PDF attached, through
+    the same outbox, archive and delivery as invoices. The PDF is rendered by the caller,
+    before this transaction: the render takes seconds."""
+    ensure_permitted(acting_user, "outbox.send_message", _("send e-mail"))
+    to = clean_addresses(to, field="to", label=_("To"), required=True)
+    cc = clean_addresses(cc, field="cc", label=_("CC"))
+    business = get_business_settings()
+    _require_set_up(business)
+    return _queue(
+        business=business,
+        acting_user=acting_user,
+        kind=kind,
+        to=to,
+        cc=cc,
+        subject=subject,
+        body=body,
+        attachment=archive(content),
+        attachment_name=filename,
+    )
+
+
+@operation
 def queue_reminder(
     *, invoice: Invoice, stage: ReminderStage, today: datetime.date
 ) -> Message | None:

@@ -10,4 +10,5 @@ urlpatterns = [
     path("revenue/", views.revenue, name="revenue"),
     path("tax/", views.tax, name="tax"),
     path("statement/", views.statement, name="statement"),
+    path("statement/send/", views.statement_send, name="statement_send"),
 ]

@@ -9,18 +9,21 @@ import datetime
 import io
 import logging
 
+from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.core.paginator import Paginator
-from django.http import HttpResponse
+from django.http import HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
-from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import formats
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
-from billing.pdf import html_to_pdf
+from otb.operations import DomainError
 from settings_app.selectors import business_today, get_business_settings
 
-from . import charts, selectors
+from . import charts, selectors, statements
 from .forms import AsOfForm, PeriodRangeForm, StatementForm
 
 logger = logging.getLogger(__name__)
@@ -316,13 +319,8 @@ def _statement_csv(report) -> HttpResponse:
 
 
 def _statement_pdf(request, report) -> HttpResponse:
-    html = render_to_string(
-        "reports/statement_pdf.html",
-        {"report": report, "business": get_business_settings()},
-        request=request,
-    )
     try:
-        content = html_to_pdf(html)
+        content = statements.statement_pdf(report)
     except Exception:  # WeasyPrint and Pango raise many kinds; the user gets a message
         logger.exception("Could not render the statement of %s", report.client.code)
         return HttpResponse(
@@ -332,6 +330,37 @@ def _statement_pdf(request, report) -> HttpResponse:
         )
     response = HttpResponse(content, content_type="application/pdf")
     response["Content-Disposition"] = (
-        f'attachment; filename="statement-{report.client.code}-{report.end}.pdf"'
+        f'attachment; filename="{statements.statement_filename(report)}"'
     )
     return response
+
+
+@permission_required("outbox.send_message", raise_exception=True)
+@require_POST
+def statement_send(request):
+    """E-mail the statement shown on the page (its client and range) through the outbox."""
+    form = StatementForm(request.POST, defaults={})
+    back = (
+        reverse("reports:statement")
+        + "?"
+        + urlencode({k: request.POST.get(k, "") for k in ("client", "start", "end")})
+    )
+    if not form.is_valid():
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, error)
+        return HttpResponseRedirect(back)
+    data = form.cleaned_data
+    try:
+        message = statements.send_statement(
+            client=data["client"],
+            start=data["start"],
+            end=data["end"],
+            to=request.POST.get("to", ""),
+            acting_user=request.user,
+        )
+    except DomainError as exc:
+        messages.error(request, exc.message)
+        return HttpResponseRedirect(back)
+    messages.success(request, _("Statement queued for %(to)s.") % {"to": message.to_addresses})
+    return HttpResponseRedirect(message.get_absolute_url())

@@ -266,6 +266,22 @@ def ex_duplicate_invoice(ctx):
     duplicate_invoice(invoice=issued(), acting_user=ctx["admin"])
 
 
+def ex_queue_document(ctx):
+    from outbox.models import MessageKind
+    from outbox.services import queue_document
+
+    _smtp_ready(ctx["business"])
+    queue_document(
+        kind=MessageKind.STATEMENT,
+        to="ap@example.com",
+        subject="Statement",
+        body="Hello",
+        content=b"%PDF-1.4 statement",
+        filename="statement.pdf",
+        acting_user=ctx["admin"],
+    )
+
+
 def ex_update_payment(ctx):
     from billing.services import update_payment
 
@@ -452,6 +468,7 @@ EXAMPLES = {
     "otb.admin.record_admin_save": ex_record_admin_save,
     "otb.secrets.reencrypt_all": ex_reencrypt_all,
     "outbox.delivery._record": ex_delivery_record,
+    "outbox.services.queue_document": ex_queue_document,
     "outbox.delivery.recover_stalled": ex_recover_stalled,
     "outbox.receivers._queue_receipt": ex_queue_receipt,
     "outbox.services._queue_invoice": ex_queue_invoice,

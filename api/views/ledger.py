@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, status
 from rest_framework.response import Response
@@ -10,11 +11,14 @@ from rest_framework.response import Response
 from billing.models import Client
 from billing.services import post_manual_credit, post_manual_debit
 from ledger.selectors import client_balance, ledger_entries, with_running_balance
+from otb.operations import InvalidInput
+from reports.statements import send_statement
 
 from .. import serializers as s
 from ..fields import MoneyField
 from ..idempotency import idempotent
 from .base import IDEMPOTENCY_PARAMETER, ApiViewMixin, validated
+from .messages import message_answer
 
 
 @extend_schema(tags=["clients"])
@@ -50,3 +54,23 @@ class ClientLedgerView(ApiViewMixin, generics.GenericAPIView):
         entry = post(client=client, acting_user=request.user, **data)
         entry = with_running_balance(client, ledger_entries(client).filter(pk=entry.pk))[0]
         return Response(self.get_serializer(entry).data, status=status.HTTP_201_CREATED)
+
+
+class ClientStatementSendView(ApiViewMixin, generics.GenericAPIView):
+    """E-mail the client's statement for a range, with its PDF, through the outbox."""
+
+    serializer_class = s.MessageSerializer
+    write_permissions = {"post": ["billing.view_client", "outbox.send_message"]}
+
+    @extend_schema(
+        operation_id="clients_statement_send",
+        request=s.StatementSendInputSerializer,
+        responses={202: s.MessageSerializer},
+    )
+    def post(self, request, code):
+        client = get_object_or_404(Client, code=code)
+        data = validated(s.StatementSendInputSerializer, request)
+        if data["end"] < data["start"]:
+            raise InvalidInput.single("end", _("End: must not be before the start."))
+        message = send_statement(client=client, acting_user=request.user, **data)
+        return Response(message_answer(message.pk), status=status.HTTP_202_ACCEPTED)
