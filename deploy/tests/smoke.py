@@ -11,6 +11,8 @@ PDF. Standard library only; CI's installer test (install_test.sh) runs it.
 With --second-factor-file, a user asked to set up the second factor does (the TOTP code is
 computed here, RFC 6238) and the backup codes go to that file; a user asked for the code gives
 the first backup code left in it. --expect-setup fails unless the set-up was asked for.
+Logged in, it checks the uploads (/media/, otb/media.py): refused without a session, a missing
+one 404, and the logo the settings page shows (when there is one) an image for the session.
 
 Prints one JSON object; exits 1 with the reason on stderr when something is not as expected.
 """
@@ -114,7 +116,33 @@ def login(browser: Browser, args) -> dict:
     expect("default-src 'self'" in policy and "unsafe-inline" not in policy, f"CSP: {policy!r}")
     expect("no-store" in headers.get("Cache-Control", ""), "the dashboard may be cached")
     expect(headers.get("X-Frame-Options") == "DENY", "the dashboard may be framed")
-    return {"logged_in": args.user, "second_factor": second_factor}
+    return {"logged_in": args.user, "second_factor": second_factor, "logo": uploads(browser)}
+
+
+def uploads(browser: Browser) -> str | None:
+    """Uploads are the app's to serve, to a session only (SPEC: Access): never a public
+    folder. Returns the logo's address when the settings page shows one."""
+    anonymous = Browser(browser.port, browser.host, browser.https)
+    status, headers, _ = anonymous.request("GET", "/media/logo/smoke-missing.png")
+    expect(
+        status == 302 and headers.get("Location", "").startswith("/login/"),
+        f"an upload without a session answered {status} ({headers.get('Location')})",
+    )
+    status, _, _ = browser.request("GET", "/media/logo/smoke-missing.png")
+    expect(status == 404, f"a missing upload answered {status}, not 404")
+    status, _, page = browser.request("GET", "/settings/")
+    if status != 200:
+        return None  # not an administrator: no settings page to find the logo on
+    match = re.search(rb'<img src="(/media/[^"]+)"', page)
+    if not match:
+        return None
+    logo = match.group(1).decode()
+    status, headers, data = browser.request("GET", logo)
+    expect(status == 200 and data, f"the logo {logo} answered {status}")
+    expect(headers.get("Content-Type", "").startswith("image/"), f"the logo {logo} is no image")
+    expect(headers.get("X-Content-Type-Options") == "nosniff", f"the logo {logo} may be sniffed")
+    expect("no-store" in headers.get("Cache-Control", ""), f"the logo {logo} may be cached")
+    return logo
 
 
 def totp(secret: str, at: float) -> str:
