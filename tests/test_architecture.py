@@ -396,3 +396,18 @@ def test_money_path_violations_respect_the_allowed_callers():
         "api/views.py:2: uses billing.outstanding.rebuild "
         "[callable only from *.management.commands.* or billing.accounting]"
     ]
+
+
+def test_no_back_office_list_truncates_a_time_in_the_database():
+    """date_hierarchy on a DateTimeField makes MariaDB convert time zones by name, which fails
+    on a server whose time zone tables were never loaded: the page would answer 500 there."""
+    from django.contrib import admin
+    from django.db import models
+
+    offenders = [
+        f"{model._meta.label}.{model_admin.date_hierarchy}"
+        for model, model_admin in admin.site._registry.items()
+        if model_admin.date_hierarchy
+        and isinstance(model._meta.get_field(model_admin.date_hierarchy), models.DateTimeField)
+    ]
+    assert offenders == []
