@@ -46,7 +46,7 @@ from .models import (
     PaymentStatus,
     Service,
 )
-from .money import ZERO, format_money
+from .money import ZERO, format_money, format_price
 from .rules import client_deletion_refusal
 from .selectors import with_balance
 from .views import object_or_none
@@ -143,10 +143,14 @@ class ClientAdmin(OperationAdmin):
 # --- Services ---------------------------------------------------------------------------
 @admin.register(Service)
 class ServiceAdmin(OperationAdmin):
-    list_display = ("code", "name", "unit", "unit_price", "taxable", "is_active")
+    list_display = ("code", "name", "unit", "unit_price_display", "taxable", "is_active")
     list_display_links = ("code", "name")
     search_fields = ("code", "name", "description")
     list_filter = ("is_active", "taxable")
+
+    @admin.display(description=gettext_lazy("unit price"), ordering="unit_price")
+    def unit_price_display(self, service):
+        return format_price(service.unit_price)
 
     def get_search_results(self, request, queryset, search_term):
         queryset, may_have_duplicates = super().get_search_results(request, queryset, search_term)

@@ -14,6 +14,7 @@ from decimal import ROUND_HALF_UP, Decimal, localcontext
 # The currency tables live below every app; the names stay importable from here.
 from otb.currencies import CURRENCIES, CURRENCY_CHOICES, MINOR_UNIT_DECIMALS  # noqa: F401
 from otb.fields import MAX_AMOUNT
+from otb.numbers import format_number, plain_text
 
 ZERO = Decimal("0.00")
 CENT = Decimal("0.01")
@@ -167,5 +168,10 @@ def format_money(amount: Decimal | None, currency: str = "") -> str:
 
 def plain_decimal(value: Decimal) -> str:
     """A quantity, unit price or rate without trailing zeros or exponent: 1.500 -> "1.5",
-    100.0000 -> "100", 9.975 -> "9.975"."""
-    return f"{Decimal(value).normalize():f}"
+    100.0000 -> "100", 9.975 -> "9.975" (as forms show it: ``otb.numbers.plain_text``)."""
+    return plain_text(Decimal(value))
+
+
+def format_price(value: Decimal, currency: str = "") -> str:
+    """A unit price: at least the currency's decimals ("6,400.00"), more when it has them."""
+    return format_number(value, min_places=MINOR_UNIT_DECIMALS.get(currency, 2))

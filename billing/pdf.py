@@ -12,7 +12,6 @@ import hashlib
 import json
 import logging
 import mimetypes
-from decimal import Decimal
 from typing import Any, cast
 from urllib.parse import quote, unquote, urlsplit
 
@@ -31,7 +30,7 @@ from settings_app.models import BusinessSettings
 from settings_app.selectors import business_today, get_business_settings
 
 from .models import Invoice, InvoiceStatus, RenderedPdf
-from .money import MINOR_UNIT_DECIMALS, places_of, plain_decimal
+from .money import format_number, format_price, plain_decimal
 from .rules import derive_status, no_tax_reason
 
 logger = logging.getLogger(__name__)
@@ -48,13 +47,6 @@ UPLOAD_PREFIX = "/__upload__/"
 
 
 # --- What the document shows --------------------------------------------------------------
-def _plain_number(value: Decimal, *, min_places: int = 0) -> str:
-    """1.500 -> "1.5", 85.0000 -> "85.00" (min_places=2), 0.0125 -> "0.0125", grouped."""
-    normalized = value.normalize()
-    places = max(min_places, places_of(normalized))
-    return f"{value:,.{places}f}"
-
-
 def load_invoice(*, with_payments: bool = True, **lookup) -> Invoice:
     """The invoice with everything the document and page show, in a fixed number of queries.
 
@@ -77,13 +69,12 @@ def document_data(
     status = derive_status(invoice, today=today)
     client = invoice.client
     currency = invoice.currency
-    price_places = MINOR_UNIT_DECIMALS.get(currency, 2)
     lines = [
         {
             "description": line.description,
-            "quantity": _plain_number(line.quantity),
+            "quantity": format_number(line.quantity),
             "unit": line.unit,
-            "unit_price": _plain_number(line.unit_price, min_places=price_places),
+            "unit_price": format_price(line.unit_price, currency),
             "discount_percent": plain_decimal(line.discount_percent)
             if line.discount_percent
             else "",

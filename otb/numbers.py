@@ -107,3 +107,13 @@ def plain_text(number: Decimal) -> str:
     if "." in text:
         text = text.rstrip("0").rstrip(".")
     return "0" if text in ("-0", "") else text
+
+
+def format_number(value: Decimal, *, min_places: int = 0) -> str:
+    """How pages, PDFs and e-mails write a quantity or price: grouped thousands, no trailing
+    zeros beyond ``min_places``: 1.500 -> "1.5", 6400 -> "6,400.00" (min_places=2),
+    0.6125 -> "0.6125". The one place to change for locales, beside ``format_money``."""
+    value = Decimal(value)
+    exponent = value.normalize().as_tuple().exponent
+    places = max(min_places, -exponent if isinstance(exponent, int) and exponent < 0 else 0)
+    return f"{value:,.{places}f}"

@@ -107,6 +107,8 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
             ],
+            # Filters every app's pages share, in the project package (which is no app).
+            "libraries": {"display": "otb.display"},
         },
     },
 ]

@@ -11,6 +11,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import ValidationError
+from django.utils import formats
 from django.utils.translation import gettext as _
 
 from otb.operations import InvalidInput, field_label
@@ -226,5 +227,5 @@ def check_dates(issue_date: datetime.date | None, due_date: datetime.date | None
         raise InvalidInput.single(
             "due_date",
             _("Due date: cannot be before the issue date (%(date)s).")
-            % {"date": issue_date.isoformat()},
+            % {"date": formats.date_format(issue_date)},
         )

@@ -6,7 +6,7 @@ from django import template
 from django.utils.html import format_html
 
 from billing.models import InvoiceStatus, PaymentStatus
-from billing.money import format_money, plain_decimal
+from billing.money import format_money, format_number, format_price, plain_decimal
 from billing.rules import invoice_lock_reason
 from otb.countries import country_name
 
@@ -35,6 +35,18 @@ def neg(amount):
 def plain(value):
     """{{ line.quantity|plain }} -> 1.5 (no trailing zeros, never 1E+2)"""
     return "" if value is None else plain_decimal(value)
+
+
+@register.filter
+def number(value):
+    """{{ line.quantity|number }} -> 1,250.5 (grouped, no trailing zeros)"""
+    return "" if value is None else format_number(value)
+
+
+@register.filter
+def price(value, currency=""):
+    """{{ service.unit_price|price }} -> 6,400.00; 0.6125 stays 0.6125"""
+    return "" if value is None else format_price(value, currency)
 
 
 @register.filter

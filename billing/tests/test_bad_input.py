@@ -604,7 +604,7 @@ DRAFT_CASES = [
         {"issue_date": "2026-03-10", "due_date": "2026-03-09"},
         "due_date",
         "Due date",
-        "cannot be before the issue date (2026-03-10)",
+        "cannot be before the issue date (Mar 10, 2026)",
         id="due-before-issue",
     ),
     pytest.param(

@@ -85,7 +85,7 @@ def test_the_reports_are_linked_from_the_navigation(office):
 def test_outstanding_shows_the_aging_buckets(office, history):
     page = office.get("/reports/outstanding/").content.decode()
 
-    assert "as of 2026-06-15" in page
+    assert "as of Jun 15, 2026" in page
     assert "1,130.00 CAD" in page and "500.00 CAD" in page
     assert "1,630.00 CAD" in page  # the total
     assert "ELM" not in page.split('id="aging"')[1]  # paid up: not outstanding

@@ -1,0 +1,98 @@
+"""The office with one of everything in it, and every page of it, for the tests that walk
+all office pages (the phone width in a browser, the one style of dates and numbers)."""
+
+import datetime
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.urls import reverse
+
+from billing import services
+from billing.models import Client, Invoice, Payment
+from outbox.models import Message, MessageKind
+from tests.factories import ClientFactory, ServiceFactory, draft, issued, line, pay
+
+
+@dataclass
+class Office:
+    acme: Client
+    draft_invoice: Invoice
+    invoice: Invoice
+    payment: Payment
+    message: Message
+
+
+def fill_office() -> Office:
+    """A client with long names, a service, a draft and an issued invoice with long lines, a
+    confirmed and a pending payment, a manual credit and a sent message."""
+    ServiceFactory(code="PAINT", name="Interior painting", unit_price=Decimal("65"))
+    ServiceFactory(code="RETAINER", name="Monthly retainer", unit_price=Decimal("6400"))
+    ServiceFactory(code="KWH", name="Metered power", unit="kWh", unit_price=Decimal("0.6125"))
+    acme = ClientFactory(
+        code="ACMERENOVATIONS",
+        name="Acme Renovations and Property Maintenance Ltd.",
+        email="accounts.payable@acme-renovations.example.com",
+    )
+    long_line = line(
+        description="Interior painting of the main hall, two coats, ceilings included",
+        quantity="12.5",
+        unit_price="1234.5678",
+    )
+    lines = [long_line, line(description="Materials", quantity="5", unit_price="6400")]
+    draft_invoice = draft(client=acme, lines=lines)
+    invoice = issued(client=acme, lines=lines)
+    pay(invoice, "100.00")
+    payment = pay(invoice, "50.00", confirmed=False)
+    services.post_manual_credit(client=acme, amount="25.00", memo="Goodwill", acting_user=None)
+    message = Message.objects.create(
+        kind=MessageKind.TEST,
+        from_address="office@example.com",
+        to_addresses="accounts.payable@acme-renovations.example.com",
+        subject="Invoice INV-0001 from My Business for 15,000.00 CAD",
+        body="Hello",
+        message_id="<t@example.com>",
+        sent_at=datetime.datetime(2026, 12, 3, 18, 35, tzinfo=datetime.UTC),
+        status="sent",
+    )
+    return Office(acme, draft_invoice, invoice, payment, message)
+
+
+def office_pages(office: Office) -> list[str]:
+    acme, draft_invoice, invoice = office.acme, office.draft_invoice, office.invoice
+    payment, message = office.payment, office.message
+    """Every page of the office (the url confs' pages that answer a GET), with data."""
+    return [
+        "/",
+        reverse("clients:list"),
+        reverse("clients:create"),
+        reverse("clients:detail", args=[acme.code]),
+        reverse("clients:edit", args=[acme.code]),
+        reverse("clients:ledger", args=[acme.code]),
+        reverse("services:list"),
+        reverse("services:create"),
+        reverse("services:edit", args=["PAINT"]),
+        reverse("invoices:list"),
+        reverse("invoices:create"),
+        reverse("invoices:draft_detail", args=[draft_invoice.pk]),
+        reverse("invoices:edit", args=[draft_invoice.pk]),
+        reverse("invoices:issue", args=[draft_invoice.pk]),
+        reverse("invoices:delete", args=[draft_invoice.pk]),
+        reverse("invoices:detail", args=[invoice.number]),
+        reverse("invoices:edit", args=[invoice.pk]),
+        reverse("invoices:cancel", args=[invoice.pk]),
+        reverse("invoices:send", args=[invoice.pk]),
+        reverse("payments:list"),
+        reverse("payments:create"),
+        reverse("payments:edit", args=[payment.pk]),
+        reverse("payments:reverse", args=[payment.pk]),
+        reverse("outbox:list"),
+        reverse("outbox:detail", args=[message.pk]),
+        reverse("reports:index"),
+        reverse("reports:revenue") + "?start=2026-01-01&end=2026-12-31",
+        reverse("reports:outstanding"),
+        reverse("reports:tax"),
+        reverse("reports:statement") + f"?client={acme.code}&start=2026-01-01",
+        reverse("settings"),
+        reverse("audit"),
+        reverse("second_factor"),
+    ]
