@@ -304,25 +304,36 @@ def revenue(
     return sorted(rows.values(), key=lambda found: (found.currency, found.start))
 
 
-def top_clients(start: datetime.date, end: datetime.date, *, limit: int = 10) -> list[dict]:
-    """The clients invoiced most in the range, per currency: one query grouped by client
-    (read from an index of the invoices alone), one for the names of the few shown."""
-    rows = list(
-        issued_in(start, end)
-        .values("client_id", "currency")
-        .annotate(invoiced=Sum("total"), count=Count("id"))
-        .order_by("-invoiced", "client_id")[:limit]
-    )
-    names = _names(Client, {row["client_id"] for row in rows})
-    for row in rows:
-        row["client__code"], row["client__name"] = names[row["client_id"]]
-        row["invoiced"] = money(row["invoiced"])
-    return sorted(rows, key=lambda row: (-row["invoiced"], row["client__code"]))
+def top_clients(
+    start: datetime.date, end: datetime.date, *, limit: int = 10
+) -> dict[str, list[dict]]:
+    """Per currency, the clients invoiced most in the range (amounts in different currencies
+    are never ranked together): one grouped query per currency (read from an index of the
+    invoices alone) and one for the names of the few shown."""
+    currencies = sorted(set(issued_in(start, end).values_list("currency", flat=True).distinct()))
+    found = {
+        currency: list(
+            issued_in(start, end)
+            .filter(currency=currency)
+            .values("client_id", "currency")
+            .annotate(invoiced=Sum("total"), count=Count("id"))
+            .order_by("-invoiced", "client_id")[:limit]
+        )
+        for currency in currencies
+    }
+    names = _names(Client, {row["client_id"] for rows in found.values() for row in rows})
+    for rows in found.values():
+        for row in rows:
+            row["client__code"], row["client__name"] = names[row["client_id"]]
+            row["invoiced"] = money(row["invoiced"])
+        rows.sort(key=lambda row: (-row["invoiced"], row["client__code"]))
+    return found
 
 
-def by_service(start: datetime.date, end: datetime.date) -> list[dict]:
-    """Line amounts (before the invoice discount and tax) per service in the range; lines
-    without a service under an empty code: one grouped query, one for the services' names."""
+def by_service(start: datetime.date, end: datetime.date) -> dict[str, list[dict]]:
+    """Per currency, line amounts (before the invoice discount and tax) per service in the
+    range, largest first; lines without a service under an empty code: one grouped query,
+    one for the services' names."""
     rows = list(
         InvoiceLine.objects.filter(invoice__issue_date__gte=start, invoice__issue_date__lte=end)
         .exclude(invoice__status__in=CLOSED_OR_DRAFT)
@@ -334,10 +345,10 @@ def by_service(start: datetime.date, end: datetime.date) -> list[dict]:
     for row in rows:
         row["service__code"], row["service__name"] = names.get(row["service_id"], (None, None))
         row["amount"] = money(row["amount"])
-    return sorted(
-        rows,
-        key=lambda row: (row["invoice__currency"], -row["amount"], row["service__code"] or ""),
-    )
+    found: dict[str, list[dict]] = {}
+    for row in sorted(rows, key=lambda row: (-row["amount"], row["service__code"] or "")):
+        found.setdefault(row["invoice__currency"], []).append(row)
+    return dict(sorted(found.items()))
 
 
 def _names(model, pks) -> dict[int, tuple[str, str]]:

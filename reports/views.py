@@ -15,7 +15,6 @@ from django.core.paginator import Paginator
 from django.http import HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
-from django.utils import formats
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -64,14 +63,6 @@ def _bad_filter(form) -> HttpResponse:
 
 def _wants(request) -> str:
     return request.GET.get("format", "html")
-
-
-def _period_label(start: datetime.date, period: str) -> str:
-    if period == "month":
-        return formats.date_format(start, "M Y")
-    if period == "quarter":
-        return f"Q{(start.month - 1) // 3 + 1} {start.year}"
-    return str(start.year)
 
 
 @permission_required(READ, raise_exception=True)
@@ -184,8 +175,10 @@ def revenue(request):
             )
         by_currency: dict[str, list] = {}
         for found in periods:
-            found.label = _period_label(found.start, period)
+            found.label = charts.period_name(found.start, period)
             by_currency.setdefault(found.currency, []).append(found)
+        top_clients = selectors.top_clients(start, end)
+        by_service = selectors.by_service(start, end)
         context.update(
             start=start,
             end=end,
@@ -194,8 +187,12 @@ def revenue(request):
                     "currency": currency,
                     "periods": rows,
                     "chart": charts.invoiced_collected_svg(
-                        rows, currency=currency, labels=[row.label for row in rows]
+                        rows,
+                        currency=currency,
+                        labels=charts.period_labels([row.start for row in rows], period),
                     ),
+                    "top_clients": top_clients.get(currency, []),
+                    "services": by_service.get(currency, []),
                     "totals": {
                         "invoiced": sum(row.invoiced for row in rows),
                         "tax": sum(row.tax for row in rows),
@@ -205,8 +202,6 @@ def revenue(request):
                 }
                 for currency, rows in by_currency.items()
             ],
-            top_clients=selectors.top_clients(start, end),
-            services=selectors.by_service(start, end),
         )
     elif _wants(request) == "csv":
         return _bad_filter(form)
@@ -252,7 +247,7 @@ def tax(request):
                 ],
             )
         for row in rows:
-            row["period_label"] = _period_label(row["start"], period)
+            row["period_label"] = charts.period_name(row["start"], period)
     elif _wants(request) == "csv":
         return _bad_filter(form)
     return render(request, "reports/tax.html", {"form": form, "rows": rows})
