@@ -108,6 +108,7 @@ def pages_to_measure(user, *, biggest: Client, typical: Invoice, invoice_count: 
         Page(f"ledger {biggest.code}, first page", _query(ledger, page=1), median_target=False),
         # Without ?page= the ledger opens on its last page, the newest entries.
         Page(f"ledger {biggest.code}, last page (default)", ledger, median_target=False),
+        *search_pages(biggest=biggest, typical=typical),
         Page("admin clients", "/admin/billing/client/"),
         Page("admin services", "/admin/billing/service/"),
         Page("admin invoices", "/admin/billing/invoice/"),
@@ -119,6 +120,20 @@ def pages_to_measure(user, *, biggest: Client, typical: Invoice, invoice_count: 
         Page("admin ledger entries", "/admin/ledger/ledgerentry/"),
         Page("admin users", "/admin/auth/user/"),
         *report_pages(biggest=biggest, typical=typical.client),
+    ]
+
+
+def search_pages(*, biggest: Client, typical: Invoice) -> list[Page]:
+    """The navigation's search (billing.search) for each thing it finds, a one-letter search
+    that matches much, and the client box's suggestions."""
+    word = biggest.name.split()[0]
+    return [
+        Page(f"search, invoice {typical.number}", _query("/search/", q=typical.number)),
+        Page(f"search, amount {typical.total}", _query("/search/", q=str(typical.total))),
+        Page(f"search, client {word}", _query("/search/", q=word)),
+        Page("search, a reference no payment has", _query("/search/", q="CHQ-4711")),
+        Page("search, one letter", _query("/search/", q="a")),
+        Page(f"client box, {word[:3]}", _query("/search/clients/", q=word[:3])),
     ]
 
 

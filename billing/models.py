@@ -291,6 +291,8 @@ class Invoice(models.Model):
             models.Index(fields=["created_at", "id"], name="invoice_created"),
             models.Index(fields=["status", "created_at", "id"], name="invoice_status_created"),
             models.Index(fields=["client", "created_at", "id"], name="invoice_client_created"),
+            # The search box's invoices of an amount (billing.search), the newest first.
+            models.Index(fields=["total", "created_at", "id"], name="invoice_total"),
             # The revenue report's sums over a range of issue dates, from the index alone.
             models.Index(
                 fields=["issue_date", "status", "currency", "client", "total", "tax_total"],

@@ -3,6 +3,7 @@ from django.urls import include, path
 
 from audit.views import audit_list
 from billing import urls as billing_urls
+from billing.views import search
 from billing.views.dashboard import dashboard
 from otb.health import healthz
 from otb.media import uploaded_file
@@ -28,6 +29,8 @@ urlpatterns = [
         include((outbox_urls.invoice_patterns + billing_urls.invoice_patterns, "invoices")),
     ),
     path("payments/", include((billing_urls.payment_patterns, "payments"))),
+    path("search/", search.search, name="search"),
+    path("search/clients/", search.client_choices, name="search-clients"),
     path("settings/", settings_page, name="settings"),
     path("outbox/", include("outbox.urls")),
     path("reports/", include("reports.urls")),

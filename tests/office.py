@@ -92,6 +92,7 @@ def office_pages(office: Office) -> list[str]:
         reverse("reports:outstanding"),
         reverse("reports:tax"),
         reverse("reports:statement") + f"?client={acme.code}&start=2026-01-01",
+        reverse("search") + "?q=acme",
         reverse("settings"),
         reverse("audit"),
         reverse("second_factor"),

@@ -8,6 +8,7 @@ from typing import cast
 
 from django import forms
 from django.db.models import Q
+from django.urls import reverse_lazy
 from django.utils.translation import gettext_lazy as _
 
 from billing.models import (
@@ -23,14 +24,43 @@ DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 
 class ClientChoiceField(forms.ModelChoiceField):
+    """A client by its code, typed into a box that offers matching clients as one types
+    (static/otb/site.js asks billing.views.search.client_choices): a <select> of ten
+    thousand clients is unusable. "acme" is ACME; a choice's "ACME – Acme Ltd" is ACME."""
+
+    widget = forms.TextInput
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault(
+            "error_messages",
+            {
+                "invalid_choice": _(
+                    "no client has the code “%(value)s”: type part of its name and choose "
+                    "it from the list."
+                )
+            },
+        )
+        super().__init__(*args, to_field_name="code", **kwargs)
+        self.widget.attrs.update(
+            {
+                "autocomplete": "off",
+                "list": "client-choices",
+                "data-client-lookup": reverse_lazy("search-clients"),
+                "placeholder": _("Code or part of the name"),
+            }
+        )
+
+    def to_python(self, value):
+        if isinstance(value, str):
+            value = value.split(" – ", 1)[0].strip().upper()
+        return super().to_python(value)
+
     def label_from_instance(self, client):
         return f"{client.code} – {client.name}"
 
 
 class InvoiceForm(Form):
-    client = ClientChoiceField(
-        label=_("Client"), queryset=Client.objects.filter(is_active=True), to_field_name="code"
-    )
+    client = ClientChoiceField(label=_("Client"), queryset=Client.objects.filter(is_active=True))
     discount_kind = forms.ChoiceField(
         label=_("Invoice discount"), choices=DiscountKind.choices, required=False
     )
@@ -201,7 +231,6 @@ class PaymentForm(PaymentDetailsForm):
     client = ClientChoiceField(
         label=_("Client"),
         queryset=Client.objects.all(),
-        to_field_name="code",
         required=False,
         help_text=_("Taken from the invoice when left empty."),
     )

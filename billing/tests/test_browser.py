@@ -88,9 +88,48 @@ def test_a_blank_invoice_form_shows_no_error(browser_page, office_user):
     assert "text-danger" not in (message.get_attribute("class") or "")
     assert page.locator(".is-invalid, .invalid-feedback, .alert-danger").count() == 0
 
-    page.select_option("select[name=client]", "ACME")
+    page.fill("input[name=client]", "acme")
     page.fill("input[name=lines-0-description]", "Work")
     page.fill("input[name=lines-0-unit_price]", "10")
     page.fill("input[name=lines-0-quantity]", "2x")
     message.filter(has_text="Line 1: Quantity: “2x” is not a number").wait_for()
     assert "text-danger" in (message.get_attribute("class") or "")
+
+
+def test_find_a_client_type_one_into_an_invoice_and_add_one_from_it(browser_page, office_user):
+    """Issue 16, item 21: the navigation's search, the client box's suggestions as one
+    types, and a new client added from the invoice form."""
+    page = browser_page
+    ClientFactory(code="BIRCH", name="Birch Lane Bakery", contact_person="Ann Lee")
+    for n in range(30):
+        ClientFactory(code=f"OTHER{n:02d}", name=f"Other client {n}")
+    log_in(page)
+
+    page.fill("#nav-search", "ann lee")
+    page.press("#nav-search", "Enter")
+    page.wait_for_url("**/search/?q=ann+lee")
+    page.locator("#found-clients a", has_text="BIRCH").click()
+    page.wait_for_url("**/clients/BIRCH/")
+
+    page.goto("/invoices/new/")
+    page.fill("input[name=client]", "bakery")
+    option = page.locator("datalist#client-choices option")
+    option.first.wait_for(state="attached")
+    assert [option.nth(i).get_attribute("value") for i in range(option.count())] == ["BIRCH"]
+    page.fill("input[name=client]", "BIRCH")
+    page.fill("input[name=lines-0-description]", "Bread")
+    page.fill("input[name=lines-0-unit_price]", "10")
+    page.locator("[data-total=total]").filter(has_text="11.30 CAD").wait_for()
+    page.click("text=Save draft")
+    page.wait_for_url("**/invoices/draft/*/")
+    assert Invoice.objects.get().client.code == "BIRCH"
+
+    page.goto("/invoices/new/")
+    page.click("#new-client")
+    page.fill("input[name=code]", "cedar")
+    page.fill("input[name=name]", "Cedar Cabins")
+    page.fill("input[name=country]", "CA")
+    page.select_option("select[name=default_currency]", "CAD")
+    page.click("main form button[type=submit]")
+    page.wait_for_url("**/invoices/new/?client=CEDAR")
+    assert page.input_value("input[name=client]") == "CEDAR"

@@ -159,7 +159,7 @@ def test_bad_line_shows_its_error_and_saves_nothing(office, values, message):
 @pytest.mark.parametrize(
     ("fields", "message"),
     [
-        ({"client": "NOBODY"}, "Select a valid choice"),
+        ({"client": "NOBODY"}, "no client has the code “NOBODY”"),
         ({"client": ""}, "This field is required"),
         ({"discount_kind": "fixed", "discount_value": "500"}, "cannot be more than the subtotal"),
         ({"discount_kind": "percent", "discount_value": "1.23456"}, "use at most 3 decimal"),

@@ -5,6 +5,8 @@ from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 
 from billing import services
@@ -87,6 +89,12 @@ def client_create(request):
             show_refusal(form, exc)
         else:
             messages.success(request, _("Client %(code)s added.") % {"code": client.code})
+            if request.GET.get("then") == "invoice":
+                # Added from the invoice form's "New client" link: back to a new invoice
+                # for it. A fixed choice, never a URL from the request.
+                return redirect(
+                    f"{reverse('invoices:create')}?{urlencode({'client': client.code})}"
+                )
             return redirect(client)
     return render(request, "billing/client_form.html", {"form": form, "client": None})
 
