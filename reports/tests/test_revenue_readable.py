@@ -133,3 +133,15 @@ def test_the_chart_draws_a_negative_bar_down_from_zero():
     # January's bar ends where February's starts: on the zero line.
     assert float(jan_y) + float(jan_h) == pytest.approx(float(feb_y), abs=0.2)
     assert float(feb_h) == pytest.approx(float(jan_h) / 2, abs=0.2)
+
+
+def test_each_currency_has_its_own_top_ten(two_currencies):
+    for n, amount in enumerate(("700", "20", "900")):
+        issued(
+            client=ClientFactory(code=f"CAD{n}"),
+            lines=[line("1", amount)],
+            issue_date=datetime.date(2026, 3, 1),
+        )
+    found = selectors.top_clients(JAN, datetime.date(2026, 3, 31), limit=2)
+    assert [r["client__code"] for r in found["CAD"]] == ["CAD2", "CAD0"]
+    assert [r["client__code"] for r in found["EUR"]] == ["BERLIN"]
