@@ -262,7 +262,8 @@ def memory(user, paths: list[str], *, requests: int, budget: float, log) -> dict
                     raise PageFailed(f"GET {path} on gunicorn answered {status}, not 200")
                 sent += 1
                 if sent % 1000 == 0:
-                    log(f"  {sent} requests, {time.monotonic() - started:.0f} s")
+                    rss = status_kb(worker)["VmRSS"] / 1024
+                    log(f"  {sent} requests, {time.monotonic() - started:.0f} s, RSS {rss:.0f} MB")
         finally:
             connection.close()
         seconds = time.monotonic() - started
