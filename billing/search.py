@@ -11,6 +11,7 @@ table holds thousands of rows, which are read whole in milliseconds.
 
 from __future__ import annotations
 
+import datetime
 import re
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -70,14 +71,17 @@ def find_clients(term: str, *, limit: int = LIMIT, active_only: bool = False) ->
     return found
 
 
-def find_invoices(term: str, *, clients: list[Client], limit: int = LIMIT) -> list[Invoice]:
-    """Invoices whose number starts with ``term`` (or is its sequence: 42 is INV-0042), whose
-    total is the amount ``term`` writes, or of ``clients``, the newest first; each kind
-    read from its own index, then merged without repeats."""
+def find_invoices(
+    term: str, *, clients: list[Client], today: datetime.date, limit: int = LIMIT
+) -> list[Invoice]:
+    """Invoices whose number starts with ``term`` (or is its sequence: 42 is INV-0042), by
+    number; then those whose total is the amount ``term`` writes, and those of ``clients``,
+    the newest first. Each kind is read from its own index, then merged without repeats;
+    each has ``shown_status`` as of ``today``, as the invoice list shows it."""
     term = search_term(term)
     if not term:
         return []
-    invoices = Invoice.objects.select_related("client")
+    invoices = Invoice.objects.select_related("client").with_shown_status(today=today)
     # In the order of the index the prefix is read from: ordered by anything else, MariaDB
     # may walk that other index until ten match, which for a rare number is all of them.
     parts = [invoices.filter(number_search(term)).order_by("number")[:limit]]
@@ -103,9 +107,11 @@ def find_payments(term: str, *, limit: int = LIMIT) -> list[Payment]:
     return list(filter_payments(payments, search=term).order_by("reference", "id")[:limit])
 
 
-def find(query: str, *, clients: bool, invoices: bool, payments: bool) -> Found:
-    """What the navigation's search shows for ``query``; each group only where the person
-    may see it (``clients``, ``invoices``, ``payments``)."""
+def find(
+    query: str, *, clients: bool, invoices: bool, payments: bool, today: datetime.date
+) -> Found:
+    """What the navigation's search shows for ``query`` on ``today``; each group only where
+    the person may see it (``clients``, ``invoices``, ``payments``)."""
     term = search_term(query)
     result = Found(term)
     if not term:
@@ -114,7 +120,7 @@ def find(query: str, *, clients: bool, invoices: bool, payments: bool) -> Found:
     if clients:
         result.clients = matching
     if invoices:
-        result.invoices = find_invoices(term, clients=matching)
+        result.invoices = find_invoices(term, clients=matching, today=today)
     if payments:
         result.payments = find_payments(term)
     return result

@@ -4,6 +4,7 @@ the invoice form's client box offers matching clients as one types; a new client
 added from the invoice form. Each part reads an index (the plans below; bench/ measures
 them at a million invoices)."""
 
+import datetime
 from decimal import Decimal
 
 import pytest
@@ -15,6 +16,7 @@ from billing.models import Invoice, Payment
 from tests.factories import ClientFactory, issued, line, pay
 
 pytestmark = pytest.mark.django_db
+TODAY = datetime.date(2026, 12, 4)
 
 
 @pytest.fixture
@@ -41,7 +43,7 @@ def page(client, query):
 @pytest.mark.parametrize("query", ["acme", "ACME", "Renovations", "jane roe", "ap@acme"])
 def test_clients_are_found_by_code_name_contact_or_email(client, bookkeeper, books, query):
     client.force_login(bookkeeper)
-    found = search.find(query, clients=True, invoices=True, payments=True)
+    found = search.find(query, clients=True, invoices=True, payments=True, today=TODAY)
     assert found.clients[0].code == "ACME"
     assert 'href="/clients/ACME/"' in page(client, query)
 
@@ -59,7 +61,9 @@ def test_invoices_are_found_by_number_client_name_or_amount(books):
     by = {
         query: [
             invoice.pk
-            for invoice in search.find_invoices(query, clients=search.find_clients(query))
+            for invoice in search.find_invoices(
+                query, clients=search.find_clients(query), today=TODAY
+            )
         ]
         for query in (
             big.number,
@@ -103,7 +107,7 @@ def test_an_amount_is_read_as_people_write_it(text, amount):
 
 
 def test_the_page_shows_each_group_only_to_who_may_see_it(books):
-    found = search.find("acme", clients=False, invoices=True, payments=False)
+    found = search.find("acme", clients=False, invoices=True, payments=False, today=TODAY)
     assert found.clients == [] and found.payments == []
     assert [invoice.pk for invoice in found.invoices] == [books["big"].pk]
 
@@ -113,7 +117,7 @@ def test_odd_searches_answer_a_page_and_find_nothing_wrong(client, bookkeeper, b
     client.force_login(bookkeeper)
     response = client.get(reverse("search"), {"q": query})
     assert response.status_code == 200
-    found = search.find(query, clients=True, invoices=True, payments=True)
+    found = search.find(query, clients=True, invoices=True, payments=True, today=TODAY)
     assert not found.anything
     if search.search_term(query):
         assert "Nothing matches" in response.content.decode()
@@ -230,3 +234,14 @@ def test_each_part_of_the_search_reads_an_index(books):
     # with the search in bench/RESULTS.md.
     assert "invoice_total" in plans["amount"], plans["amount"]
     assert "invoice_client_created" in plans["client"], plans["client"]
+
+
+def test_an_invoice_past_due_is_shown_overdue_as_in_the_list(client, bookkeeper, business):
+    client.force_login(bookkeeper)
+    late = issued(
+        client=ClientFactory(code="LATE", name="Late Payer"),
+        issue_date=datetime.date(2026, 1, 1),
+        due_date=datetime.date(2026, 1, 31),
+    )
+    html = page(client, late.number)
+    assert 'id="found-invoices"' in html and "Overdue" in html

@@ -6,6 +6,7 @@ from django.http import JsonResponse
 from django.shortcuts import render
 
 from billing import search as finding
+from settings_app.selectors import business_today
 
 
 @login_required
@@ -16,6 +17,7 @@ def search(request):
         clients=user.has_perm("billing.view_client"),
         invoices=user.has_perm("billing.view_invoice"),
         payments=user.has_perm("billing.view_payment"),
+        today=business_today(),
     )
     return render(request, "billing/search.html", {"found": found})
 
