@@ -13,7 +13,7 @@ from django.urls import reverse
 
 from billing import search
 from billing.models import Invoice, Payment
-from tests.factories import ClientFactory, issued, line, pay
+from tests.factories import ClientFactory, draft, issued, line, pay
 
 pytestmark = pytest.mark.django_db
 TODAY = datetime.date(2026, 12, 4)
@@ -210,6 +210,10 @@ def test_a_new_client_added_from_the_invoice_form_comes_back_to_it(client, bookk
         {"code": "NEWCO2", "name": "New Co 2", "default_currency": "CAD", "country": "CA"},
     )
     assert other["Location"] == "/clients/NEWCO2/"
+    # A draft being edited keeps its lines: its form offers no way off to a new client.
+    unsent = draft(client=ClientFactory(code="DRAFTY"))
+    edit = client.get(reverse("invoices:edit", args=[unsent.pk])).content.decode()
+    assert 'id="new-client"' not in edit
 
 
 def _plan(queryset) -> str:
