@@ -47,12 +47,20 @@ class LineInput:
     unit_price: Decimal
     discount_percent: Decimal = Decimal(0)
     taxable: bool = True
+    # Which of the document's taxes a taxable line carries, by their position in ``taxes``
+    # (PST on materials only, say); None: every one of them (SPEC: Several taxes).
+    taxes: frozenset[int] | None = None
+
+    def carries(self, tax_index: int) -> bool:
+        return self.taxable and (self.taxes is None or tax_index in self.taxes)
 
 
 @dataclass(frozen=True)
 class TaxInput:
     label: str
     rate: Decimal
+    # The business's registration number for this tax, printed beside it.
+    number: str = ""
 
 
 @dataclass(frozen=True)
@@ -61,6 +69,7 @@ class TaxFigures:
     rate: Decimal
     base: Decimal
     amount: Decimal
+    number: str = ""
 
 
 @dataclass(frozen=True)
@@ -101,6 +110,8 @@ def compute_invoice(
 ) -> InvoiceFigures:
     """Every figure of an invoice, rounded at the points SPEC.md names.
 
+    Each tax t of ``taxes`` is charged on the lines that carry it (``LineInput.carries``):
+    base_t = T_t − round(discount × T_t / subtotal), tax_t = round(base_t × rate_t / 100).
     ``tax_applies`` is False when the client is tax-exempt or, with "apply tax only to local
     clients", abroad: the taxes then have a base and an amount of 0.
     Raises ``ValueError`` for a fixed discount above the subtotal and ``AmountTooLarge``
@@ -122,26 +133,32 @@ def compute_invoice(
         else:
             discount = ZERO
 
-        taxable_sum = sum(
-            (amount for amount, line in zip(amounts, lines, strict=True) if line.taxable), ZERO
-        )
-        if not tax_applies:
-            taxable_base = ZERO
-        elif subtotal:
-            # The invoice discount falls on taxable and other lines in proportion.
-            taxable_base = taxable_sum - round_money(discount * taxable_sum / subtotal, currency)
-        else:
-            taxable_base = taxable_sum
-
-        tax_figures = [
-            TaxFigures(
-                label=tax.label,
-                rate=tax.rate,
-                base=taxable_base,
-                amount=round_money(taxable_base * tax.rate / HUNDRED, currency),
+        tax_figures = []
+        for index, tax in enumerate(taxes):
+            # T_t: the amounts of the lines carrying this tax.
+            carried = sum(
+                (
+                    amount
+                    for amount, line in zip(amounts, lines, strict=True)
+                    if line.carries(index)
+                ),
+                ZERO,
             )
-            for tax in taxes
-        ]
+            if not tax_applies:
+                base = ZERO
+            elif subtotal:
+                # The invoice discount falls on the lines carrying t and the others in
+                # proportion: base_t = T_t − round(discount × T_t / subtotal).
+                base = carried - round_money(discount * carried / subtotal, currency)
+            else:
+                base = carried
+            # Rounded once per tax per document; never a tax on another tax.
+            amount = round_money(base * tax.rate / HUNDRED, currency)
+            tax_figures.append(
+                TaxFigures(
+                    label=tax.label, rate=tax.rate, base=base, amount=amount, number=tax.number
+                )
+            )
         figures = InvoiceFigures(
             line_amounts=amounts, subtotal=subtotal, discount_total=discount, taxes=tax_figures
         )
