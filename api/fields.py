@@ -9,8 +9,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from billing.money import places_of
-from otb.numbers import parse_plain
+from otb.numbers import parse_plain, places_of
 
 NOT_A_STRING = _('Send the value as a string, such as "1190.00"; a JSON number is refused.')
 NOT_A_NUMBER = _("“%(value)s” is not a number; write it like 1234.56.")

@@ -29,13 +29,6 @@ def minor_unit(currency: str) -> Decimal:
     return Decimal(1).scaleb(-MINOR_UNIT_DECIMALS.get(currency, 2))
 
 
-def places_of(value: Decimal) -> int:
-    """How many digits ``value`` has after the point, as written (1.50 has 2, 1E+2 has 0).
-    For a finite number; an infinity or NaN has none."""
-    exponent = value.as_tuple().exponent
-    return max(0, -exponent) if isinstance(exponent, int) else 0
-
-
 def round_money(value: Decimal, currency: str) -> Decimal:
     """Round half up to the currency's minor unit, returned with 2 decimals as stored."""
     return value.quantize(minor_unit(currency), rounding=ROUND_HALF_UP).quantize(CENT)

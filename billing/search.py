@@ -116,7 +116,8 @@ def find(
     result = Found(term)
     if not term:
         return result
-    matching = find_clients(term)
+    # The clients found also lead to their invoices.
+    matching = find_clients(term) if clients or invoices else []
     if clients:
         result.clients = matching
     if invoices:

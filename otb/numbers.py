@@ -114,6 +114,12 @@ def format_number(value: Decimal, *, min_places: int = 0) -> str:
     zeros beyond ``min_places``: 1.500 -> "1.5", 6400 -> "6,400.00" (min_places=2),
     0.6125 -> "0.6125". The one place to change for locales, beside ``format_money``."""
     value = Decimal(value)
-    exponent = value.normalize().as_tuple().exponent
-    places = max(min_places, -exponent if isinstance(exponent, int) and exponent < 0 else 0)
+    places = max(min_places, places_of(value.normalize()))
     return f"{value:,.{places}f}"
+
+
+def places_of(value: Decimal) -> int:
+    """How many digits ``value`` has after the point, as written (1.50 has 2, 1E+2 has 0).
+    For a finite number; an infinity or NaN has none."""
+    exponent = value.as_tuple().exponent
+    return max(0, -exponent) if isinstance(exponent, int) else 0

@@ -15,6 +15,15 @@ from tests.factories import ClientFactory, ServiceFactory
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
+def fill_new_client(page, code: str, name: str) -> None:
+    """Fill the open new-client form as a person does (a Canadian client in CAD) and save."""
+    page.fill("input[name=code]", code)
+    page.fill("input[name=name]", name)
+    page.fill("input[name=country]", "CA")
+    page.select_option("select[name=default_currency]", "CAD")
+    page.click("main form button[type=submit]")
+
+
 def test_a_day_at_the_office(browser_page, office_user, tmp_path):
     page = browser_page
     ServiceFactory(code="PAINT", name="Interior painting", unit="h", unit_price=Decimal("65"))
@@ -23,11 +32,7 @@ def test_a_day_at_the_office(browser_page, office_user, tmp_path):
 
     # A new client.
     page.goto("/clients/new/")
-    page.fill("input[name=code]", "lakeview")
-    page.fill("input[name=name]", "Lakeview Dental")
-    page.fill("input[name=country]", "CA")
-    page.select_option("select[name=default_currency]", "CAD")
-    page.click("main form button[type=submit]")
+    fill_new_client(page, "lakeview", "Lakeview Dental")
     page.wait_for_url("**/clients/LAKEVIEW/")
 
     # A draft from the saved service: the line is prefilled, the totals appear.
@@ -126,10 +131,6 @@ def test_find_a_client_type_one_into_an_invoice_and_add_one_from_it(browser_page
 
     page.goto("/invoices/new/")
     page.click("#new-client")
-    page.fill("input[name=code]", "cedar")
-    page.fill("input[name=name]", "Cedar Cabins")
-    page.fill("input[name=country]", "CA")
-    page.select_option("select[name=default_currency]", "CAD")
-    page.click("main form button[type=submit]")
+    fill_new_client(page, "cedar", "Cedar Cabins")
     page.wait_for_url("**/invoices/new/?client=CEDAR")
     assert page.input_value("input[name=client]") == "CEDAR"
