@@ -4,6 +4,7 @@ import pytest
 from django.contrib.auth.models import Group
 
 from accounts.roles import ADMINISTRATOR, BOOKKEEPER, VIEWER
+from settings_app.models import Tax
 from settings_app.selectors import get_business_settings
 
 # chromium, the office user and logging in, for the browser tests of every app; a real SMTP
@@ -13,10 +14,9 @@ pytest_plugins = ["tests.browser", "tests.mail"]
 
 @pytest.fixture
 def business(db):
-    """The settings row with a 13 % tax, as a Canadian firm would have it."""
+    """The settings row and a 13 % tax (the default set), as an Ontario firm has them."""
+    Tax.objects.create(label="HST", rate=Decimal("13.0000"), number="812345678 RT0001")
     settings = get_business_settings()
-    settings.tax_label = "HST"
-    settings.tax_rate = Decimal("13.0000")
     settings.local_country = "CA"
     settings.default_currency = "CAD"
     settings.time_zone = "America/Toronto"

@@ -9,10 +9,45 @@ from billing.models import Client, Invoice, InvoiceLine, InvoiceTax, Payment, Pa
 from billing.money import DISCOUNT_FIXED, DISCOUNT_NONE, DISCOUNT_PERCENT
 from ledger.models import LedgerEntry
 from outbox.models import DeliveryAttempt, FailureKind, Message
-from settings_app.models import BusinessSettings
+from settings_app.models import BusinessSettings, Tax
 from settings_app.services import SETTINGS_FIELDS
 
 from .fields import CodeField, DecimalStringField, MoneyField
+
+# --- Taxes --------------------------------------------------------------------------------
+
+
+class TaxSerializer(serializers.ModelSerializer):
+    rate = DecimalStringField(places=4, read_only=True)
+
+    class Meta:
+        model = Tax
+        fields = ["id", "label", "rate", "number", "in_default_set", "is_active", "position"]
+        read_only_fields = fields
+
+
+class TaxInputSerializer(serializers.Serializer):
+    # DRF takes declared fields off the class: "label" does not shadow Field.label.
+    label = serializers.CharField(  # type: ignore[assignment]
+        help_text="Unique: documents and lines name a tax by it."
+    )
+    rate = DecimalStringField(places=4, allow_int=True, help_text="Percent, 0 to 100.")
+    number = serializers.CharField(
+        required=False, allow_blank=True, help_text="The registration number printed beside it."
+    )
+    in_default_set = serializers.BooleanField(required=False)
+    is_active = serializers.BooleanField(required=False)
+    position = serializers.IntegerField(required=False, min_value=0, max_value=32767)
+
+
+def _tax_labels(*, read_only: bool = False, **kwargs):
+    """Taxes named by their labels, in and out."""
+    if read_only:
+        return serializers.SlugRelatedField(many=True, slug_field="label", read_only=True, **kwargs)
+    return serializers.SlugRelatedField(
+        many=True, slug_field="label", queryset=Tax.objects.all(), **kwargs
+    )
+
 
 # --- Clients and services -----------------------------------------------------------------
 
@@ -24,6 +59,10 @@ def _shown_text(**kwargs):
 
 class ClientSerializer(serializers.ModelSerializer):
     email = _shown_text()
+    taxes = _tax_labels(
+        read_only=True,
+        help_text="The client's own set, charged when uses_default_taxes is false (empty: no tax).",
+    )
     balance = MoneyField(
         read_only=True, help_text="The ledger balance: positive is credit, negative is owed."
     )
@@ -43,6 +82,8 @@ class ClientSerializer(serializers.ModelSerializer):
             "country",
             "tax_number",
             "tax_exempt",
+            "uses_default_taxes",
+            "taxes",
             "default_currency",
             "notes",
             "is_active",
@@ -68,6 +109,10 @@ class ClientInputSerializer(serializers.Serializer):
     country = serializers.CharField()
     tax_number = _text()
     tax_exempt = serializers.BooleanField(required=False)
+    uses_default_taxes = serializers.BooleanField(
+        required=False, help_text="false: the client is charged its own taxes (taxes)."
+    )
+    taxes = _tax_labels(required=False, help_text="Labels of the client's own taxes.")
     default_currency = _text(help_text="Default: the business's default currency.")
     notes = _text()
     is_active = serializers.BooleanField(required=False)
@@ -75,6 +120,9 @@ class ClientInputSerializer(serializers.Serializer):
 
 class ServiceSerializer(serializers.ModelSerializer):
     unit_price = DecimalStringField(places=4, read_only=True)
+    taxes = _tax_labels(
+        read_only=True, help_text="The taxes a line of it carries; empty: every tax."
+    )
 
     class Meta:
         model = Service
@@ -85,6 +133,7 @@ class ServiceSerializer(serializers.ModelSerializer):
             "unit",
             "unit_price",
             "taxable",
+            "taxes",
             "is_active",
             "created_at",
             "updated_at",
@@ -99,6 +148,7 @@ class ServiceInputSerializer(serializers.Serializer):
     unit = _text()
     unit_price = DecimalStringField(places=4, allow_int=True)
     taxable = serializers.BooleanField(required=False)
+    taxes = _tax_labels(required=False, help_text="Labels; empty: it carries every tax.")
     is_active = serializers.BooleanField(required=False)
 
 
@@ -112,6 +162,12 @@ class InvoiceLineSerializer(serializers.ModelSerializer):
     quantity = DecimalStringField(places=3, read_only=True)
     unit_price = DecimalStringField(places=4, read_only=True)
     discount_percent = DecimalStringField(places=3, read_only=True)
+    taxes = serializers.ListField(
+        child=serializers.CharField(),
+        read_only=True,
+        allow_null=True,
+        help_text="The labels of the invoice's taxes the line carries; null: all of them.",
+    )
     amount = MoneyField(read_only=True)
 
     class Meta:
@@ -127,7 +183,7 @@ class InvoiceTaxSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = InvoiceTax
-        fields = ["label", "rate", "base", "amount"]
+        fields = ["label", "rate", "number", "base", "amount"]
         read_only_fields = fields
 
 
@@ -165,6 +221,7 @@ class InvoiceSerializer(serializers.ModelSerializer):
             "discount_kind",
             "discount_value",
             "lines",
+            "tax_basis",
             "taxes",
             "subtotal",
             "discount_total",
@@ -197,6 +254,13 @@ class LineInputSerializer(serializers.Serializer):
     unit_price = DecimalStringField(places=4, allow_int=True, required=False, allow_null=True)
     discount_percent = DecimalStringField(places=3, allow_int=True, required=False)
     taxable = serializers.BooleanField(required=False, allow_null=True)
+    taxes = serializers.ListField(
+        child=serializers.CharField(),
+        required=False,
+        allow_null=True,
+        help_text="Labels of the invoice's taxes the line carries; leave out for its "
+        "service's, or all of them.",
+    )
 
 
 DISCOUNT_KINDS = [DISCOUNT_NONE, DISCOUNT_PERCENT, DISCOUNT_FIXED]
@@ -445,7 +509,6 @@ API_SETTINGS_FIELDS = sorted(SETTINGS_FIELDS - {"logo", "smtp_password"})
 
 
 class SettingsSerializer(serializers.ModelSerializer):
-    tax_rate = DecimalStringField(places=4, read_only=True)
     email = _shown_text()
     website = _shown_text()
     smtp_from_email = _shown_text()
@@ -467,7 +530,6 @@ class SettingsSerializer(serializers.ModelSerializer):
 
 
 class SettingsInputSerializer(serializers.ModelSerializer):
-    tax_rate = DecimalStringField(places=4, allow_int=True, required=False)
     smtp_password = serializers.CharField(
         write_only=True,
         required=False,

@@ -11,12 +11,13 @@ from rest_framework.routers import DefaultRouter
 
 from .dashboard import DashboardView
 from .errors import error_body
-from .views import audit, clients, invoices, ledger, messages, payments, services, settings
+from .views import audit, clients, invoices, ledger, messages, payments, services, settings, taxes
 
 router = DefaultRouter(trailing_slash=True)
 router.include_root_view = False
 router.register("clients", clients.ClientViewSet, basename="client")
 router.register("services", services.ServiceViewSet, basename="service")
+router.register("taxes", taxes.TaxViewSet, basename="tax")
 router.register("invoices", invoices.InvoiceViewSet, basename="invoice")
 router.register("payments", payments.PaymentViewSet, basename="payment")
 router.register("messages", messages.MessageViewSet, basename="message")

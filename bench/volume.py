@@ -50,12 +50,14 @@ from billing.models import (
     PaymentMethod,
     PaymentStatus,
     Service,
+    TaxBasis,
 )
 from billing.money import CENT, LineInput, TaxInput, compute_invoice
-from billing.rules import derive_status, tax_applies
+from billing.rules import derive_status, untaxed_basis
 from billing.services import COUNTER_NAME
 from ledger.events import Event
 from ledger.models import LedgerEntry
+from settings_app.models import Tax
 from settings_app.selectors import business_today, get_business_settings
 
 D = Decimal
@@ -164,7 +166,8 @@ class _ServiceRow:
 class _ClientRow:
     pk: int
     code: str
-    taxed: bool
+    # Where the client's tax set comes from (TaxBasis): the default one, or none.
+    basis: str
     name: str
 
 
@@ -290,9 +293,11 @@ def fill(
     today = business_today(settings)
     prefix = settings.invoice_number_prefix
     currency = settings.default_currency
-    taxes = (
-        [TaxInput(label=settings.tax_label, rate=settings.tax_rate)] if settings.tax_rate else []
-    )
+    # The default set; clients abroad or tax-exempt have an empty one (rules.tax_set).
+    taxes = [
+        TaxInput(label=tax.label, rate=tax.rate, number=tax.number)
+        for tax in Tax.objects.default_set()
+    ]
     counts = Counts(statuses=dict.fromkeys(InvoiceStatus.values, 0))
     now = datetime.datetime.now(datetime.UTC).replace(tzinfo=None, microsecond=0)
 
@@ -382,6 +387,7 @@ def _make_clients(cursor, rng, n, settings, currency, now) -> list[_ClientRow]:
             "country",
             "tax_number",
             "tax_exempt",
+            "uses_default_taxes",
             "default_currency",
             "notes",
             "is_active",
@@ -407,13 +413,15 @@ def _make_clients(cursor, rng, n, settings, currency, now) -> list[_ClientRow]:
             country,
             "",
             exempt,
+            True,
             currency,
             "",
             True,
             now,
             now,
         )
-        made.append(_ClientRow(pk=pk, code=code, taxed=tax_applies(client, settings), name=name))
+        basis = untaxed_basis(client, settings) or TaxBasis.DEFAULT
+        made.append(_ClientRow(pk=pk, code=code, basis=basis, name=name))
     with transaction.atomic():
         table.flush(cursor)
     return made
@@ -458,7 +466,7 @@ def _fill_invoices(
             "tax_total",
             "total",
             "amount_paid",
-            "tax_applied",
+            "tax_basis",
             "issued_at",
             "cancelled_at",
             "cancel_reason",
@@ -479,10 +487,13 @@ def _fill_invoices(
             "unit_price",
             "discount_percent",
             "taxable",
+            "taxes",
             "amount",
         ],
     )
-    tax_table = _Table(InvoiceTax, ["id", "invoice", "position", "label", "rate", "base", "amount"])
+    tax_table = _Table(
+        InvoiceTax, ["id", "invoice", "position", "label", "rate", "number", "base", "amount"]
+    )
     payment_table = _Table(
         Payment,
         [
@@ -613,8 +624,7 @@ def _fill_invoices(
                 for _s, q, p, d, t, _pos in lines
             ],
             currency=currency,
-            taxes=taxes,
-            tax_applies=client.taxed,
+            taxes=taxes if client.basis == TaxBasis.DEFAULT else [],
             discount_kind=kind,
             discount_value=value,
         )
@@ -685,7 +695,7 @@ def _fill_invoices(
             figures.tax_total,
             total,
             paid,
-            client.taxed,
+            client.basis,
             None if draft else created,
             cancelled_at,
             "Issued by mistake" if cancelled_at else "",
@@ -706,11 +716,18 @@ def _fill_invoices(
                 price,
                 discount,
                 taxable,
+                None,
                 amount,
             )
-        for position, (tax, tax_figures) in enumerate(zip(taxes, figures.taxes, strict=True)):
+        for position, tax_figures in enumerate(figures.taxes, start=1):
             tax_table.add(
-                invoice_pk, position, tax.label, tax.rate, tax_figures.base, tax_figures.amount
+                invoice_pk,
+                position,
+                tax_figures.label,
+                tax_figures.rate,
+                tax_figures.number,
+                tax_figures.base,
+                tax_figures.amount,
             )
 
         if (i + 1) % batch == 0 or i + 1 == n:

@@ -15,7 +15,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import DateFieldListFilter
 from django.core.exceptions import PermissionDenied
-from django.db import OperationalError
+from django.db import OperationalError, models
 from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
@@ -85,9 +85,20 @@ class ClientAdmin(OperationAdmin):
         ),
         (
             gettext_lazy("Billing"),
-            {"fields": ("default_currency", "tax_number", "tax_exempt", "notes")},
+            {"fields": ("default_currency", "tax_number", "notes")},
+        ),
+        (
+            gettext_lazy("Taxes"),
+            {"fields": ("uses_default_taxes", "tax_exempt", "taxes")},
         ),
     )
+    formfield_overrides = {
+        **OperationAdmin.formfield_overrides,
+        models.ManyToManyField: {"widget": forms.CheckboxSelectMultiple},
+    }
+
+    def save_related(self, request, form, formsets, change):
+        """The operation of save_model set the client's taxes; nothing else to write."""
 
     def get_queryset(self, request):
         return with_balance(super().get_queryset(request))
@@ -147,6 +158,13 @@ class ServiceAdmin(OperationAdmin):
     list_display_links = ("code", "name")
     search_fields = ("code", "name", "description")
     list_filter = ("is_active", "taxable")
+    formfield_overrides = {
+        **OperationAdmin.formfield_overrides,
+        models.ManyToManyField: {"widget": forms.CheckboxSelectMultiple},
+    }
+
+    def save_related(self, request, form, formsets, change):
+        """The operation of save_model set the service's taxes; nothing else to write."""
 
     @admin.display(description=gettext_lazy("unit price"), ordering="unit_price")
     def unit_price_display(self, service):

@@ -50,7 +50,25 @@ class Client(models.Model):
         validators=[validate_one_line],
         help_text=_("The client's own registration number, printed on its invoices."),
     )
-    tax_exempt = models.BooleanField(_("tax-exempt"), default=False)
+    tax_exempt = models.BooleanField(
+        _("tax-exempt"),
+        default=False,
+        help_text=_("With the default set: no tax on this client's documents."),
+    )
+    # SPEC: Several taxes. The default set follows the local-client and tax-exempt rules; a
+    # client's own set (possibly empty: no tax) is charged as it is.
+    uses_default_taxes = models.BooleanField(
+        _("uses the default taxes"),
+        default=True,
+        help_text=_("Untick to charge this client its own taxes below (none for no tax)."),
+    )
+    taxes = models.ManyToManyField(
+        "settings_app.Tax",
+        blank=True,
+        related_name="clients",
+        verbose_name=_("own taxes"),
+        help_text=_("Charged instead of the default set when the box above is unticked."),
+    )
     default_currency = models.CharField(
         _("currency"),
         max_length=3,
@@ -88,6 +106,16 @@ class Service(models.Model):
         validators=[MinValueValidator(0)],
     )
     taxable = models.BooleanField(_("taxable"), default=True)
+    taxes = models.ManyToManyField(
+        "settings_app.Tax",
+        blank=True,
+        related_name="services",
+        verbose_name=_("taxes it carries"),
+        help_text=_(
+            "Leave empty to carry every tax of the document; or name them (PST not on "
+            "services, say)."
+        ),
+    )
     is_active = models.BooleanField(_("active"), default=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -118,6 +146,13 @@ class DiscountKind(models.TextChoices):
     NONE = DISCOUNT_NONE, _("No discount")
     PERCENT = DISCOUNT_PERCENT, _("Percent of subtotal")
     FIXED = DISCOUNT_FIXED, _("Fixed amount")
+
+
+class TaxBasis(models.TextChoices):
+    DEFAULT = "default", _("Default taxes")
+    CLIENT = "client", _("Client's own taxes")
+    EXEMPT = "exempt", _("Tax-exempt")
+    FOREIGN = "foreign", _("Client abroad")
 
 
 class InvoiceQuerySet(models.QuerySet):
@@ -196,11 +231,17 @@ class Invoice(models.Model):
         validators=[MinValueValidator(0)],
     )
 
-    # Whether tax applies (SPEC: Money): decided from the client and the settings while the
-    # invoice is a draft, and kept from its issue on, so a later change of the settings or
-    # the client never changes an issued invoice's tax. The per-document tax set (several
-    # taxes) replaces it: an invoice that is not taxed then has an empty set.
-    tax_applied = models.BooleanField(_("tax applies"), default=True, editable=False)
+    # Where the invoice's tax set (its InvoiceTax rows) came from, decided when it is made
+    # (SPEC: Several taxes) and kept, so a later change of the settings or the client never
+    # changes it: the business's default set, the client's own set, or no tax because the
+    # client is tax-exempt or abroad. Documents and the tax report say why there is no tax.
+    tax_basis = models.CharField(
+        _("tax basis"),
+        max_length=10,
+        choices=TaxBasis.choices,
+        default=TaxBasis.DEFAULT,
+        editable=False,
+    )
 
     # Stored figures, computed by billing.money.compute_invoice and nothing else.
     subtotal = amount_field(_("subtotal"), editable=False)
@@ -331,6 +372,7 @@ class InvoiceLine(models.Model):
         "unit_price",
         "discount_percent",
         "taxable",
+        "taxes",
     )
 
     invoice = models.ForeignKey(Invoice, on_delete=models.CASCADE, related_name="lines")
@@ -364,6 +406,9 @@ class InvoiceLine(models.Model):
         validators=[MinValueValidator(0), MaxValueValidator(100)],
     )
     taxable = models.BooleanField(_("taxable"), default=True)
+    # The labels of the invoice's taxes this taxable line carries, when not all of them
+    # (PST on materials only); None: every tax of the invoice (SPEC: Several taxes).
+    taxes = models.JSONField(_("taxes"), null=True, blank=True, default=None)
     amount = amount_field(_("amount"), editable=False)
 
     class Meta:
@@ -388,12 +433,17 @@ class InvoiceLine(models.Model):
 
 
 class InvoiceTax(models.Model):
-    """One tax charged on an invoice: a snapshot of its label and rate, with its figures."""
+    """One tax of an invoice's set: a snapshot of its label, rate and registration number,
+    with its figures. ``tax`` names the business's tax it was copied from, while it exists."""
 
     invoice = models.ForeignKey(Invoice, on_delete=models.CASCADE, related_name="taxes")
     position = models.PositiveIntegerField(default=0)
+    tax = models.ForeignKey(
+        "settings_app.Tax", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     label = models.CharField(_("label"), max_length=50)
     rate = DecimalField(_("rate (%)"), max_digits=7, decimal_places=4)
+    number = models.CharField(_("registration number"), max_length=100, blank=True)
     base = amount_field(_("taxable base"))
     amount = amount_field(_("amount"))
 
@@ -405,6 +455,8 @@ class InvoiceTax(models.Model):
             models.CheckConstraint(
                 condition=Q(rate__gte=0, rate__lte=100), name="invoice_tax_rate_0_to_100"
             ),
+            # A line names the taxes it carries by label.
+            models.UniqueConstraint(fields=["invoice", "label"], name="invoice_tax_label_unique"),
         ]
 
     def __str__(self) -> str:

@@ -30,7 +30,7 @@ from settings_app.models import BusinessSettings
 from settings_app.selectors import business_today, get_business_settings
 
 from .models import Invoice, InvoiceStatus, RenderedPdf
-from .money import format_number, format_price, plain_decimal
+from .money import format_money, format_number, format_price, plain_decimal
 from .rules import derive_status, no_tax_reason
 
 logger = logging.getLogger(__name__)
@@ -69,6 +69,7 @@ def document_data(
     status = derive_status(invoice, today=today)
     client = invoice.client
     currency = invoice.currency
+    taxes = list(invoice.taxes.all())
     lines = [
         {
             "description": line.description,
@@ -79,9 +80,11 @@ def document_data(
             if line.discount_percent
             else "",
             "amount": line.amount,
+            "taxes": ", ".join(carried_taxes(line, taxes)) or "—",
         }
         for line in invoice.lines.all()
     ]
+    all_taxes = ", ".join(tax.label for tax in taxes) or "—"
     discount_label = _("Discount")
     if invoice.discount_kind == "percent":
         discount_label = _("Discount %(rate)s %%") % {"rate": plain_decimal(invoice.discount_value)}
@@ -105,9 +108,17 @@ def document_data(
         "subtotal": invoice.subtotal,
         "discount_label": discount_label,
         "discount_total": invoice.discount_total,
+        # A column of the taxes each line carries, when not every line carries them all.
+        "has_line_taxes": len(taxes) > 0 and any(line["taxes"] != all_taxes for line in lines),
         "taxes": [
-            {"label": tax.label, "rate": plain_decimal(tax.rate), "amount": tax.amount}
-            for tax in invoice.taxes.all()
+            {
+                "label": tax.label,
+                "rate": plain_decimal(tax.rate),
+                "number": tax.number,
+                "base": tax.base,
+                "amount": tax.amount,
+            }
+            for tax in taxes
         ],
         "no_tax_reason": no_tax_reason(invoice, business),
         "total": invoice.total,
@@ -129,12 +140,40 @@ def document_data(
             "phone": business.phone,
             "website": business.website,
             "registration_number": business.registration_number,
-            "tax_number": business.tax_number,
             "logo": business.logo.name if business.logo else "",
             "logo_url": business.logo.url if business.logo else "",
             "footer": business.invoice_footer,
         },
     }
+
+
+def tax_summary(invoice: Invoice, business: BusinessSettings | None = None) -> str:
+    """The invoice's taxes as the e-mail's {taxes} says them, one per line: label, rate,
+    base, amount and registration number; or why there is none."""
+    currency = invoice.currency
+    lines = [
+        _("%(label)s %(rate)s %% on %(base)s: %(amount)s")
+        % {
+            "label": tax.label,
+            "rate": plain_decimal(tax.rate),
+            "base": format_money(tax.base, currency),
+            "amount": format_money(tax.amount, currency),
+        }
+        + (
+            f" ({_('%(label)s no. %(number)s') % {'label': tax.label, 'number': tax.number}})"
+            if tax.number
+            else ""
+        )
+        for tax in invoice.taxes.all()
+    ]
+    return "\n".join(lines) or no_tax_reason(invoice, business) or ""
+
+
+def carried_taxes(line: Any, taxes: list[Any]) -> list[str]:
+    """The labels of the invoice's ``taxes`` that ``line`` carries, in their order."""
+    if not line.taxable:
+        return []
+    return [tax.label for tax in taxes if line.taxes is None or tax.label in line.taxes]
 
 
 def _template_source(name: str) -> str:

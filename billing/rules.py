@@ -16,10 +16,11 @@ from django.utils.translation import gettext as _
 from ledger.events import Event
 from otb.countries import country_name
 from otb.operations import InvalidInput
+from settings_app.models import Tax
 from settings_app.selectors import get_business_settings
 
 from .errors import CreditInsufficient, InvalidTransition
-from .models import InvoiceStatus, PaymentMethod, PaymentStatus
+from .models import InvoiceStatus, PaymentMethod, PaymentStatus, TaxBasis
 from .money import format_money
 
 ZERO = Decimal("0.00")
@@ -54,30 +55,56 @@ def derive_status(invoice: InvoiceFacts, *, today: datetime.date) -> str:
     return InvoiceStatus.PENDING
 
 
-def tax_applies(client: Any, settings: Any) -> bool:
-    """SPEC: tax applies unless the client is tax-exempt, or abroad where tax is charged
-    only to local clients. Decided when an invoice is made (and again while it is a draft);
-    an issued invoice keeps its decision (``Invoice.tax_applied``)."""
+def untaxed_basis(client: Any, settings: Any) -> str | None:
+    """SPEC: the default set applies unless the client is tax-exempt, or abroad where tax is
+    charged only to local clients: why not (``TaxBasis``), or None when it applies."""
     if client.tax_exempt:
-        return False
+        return TaxBasis.EXEMPT
     if settings.tax_local_clients_only and client.country != settings.local_country:
-        return False
-    return True
+        return TaxBasis.FOREIGN
+    return None
+
+
+def tax_applies(client: Any, settings: Any) -> bool:
+    """Whether the default set applies to ``client`` (``untaxed_basis``)."""
+    return untaxed_basis(client, settings) is None
+
+
+def tax_set(client: Any, settings: Any) -> tuple[str, list[Tax]]:
+    """SPEC: Several taxes. The taxes a new document of ``client`` copies, and where they
+    come from (``TaxBasis``): the client's own set (possibly empty), which the local-client
+    and tax-exempt rules do not override; else the business's default set, unless those
+    rules say no tax. Inactive taxes are never put on a new document."""
+    if not client.uses_default_taxes:
+        own = [tax for tax in client.taxes.all() if tax.is_active] if client.pk else []
+        return TaxBasis.CLIENT, sorted(own, key=lambda tax: (tax.position, tax.pk))
+    basis = untaxed_basis(client, settings)
+    if basis is not None:
+        return basis, []
+    return TaxBasis.DEFAULT, list(Tax.objects.default_set())
 
 
 def no_tax_reason(invoice: Any, settings: Any = None) -> str | None:
-    """Why an invoice charges no tax, said on it instead of "HST 13 % 0.00": the client is
-    tax-exempt, or abroad where tax is charged to local clients only. None when it is taxed.
-    (Derived from the kept decision and the client; the taxes issue gives each document its
-    own tax set.)"""
-    if invoice.tax_applied:
-        return None
-    if invoice.client.tax_exempt:
+    """Why an invoice charges no tax, said on it instead of "HST 13 % 0.00", from the basis
+    its tax set was copied with (never from today's client): tax-exempt, abroad where tax is
+    charged to local clients only, or a client whose own set is empty. None when taxed."""
+    if invoice.tax_basis == TaxBasis.EXEMPT:
         return _("Tax-exempt")
-    settings = settings or get_business_settings()
-    return _("No tax: client outside %(country)s") % {
-        "country": country_name(settings.local_country)
-    }
+    if invoice.tax_basis == TaxBasis.FOREIGN:
+        settings = settings or get_business_settings()
+        return _("No tax: client outside %(country)s") % {
+            "country": country_name(settings.local_country)
+        }
+    if invoice.tax_basis == TaxBasis.CLIENT and not _has_taxes(invoice):
+        return _("No tax")
+    return None
+
+
+def _has_taxes(invoice: Any) -> bool:
+    prefetched = getattr(invoice, "_prefetched_objects_cache", {}).get("taxes")
+    if prefetched is not None:
+        return bool(prefetched)
+    return bool(invoice.pk) and invoice.taxes.exists()
 
 
 def has_live_payments(invoice: Any) -> bool:

@@ -8,7 +8,7 @@ from billing.views.dashboard import dashboard
 from otb.health import healthz
 from otb.media import uploaded_file
 from outbox import urls as outbox_urls
-from settings_app.views import settings_page
+from settings_app.views import settings_page, tax_form
 
 admin.site.site_header = "OTB Billing"
 admin.site.site_title = "OTB Billing"
@@ -32,6 +32,8 @@ urlpatterns = [
     path("search/", search.search, name="search"),
     path("search/clients/", search.client_choices, name="search-clients"),
     path("settings/", settings_page, name="settings"),
+    path("settings/taxes/new/", tax_form, name="tax-new"),
+    path("settings/taxes/<int:pk>/", tax_form, name="tax-edit"),
     path("outbox/", include("outbox.urls")),
     path("reports/", include("reports.urls")),
     path("audit/", audit_list, name="audit"),

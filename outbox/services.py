@@ -175,6 +175,7 @@ def invoice_values(invoice: Invoice, business: BusinessSettings) -> dict[str, st
         "balance_due": format_money(invoice.balance_due, invoice.currency),
         "issue_date": _date(invoice.issue_date),
         "due_date": _date(invoice.due_date),
+        "taxes": pdf.tax_summary(invoice, business),
         **_business_values(business),
     }
 

@@ -28,6 +28,7 @@ from billing.models import (
     InvoiceTax,
     OutstandingSpan,
     Service,
+    TaxBasis,
 )
 from ledger.models import Account, LedgerEntry
 from ledger.selectors import collections
@@ -375,7 +376,7 @@ def tax_report(start: datetime.date, end: datetime.date, *, period: str = "quart
         InvoiceTax.objects.filter(invoice__issue_date__gte=start, invoice__issue_date__lte=end)
         .exclude(invoice__status__in=CLOSED_OR_DRAFT)
         .annotate(period=trunc("invoice__issue_date"))
-        .values("period", "label", "rate", "invoice__currency")
+        .values("period", "label", "rate", "number", "invoice__currency")
         .annotate(base=Sum("base"), amount=Sum("amount"), invoices=Count("invoice", distinct=True))
         .order_by("period", "invoice__currency", "label", "rate")
     )
@@ -385,6 +386,7 @@ def tax_report(start: datetime.date, end: datetime.date, *, period: str = "quart
             "end": period_end(_as_date(row["period"]), period),
             "label": row["label"],
             "rate": row["rate"],
+            "number": row["number"],
             "currency": row["invoice__currency"],
             "base": money(row["base"]),
             "amount": money(row["amount"]),
@@ -392,6 +394,45 @@ def tax_report(start: datetime.date, end: datetime.date, *, period: str = "quart
         }
         for row in rows
     ]
+
+
+def untaxed_sales(
+    start: datetime.date, end: datetime.date, *, period: str = "quarter"
+) -> list[dict]:
+    """The sales without tax per period, reason and currency (SPEC: Several taxes): to
+    tax-exempt clients, to clients abroad, and to clients whose own set is empty; the
+    amount is subtotal − discount of the invoices issued in the period and not cancelled."""
+    trunc = PERIODS[period]
+    untaxed = Q(tax_basis__in=[TaxBasis.EXEMPT, TaxBasis.FOREIGN]) | Q(
+        tax_basis=TaxBasis.CLIENT, taxes__isnull=True
+    )
+    rows = (
+        Invoice.objects.filter(untaxed, issue_date__gte=start, issue_date__lte=end)
+        .exclude(status__in=CLOSED_OR_DRAFT)
+        .annotate(period=trunc("issue_date"))
+        .values("period", "tax_basis", "currency")
+        .annotate(subtotal=Sum("subtotal"), discount=Sum("discount_total"), invoices=Count("pk"))
+        .order_by("period", "currency", "tax_basis")
+    )
+    return [
+        {
+            "start": _as_date(row["period"]),
+            "end": period_end(_as_date(row["period"]), period),
+            "basis": row["tax_basis"],
+            "label": UNTAXED_LABELS[row["tax_basis"]],
+            "currency": row["currency"],
+            "amount": money(row["subtotal"]) - money(row["discount"]),
+            "invoices": row["invoices"],
+        }
+        for row in rows
+    ]
+
+
+UNTAXED_LABELS = {
+    TaxBasis.EXEMPT: _("Sales to tax-exempt clients"),
+    TaxBasis.FOREIGN: _("Sales to clients abroad"),
+    TaxBasis.CLIENT: _("Sales to clients without tax (their own set)"),
+}
 
 
 # --- Client statement ---------------------------------------------------------------------

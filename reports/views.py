@@ -215,10 +215,11 @@ def tax(request):
         request.GET,
         defaults={"start": datetime.date(today.year, 1, 1), "end": today, "period": "quarter"},
     )
-    rows = None
+    rows = untaxed = None
     if form.is_valid():
         start, end, period = (form.cleaned_data[key] for key in ("start", "end", "period"))
         rows = selectors.tax_report(start, end, period=period)
+        untaxed = selectors.untaxed_sales(start, end, period=period)
         if _wants(request) == "csv":
             return _csv_response(
                 f"tax-{start}-{end}.csv",
@@ -227,30 +228,49 @@ def tax(request):
                     "period_end",
                     "tax",
                     "rate",
+                    "registration_number",
                     "currency",
                     "taxable_base",
                     "tax_charged",
                     "invoices",
                 ],
                 [
-                    [
-                        row["start"],
-                        row["end"],
-                        row["label"],
-                        row["rate"],
-                        row["currency"],
-                        row["base"],
-                        row["amount"],
-                        row["invoices"],
-                    ]
-                    for row in rows
+                    *(
+                        [
+                            row["start"],
+                            row["end"],
+                            row["label"],
+                            row["rate"],
+                            row["number"],
+                            row["currency"],
+                            row["base"],
+                            row["amount"],
+                            row["invoices"],
+                        ]
+                        for row in rows
+                    ),
+                    # Exempt and foreign sales: their net amount, no tax charged.
+                    *(
+                        [
+                            row["start"],
+                            row["end"],
+                            row["label"],
+                            "",
+                            "",
+                            row["currency"],
+                            row["amount"],
+                            "0.00",
+                            row["invoices"],
+                        ]
+                        for row in untaxed
+                    ),
                 ],
             )
-        for row in rows:
+        for row in [*rows, *untaxed]:
             row["period_label"] = charts.period_name(row["start"], period)
     elif _wants(request) == "csv":
         return _bad_filter(form)
-    return render(request, "reports/tax.html", {"form": form, "rows": rows})
+    return render(request, "reports/tax.html", {"form": form, "rows": rows, "untaxed": untaxed})
 
 
 @permission_required(READ, raise_exception=True)

@@ -16,7 +16,7 @@ from PIL import Image
 
 from otb.forms import OperationModelForm
 
-from .models import BusinessSettings
+from .models import BusinessSettings, Tax
 from .services import SETTINGS_FIELDS
 
 LOGO_MAX_BYTES = 1024 * 1024
@@ -154,7 +154,7 @@ SECTIONS = (
     ),
     (
         _("Tax"),
-        ("tax_label", "tax_rate", "tax_number", "local_country", "tax_local_clients_only"),
+        ("local_country", "tax_local_clients_only"),
     ),
     (
         _("Invoices"),
@@ -280,3 +280,19 @@ class BusinessSettingsForm(OperationModelForm):
             else:
                 fields.pop("logo", None)  # keep the current one
         return fields
+
+
+class TaxForm(OperationModelForm):
+    """A tax of the business, on its page under /settings/ (the operation validates)."""
+
+    class Meta:
+        model = Tax
+        fields = ["label", "rate", "number", "in_default_set", "is_active", "position"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+
+    def tax_fields(self) -> dict:
+        return {name: self.cleaned_data[name] for name in self.Meta.fields}

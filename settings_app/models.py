@@ -1,4 +1,5 @@
 import zoneinfo
+from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -15,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from otb.countries import CountryCodeValidator
 from otb.currencies import CURRENCY_CHOICES
 from otb.fields import DecimalField
+from otb.numbers import plain_text
 from otb.secrets import EncryptedTextField
 
 from .templating import (
@@ -44,6 +46,8 @@ DEFAULT_INVOICE_SUBJECT = "Invoice {invoice_number} from {business_name}"
 DEFAULT_INVOICE_BODY = """Dear {contact_person},
 
 please find attached invoice {invoice_number} for {total}, due on {due_date}.
+
+{taxes}
 
 Thank you for your business.
 
@@ -90,16 +94,7 @@ class BusinessSettings(models.Model):
     registration_number = models.CharField(_("registration number"), max_length=100, blank=True)
     logo = models.ImageField(_("logo"), upload_to="logo/", blank=True)
 
-    # Tax
-    tax_label = models.CharField(_("tax label"), max_length=50, default="Tax", blank=True)
-    tax_rate = DecimalField(
-        _("tax rate (%)"),
-        max_digits=7,
-        decimal_places=4,
-        default=0,
-        validators=[MinValueValidator(0), MaxValueValidator(100)],
-    )
-    tax_number = models.CharField(_("tax number"), max_length=100, blank=True)
+    # Tax: the taxes themselves are rows of Tax; these are the rules of the default set.
     local_country = models.CharField(
         _("local country"),
         max_length=2,
@@ -275,3 +270,63 @@ class ReminderStage(models.Model):
                 errors[field] = exc
         if errors:
             raise ValidationError(errors)
+
+
+class TaxQuerySet(models.QuerySet):
+    def default_set(self) -> "TaxQuerySet":
+        """The business's default set, as a new document copies it (SPEC: Several taxes)."""
+        return self.filter(is_active=True, in_default_set=True)
+
+
+class Tax(models.Model):
+    """A tax the business charges (GST, QST, PST, HST, VAT): a document copies its label,
+    rate and registration number when it is made, so a change here never changes one."""
+
+    label = models.CharField(
+        _("label"), max_length=50, validators=[validate_one_line], help_text=_("e.g. GST, QST")
+    )
+    rate = DecimalField(
+        _("rate (%)"),
+        max_digits=7,
+        decimal_places=4,
+        validators=[MinValueValidator(0), MaxValueValidator(100)],
+    )
+    number = models.CharField(
+        _("registration number"),
+        max_length=100,
+        blank=True,
+        validators=[validate_one_line],
+        help_text=_("Printed beside the tax on every document, e.g. 123456789 RT0001."),
+    )
+    is_active = models.BooleanField(
+        _("active"), default=True, help_text=_("Inactive taxes are never put on new documents.")
+    )
+    in_default_set = models.BooleanField(
+        _("in the default set"),
+        default=True,
+        help_text=_("Charged to every client that uses the default set."),
+    )
+    position = models.PositiveSmallIntegerField(
+        _("order"), default=0, help_text=_("Taxes are listed on documents in this order.")
+    )
+
+    objects = TaxQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["position", "id"]
+        verbose_name = _("tax")
+        verbose_name_plural = _("taxes")
+        constraints = [
+            models.UniqueConstraint(fields=["label"], name="tax_label_unique"),
+            models.CheckConstraint(
+                condition=models.Q(rate__gte=0, rate__lte=100), name="tax_rate_0_to_100"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.label} {format_rate(self.rate)} %"
+
+
+def format_rate(rate: Any) -> str:
+    """9.9750 -> "9.975": a rate as documents write it."""
+    return plain_text(Decimal(rate))

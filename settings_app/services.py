@@ -10,14 +10,16 @@ from typing import TYPE_CHECKING, Any, TypedDict, Unpack
 from django.core.files import File
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
-from django.db import transaction
+from django.db import IntegrityError, transaction
+from django.db.models import Max
 from django.utils.translation import gettext as _
 
 from audit import recording as audit
-from otb.operations import ensure_permitted, operation
+from otb.numbers import NumberRefused, plain_decimal
+from otb.operations import InvalidInput, ensure_permitted, operation
 from otb.text import validate_model
 
-from .models import BusinessSettings
+from .models import BusinessSettings, Tax
 from .signals import business_settings_changed
 
 if TYPE_CHECKING:
@@ -37,9 +39,6 @@ class SettingsChanges(TypedDict, total=False):
     website: str
     registration_number: str
     logo: File | str
-    tax_label: str
-    tax_rate: Decimal | str
-    tax_number: str
     local_country: str
     tax_local_clients_only: bool
     invoice_number_prefix: str
@@ -106,3 +105,72 @@ def update_business_settings(
         business_settings_changed.send(sender=BusinessSettings, settings=settings, changed=changed)
     audit.changed(settings, recorded)
     return settings
+
+
+class TaxFields(TypedDict, total=False):
+    """What a caller may set on a tax."""
+
+    label: str
+    rate: Decimal | str
+    number: str
+    is_active: bool
+    in_default_set: bool
+    position: int
+
+
+TAX_FIELDS = frozenset(TaxFields.__annotations__)
+
+
+@operation
+def create_tax(*, acting_user: User | None, **fields: Unpack[TaxFields]) -> Tax:
+    """A new tax the business charges; it goes on documents made from now on."""
+    ensure_permitted(acting_user, "settings_app.add_tax", _("add taxes"))
+    tax = Tax(**_tax_values(fields))
+    if "position" not in fields:
+        tax.position = (Tax.objects.aggregate(last=Max("position"))["last"] or 0) + 1
+    _save_tax(tax)
+    audit.created(tax)
+    return tax
+
+
+@operation
+def update_tax(*, tax: Tax, acting_user: User | None, **fields: Unpack[TaxFields]) -> Tax:
+    """Change a tax. Documents already made keep the label, rate and number they copied;
+    only documents made from now on take the new ones."""
+    ensure_permitted(acting_user, "settings_app.change_tax", _("change taxes"))
+    tax = Tax.objects.select_for_update().get(pk=tax.pk)
+    before = audit.snapshot(tax)
+    for name, value in _tax_values(fields).items():
+        setattr(tax, name, value)
+    _save_tax(tax)
+    audit.changed(tax, before)
+    return tax
+
+
+def _tax_values(fields: TaxFields) -> dict[str, Any]:
+    values: dict[str, Any] = {name: fields[name] for name in TAX_FIELDS & fields.keys()}  # type: ignore[literal-required]
+    for name in ("label", "number"):
+        if isinstance(values.get(name), str):
+            values[name] = values[name].strip()
+    if "rate" in values:
+        # The same words for a rate as for every number a user types (otb.numbers).
+        try:
+            values["rate"] = plain_decimal(
+                values["rate"], label=_("Rate (%)"), decimal_places=4, maximum=Decimal(100)
+            )
+        except NumberRefused as exc:
+            raise InvalidInput.single("rate", str(exc)) from None
+    return values
+
+
+def _save_tax(tax: Tax) -> None:
+    """full_clean says what is wrong (a label already used, a rate above 100); another
+    request taking the label since is the same answer, not a server error."""
+    validate_model(tax)
+    try:
+        with transaction.atomic():
+            tax.save()
+    except IntegrityError:
+        raise InvalidInput.single(
+            "label", _("Label: %(label)s is already a tax.") % {"label": tax.label}
+        ) from None

@@ -21,6 +21,7 @@ INVOICE_PLACEHOLDERS = (
     "client_name",
     "contact_person",
     "total",
+    "taxes",
     "balance_due",
     "issue_date",
     "due_date",

@@ -421,6 +421,19 @@ def ex_update_business_settings(ctx):
     )
 
 
+def ex_create_tax(ctx):
+    from settings_app.services import create_tax
+
+    create_tax(acting_user=ctx["admin"], label="QST", rate="9.975", number="1234567890 TQ0001")
+
+
+def ex_update_tax(ctx):
+    from settings_app.models import Tax
+    from settings_app.services import update_tax
+
+    update_tax(tax=Tax.objects.get(label="HST"), acting_user=ctx["admin"], rate="15")
+
+
 def ex_reencrypt_all(ctx):
     from otb.secrets import reencrypt_all
     from settings_app.services import update_business_settings
@@ -478,6 +491,8 @@ EXAMPLES = {
     "outbox.services.retry_message": ex_retry_message,
     "outbox.services.send_test_email": ex_send_test_email,
     "settings_app.services.update_business_settings": ex_update_business_settings,
+    "settings_app.services.create_tax": ex_create_tax,
+    "settings_app.services.update_tax": ex_update_tax,
 }
 
 

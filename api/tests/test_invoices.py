@@ -32,7 +32,13 @@ def test_creating_a_draft_with_its_lines_returns_its_figures_as_strings(api, acm
     assert [line["amount"] for line in body["lines"]] == ["100.00", "120.00"]
     assert body["subtotal"] == "220.00"
     assert body["taxes"] == [
-        {"label": "HST", "rate": "13.0000", "base": "220.00", "amount": "28.60"}
+        {
+            "label": "HST",
+            "rate": "13.0000",
+            "number": "812345678 RT0001",
+            "base": "220.00",
+            "amount": "28.60",
+        }
     ]
     assert body["total"] == "248.60"
     assert body["amount_paid"] == "0.00"

@@ -215,12 +215,13 @@ def test_the_ledger_of_an_unknown_client_is_404(api, business):
 def test_an_administrator_reads_and_changes_the_settings(admin_api):
     response = admin_api.get("/api/v1/settings/")
     assert response.status_code == 200
-    assert response.json()["tax_rate"] == "13.0000"
+    assert response.json()["payment_terms_days"] == 30
+    assert "tax_rate" not in response.json()  # the taxes are /api/v1/taxes/
     response = admin_api.patch(
-        "/api/v1/settings/", {"business_name": "OTB Inc.", "tax_rate": "15"}, format="json"
+        "/api/v1/settings/", {"business_name": "OTB Inc.", "payment_terms_days": 14}, format="json"
     )
     assert response.status_code == 200, response.json()
-    assert response.json()["tax_rate"] == "15.0000"
+    assert response.json()["payment_terms_days"] == 14
     assert get_business_settings().business_name == "OTB Inc."
 
 
@@ -244,8 +245,7 @@ def test_the_smtp_password_is_written_but_never_shown(admin_api):
 @pytest.mark.parametrize(
     ("fields", "field"),
     [
-        ({"tax_rate": 13.5}, "tax_rate"),
-        ({"tax_rate": "150"}, "tax_rate"),
+        ({"payment_terms_days": -1}, "payment_terms_days"),
         ({"time_zone": "Mars/Base"}, "time_zone"),
         ({"email": "not-an-email"}, "email"),
         ({"smtp_port": 70000}, "smtp_port"),

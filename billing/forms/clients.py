@@ -18,11 +18,14 @@ class ClientForm(OperationModelForm):
             "country",
             "default_currency",
             "tax_number",
+            "uses_default_taxes",
             "tax_exempt",
+            "taxes",
             "is_active",
             "notes",
         ]
         widgets = {
+            "taxes": forms.CheckboxSelectMultiple,
             "address": forms.Textarea(attrs={"rows": 3}),
             "notes": forms.Textarea(attrs={"rows": 3}),
             "code": forms.TextInput(attrs={"autocapitalize": "characters"}),

@@ -3,6 +3,7 @@ operations' (billing.services), whose refusals are put back on these forms."""
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 from typing import cast
 
@@ -144,9 +145,13 @@ class LineForm(ServiceOrTypedLine, Form):
         initial=0,
     )
     taxable = forms.BooleanField(label=_("Taxable"), required=False, initial=True)
+    # With several taxes: the labels of the invoice's taxes the line carries ("GST"); blank
+    # for its service's, or all of them.
+    taxes = forms.CharField(label=_("Taxes"), max_length=200, required=False)
 
     def line_data(self) -> LineData:
         data = self.cleaned_data
+        labels = [label for label in re.split(r"[,;\s]+", data.get("taxes") or "") if label]
         return LineData(
             service=data.get("service"),
             description=data.get("description") or "",
@@ -155,6 +160,7 @@ class LineForm(ServiceOrTypedLine, Form):
             unit_price=data.get("unit_price"),
             discount_percent=data.get("discount_percent") or 0,
             taxable=data.get("taxable", True),
+            taxes=labels or None,
         )
 
 
@@ -186,6 +192,7 @@ def initial_lines(invoice) -> list[dict]:
             "unit_price": line.unit_price,
             "discount_percent": line.discount_percent,
             "taxable": line.taxable,
+            "taxes": "" if line.taxes is None else ", ".join(line.taxes),
         }
         for line in invoice.lines.select_related("service")
     ]

@@ -16,8 +16,18 @@ class ServiceForm(OperationModelForm):
 
     class Meta:
         model = Service
-        fields = ["code", "name", "description", "unit", "unit_price", "taxable", "is_active"]
+        fields = [
+            "code",
+            "name",
+            "description",
+            "unit",
+            "unit_price",
+            "taxable",
+            "taxes",
+            "is_active",
+        ]
         widgets = {
+            "taxes": forms.CheckboxSelectMultiple,
             "code": forms.TextInput(attrs={"autocapitalize": "characters"}),
             "description": forms.Textarea(attrs={"rows": 3}),
         }

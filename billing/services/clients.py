@@ -3,6 +3,7 @@ a client entered by mistake is)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, TypedDict, Unpack
 
@@ -11,6 +12,7 @@ from django.utils.translation import gettext as _
 
 from audit import recording as audit
 from otb.operations import InvalidInput, ensure_permitted, field_label, operation
+from settings_app.models import Tax
 from settings_app.selectors import get_business_settings
 
 from .. import accounting
@@ -37,6 +39,8 @@ class ClientFields(TypedDict, total=False):
     country: str
     tax_number: str
     tax_exempt: bool
+    uses_default_taxes: bool
+    taxes: Sequence[Tax]
     default_currency: str
     notes: str
     is_active: bool
@@ -51,6 +55,7 @@ class ServiceFields(TypedDict, total=False):
     unit: str
     unit_price: Decimal | str
     taxable: bool
+    taxes: Sequence[Tax]
     is_active: bool
 
 
@@ -61,8 +66,10 @@ _CAPITALS = frozenset({"code", "country", "default_currency"})
 
 
 def _normalised(fields: ClientFields | ServiceFields) -> dict[str, Any]:
-    """The fields given, codes in capitals, a service's price cleaned."""
+    """The fields given, codes in capitals, a service's price cleaned; the taxes are set
+    apart (``_set_taxes``)."""
     values: dict[str, Any] = dict(fields)
+    values.pop("taxes", None)
     for key in _CAPITALS & values.keys():
         if isinstance(values[key], str):
             values[key] = values[key].strip().upper()
@@ -75,6 +82,22 @@ def _normalised(fields: ClientFields | ServiceFields) -> dict[str, Any]:
             maximum=MAX_UNIT_PRICE,
         )
     return values
+
+
+def _clean_taxes(fields: ClientFields | ServiceFields) -> list[Tax] | None:
+    """The taxes given (a client's own set, or those a service carries), or None when not
+    given. Each must be one of the business's taxes."""
+    if "taxes" not in fields:
+        return None
+    taxes = fields["taxes"]
+    if isinstance(taxes, str | bytes) or not all(isinstance(tax, Tax) and tax.pk for tax in taxes):
+        raise InvalidInput.single("taxes", _("Taxes: choose among the business's taxes."))
+    return list(dict.fromkeys(taxes))
+
+
+def _set_taxes(instance: Client | Service, taxes: list[Tax] | None) -> None:
+    if taxes is not None:
+        instance.taxes.set(taxes)
 
 
 def _save_unique_code(instance: Client | Service) -> None:
@@ -97,11 +120,13 @@ def create_client(*, acting_user: User | None, **fields: Unpack[ClientFields]) -
     """A new client; without a currency, the business's default currency."""
     ensure_permitted(acting_user, "billing.add_client", _("add clients"))
     values = _normalised(fields)
+    taxes = _clean_taxes(fields)
     if not values.get("default_currency"):
         values["default_currency"] = get_business_settings().default_currency
     client = Client(**values)
     full_clean(client)
     _save_unique_code(client)
+    _set_taxes(client, taxes)
     audit.created(client)
     return client
 
@@ -113,6 +138,7 @@ def update_client(
     """Change the fields given. The currency is fixed once the account has money in it."""
     ensure_permitted(acting_user, "billing.change_client", _("change clients"))
     values = _normalised(fields)
+    taxes = _clean_taxes(fields)
     client = locking.lock_clients([client.pk])[0]
     before = audit.snapshot(client)
     new_currency = values.get("default_currency", client.default_currency)
@@ -131,6 +157,7 @@ def update_client(
         setattr(client, key, value)
     full_clean(client)
     _save_unique_code(client)
+    _set_taxes(client, taxes)
     audit.changed(client, before)
     return client
 
@@ -153,9 +180,11 @@ def delete_client(*, client: Client, acting_user: User | None) -> None:
 def create_service(*, acting_user: User | None, **fields: Unpack[ServiceFields]) -> Service:
     """A new service, with the defaults a line on it takes."""
     ensure_permitted(acting_user, "billing.add_service", _("add services"))
+    taxes = _clean_taxes(fields)
     service = Service(**_normalised(fields))
     full_clean(service)
     _save_unique_code(service)
+    _set_taxes(service, taxes)
     audit.created(service)
     return service
 
@@ -166,11 +195,13 @@ def update_service(
 ) -> Service:
     """Change the fields given; lines already on invoices keep what they copied."""
     ensure_permitted(acting_user, "billing.change_service", _("change services"))
+    taxes = _clean_taxes(fields)
     service = Service.objects.select_for_update().get(pk=service.pk)
     before = audit.snapshot(service)
     for key, value in _normalised(fields).items():
         setattr(service, key, value)
     full_clean(service)
     _save_unique_code(service)
+    _set_taxes(service, taxes)
     audit.changed(service, before)
     return service

@@ -5,7 +5,7 @@ snapshots its change history is written from."""
 from __future__ import annotations
 
 import datetime
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -29,7 +29,7 @@ from ..money import (
     TaxInput,
     compute_invoice,
 )
-from ..rules import tax_applies
+from ..rules import tax_set
 
 MAX_QUANTITY = Decimal("99999999999.999")
 MAX_UNIT_PRICE = Decimal("9999999999.9999")
@@ -48,9 +48,69 @@ class LineData:
     discount_percent: Any = Decimal(0)
     taxable: bool | None = None
     service: Service | None = None
+    # The labels of the document's taxes the line carries, when not all of them; None: the
+    # service's taxes, or every tax of the document (SPEC: Several taxes).
+    taxes: Sequence[str] | None = None
 
 
-def clean_lines(lines: Sequence[LineData]) -> list[InvoiceLine]:
+def document_taxes(client: Any, settings: BusinessSettings) -> tuple[str, list[InvoiceTax]]:
+    """The tax set a new document of ``client`` copies (``rules.tax_set``): label, rate
+    and registration number as they are today, which later settings never change."""
+    basis, taxes = tax_set(client, settings)
+    return basis, [
+        InvoiceTax(tax=tax, label=tax.label, rate=tax.rate, number=tax.number) for tax in taxes
+    ]
+
+
+def copied_taxes(taxes: Iterable[InvoiceTax]) -> list[InvoiceTax]:
+    """Unsaved copies of an invoice's tax set, to compute figures on without touching it."""
+    return [
+        InvoiceTax(tax_id=tax.tax_id, label=tax.label, rate=tax.rate, number=tax.number)
+        for tax in taxes
+    ]
+
+
+def _line_taxes(
+    data: LineData, service: Service | None, taxes: Sequence[InvoiceTax], where: str
+) -> list[str] | None:
+    """The labels of ``taxes`` a line carries, in the document's order; None for all."""
+    labels = [tax.label for tax in taxes]
+    if data.taxes is not None:
+        if isinstance(data.taxes, str):
+            raise InvalidInput.single(
+                "taxes", _("%(where)s, taxes: give a list of labels.") % {"where": where}
+            )
+        unknown = [label for label in data.taxes if label not in labels]
+        if unknown:
+            raise InvalidInput.single(
+                "taxes",
+                _("%(where)s, taxes: “%(label)s” is not a tax of this document (%(taxes)s).")
+                % {
+                    "where": where,
+                    "label": unknown[0],
+                    "taxes": ", ".join(labels) or _("it has none"),
+                },
+            )
+        chosen = set(data.taxes)
+    elif service is not None and service.pk and (named := service_taxes(service)):
+        chosen = {tax.label for tax in taxes if tax.tax_id in named}
+    else:
+        return None
+    carried = [label for label in labels if label in chosen]
+    return None if carried == labels else carried
+
+
+def service_taxes(service: Service) -> set[int]:
+    """The ids of the business's taxes ``service`` names (empty: it carries them all)."""
+    prefetched = getattr(service, "_prefetched_objects_cache", {}).get("taxes")
+    if prefetched is not None:
+        return {tax.pk for tax in prefetched}
+    return set(service.taxes.values_list("pk", flat=True))
+
+
+def clean_lines(lines: Sequence[LineData], taxes: Sequence[InvoiceTax] = ()) -> list[InvoiceLine]:
+    """The lines of a document whose tax set is ``taxes``, cleaned; each message names its
+    line and field."""
     if len(lines) > MAX_LINES:
         raise InvalidInput.single(
             "lines", _("An invoice can have at most %(n)d lines.") % {"n": MAX_LINES}
@@ -99,9 +159,15 @@ def clean_lines(lines: Sequence[LineData]) -> list[InvoiceLine]:
                 taxable=bool(taxable),
                 position=index + 1,
             )
+            line.taxes = _line_taxes(data, service, taxes, where)
             line.full_clean(exclude=["invoice", "amount"])
         except InvalidInput as exc:
-            errors.update(exc.errors)
+            errors.update(
+                {
+                    (f"lines.{index}.taxes" if key == "taxes" else key): messages
+                    for key, messages in exc.errors.items()
+                }
+            )
             continue
         except ValidationError as exc:
             for field, messages in exc.message_dict.items():
@@ -142,14 +208,11 @@ def apply_figures(
     invoice: Invoice,
     lines: list[InvoiceLine],
     taxes: list[InvoiceTax],
-    settings: BusinessSettings,
+    settings: BusinessSettings | None = None,
 ) -> None:
-    """Compute every figure with billing.money and put it on the (unsaved) objects.
-
-    A draft decides again whether tax applies: its client or the settings may have changed
-    since it was saved. An issued invoice keeps the decision it was issued with."""
-    if invoice.number is None:
-        invoice.tax_applied = tax_applies(invoice.client, settings)
+    """Compute every figure with billing.money and put it on the (unsaved) objects: each
+    tax of the invoice's set on the lines that carry it."""
+    positions = {tax.label: index for index, tax in enumerate(taxes)}
     try:
         figures = compute_invoice(
             lines=[
@@ -158,12 +221,14 @@ def apply_figures(
                     unit_price=line.unit_price,
                     discount_percent=line.discount_percent,
                     taxable=line.taxable,
+                    taxes=None
+                    if line.taxes is None
+                    else frozenset(positions[label] for label in line.taxes if label in positions),
                 )
                 for line in lines
             ],
             currency=invoice.currency,
-            taxes=[TaxInput(label=tax.label, rate=tax.rate) for tax in taxes],
-            tax_applies=invoice.tax_applied,
+            taxes=[TaxInput(label=tax.label, rate=tax.rate, number=tax.number) for tax in taxes],
             discount_kind=invoice.discount_kind,
             discount_value=invoice.discount_value,
         )
@@ -194,6 +259,7 @@ def line_snapshot(line: InvoiceLine) -> dict[str, Any]:
         "unit_price": str(line.unit_price),
         "discount_percent": str(line.discount_percent),
         "taxable": line.taxable,
+        "taxes": line.taxes,
         "amount": str(line.amount),
     }
 
@@ -213,13 +279,6 @@ def header_snapshot(invoice: Invoice) -> dict[str, Any]:
         "tax_total": str(invoice.tax_total),
         "total": str(invoice.total),
     }
-
-
-def taxes_from_settings(settings: BusinessSettings) -> list[InvoiceTax]:
-    """The tax a new invoice copies from today's settings (none when the rate is 0)."""
-    if settings.tax_rate > 0:
-        return [InvoiceTax(label=settings.tax_label or _("Tax"), rate=settings.tax_rate)]
-    return []
 
 
 def check_dates(issue_date: datetime.date | None, due_date: datetime.date | None) -> None:

@@ -43,9 +43,10 @@ from .figures import (
     check_dates,
     clean_discount,
     clean_lines,
+    copied_taxes,
+    document_taxes,
     header_snapshot,
     line_snapshot,
-    taxes_from_settings,
 )
 
 if TYPE_CHECKING:
@@ -70,13 +71,12 @@ def create_draft(
     issue_date: Any = None,
     due_date: Any = None,
 ) -> Invoice:
-    """A new draft for ``client``, in the client's currency, with the tax label and rate of
-    today's settings copied onto it (later settings changes never touch it)."""
+    """A new draft for ``client``, in the client's currency, with the client's tax set as
+    it is today copied onto it (``rules.tax_set``; later settings changes never touch it)."""
     ensure_permitted(acting_user, "billing.add_invoice", _("create invoices"))
     if not isinstance(client, Client):
         raise InvalidInput.single("client", _("Client: choose a client."))
     settings = get_business_settings()
-    cleaned_lines = clean_lines(lines)
     discount_kind, discount_value = clean_discount(
         discount_kind, discount_value, client.default_currency
     )
@@ -88,6 +88,8 @@ def create_draft(
         raise InvalidInput.single(
             "client", _("Client: %(code)s is inactive.") % {"code": client.code}
         )
+    tax_basis, taxes = document_taxes(client, settings)
+    cleaned_lines = clean_lines(lines, taxes)
     invoice = Invoice(
         client=client,
         currency=client.default_currency,
@@ -102,19 +104,23 @@ def create_draft(
         issue_date=issue_date,
         due_date=due_date,
         created_by=acting_user,
+        tax_basis=tax_basis,
     )
-    taxes = taxes_from_settings(settings)
-    apply_figures(invoice, cleaned_lines, taxes, settings)
+    apply_figures(invoice, cleaned_lines, taxes)
     invoice.save()
     for line in cleaned_lines:
         line.invoice = invoice
     InvoiceLine.objects.bulk_create(cleaned_lines)
+    _save_taxes(invoice, taxes)
+    audit.created(invoice, INVOICE_RELATED)
+    return invoice
+
+
+def _save_taxes(invoice: Invoice, taxes: list[InvoiceTax]) -> None:
     for position, tax in enumerate(taxes, start=1):
         tax.invoice = invoice
         tax.position = position
     InvoiceTax.objects.bulk_create(taxes)
-    audit.created(invoice, INVOICE_RELATED)
-    return invoice
 
 
 def preview_invoice(
@@ -135,22 +141,26 @@ def preview_invoice(
     draft = Invoice(
         client=client, currency=client.default_currency, discount_kind=kind, discount_value=value
     )
-    if invoice is not None and invoice.number is not None:
-        # An issued invoice being edited: its figures follow its own tax decision.
-        draft.number, draft.tax_applied = invoice.number, invoice.tax_applied
-    cleaned_lines = clean_lines(lines)
-    if invoice is not None:
-        taxes = [InvoiceTax(label=tax.label, rate=tax.rate) for tax in invoice.taxes.all()]
+    if invoice is not None and (invoice.number is not None or invoice.client_id == client.pk):
+        # An invoice being edited keeps its own tax set (a draft takes its new client's).
+        taxes = copied_taxes(invoice.taxes.all())
     else:
-        taxes = taxes_from_settings(settings)
-    apply_figures(draft, cleaned_lines, taxes, settings)
+        _basis, taxes = document_taxes(client, settings)
+    cleaned_lines = clean_lines(lines, taxes)
+    apply_figures(draft, cleaned_lines, taxes)
     return {
         "currency": draft.currency,
         "lines": [line.amount for line in cleaned_lines],
         "subtotal": draft.subtotal,
         "discount_total": draft.discount_total,
         "taxes": [
-            {"label": tax.label, "rate": tax.rate, "base": tax.base, "amount": tax.amount}
+            {
+                "label": tax.label,
+                "rate": tax.rate,
+                "number": tax.number,
+                "base": tax.base,
+                "amount": tax.amount,
+            }
             for tax in taxes
         ],
         "total": draft.total,
@@ -194,9 +204,18 @@ def update_invoice(
     old_lines = [line_snapshot(line) for line in invoice.lines.select_related("service")]
     old_client = invoice.client
     before = audit.snapshot(invoice, INVOICE_RELATED)
+    if new_client is not None and new_client.pk == invoice.client_id:
+        del requested["client"]
+    # The tax set is the invoice's own; a draft moved to another client takes that client's.
+    retaxed = invoice.is_draft and "client" in requested
+    if retaxed:
+        new_client = Client.objects.get(pk=requested["client"].pk)
+        tax_basis, taxes = document_taxes(new_client, settings)
+    else:
+        taxes = list(invoice.taxes.all())
 
     if "lines" in requested:
-        new_lines = clean_lines(requested["lines"])
+        new_lines = clean_lines(requested["lines"], taxes)
         if not new_lines and not invoice.is_draft:
             raise InvalidInput.single(
                 "lines",
@@ -206,8 +225,6 @@ def update_invoice(
             old | {"amount": None} for old in old_lines
         ]:
             del requested["lines"]
-    if new_client is not None and new_client.pk == invoice.client_id:
-        del requested["client"]
     for field in ("issue_date", "due_date", "discount_kind", "discount_value"):
         if field in requested and requested[field] == getattr(invoice, field):
             del requested[field]
@@ -258,18 +275,30 @@ def update_invoice(
     check_dates(invoice.issue_date, invoice.due_date)
 
     line_objects = new_lines if "lines" in requested else list(invoice.lines.all())
+    if retaxed and "lines" not in requested:
+        # The kept lines carry what they carried of the new set.
+        labels = [tax.label for tax in taxes]
+        for line in line_objects:
+            if line.taxes is not None:
+                kept = [label for label in labels if label in line.taxes]
+                line.taxes = None if kept == labels else kept
+        InvoiceLine.objects.bulk_update(line_objects, ["taxes"])
     old_total = invoice.total
     # Figures are computed again only when what they are made of changes: a note on a paid,
-    # locked or cancelled invoice must not re-decide its tax from today's client and settings.
+    # locked or cancelled invoice keeps every figure it has.
     if any(field in requested for field in ("client", "lines", "discount_kind", "discount_value")):
-        taxes = list(invoice.taxes.all())
-        apply_figures(invoice, line_objects, taxes, settings)
+        apply_figures(invoice, line_objects, taxes)
         if not invoice.is_draft and "lines" in requested and not has_billable_line(line_objects):
             raise InvalidInput.single(
                 "lines",
                 _("Lines: an issued invoice keeps a line with an amount; cancel it instead."),
             )
-        InvoiceTax.objects.bulk_update(taxes, ["base", "amount"])
+        if retaxed:
+            invoice.tax_basis = tax_basis
+            invoice.taxes.all().delete()
+            _save_taxes(invoice, taxes)
+        else:
+            InvoiceTax.objects.bulk_update(taxes, ["base", "amount"])
     if invoice.is_draft:
         invoice.save()
     if "lines" in requested:
@@ -366,8 +395,11 @@ def _post_change(
 def duplicate_invoice(*, invoice: Invoice, acting_user: User | None) -> Invoice:
     """A new draft with the same client, lines, discount, notes and terms as ``invoice``
     (any status): the next month's job, or a cancelled invoice made again. It takes today's
-    tax settings and no dates, as any new draft does."""
+    tax set and no dates, as any new draft does; a line keeps the taxes it carried that
+    are in the new set."""
     source = Invoice.objects.select_related("client").get(pk=invoice.pk)
+    _basis, taxes = document_taxes(source.client, get_business_settings())
+    labels = {tax.label for tax in taxes}
     lines = [
         LineData(
             description=line.description,
@@ -377,6 +409,9 @@ def duplicate_invoice(*, invoice: Invoice, acting_user: User | None) -> Invoice:
             discount_percent=line.discount_percent,
             taxable=line.taxable,
             service=line.service,
+            taxes=None
+            if line.taxes is None
+            else [label for label in line.taxes if label in labels],
         )
         for line in source.lines.select_related("service").order_by("position", "pk")
     ]
@@ -449,23 +484,7 @@ def issue_invoice(
         or invoice.issue_date + datetime.timedelta(days=settings.payment_terms_days)
     )
     check_dates(invoice.issue_date, invoice.due_date)
-    # The client may have changed country or tax status since the draft was saved: the
-    # figures are computed again, and the rows written only where they changed.
-    taxes = list(invoice.taxes.all())
-    saved_lines = [line.amount for line in lines]
-    saved_taxes = [(tax.base, tax.amount) for tax in taxes]
-    apply_figures(invoice, lines, taxes, settings)
-    changed_lines = [
-        line for line, old in zip(lines, saved_lines, strict=True) if line.amount != old
-    ]
-    if changed_lines:
-        InvoiceLine.objects.bulk_update(changed_lines, ["amount"])
-    changed_taxes = [
-        tax for tax, old in zip(taxes, saved_taxes, strict=True) if (tax.base, tax.amount) != old
-    ]
-    if changed_taxes:
-        InvoiceTax.objects.bulk_update(changed_taxes, ["base", "amount"])
-
+    # The figures stand as the draft was saved: its tax set was copied when it was made.
     counter = InvoiceNumberCounter.objects.select_for_update().get(name=COUNTER_NAME)
     counter.last_number += 1
     counter.save(update_fields=["last_number"])

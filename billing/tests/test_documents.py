@@ -40,7 +40,6 @@ def business(business):
     business.website = "https://northwind.example.com"
     business.address = "120 Front Street East\nToronto ON"
     business.registration_number = "ON-2754391"
-    business.tax_number = "812345678 RT0001"
     business.invoice_footer = "Thank you for your business."
     business.payment_terms_text = "Payment due within 30 days by e-transfer."
     business.save()

@@ -124,7 +124,7 @@ def test_an_issued_invoice_keeps_its_tax_when_the_local_only_setting_changes(bus
     business.save()
     abroad = ClientFactory(country="US")
     invoice = issued(client=abroad, lines=[line(unit_price="334.00")])
-    assert invoice.tax_total == D("43.42") and invoice.tax_applied
+    assert invoice.tax_total == D("43.42") and invoice.tax_basis == "default"
 
     business.tax_local_clients_only = True
     business.save()
@@ -143,15 +143,23 @@ def test_an_issued_invoice_keeps_its_tax_when_the_local_only_setting_changes(bus
     assert clients_breaking_invariant() == []
 
 
-def test_a_draft_decides_its_tax_again_until_it_is_issued(business):
+def test_a_draft_keeps_the_tax_set_it_was_made_with_until_its_client_changes(business):
+    """SPEC: a document copies its set when it is made; a draft moved to another client is
+    that client's document, and takes that client's set."""
     abroad = ClientFactory(country="US")
     draft = services.create_draft(client=abroad, lines=[line()], acting_user=None)
-    assert draft.tax_applied and draft.tax_total == D("13.00")
+    assert draft.tax_basis == "default" and draft.tax_total == D("13.00")
     business.tax_local_clients_only = True
     business.save()
     invoice = services.issue_invoice(invoice=draft, acting_user=None)
-    assert not invoice.tax_applied
-    assert invoice.tax_total == D("0.00")
+    assert invoice.tax_basis == "default" and invoice.tax_total == D("13.00")
+
+    other = services.create_draft(client=ClientFactory(), lines=[line()], acting_user=None)
+    moved = services.update_invoice(
+        invoice=other, acting_user=None, client=ClientFactory(country="US")
+    )
+    assert moved.tax_basis == "foreign" and moved.tax_total == D("0.00")
+    assert list(moved.taxes.all()) == []
 
 
 def test_the_edit_preview_of_an_issued_invoice_uses_its_own_tax_decision(business):

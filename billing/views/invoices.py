@@ -29,6 +29,7 @@ from billing.money import format_money, plain_decimal
 from otb.forms import show_refusal
 from otb.operations import DomainError
 from otb.paging import keyset_page
+from settings_app.models import Tax
 from settings_app.selectors import business_today, get_business_settings
 
 from . import object_or_none, refused
@@ -90,6 +91,8 @@ def _form_page(request, *, form, formset, invoice=None, lock_reason=None):
             "invoice": invoice,
             "lock_reason": lock_reason,
             "services_data": _services_data(),
+            # A line may name the taxes it carries once there is more than one to choose.
+            "several_taxes": Tax.objects.filter(is_active=True).count() > 1,
         },
     )
 

@@ -44,6 +44,7 @@ from billing.services import COUNTER_NAME, LineData, post_manual_credit, post_ma
 from ledger.models import EntryKind, LedgerEntry
 from ledger.selectors import client_balance
 from otb.operations import DomainError
+from settings_app.models import Tax
 from settings_app.selectors import get_business_settings
 from tests.factories import ClientFactory
 
@@ -201,8 +202,7 @@ class LedgerMachine(RuleBasedStateMachine):
         self.savepoint.__enter__()
         try:
             business = get_business_settings()
-            business.tax_label = "HST"
-            business.tax_rate = D("13")
+            Tax.objects.create(label="HST", rate=D("13"))
             business.local_country = "CA"
             business.tax_local_clients_only = True
             business.time_zone = "America/Toronto"

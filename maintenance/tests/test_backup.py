@@ -22,6 +22,7 @@ from django.db import connection
 from billing.models import Client
 from billing.services import post_manual_credit
 from otb.version import app_version
+from settings_app.models import Tax
 from settings_app.selectors import get_business_settings
 from tests.factories import ClientFactory, issued, line, pay
 
@@ -46,7 +47,7 @@ def data(migration_rows, media, django_user_model):
     """Rows made through the operations, and uploaded files."""
     django_user_model.objects.create_user(username="owner", password="pw-for-tests-1")
     business = get_business_settings()
-    business.tax_rate = Decimal("13.0000")
+    Tax.objects.create(label="HST", rate=Decimal("13.0000"))
     business.logo.save("logo.png", ContentFile(LOGO), save=True)
     (media / "attachments" / "2026").mkdir(parents=True)
     (media / "attachments" / "2026" / "note ü.txt").write_text("Grüße — ünïcode", "utf-8")

@@ -6,6 +6,7 @@ from django.urls import reverse
 
 from billing.models import InvoiceTax
 from billing.tests.admin_forms import form_data
+from settings_app.models import Tax
 from settings_app.selectors import get_business_settings
 from tests.factories import issued
 
@@ -57,10 +58,6 @@ def test_smtp_password_can_be_set_and_cleared(office, change_url):
 @pytest.mark.parametrize(
     ("field", "value", "message"),
     [
-        ("tax_rate", "101", "must be at most 100"),
-        ("tax_rate", "-1", "must be at least 0"),
-        ("tax_rate", "abc", "is not a number"),
-        ("tax_rate", "1e1", "“1e1” is not a number"),
         ("time_zone", "Mars/Olympus", "Select a valid choice"),
         ("invoice_number_prefix", "INV 1", "not ending in a digit"),
         ("payment_terms_days", "-3", "greater than or equal to 0"),
@@ -88,14 +85,51 @@ def test_tls_and_ssl_together_are_refused(office, change_url):
     assert "not both" in response.content.decode()
 
 
-def test_changing_tax_rate_leaves_existing_invoices_alone(office, change_url):
+def test_changing_a_tax_leaves_existing_invoices_alone(office, business):
     invoice = issued()
-    data = form_data(office.get(change_url))
-    data.update(tax_rate="15", tax_label="GST")
-    assert office.post(change_url, data).status_code == 302
-    tax = InvoiceTax.objects.get(invoice=invoice)
-    assert (tax.label, str(tax.rate), str(tax.amount)) == ("HST", "13.0000", "13.00")
+    tax = Tax.objects.get(label="HST")
+    url = reverse("admin:settings_app_tax_change", args=[tax.pk])
+    data = form_data(office.get(url))
+    data.update(rate="15", label="GST")
+    assert office.post(url, data).status_code == 302
+    copied = InvoiceTax.objects.get(invoice=invoice)
+    assert (copied.label, str(copied.rate), str(copied.amount)) == ("HST", "13.0000", "13.00")
     assert issued().taxes.get().label == "GST"
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("101", "must be at most 100"),
+        ("-1", "must be at least 0"),
+        ("abc", "is not a number"),
+        ("1e1", "“1e1” is not a number"),
+    ],
+)
+def test_bad_tax_rates_are_refused_in_the_back_office(office, business, value, message):
+    tax = Tax.objects.get(label="HST")
+    url = reverse("admin:settings_app_tax_change", args=[tax.pk])
+    data = form_data(office.get(url))
+    data["rate"] = value
+    response = office.post(url, data)
+    assert response.status_code == 200
+    assert message in response.content.decode()
+    assert Tax.objects.get(pk=tax.pk).rate == tax.rate
+
+
+def test_a_tax_is_added_in_the_back_office_and_never_deleted(office, business):
+    url = reverse("admin:settings_app_tax_add")
+    data = form_data(office.get(url))
+    data.update(label="QST", rate="9.975", number="1234567890 TQ0001", position="2")
+    assert office.post(url, data).status_code == 302
+    qst = Tax.objects.get(label="QST")
+    assert (str(qst.rate), qst.number) == ("9.9750", "1234567890 TQ0001")
+    delete = reverse("admin:settings_app_tax_delete", args=[qst.pk])
+    assert office.post(delete, {"post": "yes"}).status_code == 403
+    data["rate"] = "5"  # the same label again
+    response = office.post(url, data)
+    assert response.status_code == 200
+    assert "already exists" in response.content.decode()
 
 
 def test_settings_cannot_be_added_or_deleted(office, business):

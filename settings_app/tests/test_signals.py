@@ -28,7 +28,7 @@ def test_the_signal_names_the_fields_whose_value_changed(business, heard):
         acting_user=None,
         time_zone="UTC",
         business_name=business.business_name,  # given, but the same
-        tax_rate="13",  # 13.0000 already: the same number
+        smtp_port="587",  # 587 already: the same number
         payment_terms_days=14,
     )
 

@@ -20,8 +20,15 @@ from billing.models import Client, Invoice, InvoiceStatus, Payment, PaymentMetho
 from billing.selectors import clients_breaking_invariant
 from billing.services import LineData, post_manual_credit, post_manual_debit
 from otb.operations import DomainError, operation
+from settings_app.models import Tax
 from settings_app.selectors import business_today
-from settings_app.services import SettingsChanges, update_business_settings
+from settings_app.services import (
+    SettingsChanges,
+    TaxFields,
+    create_tax,
+    update_business_settings,
+    update_tax,
+)
 
 D = Decimal
 
@@ -33,9 +40,6 @@ BUSINESS: SettingsChanges = {
     "address": "120 Front Street East, Suite 400\nToronto ON  M5A 4L9\nCanada",
     "website": "https://northwind-contracting.example.com",
     "registration_number": "Ontario Corporation No. 2754391",
-    "tax_label": "HST",
-    "tax_rate": D("13.0000"),
-    "tax_number": "812345678 RT0001",
     "local_country": "CA",
     # Clients abroad are billed without HST (exported services are zero-rated).
     "tax_local_clients_only": True,
@@ -57,6 +61,16 @@ BUSINESS: SettingsChanges = {
     "smtp_from_email": "billing@northwind-contracting.example.com",
     "smtp_from_name": "Northwind Contracting",
 }
+
+# HST for Ontario (the default set); GST and QST for the client in Quebec, which has them as
+# its own set. GST and HST are filed under the same business number.
+TAXES: list[TaxFields] = [
+    {"label": "HST", "rate": D("13.0000"), "number": "812345678 RT0001"},
+    {"label": "GST", "rate": D("5.0000"), "number": "812345678 RT0001", "in_default_set": False},
+    {"label": "QST", "rate": D("9.9750"), "number": "1234567890 TQ0001", "in_default_set": False},
+]
+# The client whose own tax set is GST + QST.
+QUEBEC_CODE = "LAURIER"
 
 # The first code also marks the demo as present.
 CLIENTS: list[dict[str, Any]] = [
@@ -164,6 +178,17 @@ CLIENTS: list[dict[str, Any]] = [
         "address": "3300 Yonge Street\nToronto ON  M4N 2L6",
         "country": "CA",
     },
+    {
+        "code": QUEBEC_CODE,
+        "name": "Atelier Laurier inc.",
+        "contact_person": "Geneviève Roy",
+        "email": "comptes@atelierlaurier.example.com",
+        "address": "4200 avenue Laurier Est\nMontréal QC  H1X 1T2",
+        "country": "CA",
+        "tax_number": "1219876543 TQ0001",
+        "uses_default_taxes": False,
+        "notes": "Quebec: charged GST and QST, its own tax set.",
+    },
 ]
 DEMO_MARKER_CODE = CLIENTS[0]["code"]
 
@@ -264,7 +289,18 @@ class _Demo:
         )
 
     def build(self) -> None:
+        taxes = {}
+        for tax_fields in TAXES:
+            # The settings are the demo's; so are its taxes, whichever a test or an upgrade made.
+            existing = Tax.objects.filter(label=tax_fields["label"]).first()
+            taxes[tax_fields["label"]] = (
+                update_tax(tax=existing, acting_user=None, **tax_fields)
+                if existing
+                else create_tax(acting_user=None, **tax_fields)
+            )
         for fields in CLIENTS:
+            if fields["code"] == QUEBEC_CODE:
+                fields = {**fields, "taxes": [taxes["GST"], taxes["QST"]]}
             self.clients[fields["code"]] = services.create_client(acting_user=None, **fields)
         for fields in SERVICES:
             self.services[fields["code"]] = services.create_service(acting_user=None, **fields)
@@ -453,6 +489,17 @@ class _Demo:
             reference="0318",
             confirmed=False,
             note="Cheque deposited; confirm once it has cleared.",
+        )
+        self.issue(
+            QUEBEC_CODE,
+            [
+                line("INSPECT", 1, description="Inspection, 4200 av. Laurier Est"),
+                line("CARPENTRY", D("18.5"), description="Workshop shelving and benches"),
+                line("MATERIALS", 1, "864.20", description="Birch plywood, hardware"),
+            ],
+            days_ago=1,
+            discount_kind="percent",
+            discount_value=D("5"),
         )
 
         # Today.
