@@ -3,9 +3,11 @@ default or own set, a service's taxes, the set a document copies, and every tax 
 label, rate, registration number, base and amount on the page, the PDF, the e-mail, the API
 and the tax report."""
 
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from billing import services
 from billing.models import Client, TaxBasis
@@ -298,3 +300,47 @@ def test_a_draft_moved_to_another_client_takes_its_set_and_lines_keep_what_they_
     assert [t.label for t in moved.taxes.all()] == ["HST"]
     assert [line.taxes for line in moved.lines.all()] == [None, []]
     assert moved.tax_total == D("13.00")
+
+
+# --- Property: the stored figures equal a computation written here from SPEC.md -----------
+def cents(x: Decimal) -> Decimal:
+    return x.quantize(D("0.01"), rounding=ROUND_HALF_UP)
+
+
+stored_line = st.tuples(
+    st.decimals(min_value=0, max_value=1000, places=3),
+    st.decimals(min_value=0, max_value=10000, places=4),
+    st.decimals(min_value=0, max_value=100, places=3),
+    st.sampled_from([None, ["GST"], ["QST"], []]),
+)
+
+
+# Each example writes a draft: at most 40 of them, within the CI bound for database tests.
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    lines=st.lists(stored_line, min_size=1, max_size=6),
+    percent=st.decimals(min_value=0, max_value=100, places=3),
+)
+def test_stored_gst_and_qst_match_the_spec_for_any_lines(quebec, lines, percent):
+    draft = services.create_draft(
+        client=quebec,
+        acting_user=None,
+        lines=[line(str(q), str(p), discount_percent=d, taxes=t) for q, p, d, t in lines],
+        discount_kind="percent",
+        discount_value=percent,
+    )
+    amounts = [cents(q * p * (100 - d) / 100) for q, p, d, _t in lines]
+    subtotal = sum(amounts, D(0))
+    discount = cents(subtotal * percent / 100)
+    expected = []
+    for label, rate in (("GST", D(5)), ("QST", D("9.975"))):
+        carried = sum(
+            (a for a, (*_x, t) in zip(amounts, lines, strict=True) if t is None or label in t),
+            D(0),
+        )
+        base = carried - cents(discount * carried / subtotal) if subtotal else carried
+        expected.append((label, base, cents(base * rate / 100)))
+    assert [(t.label, t.base, t.amount) for t in draft.taxes.all()] == expected
+    assert draft.total == subtotal - discount + sum((a for *_x, a in expected), D(0))
