@@ -121,6 +121,37 @@ def is_retryable(exc: OperationalError) -> bool:
     return "database is locked" in str(exc)
 
 
+class _SwallowedErrorWatch:
+    """Remembers a deadlock (or certification failure) raised by any query of one attempt.
+
+    Some code catches database errors and goes on: Django's check-constraint validation
+    (``Q.check``, run by ``full_clean``) logs a DatabaseError and answers "valid". On
+    MariaDB a deadlock has already rolled the whole transaction back, so the savepoint
+    around that query is gone and Django marks the transaction for rollback: the next query
+    fails with TransactionManagementError, or, worse, the operation returns normally and
+    its atomic block rolls back in silence. On a Galera cluster, a transaction aborted by a
+    replicated write meets its 1213 on whatever statement comes next. Either way the attempt
+    must be run again as a whole, like any other deadlock; ``raise_if_swallowed`` turns it
+    back into the retryable error."""
+
+    def __init__(self) -> None:
+        self.error: OperationalError | None = None
+
+    def __call__(self, execute: Any, sql: Any, params: Any, many: bool, context: Any) -> Any:
+        try:
+            return execute(sql, params, many, context)
+        except OperationalError as exc:
+            if self.error is None and is_retryable(exc):
+                self.error = exc
+            raise
+
+    def raise_if_swallowed(self, connection: Any, cause: BaseException | None = None) -> None:
+        """Raise the remembered error if the transaction it broke is marked for rollback."""
+        if self.error is None or cause is self.error or not connection.needs_rollback:
+            return
+        raise self.error from cause
+
+
 # Every operation, by its dotted name (module.function): tests/test_audit_every_operation.py
 # runs each one and checks its audit record.
 REGISTRY: dict[str, Callable[..., Any]] = {}
@@ -133,8 +164,20 @@ def operation(func: Callable[P, R]) -> Callable[P, R]:
     name = f"{func.__module__}.{func.__qualname__}"
 
     def run(kwargs: dict[str, Any], call: Callable[[], R]) -> R:
-        with transaction.atomic(), operation_scope(name, acting_user=kwargs.get("acting_user")):
-            return call()
+        watch = _SwallowedErrorWatch()
+        connection = transaction.get_connection()
+        with (
+            transaction.atomic(),
+            operation_scope(name, acting_user=kwargs.get("acting_user")),
+            connection.execute_wrapper(watch),
+        ):
+            try:
+                result = call()
+            except Exception as exc:
+                watch.raise_if_swallowed(connection, exc)
+                raise
+            watch.raise_if_swallowed(connection)
+            return result
 
     @functools.wraps(func)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:

@@ -140,7 +140,7 @@ def test_invoices_and_payments_through_two_servers_at_once(servers, django_user_
     elapsed = time.monotonic() - started
     numbers = shared + [number for work, number in results if work is create_and_issue]
 
-    assert not rec.problems, "\n".join(rec.problems[:20])
+    assert not rec.problems, "\n".join(rec.problems[:20] + [server.output() for server in servers])
     assert elapsed < 45, f"the storm took {elapsed:.1f}s"
     # Every draft was issued, each with its own number, and the numbers have no gap.
     assert None not in numbers, rec.statuses
