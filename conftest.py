@@ -56,6 +56,8 @@ def migration_rows(db):
     from accounts.roles import sync_roles
     from billing.models import InvoiceNumberCounter
     from billing.services import COUNTER_NAME
+    from billing.services.credit_notes import COUNTER_NAME as CREDIT_NOTE_COUNTER
 
     sync_roles(Group, Permission)
     InvoiceNumberCounter.objects.get_or_create(name=COUNTER_NAME)
+    InvoiceNumberCounter.objects.get_or_create(name=CREDIT_NOTE_COUNTER)

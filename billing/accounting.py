@@ -39,7 +39,7 @@ from ledger.models import LedgerEntry
 from settings_app.selectors import business_today
 
 from . import outstanding, rules
-from .models import Client, Invoice, InvoiceStatus, Payment
+from .models import Client, CreditNote, CreditNoteStatus, Invoice, InvoiceStatus, Payment, Refund
 from .money import CENT, ZERO
 
 # Sent after the transaction that posted an event commits, with ``event``: a MoneyEvent.
@@ -53,6 +53,8 @@ class MoneyEvent:
     invoice_id: int | None = None
     payment_id: int | None = None
     entry_id: int | None = None
+    credit_note_id: int | None = None
+    refund_id: int | None = None
 
 
 def post(
@@ -63,6 +65,8 @@ def post(
     amount: Decimal = ZERO,
     invoice: Invoice | None = None,
     payment: Payment | None = None,
+    credit_note: CreditNote | None = None,
+    refund: Refund | None = None,
     date: datetime.date | None = None,
     memo: str | None = None,
     values: dict[str, Any] | None = None,
@@ -89,6 +93,8 @@ def post(
         created_by=acting_user,
         invoice_id=invoice.pk if invoice is not None else None,
         payment_id=payment.pk if payment is not None else None,
+        credit_note_id=credit_note.pk if credit_note is not None else None,
+        refund_id=refund.pk if refund is not None else None,
     )
     entry = journal.append(posting, client_label=client.code) if posting is not None else None
     if invoice is not None:
@@ -99,6 +105,8 @@ def post(
         invoice_id=invoice.pk if invoice is not None else None,
         payment_id=payment.pk if payment is not None else None,
         entry_id=entry.pk if entry is not None else None,
+        credit_note_id=credit_note.pk if credit_note is not None else None,
+        refund_id=refund.pk if refund is not None else None,
     )
     transaction.on_commit(
         lambda: money_event_committed.send(sender=MoneyEvent, event=committed), robust=True
@@ -118,6 +126,8 @@ def _posting(
     created_by: Any,
     invoice_id: int | None,
     payment_id: int | None,
+    credit_note_id: int | None = None,
+    refund_id: int | None = None,
     recorded_at: datetime.datetime | None = None,
 ) -> journal.Posting | None:
     """The ledger entry ``event`` posts, as its row of RULES says: its kind, its sign checked
@@ -142,6 +152,8 @@ def _posting(
         created_by=created_by,
         invoice_id=invoice_id,
         payment_id=payment_id,
+        credit_note_id=credit_note_id,
+        refund_id=refund_id,
         recorded_at=recorded_at,
     )
 
@@ -162,6 +174,8 @@ class BulkEvent:
     """The user's text of a manual entry."""
     invoice_id: int | None = None
     payment_id: int | None = None
+    credit_note_id: int | None = None
+    refund_id: int | None = None
     created_by: Any = None
     recorded_at: datetime.datetime | None = None
     """When the source recorded it; None: now."""
@@ -196,6 +210,8 @@ def post_in_bulk(events: Iterable[BulkEvent]) -> int:
             created_by=item.created_by,
             invoice_id=item.invoice_id,
             payment_id=item.payment_id,
+            credit_note_id=item.credit_note_id,
+            refund_id=item.refund_id,
             recorded_at=item.recorded_at,
         )
         if posting is not None:
@@ -206,14 +222,23 @@ def post_in_bulk(events: Iterable[BulkEvent]) -> int:
 def _settle(invoice: Invoice, *, event: str, today: datetime.date) -> None:
     """The invoice's amount paid and status from its facts, saved; its spans derived again."""
     if event == Event.INVOICE_ISSUED:
-        # Just issued: no payment can be on it yet, and it has no spans to read or delete.
+        # Just issued: no payment or credit note can be on it yet, and it has no spans to
+        # read or delete.
         invoice.amount_paid = ZERO
+        invoice.amount_credited = ZERO
         invoice.status = rules.derive_status(invoice, today=today)
         invoice.save()
         outstanding.record_issued(invoice)
         return
     counted = invoice.payments.counting().aggregate(s=Sum("amount"))["s"] or ZERO
-    invoice.amount_paid = rules.amount_paid(counted=counted.quantize(CENT), total=invoice.total)
+    credited = (
+        invoice.credit_notes.filter(status=CreditNoteStatus.ISSUED).aggregate(s=Sum("total"))["s"]
+        or ZERO
+    )
+    invoice.amount_credited = credited.quantize(CENT)
+    invoice.amount_paid = rules.amount_paid(
+        counted=counted.quantize(CENT), total=invoice.total, credited=invoice.amount_credited
+    )
     invoice.status = rules.derive_status(invoice, today=today)
     invoice.save()
     outstanding.refresh(invoice.pk)

@@ -140,6 +140,8 @@ class InvoiceStatus(models.TextChoices):
     PAID = "paid", _("Paid")
     OVERDUE = "overdue", _("Overdue")
     CANCELLED = "cancelled", _("Cancelled")
+    # SPEC: Credit notes. Issued, and its amount credited equals its total.
+    CREDITED = "credited", _("Credited")
 
 
 class DiscountKind(models.TextChoices):
@@ -153,6 +155,15 @@ class TaxBasis(models.TextChoices):
     CLIENT = "client", _("Client's own taxes")
     EXEMPT = "exempt", _("Tax-exempt")
     FOREIGN = "foreign", _("Client abroad")
+
+
+HALF_CENT = Value(
+    Decimal("0.005"), output_field=models.DecimalField(max_digits=4, decimal_places=3)
+)
+
+# SPEC: balance due = total − amount paid − amount credited, as a query expression: every
+# sum of what is due (dashboard, available credit, reports) reads it.
+BALANCE_DUE = F("total") - F("amount_paid") - F("amount_credited")
 
 
 class InvoiceQuerySet(models.QuerySet):
@@ -249,6 +260,8 @@ class Invoice(models.Model):
     tax_total = amount_field(_("tax"), editable=False)
     total = amount_field(_("total"), editable=False)
     amount_paid = amount_field(_("amount paid"), editable=False)
+    # The totals of its issued credit notes (SPEC: Credit notes), kept by the one money path.
+    amount_credited = amount_field(_("amount credited"), editable=False)
 
     issued_at = models.DateTimeField(null=True, blank=True, editable=False)
     issued_by = models.ForeignKey(
@@ -308,8 +321,14 @@ class Invoice(models.Model):
                 name="invoice_amounts_gte_0",
             ),
             models.CheckConstraint(
-                condition=Q(amount_paid__gte=0, amount_paid__lte=F("total")),
-                name="invoice_paid_within_total",
+                # amount paid + amount credited ≤ total, to the cent: half a cent of room
+                # for SQLite, which adds decimals in binary floating point.
+                condition=Q(
+                    amount_paid__gte=0,
+                    amount_credited__gte=0,
+                    total__gte=F("amount_paid") + F("amount_credited") - HALF_CENT,
+                ),
+                name="invoice_paid_and_credited_within_total",
             ),
             models.CheckConstraint(
                 condition=Q(discount_total__lte=F("subtotal")),
@@ -324,7 +343,14 @@ class Invoice(models.Model):
         # (bench/RESULTS.md). The status one also covers the dashboard's sums of what is due.
         indexes = [
             models.Index(
-                fields=["status", "due_date", "currency", "total", "amount_paid"],
+                fields=[
+                    "status",
+                    "due_date",
+                    "currency",
+                    "total",
+                    "amount_paid",
+                    "amount_credited",
+                ],
                 name="invoice_status_due",
             ),
             models.Index(fields=["client", "issue_date"], name="invoice_client_issued"),
@@ -351,7 +377,8 @@ class Invoice(models.Model):
 
     @property
     def balance_due(self) -> Decimal:
-        return self.total - self.amount_paid
+        """SPEC: balance due = total − amount paid − amount credited (``BALANCE_DUE``)."""
+        return self.total - self.amount_paid - self.amount_credited
 
     @property
     def is_draft(self) -> bool:
@@ -457,6 +484,201 @@ class InvoiceTax(models.Model):
             ),
             # A line names the taxes it carries by label.
             models.UniqueConstraint(fields=["invoice", "label"], name="invoice_tax_label_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.label} {plain_decimal(self.rate)} %"
+
+
+class CreditNoteStatus(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    ISSUED = "issued", _("Issued")
+
+
+class CreditKind(models.TextChoices):
+    """What a credit note credits (SPEC: Credit notes)."""
+
+    FULL = "full", _("All that remains")
+    LINES = "lines", _("Some lines or quantities")
+    AMOUNT = "amount", _("An amount")
+
+
+class CreditNote(models.Model):
+    """A correction of an issued invoice, a document of its own: positive amounts, the
+    invoice's client, currency and tax set, its own gapless series (CN-0001) given when it
+    is issued. A draft is edited and deleted; an issued one never changes."""
+
+    number = models.CharField(_("number"), max_length=32, null=True, blank=True, editable=False)
+    sequence = models.PositiveIntegerField(null=True, blank=True, editable=False)
+    invoice = models.ForeignKey(
+        Invoice,
+        on_delete=models.PROTECT,
+        related_name="credit_notes",
+        verbose_name=_("invoice credited"),
+    )
+    client = models.ForeignKey(
+        Client, on_delete=models.PROTECT, related_name="credit_notes", verbose_name=_("client")
+    )
+    currency = models.CharField(_("currency"), max_length=3, choices=CURRENCY_CHOICES)
+    kind = models.CharField(_("credits"), max_length=10, choices=CreditKind.choices)
+    # For kind "amount": the gross amount asked for, taxes included.
+    amount_asked = amount_field(_("amount to credit"), null=True, blank=True, default=None)
+    status = models.CharField(
+        _("status"),
+        max_length=10,
+        choices=CreditNoteStatus.choices,
+        default=CreditNoteStatus.DRAFT,
+        editable=False,
+    )
+    issue_date = models.DateField(_("issue date"), null=True, blank=True)
+    reason = models.TextField(_("reason"), blank=True)
+    # The invoice's tax basis, copied: why a credit note has no tax is said as on the invoice.
+    tax_basis = models.CharField(
+        _("tax basis"), max_length=10, choices=TaxBasis.choices, editable=False
+    )
+
+    # Stored figures, computed by billing.money and nothing else.
+    subtotal = amount_field(_("subtotal"), editable=False)
+    discount_total = amount_field(_("discount"), editable=False)
+    tax_total = amount_field(_("tax"), editable=False)
+    total = amount_field(_("total"), editable=False)
+
+    issued_at = models.DateTimeField(null=True, blank=True, editable=False)
+    issued_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        editable=False,
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        editable=False,
+    )
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("credit note")
+        verbose_name_plural = _("credit notes")
+        permissions = [("issue_creditnote", "Can issue credit notes")]
+        constraints = [
+            models.UniqueConstraint(fields=["number"], name="credit_note_number_unique"),
+            models.UniqueConstraint(fields=["sequence"], name="credit_note_sequence_unique"),
+            models.CheckConstraint(
+                condition=(
+                    Q(status=CreditNoteStatus.DRAFT, number__isnull=True, sequence__isnull=True)
+                    | Q(
+                        status=CreditNoteStatus.ISSUED,
+                        number__isnull=False,
+                        sequence__isnull=False,
+                        issue_date__isnull=False,
+                        total__gt=0,
+                    )
+                ),
+                name="credit_note_issued_has_number",
+            ),
+            models.CheckConstraint(
+                condition=Q(subtotal__gte=0, discount_total__gte=0, tax_total__gte=0, total__gte=0),
+                name="credit_note_amounts_gte_0",
+            ),
+            models.CheckConstraint(
+                condition=~Q(kind=CreditKind.AMOUNT) | Q(amount_asked__gt=0),
+                name="credit_note_amount_asked",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["invoice", "status"], name="credit_note_invoice"),
+            models.Index(fields=["client", "created_at", "id"], name="credit_note_client"),
+            models.Index(
+                fields=["issue_date", "status", "currency", "client", "total", "tax_total"],
+                name="credit_note_issued_figures",
+            ),
+            models.Index(fields=["created_at", "id"], name="credit_note_created"),
+        ]
+
+    def __str__(self) -> str:
+        return self.number or _("Draft credit note #%(id)s") % {"id": self.pk}
+
+    def get_absolute_url(self) -> str:
+        return reverse("credit_notes:detail", args=[self.pk])
+
+    @property
+    def is_draft(self) -> bool:
+        return self.status == CreditNoteStatus.DRAFT
+
+
+class CreditNoteLine(models.Model):
+    """A line of a credit note: a quantity of a line of its invoice (``invoice_line``), or,
+    for a credit of an amount or of what remains after one, a line of its own."""
+
+    credit_note = models.ForeignKey(CreditNote, on_delete=models.CASCADE, related_name="lines")
+    position = models.PositiveIntegerField(default=0)
+    # SET_NULL: a draft's line whose invoice line went (the draft invoice was edited) is
+    # refused when the draft is issued; an issued credit note locks its invoice's lines.
+    invoice_line = models.ForeignKey(
+        InvoiceLine, on_delete=models.SET_NULL, null=True, blank=True, related_name="credits"
+    )
+    description = models.CharField(_("description"), max_length=500)
+    quantity = DecimalField(
+        _("quantity"),
+        max_digits=14,
+        decimal_places=3,
+        default=Decimal("1"),
+        validators=[MinValueValidator(0)],
+    )
+    unit = models.CharField(_("unit"), max_length=20, blank=True)
+    unit_price = DecimalField(
+        _("unit price"), max_digits=14, decimal_places=4, validators=[MinValueValidator(0)]
+    )
+    discount_percent = DecimalField(
+        _("discount %"), max_digits=6, decimal_places=3, default=Decimal("0")
+    )
+    taxable = models.BooleanField(_("taxable"), default=True)
+    taxes = models.JSONField(_("taxes"), null=True, blank=True, default=None)
+    amount = amount_field(_("amount"), editable=False)
+
+    class Meta:
+        ordering = ["position", "id"]
+        verbose_name = _("credit note line")
+        verbose_name_plural = _("credit note lines")
+        constraints = [
+            models.CheckConstraint(condition=Q(quantity__gte=0), name="cn_line_quantity_gte_0"),
+            models.CheckConstraint(condition=Q(amount__gte=0), name="cn_line_amount_gte_0"),
+        ]
+
+    def __str__(self) -> str:
+        return self.description
+
+
+class CreditNoteTax(models.Model):
+    """One tax of a credit note: its invoice's label, rate and number, with its figures."""
+
+    credit_note = models.ForeignKey(CreditNote, on_delete=models.CASCADE, related_name="taxes")
+    position = models.PositiveIntegerField(default=0)
+    label = models.CharField(_("label"), max_length=50)
+    rate = DecimalField(_("rate (%)"), max_digits=7, decimal_places=4)
+    number = models.CharField(_("registration number"), max_length=100, blank=True)
+    base = amount_field(_("taxable base"))
+    amount = amount_field(_("amount"))
+
+    class Meta:
+        ordering = ["position", "id"]
+        verbose_name = _("credit note tax")
+        verbose_name_plural = _("credit note taxes")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["credit_note", "label"], name="credit_note_tax_label_unique"
+            ),
+            models.CheckConstraint(
+                condition=Q(base__gte=0, amount__gte=0), name="credit_note_tax_gte_0"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -604,6 +826,78 @@ class Payment(models.Model):
 
     def __str__(self) -> str:
         return _("Payment #%(id)s") % {"id": self.pk}
+
+
+class RefundQuerySet(models.QuerySet):
+    def counting(self):
+        """The refunds that count: not reversed."""
+        return self.filter(reversed_at__isnull=True)
+
+
+class Refund(models.Model):
+    """Money paid back to a client out of its credit (SPEC: Payments): a payment in the
+    other direction. A model of its own rather than a direction on Payment: a refund has no
+    invoice, is never pending and never "client credit", and every sum of payments (amount
+    paid, receipts, collected, the lists at a million rows) stays right without a filter
+    that one forgotten query would break. A mistake is reversed, never deleted."""
+
+    client = models.ForeignKey(
+        Client, on_delete=models.PROTECT, related_name="refunds", verbose_name=_("client")
+    )
+    currency = models.CharField(_("currency"), max_length=3, choices=CURRENCY_CHOICES)
+    amount = amount_field(_("amount"), validators=[MinValueValidator(Decimal("0.01"))])
+    date = models.DateField(_("date"))
+    method = models.CharField(_("method"), max_length=20, choices=PaymentMethod.choices)
+    reference = models.CharField(_("reference"), max_length=200, blank=True)
+    note = models.TextField(_("note"), blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        editable=False,
+    )
+    reversed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    reversed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        editable=False,
+    )
+    reversal_reason = models.TextField(_("reversal reason"), blank=True, editable=False)
+
+    objects = RefundQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-date", "-id"]
+        verbose_name = _("refund")
+        verbose_name_plural = _("refunds")
+        permissions = [("reverse_refund", "Can reverse refunds")]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="refund_amount_gt_0"),
+            models.CheckConstraint(
+                condition=~Q(method=PaymentMethod.CLIENT_CREDIT), name="refund_moves_money"
+            ),
+            models.CheckConstraint(
+                condition=Q(reversed_at__isnull=True) | ~Q(reversal_reason=""),
+                name="refund_reversal_has_reason",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["client", "date", "id"], name="refund_client_date"),
+            models.Index(fields=["date", "id"], name="refund_date"),
+        ]
+
+    def __str__(self) -> str:
+        return _("Refund #%(id)s") % {"id": self.pk}
+
+    @property
+    def is_reversed(self) -> bool:
+        return self.reversed_at is not None
 
 
 class RenderedPdf(models.Model):

@@ -185,3 +185,116 @@ def plain_decimal(value: Decimal) -> str:
 def format_price(value: Decimal, currency: str = "") -> str:
     """A unit price: at least the currency's decimals ("6,400.00"), more when it has them."""
     return format_number(value, min_places=MINOR_UNIT_DECIMALS.get(currency, 2))
+
+
+# --- Credit notes (SPEC: Credit notes) ----------------------------------------------------
+
+
+class CreditTooLarge(ValueError):
+    """A credit note would credit more than is not yet credited on its invoice."""
+
+    def __init__(self, remaining: InvoiceFigures):
+        super().__init__(f"at most {remaining.total} can still be credited")
+        self.remaining = remaining
+
+
+def figures_of(
+    *, subtotal: Decimal, discount_total: Decimal, taxes: Sequence[TaxFigures]
+) -> InvoiceFigures:
+    """Stored figures as an InvoiceFigures (no lines): an invoice's, or a credit note's."""
+    return InvoiceFigures(
+        line_amounts=[], subtotal=subtotal, discount_total=discount_total, taxes=list(taxes)
+    )
+
+
+def remaining_to_credit(
+    invoice: InvoiceFigures, credited: Sequence[InvoiceFigures]
+) -> InvoiceFigures:
+    """What an invoice has not yet credited: its figures less those of its issued credit
+    notes, field by field and tax by tax (the credit notes carry the invoice's taxes in its
+    order). The credit note that credits all that remains takes exactly these."""
+    taxes = [
+        TaxFigures(
+            label=tax.label,
+            rate=tax.rate,
+            number=tax.number,
+            base=tax.base - sum((note.taxes[i].base for note in credited), ZERO),
+            amount=tax.amount - sum((note.taxes[i].amount for note in credited), ZERO),
+        )
+        for i, tax in enumerate(invoice.taxes)
+    ]
+    return figures_of(
+        subtotal=invoice.subtotal - sum((note.subtotal for note in credited), ZERO),
+        discount_total=invoice.discount_total
+        - sum((note.discount_total for note in credited), ZERO),
+        taxes=taxes,
+    )
+
+
+def credit_for_lines(
+    *,
+    lines: Sequence[LineInput],
+    currency: str,
+    invoice: InvoiceFigures,
+) -> InvoiceFigures:
+    """A credit note for quantities of an invoice's lines: each line amount as on an
+    invoice, and the invoice's discount carried in proportion, round(discount × subtotal /
+    invoice subtotal), which then falls on the lines carrying each tax as on an invoice."""
+    with localcontext() as ctx:
+        ctx.prec = 80
+        subtotal = sum((line_amount(line, currency) for line in lines), ZERO)
+        discount = (
+            round_money(invoice.discount_total * subtotal / invoice.subtotal, currency)
+            if invoice.subtotal
+            else ZERO
+        )
+    return compute_invoice(
+        lines=lines,
+        currency=currency,
+        taxes=[TaxInput(label=t.label, rate=t.rate, number=t.number) for t in invoice.taxes],
+        discount_kind=DISCOUNT_FIXED if discount else DISCOUNT_NONE,
+        discount_value=discount,
+    )
+
+
+def credit_for_amount(*, gross: Decimal, currency: str, invoice: InvoiceFigures) -> InvoiceFigures:
+    """A credit note for a gross amount, taxes included, split in the invoice's proportions:
+    each tax's base and amount and the discount are round(invoice figure × gross / invoice
+    total); the subtotal is what makes the total the amount asked. Its one line is the
+    subtotal."""
+    with localcontext() as ctx:
+        ctx.prec = 80
+
+        def share(figure: Decimal) -> Decimal:
+            return round_money(figure * gross / invoice.total, currency) if invoice.total else ZERO
+
+        taxes = [
+            TaxFigures(
+                label=t.label,
+                rate=t.rate,
+                number=t.number,
+                base=share(t.base),
+                amount=share(t.amount),
+            )
+            for t in invoice.taxes
+        ]
+        discount = share(invoice.discount_total)
+        subtotal = gross - sum((t.amount for t in taxes), ZERO) + discount
+    return InvoiceFigures(
+        line_amounts=[subtotal], subtotal=subtotal, discount_total=discount, taxes=taxes
+    )
+
+
+def check_within_remaining(figures: InvoiceFigures, remaining: InvoiceFigures) -> None:
+    """A credit note never credits more than is not yet credited: its total, and each of
+    its figures (a rounding cent per tax would otherwise leave a negative remainder).
+    Raises CreditTooLarge."""
+    pairs = [
+        (figures.total, remaining.total),
+        (figures.subtotal, remaining.subtotal),
+        (figures.discount_total, remaining.discount_total),
+        *((t.amount, r.amount) for t, r in zip(figures.taxes, remaining.taxes, strict=True)),
+        *((t.base, r.base) for t, r in zip(figures.taxes, remaining.taxes, strict=True)),
+    ]
+    if any(figure > left for figure, left in pairs):
+        raise CreditTooLarge(remaining)

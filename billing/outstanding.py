@@ -2,11 +2,12 @@
 
 An invoice's balance at the end of a day is, as the books now say it (SPEC: Client ledger):
 nothing before its issue date or once a cancellation dated by then; otherwise its total by
-then (its "issued" and "changed" ledger entries dated by then) less its confirmed payments
-dated by then and not reversed by then (a reversal counts from the day it was recorded, in
-the business's time zone), never below zero. It changes only on the days something is
-dated, so it is kept as spans of equal balance, and the reports read those instead of
-adding up every invoice's history for every question.
+then (its "issued" and "changed" ledger entries dated by then) less its credit notes
+dated by then, less its confirmed payments dated by then and not reversed by then (a
+reversal counts from the day it was recorded, in the business's time zone), never below
+zero. It changes only on the days something is dated, so it is kept as spans of equal
+balance, and the reports read those instead of adding up every invoice's history for every
+question.
 
 The spans are derived data: ``refresh`` writes an invoice's again from its facts, in the
 transaction of each money event (``billing.accounting.post``, the only caller); ``rebuild``
@@ -25,13 +26,14 @@ from typing import Any
 from django.utils import timezone
 
 from billing.models import OPEN_MONTH, Invoice, OutstandingSpan, Payment
-from ledger.events import EntryKind, charge_kinds
+from ledger.events import EntryKind, charge_kinds, credit_kinds
 from ledger.models import LedgerEntry
 from settings_app.selectors import get_business_settings
 
 ZERO = Decimal("0.00")
 CHARGES = tuple(charge_kinds())
 CANCELLED = EntryKind.INVOICE_CANCELLED
+CREDITS = tuple(credit_kinds())
 
 
 @dataclass
@@ -45,6 +47,8 @@ class InvoiceFacts:
     due_date: datetime.date
     charges: list[tuple[datetime.date, Decimal]] = field(default_factory=list)
     cancelled_on: datetime.date | None = None
+    # Issued credit notes: (dated, amount).
+    credits: list[tuple[datetime.date, Decimal]] = field(default_factory=list)
     # Confirmed payments: (dated, amount, reversed on or None).
     payments: list[tuple[datetime.date, Decimal, datetime.date | None]] = field(
         default_factory=list
@@ -54,6 +58,7 @@ class InvoiceFacts:
         if day < self.issue_date or (self.cancelled_on is not None and self.cancelled_on <= day):
             return ZERO
         total = -sum((amount for dated, amount in self.charges if dated <= day), ZERO)
+        total -= sum((amount for dated, amount in self.credits if dated <= day), ZERO)
         paid = sum(
             (
                 amount
@@ -65,7 +70,11 @@ class InvoiceFacts:
         return total - min(total, paid)
 
     def change_days(self) -> list[datetime.date]:
-        days = {self.issue_date, *(dated for dated, _amount in self.charges)}
+        days = {
+            self.issue_date,
+            *(dated for dated, _amount in self.charges),
+            *(dated for dated, _amount in self.credits),
+        }
         if self.cancelled_on is not None:
             days.add(self.cancelled_on)
         for dated, _amount, reversed_on in self.payments:
@@ -151,12 +160,14 @@ def load(
         ).values_list("pk", "client_id", "currency", "issue_date", "due_date")
     }
     entries = models.LedgerEntry.objects.filter(
-        invoice_id__in=list(found), kind__in=[*CHARGES, CANCELLED]
+        invoice_id__in=list(found), kind__in=[*CHARGES, CANCELLED, *CREDITS]
     ).values_list("invoice_id", "kind", "date", "amount")
     for invoice_id, kind, dated, amount in entries:
         facts = found[invoice_id]
         if kind == CANCELLED:
             facts.cancelled_on = dated
+        elif kind in CREDITS:
+            facts.credits.append((dated, amount))
         else:
             facts.charges.append((dated, amount))
     payments = models.Payment.objects.filter(

@@ -37,16 +37,20 @@ class InvoiceFacts(Protocol):
     cancelled_at: datetime.datetime | None
     total: Decimal
     amount_paid: Decimal
+    amount_credited: Decimal
     due_date: datetime.date | None
 
 
 def derive_status(invoice: InvoiceFacts, *, today: datetime.date) -> str:
-    """The status of SPEC.md "Invoice lifecycle", from the facts alone."""
+    """The status of SPEC.md "Invoice lifecycle", from the facts alone: credited only when
+    credit notes took all of the total (paid 60 and credited 40 of 100 is paid)."""
     if invoice.number is None:
         return InvoiceStatus.DRAFT
     if invoice.cancelled_at is not None:
         return InvoiceStatus.CANCELLED
-    if invoice.total - invoice.amount_paid <= 0:
+    if invoice.amount_credited > 0 and invoice.amount_credited == invoice.total:
+        return InvoiceStatus.CREDITED
+    if invoice.total - invoice.amount_paid - invoice.amount_credited <= 0:
         return InvoiceStatus.PAID
     if invoice.due_date and today > invoice.due_date:
         return InvoiceStatus.OVERDUE
@@ -118,6 +122,12 @@ def has_live_payments(invoice: Any) -> bool:
     return bool(invoice.payments.not_reversed().exists())
 
 
+def has_issued_credit_notes(invoice: Any) -> bool:
+    """Whether a credit note of the invoice is issued (SPEC: Credit notes, it locks the
+    invoice like a payment): from its stored amount credited, kept by the money path."""
+    return bool(invoice.pk) and invoice.amount_credited > 0
+
+
 def invoice_lock_reason(invoice: Any, settings: Any = None) -> str | None:
     """Why the invoice's client, lines, discount and dates cannot change now, or None."""
     if invoice.is_cancelled:
@@ -127,6 +137,11 @@ def invoice_lock_reason(invoice: Any, settings: Any = None) -> str | None:
             "Invoice %(number)s has payments that are not reversed. Reverse them first to "
             "change or cancel it."
         ) % {"number": invoice.number or invoice}
+    if has_issued_credit_notes(invoice):
+        return _(
+            "Invoice %(number)s has an issued credit note: it can no longer be changed or "
+            "cancelled. Correct it with another credit note."
+        ) % {"number": invoice.number}
     if not invoice.is_draft and (settings or get_business_settings()).lock_issued_invoices:
         return _(
             "Invoice %(number)s is issued, and the setting “lock invoices once issued” is on."
@@ -142,6 +157,38 @@ def cancel_refusal(invoice: Any, settings: Any = None) -> str | None:
     return invoice_lock_reason(invoice, settings)
 
 
+def credit_refusal(invoice: Any) -> str | None:
+    """Why no credit note can be made for ``invoice`` now, or None (SPEC: Credit notes: it
+    corrects an issued invoice, never for more than is not yet credited)."""
+    if invoice.is_draft:
+        return _("A draft is not credited: change or delete it instead.")
+    if invoice.is_cancelled:
+        return _("Invoice %(number)s is cancelled: there is nothing to credit.") % {
+            "number": invoice.number
+        }
+    if invoice.amount_credited >= invoice.total:
+        return _("Invoice %(number)s is credited in full.") % {"number": invoice.number}
+    return None
+
+
+def check_refund(*, client_code: str, amount: Decimal, available: Decimal, currency: str) -> None:
+    """SPEC: Payments. A refund pays client credit back, and is refused beyond the
+    client's available credit."""
+    if amount > available:
+        raise CreditInsufficient(
+            _(
+                "Amount: client %(code)s has %(credit)s of credit available; a refund of "
+                "%(amount)s would pay back more than that."
+            )
+            % {
+                "code": client_code,
+                "credit": format_money(max(available, ZERO), currency),
+                "amount": format_money(amount, currency),
+            },
+            field="amount",
+        )
+
+
 def delete_refusal(invoice: Any) -> str | None:
     """Why ``invoice`` cannot be deleted, or None: only drafts ever are."""
     if invoice.is_draft:
@@ -151,10 +198,10 @@ def delete_refusal(invoice: Any) -> str | None:
     }
 
 
-def amount_paid(*, counted: Decimal, total: Decimal) -> Decimal:
+def amount_paid(*, counted: Decimal, total: Decimal, credited: Decimal = ZERO) -> Decimal:
     """SPEC: amount paid = the invoice's confirmed, non-reversed payments, up to its total
-    (what is paid beyond it is the client's credit)."""
-    return min(counted, total)
+    less its amount credited (what is paid beyond it is the client's credit)."""
+    return max(min(counted, total - credited), ZERO)
 
 
 def moves_money(method: str) -> bool:

@@ -20,7 +20,17 @@ from ledger.events import manual_kinds
 from ledger.models import Account, LedgerEntry
 from ledger.selectors import client_balance, collected_by_currency, stored_balance, sum_amounts
 
-from .models import Client, Invoice, InvoiceStatus, Payment, PaymentStatus
+from .models import (
+    BALANCE_DUE,
+    Client,
+    CreditNote,
+    CreditNoteStatus,
+    Invoice,
+    InvoiceStatus,
+    Payment,
+    PaymentStatus,
+    Refund,
+)
 from .rules import money_methods
 
 _AMOUNT: DecimalField[Decimal, Decimal] = DecimalField(max_digits=16, decimal_places=2)
@@ -65,11 +75,12 @@ def dashboard_figures(*, today: datetime.date, default_currency: str) -> Dashboa
     """What is owed, overdue, invoiced and collected this month, per currency; the
     business's default currency first, always shown."""
     month_start, next_month = month_bounds(today)
-    due = F("total") - F("amount_paid")
+    due = BALANCE_DUE
     late = Q(status=InvoiceStatus.OVERDUE) | Q(due_date__lt=today)
 
     # Outstanding and overdue in one pass over the open invoices, read from the index on
-    # (status, due_date, currency, total, amount_paid) alone. Overdue ones are open ones.
+    # (status, due_date, currency, total, amount_paid, amount_credited) alone. Overdue ones
+    # are open ones.
     open_figures = _per_currency(
         Invoice.objects.open(),
         "currency",
@@ -118,7 +129,7 @@ def latest_payments(*, limit: int = LATEST_COUNT):
 
 
 def open_balance_due(client: Client) -> Decimal:
-    return sum_amounts(_open_invoices(client), F("total") - F("amount_paid"))
+    return sum_amounts(_open_invoices(client), BALANCE_DUE)
 
 
 def _open_invoices(client: Any) -> QuerySet:
@@ -143,13 +154,14 @@ def payment_split(payment: Payment) -> tuple[Decimal, Decimal]:
             invoice=payment.invoice, status=PaymentStatus.CONFIRMED, pk__lt=payment.pk
         )
     )
-    applied = min(payment.amount, max(payment.invoice.total - earlier, ZERO))
+    room = payment.invoice.total - payment.invoice.amount_credited - earlier
+    applied = min(payment.amount, max(room, ZERO))
     return applied, payment.amount - applied
 
 
 def expected_balance(client: Client) -> Decimal:
-    """The balance as invoices and payments say it should be, computed without the ledger
-    (SPEC: Client ledger, the invariant)."""
+    """The balance as invoices, credit notes, payments and refunds say it should be,
+    computed without the ledger (SPEC: Client ledger and Credit notes, the invariant)."""
     payments = sum_amounts(
         Payment.objects.filter(
             client=client, status=PaymentStatus.CONFIRMED, method__in=money_methods()
@@ -157,7 +169,11 @@ def expected_balance(client: Client) -> Decimal:
     )
     manual = sum_amounts(LedgerEntry.objects.filter(client=client, kind__in=manual_kinds()))
     invoiced = sum_amounts(_open_invoices(client), "total")
-    return payments + manual - invoiced
+    credited = sum_amounts(
+        CreditNote.objects.filter(client=client, status=CreditNoteStatus.ISSUED), "total"
+    )
+    refunded = sum_amounts(Refund.objects.filter(client=client).counting())
+    return payments - refunded + manual - invoiced + credited
 
 
 def clients_breaking_invariant() -> list[Client]:
@@ -188,7 +204,7 @@ def with_credit(clients: QuerySet) -> QuerySet:
         _open_invoices(OuterRef("pk"))
         .order_by()
         .values("client")
-        .annotate(s=Sum(F("total") - F("amount_paid"), output_field=_AMOUNT))
+        .annotate(s=Sum(BALANCE_DUE, output_field=_AMOUNT))
         .values("s")
     )
     return with_balance(clients).annotate(

@@ -28,6 +28,9 @@ class EntryKind(models.TextChoices):
     PAYMENT_REVERSED = "payment_reversed", _("Payment reversed")
     MANUAL_CREDIT = "manual_credit", _("Manual credit")
     MANUAL_DEBIT = "manual_debit", _("Manual debit")
+    CREDIT_NOTE_ISSUED = "credit_note_issued", _("Credit note issued")
+    REFUND_PAID = "refund_paid", _("Refund")
+    REFUND_REVERSED = "refund_reversed", _("Refund reversed")
 
 
 class Event(models.TextChoices):
@@ -44,6 +47,9 @@ class Event(models.TextChoices):
     CREDIT_APPLICATION_REVERSED = "credit_reversed", _("Client credit application reversed")
     MANUAL_CREDIT = "manual_credit", _("Manual credit")
     MANUAL_DEBIT = "manual_debit", _("Manual debit")
+    CREDIT_NOTE_ISSUED = "credit_note_issued", _("Credit note issued")
+    REFUND_PAID = "refund_paid", _("Refund paid")
+    REFUND_REVERSED = "refund_reversed", _("Refund reversed")
 
 
 # Signs of an entry's amount: in the client's favour, against it, or either way.
@@ -66,6 +72,8 @@ class EventRule:
     """+1: money received, -1: money received earlier given back; 0: not money in."""
     manual: bool = False
     """Entered by a person (a manual credit or debit), never caused by another record."""
+    credited: bool = False
+    """A credit note: it lowers its invoice's balance due (amount credited)."""
 
 
 RULES: dict[str, EventRule] = {
@@ -105,6 +113,27 @@ RULES: dict[str, EventRule] = {
     Event.CREDIT_APPLICATION_REVERSED: EventRule(None, DEBIT, None),
     Event.MANUAL_CREDIT: EventRule(EntryKind.MANUAL_CREDIT, CREDIT, None, manual=True),
     Event.MANUAL_DEBIT: EventRule(EntryKind.MANUAL_DEBIT, DEBIT, None, manual=True),
+    # SPEC: Credit notes. Its total is in the client's favour: it lowers the invoice's
+    # balance due, and what goes beyond it is client credit.
+    Event.CREDIT_NOTE_ISSUED: EventRule(
+        EntryKind.CREDIT_NOTE_ISSUED,
+        CREDIT,
+        _("Credit note %(number)s for invoice %(invoice)s"),
+        credited=True,
+    ),
+    # SPEC: Payments, a refund pays client credit back: money given back.
+    Event.REFUND_PAID: EventRule(
+        EntryKind.REFUND_PAID,
+        DEBIT,
+        _("Refund: %(method)s%(reference)s"),
+        collected=-1,
+    ),
+    Event.REFUND_REVERSED: EventRule(
+        EntryKind.REFUND_REVERSED,
+        CREDIT,
+        _("Refund reversed: %(method)s%(reference)s: %(reason)s"),
+        collected=1,
+    ),
 }
 
 
@@ -127,6 +156,11 @@ def collected_kinds() -> list[str]:
 
 def manual_kinds() -> list[str]:
     return sorted({rule.entry_kind for rule in RULES.values() if rule.manual and rule.entry_kind})
+
+
+def credit_kinds() -> list[str]:
+    """The entry kinds of credit notes, which lower what their invoice has outstanding."""
+    return sorted({rule.entry_kind for rule in RULES.values() if rule.credited and rule.entry_kind})
 
 
 def charge_kinds() -> list[str]:

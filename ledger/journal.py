@@ -37,6 +37,8 @@ class Posting:
     created_by: Any = None
     invoice_id: int | None = None
     payment_id: int | None = None
+    credit_note_id: int | None = None
+    refund_id: int | None = None
     recorded_at: datetime.datetime | None = None
     """When the entry was recorded, for history loaded in bulk (``append_many``); None: now.
     A live event's entry is recorded when it happens: ``append`` refuses any other time."""
@@ -56,6 +58,8 @@ def append(posting: Posting, *, client_label: str) -> LedgerEntry:
         memo=posting.memo[:MEMO_MAX_LENGTH],
         invoice_id=posting.invoice_id,
         payment_id=posting.payment_id,
+        credit_note_id=posting.credit_note_id,
+        refund_id=posting.refund_id,
         created_by=posting.created_by,
         date=posting.date,
     )
@@ -177,6 +181,8 @@ def _insert_entries(postings: list[Posting]) -> None:
             "memo",
             "invoice",
             "payment",
+            "credit_note",
+            "refund",
             "created_by",
             "created_at",
         )
@@ -197,6 +203,8 @@ def _insert_entries(postings: list[Posting]) -> None:
             p.memo[:MEMO_MAX_LENGTH],
             p.invoice_id,
             p.payment_id,
+            p.credit_note_id,
+            p.refund_id,
             p.created_by.pk if p.created_by is not None else None,
             ops.adapt_datetimefield_value(p.recorded_at or now),
         )

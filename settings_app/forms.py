@@ -160,6 +160,7 @@ SECTIONS = (
         _("Invoices"),
         (
             "invoice_number_prefix",
+            "credit_note_number_prefix",
             "payment_terms_days",
             "payment_terms_text",
             "invoice_footer",

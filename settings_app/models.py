@@ -114,6 +114,14 @@ class BusinessSettings(models.Model):
         blank=True,
         validators=[INVOICE_PREFIX_VALIDATOR],
     )
+    credit_note_number_prefix = models.CharField(
+        _("credit note number prefix"),
+        max_length=12,
+        default="CN-",
+        blank=True,
+        validators=[INVOICE_PREFIX_VALIDATOR],
+        help_text=_("Credit notes have their own series: CN-0001, CN-0002…"),
+    )
     payment_terms_days = models.PositiveSmallIntegerField(
         _("payment terms (days)"), default=30, validators=[MaxValueValidator(3650)]
     )
@@ -209,6 +217,11 @@ class BusinessSettings(models.Model):
         errors: dict[str, Any] = {}
         if self.smtp_use_tls and self.smtp_use_ssl:
             errors["smtp_use_ssl"] = _("Choose STARTTLS or SSL/TLS, not both.")
+        if self.credit_note_number_prefix == self.invoice_number_prefix:
+            errors["credit_note_number_prefix"] = _(
+                "Use another prefix than the invoices' (%(prefix)s): a credit note and an "
+                "invoice must never share a number."
+            ) % {"prefix": self.invoice_number_prefix or _("none")}
         for field, allowed in (
             ("invoice_email_subject", INVOICE_PLACEHOLDERS),
             ("invoice_email_body", INVOICE_PLACEHOLDERS),

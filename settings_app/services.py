@@ -42,6 +42,7 @@ class SettingsChanges(TypedDict, total=False):
     local_country: str
     tax_local_clients_only: bool
     invoice_number_prefix: str
+    credit_note_number_prefix: str
     payment_terms_days: int
     payment_terms_text: str
     invoice_footer: str

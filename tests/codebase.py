@@ -459,7 +459,7 @@ ACCOUNT_CLASS, ACCOUNT_NAMES = "Account", frozenset({"Account"})  # the ledger's
 INVOICE_NAMES = re.compile(r"invoice", re.IGNORECASE)  # Invoice, invoices, self.invoice...
 NOT_AN_INVOICE = re.compile(r"payment|message", re.IGNORECASE)
 # Status enums whose values are a payment's or a message's own lifecycle, not an invoice's.
-OTHER_STATUSES = frozenset({"PaymentStatus", "MessageStatus"})
+OTHER_STATUSES = frozenset({"PaymentStatus", "MessageStatus", "CreditNoteStatus"})
 
 CREATE_METHODS = frozenset({"create", "bulk_create", "get_or_create", "update_or_create"})
 WRITE_METHODS = CREATE_METHODS | {"update", "bulk_update", "delete"}
@@ -569,8 +569,8 @@ class _MoneyWriteFinder(ast.NodeVisitor):
 
     def _attribute_write(self, node, obj, attr: str, value, prefix: str) -> None:
         written = f"{prefix}{_short(value) if value is not None else '...'}"
-        if attr == "amount_paid":
-            self.add(INVOICE_PAYMENT_STATE, node, f"sets amount_paid: {written}")
+        if attr in ("amount_paid", "amount_credited"):
+            self.add(INVOICE_PAYMENT_STATE, node, f"sets {attr}: {written}")
         elif attr == "balance":
             self.add(BALANCE, node, f"sets a stored balance: {written}")
         elif attr == "status" and _invoice_status_write(obj, value, self.in_billing):

@@ -68,3 +68,28 @@ def pay(
         acting_user=user,
         confirmed=confirmed,
     )
+
+
+GST_NO, QST_NO = "812345678 RT0001", "1234567890 TQ0001"
+
+
+def quebec_client(code="LAURIER"):
+    """A Quebec client with its own set, GST 5 % and QST 9.975 % (taxes made if need be)."""
+    from settings_app.models import Tax
+    from settings_app.services import create_tax
+
+    def tax(label, rate, number):
+        existing = Tax.objects.filter(label=label).first()
+        return existing or create_tax(
+            acting_user=None, label=label, rate=rate, number=number, in_default_set=False
+        )
+
+    return services.create_client(
+        acting_user=None,
+        code=code,
+        name="Atelier Laurier inc.",
+        email="comptes@laurier.example.com",
+        country="CA",
+        uses_default_taxes=False,
+        taxes=[tax("GST", "5", GST_NO), tax("QST", "9.975", QST_NO)],
+    )

@@ -311,6 +311,56 @@ def ex_reverse_payment(ctx):
     reverse_payment(payment=pay(issued(), "10"), reason="Bounced", acting_user=ctx["admin"])
 
 
+def _credit_note(ctx, **kwargs):
+    from billing.services import create_credit_note
+
+    return create_credit_note(invoice=issued(), acting_user=ctx["admin"], **kwargs)
+
+
+def ex_create_credit_note(ctx):
+    _credit_note(ctx, kind="amount", amount="10.00")
+
+
+def ex_update_credit_note(ctx):
+    from billing.services import update_credit_note
+
+    note = _credit_note(ctx, kind="amount", amount="10.00")
+    update_credit_note(credit_note=note, acting_user=ctx["admin"], amount="20.00")
+
+
+def ex_delete_credit_note(ctx):
+    from billing.services import delete_credit_note
+
+    delete_credit_note(credit_note=_credit_note(ctx), acting_user=ctx["admin"])
+
+
+def ex_issue_credit_note(ctx):
+    from billing.services import issue_credit_note
+
+    issue_credit_note(credit_note=_credit_note(ctx), acting_user=ctx["admin"])
+
+
+def _refund(ctx):
+    from billing.services import post_manual_credit, record_refund
+    from settings_app.selectors import business_today
+
+    client = ClientFactory()
+    post_manual_credit(client=client, amount="50", memo="Goodwill", acting_user=None)
+    return record_refund(
+        client=client, amount="20", date=business_today(), method="cheque", acting_user=ctx["admin"]
+    )
+
+
+def ex_record_refund(ctx):
+    _refund(ctx)
+
+
+def ex_reverse_refund(ctx):
+    from billing.services import reverse_refund
+
+    reverse_refund(refund=_refund(ctx), reason="Never cashed", acting_user=ctx["admin"])
+
+
 def ex_delete_rows(ctx):
     from billing.models import Service
     from otb.admin import delete_rows
@@ -468,6 +518,12 @@ EXAMPLES = {
     "billing.services.invoices.duplicate_invoice": ex_duplicate_invoice,
     "billing.services.invoices.update_invoice": ex_update_invoice,
     "billing.services.clients.delete_client": ex_delete_client,
+    "billing.services.credit_notes.create_credit_note": ex_create_credit_note,
+    "billing.services.credit_notes.update_credit_note": ex_update_credit_note,
+    "billing.services.credit_notes.delete_credit_note": ex_delete_credit_note,
+    "billing.services.credit_notes.issue_credit_note": ex_issue_credit_note,
+    "billing.services.refunds.record_refund": ex_record_refund,
+    "billing.services.refunds.reverse_refund": ex_reverse_refund,
     "billing.services.payments.apply_client_credit": ex_apply_client_credit,
     "billing.services.payments.confirm_payment": ex_confirm_payment,
     "billing.services.payments.post_manual_credit": ex_post_manual_credit,

@@ -42,7 +42,11 @@ def books(business):
     cancelled = issued(client=beta)
     services.cancel_invoice(invoice=cancelled, acting_user=None, reason="Sent twice")
     for _ in range(6):  # up to INV-0012, for the number searches
-        issued(client=beta, issue_date=today - datetime.timedelta(days=10))
+        last = issued(client=beta, issue_date=today - datetime.timedelta(days=10))
+    services.issue_credit_note(  # INV-0012 is credited in full
+        credit_note=services.create_credit_note(invoice=last, acting_user=None),
+        acting_user=None,
+    )
     draft(client=acme)
 
     pay(partial, "10.00", when=today - datetime.timedelta(days=3))

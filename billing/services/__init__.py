@@ -12,7 +12,9 @@ By subject:
 - ``clients``: clients and services;
 - ``invoices``: drafts, issue, changes after issue, cancellation (``figures``: what an
   invoice is made of, cleaned and computed);
-- ``payments``: payments, client credit, manual entries on a client's account.
+- ``payments``: payments, client credit, manual entries on a client's account;
+- ``credit_notes``: credit notes made from issued invoices, issued from their own series;
+- ``refunds``: client credit paid back.
 
 Callers import the operations from here (``from billing import services``); the rules and
 errors they raise are re-exported for them too.
@@ -28,6 +30,13 @@ from .clients import (
     delete_client,
     update_client,
     update_service,
+)
+from .credit_notes import (
+    CreditLineData,
+    create_credit_note,
+    delete_credit_note,
+    issue_credit_note,
+    update_credit_note,
 )
 from .figures import MAX_LINES, MAX_QUANTITY, MAX_UNIT_PRICE, LineData
 from .invoices import (
@@ -51,6 +60,7 @@ from .payments import (
     reverse_payment,
     update_payment,
 )
+from .refunds import record_refund, reverse_refund
 
 __all__ = [
     "CLIENT_FIELDS",
@@ -61,6 +71,7 @@ __all__ = [
     "MEMO_MAX_LENGTH",
     "SERVICE_FIELDS",
     "CreditInsufficient",
+    "CreditLineData",
     "InvalidTransition",
     "InvoiceLocked",
     "LineData",
@@ -69,22 +80,28 @@ __all__ = [
     "cancel_invoice",
     "confirm_payment",
     "create_client",
+    "create_credit_note",
     "create_draft",
     "create_service",
     "delete_client",
+    "delete_credit_note",
     "delete_draft",
     "derive_status",
     "duplicate_invoice",
     "invoice_lock_reason",
+    "issue_credit_note",
     "issue_invoice",
     "post_manual_credit",
     "post_manual_debit",
     "preview_invoice",
     "record_payment",
+    "record_refund",
     "refresh_overdue",
     "reverse_payment",
+    "reverse_refund",
     "tax_applies",
     "update_client",
+    "update_credit_note",
     "update_invoice",
     "update_payment",
     "update_service",

@@ -34,6 +34,7 @@ VALUES = {
     "method": "Cheque",
     "reference": " 7781",
     "where": "INV-0042",
+    "invoice": "INV-0042",
     "reason": "Returned by the bank",
 }
 POSTING_EVENTS = [event for event in Event if RULES[event].entry_kind is not None]

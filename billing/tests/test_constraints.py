@@ -107,14 +107,14 @@ def test_draft_with_a_number_is_refused(business):
 
 def test_amount_paid_above_total_is_refused(invoice):
     assert_refused_by(
-        ["invoice_paid_within_total"],
+        ["invoice_paid_and_credited_within_total"],
         lambda: Invoice.objects.filter(pk=invoice.pk).update(amount_paid=invoice.total + D("0.01")),
     )
 
 
 def test_negative_amount_paid_is_refused(invoice):
     assert_refused_by(
-        ["invoice_paid_within_total"],
+        ["invoice_paid_and_credited_within_total"],
         lambda: Invoice.objects.filter(pk=invoice.pk).update(amount_paid=D("-0.01")),
     )
 

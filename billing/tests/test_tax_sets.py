@@ -19,7 +19,15 @@ from reports import selectors as reports
 from settings_app.models import Tax
 from settings_app.services import create_tax, update_tax
 from tests.api import token_client
-from tests.factories import ClientFactory, ServiceFactory, issued, line
+from tests.factories import (
+    GST_NO,
+    QST_NO,
+    ClientFactory,
+    ServiceFactory,
+    issued,
+    line,
+    quebec_client,
+)
 from tests.pdf import pdf_text
 
 pytestmark = pytest.mark.django_db
@@ -32,24 +40,11 @@ def office(client, administrator, business):
 
 
 D = Decimal
-GST_NO, QST_NO = "812345678 RT0001", "1234567890 TQ0001"
 
 
 @pytest.fixture
 def quebec(business):
-    gst = create_tax(acting_user=None, label="GST", rate="5", number=GST_NO, in_default_set=False)
-    qst = create_tax(
-        acting_user=None, label="QST", rate="9.975", number=QST_NO, in_default_set=False
-    )
-    return services.create_client(
-        acting_user=None,
-        code="LAURIER",
-        name="Atelier Laurier inc.",
-        email="comptes@laurier.example.com",
-        country="CA",
-        uses_default_taxes=False,
-        taxes=[gst, qst],
-    )
+    return quebec_client()
 
 
 def quebec_invoice(client):

@@ -16,7 +16,15 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
 from billing import services
-from billing.models import Client, Invoice, InvoiceStatus, Payment, PaymentMethod, Service
+from billing.models import (
+    Client,
+    CreditNote,
+    Invoice,
+    InvoiceStatus,
+    Payment,
+    PaymentMethod,
+    Service,
+)
 from billing.selectors import clients_breaking_invariant
 from billing.services import LineData, post_manual_credit, post_manual_debit
 from otb.operations import DomainError, operation
@@ -288,6 +296,10 @@ class _Demo:
             **kwargs,
         )
 
+    def credit(self, invoice: Invoice, **kwargs) -> None:
+        note = services.create_credit_note(invoice=invoice, acting_user=None, **kwargs)
+        services.issue_credit_note(credit_note=note, acting_user=None)
+
     def build(self) -> None:
         taxes = {}
         for tax_fields in TAXES:
@@ -490,7 +502,7 @@ class _Demo:
             confirmed=False,
             note="Cheque deposited; confirm once it has cleared.",
         )
-        self.issue(
+        laurier = self.issue(
             QUEBEC_CODE,
             [
                 line("INSPECT", 1, description="Inspection, 4200 av. Laurier Est"),
@@ -502,7 +514,25 @@ class _Demo:
             discount_value=D("5"),
         )
 
+        trillium_visit = self.issue(
+            "TRILLIUM",
+            [line("INSPECT", 1, description="Pre-renovation visit"), line("TRAVEL", 36)],
+            days_ago=12,
+        )
+
         # Today.
+        # GST + QST, and a credit note for part of it: two benches were not built.
+        shelving = laurier.lines.get(position=2)
+        self.credit(
+            laurier,
+            kind="lines",
+            lines=[services.CreditLineData(invoice_line=shelving, quantity=D("2.5"))],
+            reason="Two benches not built, as agreed with Mme Gagnon.",
+        )
+        # Credited in full: the visit was booked twice.
+        self.credit(
+            trillium_visit, kind="full", reason="Visit booked twice; billed on the estimate."
+        )
         services.reverse_payment(
             payment=maple_cheque,
             reason="Cheque 004512 returned by the bank (NSF).",
@@ -589,12 +619,13 @@ class Command(BaseCommand):
         self.stdout.write(
             _(
                 "Demo data created: %(clients)d clients, %(services)d services, "
-                "%(payments)d payments."
+                "%(payments)d payments, %(credit_notes)d credit notes."
             )
             % {
                 "clients": Client.objects.count(),
                 "services": Service.objects.count(),
                 "payments": Payment.objects.count(),
+                "credit_notes": CreditNote.objects.count(),
             }
         )
         for status, label in InvoiceStatus.choices:
