@@ -32,10 +32,15 @@ from otb.operations import DomainError, is_retryable
 from settings_app.selectors import business_today, get_business_settings
 
 from . import services
+from .forms.credit_notes import CreditNoteIssueForm
 from .forms.invoices import IssueForm, OptionalReasonForm, ReasonForm, ServiceOrTypedLine
 from .forms.ledger import ManualEntryAdminForm
 from .models import (
     Client,
+    CreditKind,
+    CreditNote,
+    CreditNoteLine,
+    CreditNoteTax,
     Invoice,
     InvoiceChange,
     InvoiceLine,
@@ -44,6 +49,7 @@ from .models import (
     Payment,
     PaymentMethod,
     PaymentStatus,
+    Refund,
     Service,
 )
 from .money import ZERO, format_money, format_price
@@ -348,6 +354,8 @@ class ObjectAction:
     form_class: type[forms.Form] = forms.Form
     # What the user must hold to see its form at all (the operation checks them again).
     permissions: tuple[str, ...] = ()
+    # The operation's name for the object, when not the model's ("credit_note").
+    argument: str = ""
 
 
 if TYPE_CHECKING:
@@ -386,7 +394,9 @@ class ObjectActionsMixin(_ModelAdmin):
         if request.method == "POST" and form.is_valid():
             try:
                 action.operation(
-                    acting_user=request.user, **{opts.model_name: obj}, **form.cleaned_data
+                    acting_user=request.user,
+                    **{action.argument or opts.model_name: obj},
+                    **form.cleaned_data,
                 )
             except DomainError as exc:
                 if exc.field not in form.fields:
@@ -882,5 +892,224 @@ class LedgerEntryAdmin(OperationAdmin):
             amount=data["amount"],
             memo=data["memo"],
             date=data["date"],
+            acting_user=request.user,
+        ).pk
+
+
+# --- Credit notes and refunds (SPEC: Credit notes, Payments) ------------------------------
+class CreditNoteAdminForm(forms.ModelForm):
+    """What to credit: all that remains, an amount, or quantities of the invoice's lines
+    typed as "position: quantity", one per line ("2: 1.5" credits 1.5 of the second line)."""
+
+    amount = forms.CharField(
+        label=gettext_lazy("amount to credit"),
+        required=False,
+        help_text=gettext_lazy("For “an amount”: taxes included."),
+    )
+    quantities = forms.CharField(
+        label=gettext_lazy("quantities"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=gettext_lazy(
+            "For “some lines”: one line each, the invoice line's position and the quantity, "
+            "such as “2: 1.5”."
+        ),
+    )
+
+    class Meta:
+        model = CreditNote
+        fields = ("invoice", "kind", "reason")
+
+    def clean_quantities(self) -> list[tuple[int, str]]:
+        pairs = []
+        for row in (self.cleaned_data.get("quantities") or "").splitlines():
+            if not row.strip():
+                continue
+            position, colon, quantity = row.partition(":")
+            if not colon or not position.strip().isdigit():
+                raise forms.ValidationError(
+                    _("Quantities: write each line as “position: quantity”, not “%(row)s”.")
+                    % {"row": row.strip()[:50]}
+                )
+            pairs.append((int(position), quantity.strip()))
+        return pairs
+
+    def credit_lines(self, invoice: Invoice) -> list[services.CreditLineData]:
+        by_position = {line.position: line.pk for line in invoice.lines.all()}
+        return [
+            services.CreditLineData(invoice_line=by_position.get(position, -1), quantity=quantity)
+            for position, quantity in self.cleaned_data["quantities"]
+        ]
+
+
+class CreditNoteLineInline(ReadOnlyInline):
+    model = CreditNoteLine
+    fields = ("description", "quantity", "unit_price", "discount_percent", "amount")
+
+
+class CreditNoteTaxInline(ReadOnlyInline):
+    model = CreditNoteTax
+    fields = ("label", "rate", "number", "base", "amount")
+
+
+@admin.register(CreditNote)
+class CreditNoteAdmin(ObjectActionsMixin, OperationAdmin):
+    form = CreditNoteAdminForm
+    list_display = ("__str__", "issue_date", "client", "invoice", "total_display", "status_badge")
+    list_filter = ("status", "kind", ("issue_date", DateFieldListFilter))
+    search_fields = ("number", "client__code", "client__name", "invoice__number")
+    list_select_related = ()
+    list_prefetch_related = ("client", "invoice")
+    autocomplete_fields = ("invoice",)
+    inlines = (CreditNoteLineInline, CreditNoteTaxInline)
+    actions = None
+    object_actions = (
+        ObjectAction(
+            "issue",
+            gettext_lazy("Issue %(object)s"),
+            services.issue_credit_note,
+            gettext_lazy("Credit note issued."),
+            CreditNoteIssueForm,
+            permissions=("billing.issue_creditnote",),
+            argument="credit_note",
+        ),
+    )
+    readonly_fields = (
+        "number",
+        "status",
+        "client",
+        "currency",
+        "issue_date",
+        "subtotal",
+        "discount_total",
+        "tax_total",
+        "total",
+        "issued_at",
+        "issued_by",
+        "created_by",
+    )
+
+    def get_fields(self, request, obj=None):
+        if obj is None:
+            return ("invoice", "kind", "amount", "quantities", "reason")
+        return ("invoice", "kind", "reason", *self.readonly_fields)
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is not None:
+            return ("invoice", "kind", "reason", *self.readonly_fields)
+        return ()
+
+    def has_change_permission(self, request, obj=None):
+        # A draft is changed on its office page; an issued credit note never changes.
+        return obj is None and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return obj is not None and obj.is_draft and super().has_delete_permission(request, obj)
+
+    def get_inlines(self, request, obj=None):
+        return self.inlines if obj is not None else ()
+
+    def object_action_initial(self, obj, action: ObjectAction) -> dict:
+        return {"issue_date": business_today()}
+
+    @admin.display(description=gettext_lazy("total"), ordering="total")
+    def total_display(self, note):
+        return format_money(note.total, note.currency)
+
+    @admin.display(description=gettext_lazy("status"), ordering="status")
+    def status_badge(self, note):
+        return badge(note.status, note.get_status_display())
+
+    def save_model(self, request, obj, form, change):
+        data = form.cleaned_data
+        invoice = data["invoice"]
+        obj.pk = services.create_credit_note(
+            invoice=invoice,
+            acting_user=request.user,
+            kind=data["kind"],
+            amount=data.get("amount") or None,
+            lines=form.credit_lines(invoice) if data["kind"] == CreditKind.LINES else (),
+            reason=data.get("reason", ""),
+        ).pk
+
+    def save_related(self, request, form, formsets, change):
+        pass
+
+    def delete_model(self, request, obj):
+        services.delete_credit_note(credit_note=obj, acting_user=request.user)
+
+
+class RefundForm(forms.ModelForm):
+    class Meta:
+        model = Refund
+        fields = ("client", "amount", "date", "method", "reference", "note")
+
+
+@admin.register(Refund)
+class RefundAdmin(ObjectActionsMixin, OperationAdmin):
+    form = RefundForm
+    list_display = ("__str__", "date", "client", "amount_display", "method", "reversed_at")
+    list_filter = ("method", ("date", DateFieldListFilter))
+    search_fields = ("reference", "client__code", "client__name")
+    list_select_related = ()
+    list_prefetch_related = ("client",)
+    autocomplete_fields = ("client",)
+    actions = None
+    object_actions = (
+        ObjectAction(
+            "reverse",
+            gettext_lazy("Reverse %(object)s"),
+            services.reverse_refund,
+            gettext_lazy("Refund reversed."),
+            ReasonForm,
+            permissions=("billing.reverse_refund",),
+        ),
+    )
+    readonly_fields = (
+        "currency",
+        "created_at",
+        "created_by",
+        "reversed_at",
+        "reversed_by",
+        "reversal_reason",
+    )
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is not None:
+            return (
+                "client",
+                "amount",
+                "date",
+                "method",
+                "reference",
+                "note",
+                *self.readonly_fields,
+            )
+        return self.readonly_fields
+
+    def has_change_permission(self, request, obj=None):
+        return obj is None and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description=gettext_lazy("amount"), ordering="amount")
+    def amount_display(self, refund):
+        return format_money(refund.amount, refund.currency)
+
+    def get_changeform_initial_data(self, request):
+        initial = super().get_changeform_initial_data(request)
+        initial.setdefault("date", business_today())
+        return initial
+
+    def save_model(self, request, obj, form, change):
+        data = form.cleaned_data
+        obj.pk = services.record_refund(
+            client=data["client"],
+            amount=data["amount"],
+            date=data["date"],
+            method=data["method"],
+            reference=data.get("reference", ""),
+            note=data.get("note", ""),
             acting_user=request.user,
         ).pk

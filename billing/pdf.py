@@ -29,7 +29,7 @@ from otb.operations import is_retryable
 from settings_app.models import BusinessSettings
 from settings_app.selectors import business_today, get_business_settings
 
-from .models import Invoice, InvoiceStatus, RenderedPdf
+from .models import CreditNote, CreditNoteStatus, Invoice, InvoiceStatus, RenderedPdf
 from .money import format_money, format_number, format_price, plain_decimal
 from .rules import derive_status, no_tax_reason
 
@@ -67,9 +67,69 @@ def document_data(
     business = business or get_business_settings()
     today = today or business_today(business)
     status = derive_status(invoice, today=today)
-    client = invoice.client
-    currency = invoice.currency
-    taxes = list(invoice.taxes.all())
+    discount_label = _("Discount")
+    if invoice.discount_kind == "percent":
+        discount_label = _("Discount %(rate)s %%") % {"rate": plain_decimal(invoice.discount_value)}
+    return {
+        **_common_data(invoice, business),
+        "kind": "invoice",
+        "title": (
+            _("Invoice %(number)s") % {"number": invoice.number}
+            if invoice.number
+            else _("Draft invoice")
+        ),
+        "status": str(status),
+        "status_label": str(InvoiceStatus(status).label),
+        "due_date": invoice.due_date,
+        "notes": invoice.notes,
+        "terms": invoice.terms,
+        "discount_label": discount_label,
+        "amount_paid": invoice.amount_paid,
+        "amount_credited": invoice.amount_credited,
+        "balance_due": invoice.balance_due,
+    }
+
+
+def credit_note_data(
+    note: CreditNote, *, business: BusinessSettings | None = None
+) -> dict[str, Any]:
+    """Every value the credit note document shows, as ``document_data`` for an invoice: the
+    same template, titled CREDIT NOTE, naming the invoice it credits."""
+    business = business or get_business_settings()
+    invoice = note.invoice
+    return {
+        **_common_data(note, business),
+        "kind": "credit_note",
+        "title": (
+            _("Credit note %(number)s") % {"number": note.number}
+            if note.number
+            else _("Draft credit note")
+        ),
+        "status": str(note.status),
+        "status_label": str(CreditNoteStatus(note.status).label),
+        "notes": note.reason,
+        "terms": "",
+        "discount_label": _("Discount"),
+        "credited_invoice": {"number": invoice.number, "issue_date": invoice.issue_date},
+    }
+
+
+def load_credit_note(**lookup) -> CreditNote:
+    """The credit note with everything its document shows. Raises CreditNote.DoesNotExist."""
+    return (
+        CreditNote.objects.select_related("client", "invoice")
+        .prefetch_related("lines", "taxes")
+        .get(**lookup)
+    )
+
+
+def _common_data(document: Invoice | CreditNote, business: BusinessSettings) -> dict[str, Any]:
+    """What an invoice and a credit note show alike: the parties, the lines, the figures
+    and every tax with its label, rate, registration number, base and amount."""
+    client = document.client
+    currency = document.currency
+    # Invoice and credit note taxes alike: label, rate, number, base, amount.
+    taxes: list[Any] = list(document.taxes.all())
     lines = [
         {
             "description": line.description,
@@ -82,32 +142,18 @@ def document_data(
             "amount": line.amount,
             "taxes": ", ".join(carried_taxes(line, taxes)) or "—",
         }
-        for line in invoice.lines.all()
+        for line in document.lines.all()
     ]
     all_taxes = ", ".join(tax.label for tax in taxes) or "—"
-    discount_label = _("Discount")
-    if invoice.discount_kind == "percent":
-        discount_label = _("Discount %(rate)s %%") % {"rate": plain_decimal(invoice.discount_value)}
     return {
         "language": translation.get_language(),
-        "title": (
-            _("Invoice %(number)s") % {"number": invoice.number}
-            if invoice.number
-            else _("Draft invoice")
-        ),
-        "number": invoice.number or "",
-        "status": str(status),
-        "status_label": str(InvoiceStatus(status).label),
+        "number": document.number or "",
         "currency": currency,
-        "issue_date": invoice.issue_date,
-        "due_date": invoice.due_date,
-        "notes": invoice.notes,
-        "terms": invoice.terms,
+        "issue_date": document.issue_date,
         "lines": lines,
         "has_line_discounts": any(line["discount_percent"] for line in lines),
-        "subtotal": invoice.subtotal,
-        "discount_label": discount_label,
-        "discount_total": invoice.discount_total,
+        "subtotal": document.subtotal,
+        "discount_total": document.discount_total,
         # A column of the taxes each line carries, when not every line carries them all.
         "has_line_taxes": len(taxes) > 0 and any(line["taxes"] != all_taxes for line in lines),
         "taxes": [
@@ -120,10 +166,8 @@ def document_data(
             }
             for tax in taxes
         ],
-        "no_tax_reason": no_tax_reason(invoice, business),
-        "total": invoice.total,
-        "amount_paid": invoice.amount_paid,
-        "balance_due": invoice.balance_due,
+        "no_tax_reason": no_tax_reason(document, business),
+        "total": document.total,
         "client": {
             "name": client.name,
             "contact_person": client.contact_person,
@@ -147,7 +191,7 @@ def document_data(
     }
 
 
-def tax_summary(invoice: Invoice, business: BusinessSettings | None = None) -> str:
+def tax_summary(invoice: Invoice | CreditNote, business: BusinessSettings | None = None) -> str:
     """The invoice's taxes as the e-mail's {taxes} says them, one per line: label, rate,
     base, amount and registration number; or why there is none."""
     currency = invoice.currency
@@ -251,7 +295,21 @@ def _document_fetcher():
 
 def render_invoice_pdf(invoice: Invoice, *, request=None, data: dict | None = None) -> bytes:
     """Render the invoice document to PDF with WeasyPrint. Always renders; see invoice_pdf."""
-    data = data or document_data(invoice)
+    return render_document_pdf(data or document_data(invoice), request=request)
+
+
+def credit_note_pdf(note: CreditNote, *, request=None) -> bytes:
+    """The credit note's PDF, from the invoice's template. Not cached: a credit note is
+    fetched seldom, and its PDF is archived by SHA-256 when it is sent."""
+    return render_document_pdf(credit_note_data(note), request=request)
+
+
+def credit_note_filename(note: CreditNote) -> str:
+    return f"{note.number}.pdf" if note.number else f"draft-credit-note-{note.pk}.pdf"
+
+
+def render_document_pdf(data: dict[str, Any], *, request=None) -> bytes:
+    """A document (invoice or credit note) as PDF with WeasyPrint, from its data."""
     logo = data["business"]["logo"]
     if logo:
         data = {**data, "business": {**data["business"], "logo_url": UPLOAD_PREFIX + quote(logo)}}

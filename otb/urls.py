@@ -28,7 +28,14 @@ urlpatterns = [
         "invoices/",
         include((outbox_urls.invoice_patterns + billing_urls.invoice_patterns, "invoices")),
     ),
+    path(
+        "credit-notes/",
+        include(
+            (outbox_urls.credit_note_patterns + billing_urls.credit_note_patterns, "credit_notes")
+        ),
+    ),
     path("payments/", include((billing_urls.payment_patterns, "payments"))),
+    path("refunds/", include((billing_urls.refund_patterns, "refunds"))),
     path("search/", search.search, name="search"),
     path("search/clients/", search.client_choices, name="search-clients"),
     path("settings/", settings_page, name="settings"),

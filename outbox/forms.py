@@ -29,6 +29,13 @@ class SendInvoiceForm(Form):
         return dict(self.cleaned_data) | ({"issue_draft": True} if self.is_draft else {})
 
 
+class SendCreditNoteForm(Form):
+    to = SendInvoiceForm.base_fields["to"]
+    cc = SendInvoiceForm.base_fields["cc"]
+    subject = SendInvoiceForm.base_fields["subject"]
+    body = SendInvoiceForm.base_fields["body"]
+
+
 class TestEmailForm(Form):
     to = forms.CharField(label=_("Send a test e-mail to"), max_length=254)
 

@@ -40,6 +40,7 @@ class MessageKind(models.TextChoices):
     TEST = "test", _("Test e-mail")
     PASSWORD_RESET = "password", _("Password reset")
     STATEMENT = "statement", _("Statement")
+    CREDIT_NOTE = "credit", _("Credit note")
 
 
 # Where a message's secret link goes. The stored body holds this instead of the link, so that

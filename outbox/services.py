@@ -25,7 +25,7 @@ from django.utils.translation import gettext_noop
 
 from audit import recording as audit
 from billing import pdf
-from billing.models import Invoice, Payment
+from billing.models import CreditNote, Invoice, Payment
 from billing.money import format_money
 from billing.services import InvalidTransition, issue_invoice
 from otb.operations import DomainError, InvalidInput, ensure_permitted, operation
@@ -413,9 +413,11 @@ def queue_document(
     filename: str,
     acting_user: User | None,
     cc: Addresses = "",
+    invoice: Invoice | None = None,
 ) -> Message:
-    """Queue a document other than an invoice (a statement) with its PDF attached, through
-    the same outbox, archive and delivery as invoices. The PDF is rendered by the caller,
+    """Queue a document other than an invoice (a statement, a credit note) with its PDF
+    attached, through the same outbox, archive and delivery as invoices; ``invoice``: the
+    invoice it is about, whose page lists the message. The PDF is rendered by the caller,
     before this transaction: the render takes seconds."""
     ensure_permitted(acting_user, "outbox.send_message", _("send e-mail"))
     to = clean_addresses(to, field="to", label=_("To"), required=True)
@@ -432,6 +434,64 @@ def queue_document(
         body=body,
         attachment=archive(content),
         attachment_name=filename,
+        invoice=invoice,
+    )
+
+
+def credit_note_message_defaults(
+    note: CreditNote, business: BusinessSettings | None = None
+) -> dict[str, str]:
+    """The credit note send form's first values: the client's address, a subject and a
+    text naming the credit note, the invoice it credits, the amount and every tax."""
+    business = business or get_business_settings()
+    client = note.client
+    values = {
+        "business": business.business_name,
+        "person": client.contact_person or client.name,
+        "number": note.number or "",
+        "invoice": note.invoice.number or "",
+        "date": _date(note.invoice.issue_date),
+        "total": format_money(note.total, note.currency),
+        "taxes": pdf.tax_summary(note, business),
+    }
+    body = _(
+        "Dear %(person)s,\n\nplease find attached our credit note %(number)s for invoice "
+        "%(invoice)s of %(date)s: %(total)s in your favour.\n\n%(taxes)s\n\nThank you,\n"
+        "%(business)s\n"
+    )
+    return {
+        "to": client.email,
+        "cc": "",
+        "subject": _("Credit note %(number)s from %(business)s") % values,
+        "body": body % values,
+    }
+
+
+def send_credit_note(
+    *,
+    credit_note: CreditNote,
+    to: Addresses,
+    subject: str,
+    body: str,
+    acting_user: User | None,
+    cc: Addresses = "",
+) -> Message:
+    """E-mail an issued credit note with its PDF attached, through the outbox; the message
+    is listed on the invoice it credits."""
+    ensure_permitted(acting_user, "outbox.send_message", _("send e-mail"))
+    note = pdf.load_credit_note(pk=credit_note.pk)
+    if note.is_draft:
+        raise InvalidTransition(_("Issue this credit note before sending it."))
+    return queue_document(
+        kind=MessageKind.CREDIT_NOTE,
+        to=to,
+        cc=cc,
+        subject=clean_subject(subject, allowed=frozenset()),
+        body=clean_body(body, allowed=frozenset()),
+        content=pdf.credit_note_pdf(note),  # before the operation's transaction
+        filename=pdf.credit_note_filename(note),
+        acting_user=acting_user,
+        invoice=note.invoice,
     )
 
 

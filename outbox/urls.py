@@ -1,5 +1,6 @@
 """The outbox's pages. ``invoice_patterns`` are its pages of an invoice: otb/urls.py puts them
-in the invoices namespace beside billing's (``invoices:send``)."""
+in the invoices namespace beside billing's (``invoices:send``); ``credit_note_patterns``
+likewise (``credit_notes:send``)."""
 
 from django.urls import path
 
@@ -18,4 +19,8 @@ urlpatterns = [
 
 invoice_patterns = [
     path("id/<int:pk>/send/", views.send_invoice, name="send"),
+]
+
+credit_note_patterns = [
+    path("<int:pk>/send/", views.send_credit_note, name="send"),
 ]

@@ -11,7 +11,7 @@ from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from billing.models import Invoice
+from billing.models import CreditNote, Invoice
 from billing.views import refused
 from otb.forms import show_refusal
 from otb.operations import DomainError
@@ -19,7 +19,7 @@ from otb.paging import keyset_page
 from settings_app.selectors import get_business_settings
 
 from . import services
-from .forms import OutboxFilterForm, SendInvoiceForm, TestEmailForm
+from .forms import OutboxFilterForm, SendCreditNoteForm, SendInvoiceForm, TestEmailForm
 from .models import Message, MessageStatus
 
 PAGE_SIZE = 50
@@ -87,6 +87,42 @@ def send_invoice(request, pk: int):
         request,
         "outbox/send_invoice.html",
         {"invoice": invoice, "form": form, "business": business},
+    )
+
+
+@permission_required("outbox.send_message", raise_exception=True)
+def send_credit_note(request, pk: int):
+    note = get_object_or_404(CreditNote.objects.select_related("client", "invoice"), pk=pk)
+    if note.is_draft:
+        return refused(
+            request,
+            DomainError(_("Issue this credit note before sending it.")),
+            note.get_absolute_url(),
+        )
+    business = get_business_settings()
+    form = SendCreditNoteForm(
+        request.POST or None, initial=services.credit_note_message_defaults(note, business)
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            message = services.send_credit_note(
+                credit_note=note, acting_user=request.user, **form.cleaned_data
+            )
+        except DomainError as exc:
+            show_refusal(form, exc)
+        else:
+            message.refresh_from_db()
+            report_delivery(
+                request,
+                message,
+                sent_text=_("Credit note %(number)s sent to %(to)s.")
+                % {"number": note.number, "to": message.to_addresses},
+            )
+            return HttpResponseRedirect(note.get_absolute_url())
+    return render(
+        request,
+        "outbox/send_credit_note.html",
+        {"note": note, "form": form, "business": business},
     )
 
 

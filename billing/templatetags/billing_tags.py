@@ -65,6 +65,8 @@ STATUS_COLOURS = {
     "paid": "success",
     "overdue": "danger",
     "cancelled": "dark",
+    "credited": "info",
+    "issued": "primary",
     "confirmed": "success",
     "reversed": "danger",
     # e-mail messages (outbox)

@@ -61,11 +61,17 @@ def client_detail(request, code):
         .select_related("invoice")
         .order_by("-date", "-id")[:LATEST_ON_CLIENT_PAGE]
     )
+    credit_notes = client.credit_notes.select_related("invoice").order_by("-created_at", "-id")[
+        :LATEST_ON_CLIENT_PAGE
+    ]
+    refunds = client.refunds.order_by("-date", "-id")[:LATEST_ON_CLIENT_PAGE]
     return render(
         request,
         "billing/client_detail.html",
         {
             "client": client,
+            "credit_notes": credit_notes,
+            "refunds": refunds,
             "balance": client_balance(client),
             "credit": available_credit(client),
             "deletable": client_deletion_refusal(client) is None,

@@ -41,6 +41,7 @@ def _render_page(request, invoice: Invoice):
         "business": business,
         "doc": pdf.document_data(invoice, business=business),
         "payments": payments,
+        "credit_notes": list(invoice.credit_notes.order_by("created_at", "pk")),
         "pdf_url": pdf_url(invoice),
         "email_messages": _email_messages(request, invoice),
     }
