@@ -53,7 +53,7 @@ def ledger_entries(client: Any) -> QuerySet:
     """The client's entries, oldest first, as the ledger shows them."""
     return (
         LedgerEntry.objects.filter(client_id=client.pk)
-        .select_related("invoice", "created_by")
+        .select_related("invoice", "credit_note", "created_by")
         .order_by("date", "id")
     )
 
