@@ -8,7 +8,7 @@ from decimal import Decimal
 from django.urls import reverse
 
 from billing import services
-from billing.models import Client, Invoice, Payment
+from billing.models import Client, CreditNote, Invoice, Payment, Refund
 from outbox.models import Message, MessageKind
 from tests.factories import ClientFactory, ServiceFactory, draft, issued, line, pay
 
@@ -20,11 +20,15 @@ class Office:
     invoice: Invoice
     payment: Payment
     message: Message
+    credit_note: CreditNote
+    draft_credit_note: CreditNote
+    refund: Refund
 
 
 def fill_office() -> Office:
     """A client with long names, a service, a draft and an issued invoice with long lines, a
-    confirmed and a pending payment, a manual credit and a sent message."""
+    confirmed and a pending payment, a manual credit and a sent message; an invoice with an
+    issued credit note for some lines and a draft one, and a refund."""
     ServiceFactory(code="PAINT", name="Interior painting", unit_price=Decimal("65"))
     ServiceFactory(code="RETAINER", name="Monthly retainer", unit_price=Decimal("6400"))
     ServiceFactory(code="KWH", name="Metered power", unit="kWh", unit_price=Decimal("0.6125"))
@@ -54,12 +58,39 @@ def fill_office() -> Office:
         sent_at=datetime.datetime(2026, 12, 3, 18, 35, tzinfo=datetime.UTC),
         status="sent",
     )
-    return Office(acme, draft_invoice, invoice, payment, message)
+    credited = issued(client=acme, lines=lines)
+    credit_note = services.issue_credit_note(
+        credit_note=services.create_credit_note(
+            invoice=credited,
+            acting_user=None,
+            kind="lines",
+            lines=[
+                services.CreditLineData(invoice_line=credited.lines.get(position=1), quantity="2.5")
+            ],
+            reason="Two and a half hours of the hall were not painted: the tenant stayed.",
+        ),
+        acting_user=None,
+    )
+    draft_credit_note = services.create_credit_note(
+        invoice=credited, acting_user=None, kind="amount", amount="1250.00"
+    )
+    refund = services.record_refund(
+        client=acme,
+        amount="10.00",
+        date=datetime.date(2026, 12, 3),
+        method="cheque",
+        reference="CHQ 2210",
+        acting_user=None,
+    )
+    return Office(
+        acme, draft_invoice, invoice, payment, message, credit_note, draft_credit_note, refund
+    )
 
 
 def office_pages(office: Office) -> list[str]:
     acme, draft_invoice, invoice = office.acme, office.draft_invoice, office.invoice
     payment, message = office.payment, office.message
+    note, draft_note = office.credit_note, office.draft_credit_note
     """Every page of the office (the url confs' pages that answer a GET), with data."""
     return [
         "/",
@@ -81,6 +112,16 @@ def office_pages(office: Office) -> list[str]:
         reverse("invoices:edit", args=[invoice.pk]),
         reverse("invoices:cancel", args=[invoice.pk]),
         reverse("invoices:send", args=[invoice.pk]),
+        reverse("invoices:credit", args=[note.invoice_id]),
+        reverse("credit_notes:list"),
+        reverse("credit_notes:detail", args=[note.pk]),
+        reverse("credit_notes:send", args=[note.pk]),
+        reverse("credit_notes:detail", args=[draft_note.pk]),
+        reverse("credit_notes:edit", args=[draft_note.pk]),
+        reverse("credit_notes:issue", args=[draft_note.pk]),
+        reverse("credit_notes:delete", args=[draft_note.pk]),
+        reverse("clients:refund", args=[acme.code]),
+        reverse("refunds:reverse", args=[office.refund.pk]),
         reverse("payments:list"),
         reverse("payments:create"),
         reverse("payments:edit", args=[payment.pk]),

@@ -4,7 +4,7 @@ still work under it."""
 
 import pytest
 
-from billing.models import Client, Invoice, Payment, Service
+from billing.models import Client, CreditNote, Invoice, Payment, Service
 from outbox.models import Message
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -37,6 +37,7 @@ def office_pages() -> list[str]:
     drafted = Invoice.objects.filter(number=None).first()
     payment = Payment.objects.first()
     message = Message.objects.first()
+    note = CreditNote.objects.order_by("pk").first()
     return [
         "/",
         "/invoices/",
@@ -45,6 +46,9 @@ def office_pages() -> list[str]:
         f"/invoices/draft/{drafted.pk}/",
         f"/invoices/id/{drafted.pk}/edit/",
         f"/invoices/id/{issued.pk}/send/",
+        f"/invoices/id/{issued.pk}/credit/",
+        "/credit-notes/",
+        f"/credit-notes/{note.pk}/",
         "/payments/",
         "/payments/new/",
         f"/payments/{payment.pk}/reverse/",
@@ -70,6 +74,8 @@ def office_pages() -> list[str]:
         # The back office too.
         "/admin/",
         "/admin/billing/invoice/",
+        "/admin/billing/creditnote/",
+        f"/admin/billing/creditnote/{note.pk}/change/",
         f"/admin/billing/invoice/{issued.pk}/change/",
         f"/admin/billing/client/{client.pk}/change/",
         "/admin/auth/user/",

@@ -23,6 +23,8 @@ BACK_OFFICE = [
     "/admin/billing/service/",
     "/admin/billing/invoice/",
     "/admin/billing/payment/",
+    "/admin/billing/creditnote/",
+    "/admin/billing/refund/",
     "/admin/ledger/ledgerentry/",
     "/admin/audit/auditrecord/",
 ]
