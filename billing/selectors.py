@@ -60,7 +60,10 @@ class CurrencyFigures:
     outstanding: Decimal = ZERO
     overdue: Decimal = ZERO
     overdue_count: int = 0
+    # Net of the credit notes issued this month, as the revenue report counts it.
     invoiced_this_month: Decimal = ZERO
+    # Those credit notes' totals, as the negative they count for in invoiced_this_month.
+    credited_this_month: Decimal = ZERO
     collected_this_month: Decimal = ZERO
 
 
@@ -72,8 +75,8 @@ class DashboardFigures:
 
 
 def dashboard_figures(*, today: datetime.date, default_currency: str) -> DashboardFigures:
-    """What is owed, overdue, invoiced and collected this month, per currency; the
-    business's default currency first, always shown."""
+    """What is owed, overdue, invoiced (net of credit notes) and collected this month,
+    per currency; the business's default currency first, always shown."""
     month_start, next_month = month_bounds(today)
     due = BALANCE_DUE
     late = Q(status=InvoiceStatus.OVERDUE) | Q(due_date__lt=today)
@@ -88,15 +91,31 @@ def dashboard_figures(*, today: datetime.date, default_currency: str) -> Dashboa
         overdue=Sum(due, filter=late, output_field=_AMOUNT),
         overdue_count=Count("id", filter=late),
     )
-    invoiced = _per_currency(
+    # SPEC: Credit notes count in the period of their own issue date, as in the revenue
+    # report. The invoices' and the credit notes' totals in one query (UNION ALL), each
+    # read from an index of its own table.
+    invoiced: dict[str, Decimal] = {}
+    credited: dict[str, Decimal] = {}
+    this_month = Q(issue_date__gte=month_start, issue_date__lt=next_month)
+    documents = (
         Invoice.objects.issued()
         .exclude(status=InvoiceStatus.CANCELLED)
-        .filter(issue_date__gte=month_start, issue_date__lt=next_month),
-        "currency",
-        amount=Sum("total"),
+        .filter(this_month)
+        .values("currency")
+        .annotate(amount=Sum("total"), is_credit_note=Value(False))
+        .order_by()
+        .union(
+            CreditNote.objects.filter(this_month, status=CreditNoteStatus.ISSUED)
+            .values("currency")
+            .annotate(amount=Sum("total"), is_credit_note=Value(True))
+            .order_by(),
+            all=True,
+        )
     )
+    for row in documents:
+        (credited if row["is_credit_note"] else invoiced)[row["currency"]] = _amount(row["amount"])
     collected = collected_by_currency(start=month_start, end=next_month - datetime.timedelta(1))
-    currencies = {default_currency, *open_figures, *invoiced, *collected}
+    currencies = {default_currency, *open_figures, *invoiced, *credited, *collected}
     figures = DashboardFigures(today=today, month_start=month_start)
     for currency in sorted(currencies, key=lambda c: (c != default_currency, c)):
         figures.per_currency.append(
@@ -105,7 +124,8 @@ def dashboard_figures(*, today: datetime.date, default_currency: str) -> Dashboa
                 outstanding=_amount(open_figures.get(currency, {}).get("amount")),
                 overdue=_amount(open_figures.get(currency, {}).get("overdue")),
                 overdue_count=open_figures.get(currency, {}).get("overdue_count", 0),
-                invoiced_this_month=_amount(invoiced.get(currency, {}).get("amount")),
+                invoiced_this_month=invoiced.get(currency, ZERO) - credited.get(currency, ZERO),
+                credited_this_month=ZERO - credited.get(currency, ZERO),  # never -0.00
                 collected_this_month=collected.get(currency, ZERO),
             )
         )

@@ -6,22 +6,33 @@ invoice and a cancellation from the day they were made; a payment from its own d
 is confirmed; a reversal from the day it was recorded. So every figure here agrees with the
 ledger at the same date (SPEC: Client ledger). What each invoice had open on each day is kept
 as spans by billing.outstanding; the figures as of a date read those.
+
+What was invoiced, and the tax charged, are net of credit notes: an issued credit note counts
+as a negative in the period of its own issue date, whenever its invoice was issued (SPEC:
+Credit notes). Each figure reads the invoices and the credit notes in one query, a UNION ALL
+of the two grouped alike with a column naming the document, so a report costs no more
+queries for them.
 """
 
 from __future__ import annotations
 
 import datetime
+import heapq
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Case, CharField, Count, Q, Sum, Value, When
+from django.db.models import Case, CharField, Count, F, Q, QuerySet, Sum, Value, When
 from django.db.models.functions import TruncMonth, TruncQuarter, TruncYear
 from django.utils.translation import gettext_lazy as _
 
 from billing.models import (
     OPEN_MONTH,
     Client,
+    CreditNote,
+    CreditNoteLine,
+    CreditNoteStatus,
+    CreditNoteTax,
     Invoice,
     InvoiceLine,
     InvoiceStatus,
@@ -231,9 +242,14 @@ class RevenuePeriod:
     start: datetime.date
     end: datetime.date
     currency: str
+    # Net: the totals and taxes of the invoices issued in the period, less those of the
+    # credit notes issued in it.
     invoiced: Decimal = ZERO
     tax: Decimal = ZERO
     invoice_count: int = 0
+    # The credit notes' totals, as the negative they count for in ``invoiced``.
+    credited: Decimal = ZERO
+    credit_note_count: int = 0
     collected: Decimal = ZERO
     outstanding: Decimal = ZERO
 
@@ -245,17 +261,42 @@ def issued_in(start: datetime.date, end: datetime.date):
     )
 
 
+def credit_notes_issued_in(start: datetime.date, end: datetime.date):
+    """Credit notes issued in the range: what was credited, taken off what was invoiced in
+    the period of their own issue date (read from their index on issue date, status,
+    currency, client and figures)."""
+    return CreditNote.objects.filter(
+        issue_date__gte=start, issue_date__lte=end, status=CreditNoteStatus.ISSUED
+    )
+
+
+# The ``document`` column of a UNION of invoices' and credit notes' figures.
+INVOICE, CREDIT_NOTE = "invoice", "credit_note"
+
+
+def _invoices_and_credit_notes(invoices: QuerySet, credit_notes: QuerySet) -> QuerySet:
+    """Two grouped queries, of invoices (or their lines or taxes) and of credit notes,
+    with the same columns in the same order, as one: UNION ALL, each row with
+    ``document`` (INVOICE or CREDIT_NOTE). Its rows have the first query's column names."""
+    return (
+        invoices.annotate(document=Value(INVOICE))
+        .order_by()
+        .union(credit_notes.annotate(document=Value(CREDIT_NOTE)).order_by(), all=True)
+    )
+
+
 def collections_in(start: datetime.date, end: datetime.date):
-    """Money received in the range, reversals deducted: ``ledger.selectors.collections``,
-    the one definition the dashboard and the API use too."""
+    """Money received in the range, reversals and refunds deducted:
+    ``ledger.selectors.collections``, the one definition the dashboard and the API use too."""
     return collections(start=start, end=end)
 
 
 def revenue(
     start: datetime.date, end: datetime.date, *, period: str = "month", today: datetime.date
 ) -> list[RevenuePeriod]:
-    """Per period and currency: invoiced, tax, collected and outstanding at the period's
-    end (or today, for a period not over yet). At most six queries, however many periods."""
+    """Per period and currency: invoiced and tax net of credit notes, collected and
+    outstanding at the period's end (or today, for a period not over yet). At most six
+    queries, however many periods."""
     trunc = PERIODS[period]
     rows: dict[tuple[datetime.date, str], RevenuePeriod] = {}
 
@@ -268,17 +309,26 @@ def revenue(
             )
         return rows[key]
 
-    invoiced = (
-        issued_in(start, end)
-        .annotate(period=trunc("issue_date"))
-        .values("period", "currency")
-        .annotate(invoiced=Sum("total"), tax=Sum("tax_total"), count=Count("id"))
-        .order_by()
+    def per_period(documents: QuerySet) -> QuerySet:
+        return (
+            documents.annotate(period=trunc("issue_date"))
+            .values("period", "currency")
+            .annotate(total=Sum("total"), tax=Sum("tax_total"), count=Count("id"))
+        )
+
+    documents = _invoices_and_credit_notes(
+        per_period(issued_in(start, end)), per_period(credit_notes_issued_in(start, end))
     )
-    for group in invoiced:
+    for group in documents:
         found = row(group["period"], group["currency"])
-        found.invoiced, found.tax = money(group["invoiced"]), money(group["tax"])
-        found.invoice_count = group["count"]
+        total, tax = money(group["total"]), money(group["tax"])
+        if group["document"] == CREDIT_NOTE:
+            total, tax = ZERO - total, ZERO - tax  # never -0.00
+            found.credited, found.credit_note_count = total, group["count"]
+        else:
+            found.invoice_count = group["count"]
+        found.invoiced += total
+        found.tax += tax
     collected = (
         collections_in(start, end)
         .annotate(period=trunc("date"))
@@ -308,53 +358,105 @@ def revenue(
 def top_clients(
     start: datetime.date, end: datetime.date, *, limit: int = 10
 ) -> dict[str, list[dict]]:
-    """Per currency, the clients invoiced most in the range (amounts in different currencies
-    are never ranked together): one query grouped by client (read from an index of the
-    invoices alone) and ranked here, one for the names of the few shown. The groups are one
-    per client invoiced in the range, thousands at most; a query per currency would read
-    the range's invoices once for each."""
-    ranked = (
-        issued_in(start, end)
-        .values("client_id", "currency")
-        .annotate(invoiced=Sum("total"), count=Count("id"))
-        .order_by("currency", "-invoiced", "client_id")
-        .values_list("client_id", "currency", "invoiced", "count")
+    """Per currency, the clients invoiced most in the range, net of their credit notes
+    issued in it (amounts in different currencies are never ranked together): one query
+    grouped by client, of the invoices and the credit notes (each read from an index of
+    its own table alone), ranked here, and one for the names of the few shown. The groups
+    are one per client invoiced or credited in the range, thousands at most; a query per
+    currency would read the range's documents once for each."""
+
+    def per_client(documents: QuerySet) -> QuerySet:
+        return documents.values("client_id", "currency").annotate(
+            total=Sum("total"), count=Count("id")
+        )
+
+    documents = _invoices_and_credit_notes(
+        per_client(issued_in(start, end)), per_client(credit_notes_issued_in(start, end))
     )
-    found: dict[str, list[dict]] = {}
-    for client_id, currency, invoiced, count in ranked.iterator(chunk_size=2000):
-        rows = found.setdefault(currency, [])
-        if len(rows) < limit:
-            rows.append(
-                {"client_id": client_id, "currency": currency, "invoiced": invoiced, "count": count}
-            )
-    names = _names(Client, {row["client_id"] for rows in found.values() for row in rows})
-    for rows in found.values():
+    net: dict[tuple[int, str], dict] = {}
+    for group in documents.iterator(chunk_size=2000):
+        key = (group["client_id"], group["currency"])
+        found = net.setdefault(
+            key,
+            {
+                "client_id": group["client_id"],
+                "currency": group["currency"],
+                "invoiced": ZERO,
+                "credited": ZERO,
+                "count": 0,
+            },
+        )
+        total = money(group["total"])
+        if group["document"] == CREDIT_NOTE:
+            found["credited"] -= total
+            found["invoiced"] -= total
+        else:
+            found["invoiced"] += total
+            found["count"] += group["count"]
+    found_by_currency: dict[str, list[dict]] = {}
+    for row in net.values():
+        found_by_currency.setdefault(row["currency"], []).append(row)
+    ranked = {
+        currency: heapq.nsmallest(limit, rows, key=lambda row: (-row["invoiced"], row["client_id"]))
+        for currency, rows in found_by_currency.items()
+    }
+    names = _names(Client, {row["client_id"] for rows in ranked.values() for row in rows})
+    for rows in ranked.values():
         for row in rows:
             row["client__code"], row["client__name"] = names[row["client_id"]]
-            row["invoiced"] = money(row["invoiced"])
         rows.sort(key=lambda row: (-row["invoiced"], row["client__code"]))
-    return dict(sorted(found.items()))
+    return dict(sorted(ranked.items()))
 
 
 def by_service(start: datetime.date, end: datetime.date) -> dict[str, list[dict]]:
     """Per currency, line amounts (before the invoice discount and tax) per service in the
-    range, largest first; lines without a service under an empty code: one grouped query,
+    range, largest first, less the credit notes' lines issued in it under the service of
+    the invoice line each credits; lines without a service (a credit of an amount is
+    one) under an empty code. One query, of the invoices' and the credit notes' lines, and
     one for the services' names."""
-    rows = list(
+    invoice_lines = (
         InvoiceLine.objects.filter(invoice__issue_date__gte=start, invoice__issue_date__lte=end)
         .exclude(invoice__status__in=CLOSED_OR_DRAFT)
         .values("service_id", "invoice__currency")
         .annotate(amount=Sum("amount"), lines=Count("id"))
-        .order_by()
     )
+    credited_lines = (
+        CreditNoteLine.objects.filter(
+            credit_note__issue_date__gte=start,
+            credit_note__issue_date__lte=end,
+            credit_note__status=CreditNoteStatus.ISSUED,
+        )
+        .values("invoice_line__service_id", "credit_note__currency")
+        .annotate(amount=Sum("amount"), lines=Count("id"))
+    )
+    net: dict[tuple[int | None, str], dict] = {}
+    for group in _invoices_and_credit_notes(invoice_lines, credited_lines):
+        key = (group["service_id"], group["invoice__currency"])
+        found = net.setdefault(
+            key,
+            {
+                "service_id": group["service_id"],
+                "invoice__currency": group["invoice__currency"],
+                "amount": ZERO,
+                "credited": ZERO,
+                "lines": 0,
+            },
+        )
+        amount = money(group["amount"])
+        if group["document"] == CREDIT_NOTE:
+            found["credited"] -= amount
+            found["amount"] -= amount
+        else:
+            found["amount"] += amount
+            found["lines"] += group["lines"]
+    rows = list(net.values())
     names = _names(Service, {row["service_id"] for row in rows} - {None})
     for row in rows:
         row["service__code"], row["service__name"] = names.get(row["service_id"], (None, None))
-        row["amount"] = money(row["amount"])
-    found: dict[str, list[dict]] = {}
+    found_by_currency: dict[str, list[dict]] = {}
     for row in sorted(rows, key=lambda row: (-row["amount"], row["service__code"] or "")):
-        found.setdefault(row["invoice__currency"], []).append(row)
-    return dict(sorted(found.items()))
+        found_by_currency.setdefault(row["invoice__currency"], []).append(row)
+    return dict(sorted(found_by_currency.items()))
 
 
 def _names(model, pks) -> dict[int, tuple[str, str]]:
@@ -369,31 +471,64 @@ def _names(model, pks) -> dict[int, tuple[str, str]]:
 
 # --- Tax ----------------------------------------------------------------------------------
 def tax_report(start: datetime.date, end: datetime.date, *, period: str = "quarter") -> list[dict]:
-    """Tax charged per period, tax (label and rate) and currency, with its taxable base, on
-    invoices issued in the period and not cancelled: the figure to file. One query."""
+    """Per period, tax (label, rate and registration number) and currency: the tax charged
+    on the invoices issued in the period and not cancelled (``charged``), less the tax of
+    the credit notes issued in it (``credited``, negative), and so the figure to file
+    (``amount``), with the taxable base, net likewise (``base``). One query."""
     trunc = PERIODS[period]
-    rows = (
-        InvoiceTax.objects.filter(invoice__issue_date__gte=start, invoice__issue_date__lte=end)
-        .exclude(invoice__status__in=CLOSED_OR_DRAFT)
-        .annotate(period=trunc("invoice__issue_date"))
-        .values("period", "label", "rate", "number", "invoice__currency")
-        .annotate(base=Sum("base"), amount=Sum("amount"), invoices=Count("invoice", distinct=True))
-        .order_by("period", "invoice__currency", "label", "rate")
+
+    def per_tax(taxes: QuerySet, document: str) -> QuerySet:
+        return (
+            taxes.annotate(
+                period=trunc(f"{document}__issue_date"), currency=F(f"{document}__currency")
+            )
+            .values("period", "label", "rate", "number", "currency")
+            .annotate(base=Sum("base"), amount=Sum("amount"), count=Count(document, distinct=True))
+        )
+
+    invoice_taxes = InvoiceTax.objects.filter(
+        invoice__issue_date__gte=start, invoice__issue_date__lte=end
+    ).exclude(invoice__status__in=CLOSED_OR_DRAFT)
+    credit_note_taxes = CreditNoteTax.objects.filter(
+        credit_note__issue_date__gte=start,
+        credit_note__issue_date__lte=end,
+        credit_note__status=CreditNoteStatus.ISSUED,
     )
-    return [
-        {
-            "start": _as_date(row["period"]),
-            "end": period_end(_as_date(row["period"]), period),
-            "label": row["label"],
-            "rate": row["rate"],
-            "number": row["number"],
-            "currency": row["invoice__currency"],
-            "base": money(row["base"]),
-            "amount": money(row["amount"]),
-            "invoices": row["invoices"],
-        }
-        for row in rows
-    ]
+    rows: dict[tuple, dict] = {}
+    for group in _invoices_and_credit_notes(
+        per_tax(invoice_taxes, "invoice"), per_tax(credit_note_taxes, "credit_note")
+    ):
+        period_start = _as_date(group["period"])
+        key = (period_start, group["currency"], group["label"], group["rate"], group["number"])
+        found = rows.setdefault(
+            key,
+            {
+                "start": period_start,
+                "end": period_end(period_start, period),
+                "label": group["label"],
+                "rate": group["rate"],
+                "number": group["number"],
+                "currency": group["currency"],
+                "base": ZERO,
+                "amount": ZERO,
+                "charged": ZERO,
+                "credited_base": ZERO,
+                "credited": ZERO,
+                "invoices": 0,
+                "credit_notes": 0,
+            },
+        )
+        base, amount = money(group["base"]), money(group["amount"])
+        if group["document"] == CREDIT_NOTE:
+            base, amount = ZERO - base, ZERO - amount  # never -0.00
+            found["credited_base"], found["credited"] = base, amount
+            found["credit_notes"] = group["count"]
+        else:
+            found["charged"] = amount
+            found["invoices"] = group["count"]
+        found["base"] += base
+        found["amount"] += amount
+    return [rows[key] for key in sorted(rows)]
 
 
 def untaxed_sales(
@@ -401,31 +536,50 @@ def untaxed_sales(
 ) -> list[dict]:
     """The sales without tax per period, reason and currency (SPEC: Several taxes): to
     tax-exempt clients, to clients abroad, and to clients whose own set is empty; the
-    amount is subtotal − discount of the invoices issued in the period and not cancelled."""
+    amount is subtotal − discount of the invoices issued in the period and not cancelled,
+    less that of the credit notes issued in it (``credited``, negative). One query."""
     trunc = PERIODS[period]
     untaxed = Q(tax_basis__in=[TaxBasis.EXEMPT, TaxBasis.FOREIGN]) | Q(
         tax_basis=TaxBasis.CLIENT, taxes__isnull=True
     )
-    rows = (
-        Invoice.objects.filter(untaxed, issue_date__gte=start, issue_date__lte=end)
-        .exclude(status__in=CLOSED_OR_DRAFT)
-        .annotate(period=trunc("issue_date"))
-        .values("period", "tax_basis", "currency")
-        .annotate(subtotal=Sum("subtotal"), discount=Sum("discount_total"), invoices=Count("pk"))
-        .order_by("period", "currency", "tax_basis")
-    )
-    return [
-        {
-            "start": _as_date(row["period"]),
-            "end": period_end(_as_date(row["period"]), period),
-            "basis": row["tax_basis"],
-            "label": UNTAXED_LABELS[row["tax_basis"]],
-            "currency": row["currency"],
-            "amount": money(row["subtotal"]) - money(row["discount"]),
-            "invoices": row["invoices"],
-        }
-        for row in rows
-    ]
+
+    def per_basis(documents: QuerySet) -> QuerySet:
+        return (
+            documents.filter(untaxed)
+            .annotate(period=trunc("issue_date"))
+            .values("period", "tax_basis", "currency")
+            .annotate(subtotal=Sum("subtotal"), discount=Sum("discount_total"), count=Count("pk"))
+        )
+
+    rows: dict[tuple, dict] = {}
+    for group in _invoices_and_credit_notes(
+        per_basis(issued_in(start, end)), per_basis(credit_notes_issued_in(start, end))
+    ):
+        period_start = _as_date(group["period"])
+        key = (period_start, group["currency"], group["tax_basis"])
+        found = rows.setdefault(
+            key,
+            {
+                "start": period_start,
+                "end": period_end(period_start, period),
+                "basis": group["tax_basis"],
+                "label": UNTAXED_LABELS[group["tax_basis"]],
+                "currency": group["currency"],
+                "amount": ZERO,
+                "credited": ZERO,
+                "invoices": 0,
+                "credit_notes": 0,
+            },
+        )
+        amount = money(group["subtotal"]) - money(group["discount"])
+        if group["document"] == CREDIT_NOTE:
+            found["credited"] = ZERO - amount
+            found["amount"] -= amount
+            found["credit_notes"] = group["count"]
+        else:
+            found["amount"] += amount
+            found["invoices"] = group["count"]
+    return [rows[key] for key in sorted(rows)]
 
 
 UNTAXED_LABELS = {
@@ -457,7 +611,7 @@ def statement(client: Client, start: datetime.date, end: datetime.date) -> State
     )
     entries = list(
         LedgerEntry.objects.filter(client=client, date__gte=start, date__lte=end)
-        .select_related("invoice", "payment")
+        .select_related("invoice", "payment", "credit_note")
         .order_by("date", "id")
     )
     running = opening

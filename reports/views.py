@@ -14,7 +14,7 @@ from django.contrib.auth.decorators import permission_required
 from django.core.paginator import Paginator
 from django.http import HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -158,6 +158,9 @@ def revenue(request):
                     "invoices",
                     "collected",
                     "outstanding_at_end",
+                    # Already in invoiced and tax, which are net of credit notes.
+                    "credited",
+                    "credit_notes",
                 ],
                 [
                     [
@@ -169,6 +172,8 @@ def revenue(request):
                         p.invoice_count,
                         p.collected,
                         p.outstanding,
+                        p.credited,
+                        p.credit_note_count,
                     ]
                     for p in periods
                 ],
@@ -195,9 +200,11 @@ def revenue(request):
                     "services": by_service.get(currency, []),
                     "totals": {
                         "invoiced": sum(row.invoiced for row in rows),
+                        "credited": sum(row.credited for row in rows),
                         "tax": sum(row.tax for row in rows),
                         "collected": sum(row.collected for row in rows),
                         "invoice_count": sum(row.invoice_count for row in rows),
+                        "credit_note_count": sum(row.credit_note_count for row in rows),
                     },
                 }
                 for currency, rows in by_currency.items()
@@ -230,9 +237,14 @@ def tax(request):
                     "rate",
                     "registration_number",
                     "currency",
+                    # Net of the credit notes issued in the period: the figures to file.
                     "taxable_base",
                     "tax_charged",
                     "invoices",
+                    # The credit notes' part of the two above, negative.
+                    "credited_base",
+                    "credited_tax",
+                    "credit_notes",
                 ],
                 [
                     *(
@@ -246,6 +258,9 @@ def tax(request):
                             row["base"],
                             row["amount"],
                             row["invoices"],
+                            row["credited_base"],
+                            row["credited"],
+                            row["credit_notes"],
                         ]
                         for row in rows
                     ),
@@ -261,6 +276,9 @@ def tax(request):
                             row["amount"],
                             "0.00",
                             row["invoices"],
+                            row["credited"],
+                            "0.00",
+                            row["credit_notes"],
                         ]
                         for row in untaxed
                     ),
@@ -289,6 +307,8 @@ def statement(request):
                 return _statement_csv(report)
             if wanted == "pdf":
                 return _statement_pdf(request, report)
+            for entry in report.entries:
+                entry.document_url = _document_url(entry)
         elif wanted != "html":
             return _bad_filter(form)
     else:  # opened from the navigation: the form only
@@ -300,9 +320,21 @@ def statement(request):
     )
 
 
+def _document_url(entry) -> str:
+    """The page of the credit note or invoice a statement entry is about ("" for none). A
+    credit note's own page may not be there (its pages come with their own slice): then
+    the page of the invoice it credits."""
+    if entry.credit_note_id:
+        try:
+            return entry.credit_note.get_absolute_url()
+        except NoReverseMatch:
+            pass
+    return entry.invoice.get_absolute_url() if entry.invoice_id else ""
+
+
 def _statement_csv(report) -> HttpResponse:
     currency = report.client.default_currency
-    rows = [[report.start, "opening_balance", "", "", "", report.opening]]
+    rows = [[report.start, "opening_balance", "", "", "", report.opening, ""]]
     rows += [
         [
             entry.date,
@@ -311,10 +343,11 @@ def _statement_csv(report) -> HttpResponse:
             entry.memo,
             entry.amount,
             entry.running,
+            entry.credit_note.number if entry.credit_note_id else "",
         ]
         for entry in report.entries
     ]
-    rows.append([report.end, "closing_balance", "", "", "", report.closing])
+    rows.append([report.end, "closing_balance", "", "", "", report.closing, ""])
     rows += [
         [
             invoice.due_date,
@@ -323,12 +356,13 @@ def _statement_csv(report) -> HttpResponse:
             _("%(days)s days past due") % {"days": invoice.days_past_due},
             -invoice.balance_at,
             "",
+            "",
         ]
         for invoice in report.open_invoices
     ]
     return _csv_response(
         f"statement-{report.client.code}-{report.start}-{report.end}-{currency}.csv",
-        ["date", "entry", "invoice", "memo", "amount", "balance"],
+        ["date", "entry", "invoice", "memo", "amount", "balance", "credit_note"],
         rows,
     )
 

@@ -1,6 +1,6 @@
 """The dashboard's figures, checked against sums computed here from the rows themselves, on a
 small book with an overdue, a partial and a cancelled invoice, a reversed payment and a
-second currency."""
+second currency; and with a credit note and a refund this month."""
 
 import datetime
 from decimal import Decimal
@@ -10,7 +10,16 @@ import time_machine
 from django.urls import reverse
 
 from billing import services
-from billing.models import Invoice, Payment, PaymentMethod, PaymentStatus
+from billing.models import (
+    CreditKind,
+    CreditNote,
+    CreditNoteStatus,
+    Invoice,
+    Payment,
+    PaymentMethod,
+    PaymentStatus,
+    Refund,
+)
 from billing.selectors import dashboard_figures
 from tests.factories import ClientFactory, issued, pay
 
@@ -78,14 +87,32 @@ def expected(currency):
         and (p.date.year, p.date.month) == (TODAY.year, TODAY.month)
     ]
     overdue = [i for i in issued_ if shown[i.pk] == "overdue"]
+    credited = sum(
+        (
+            n.total
+            for n in CreditNote.objects.filter(currency=currency, status=CreditNoteStatus.ISSUED)
+            if (n.issue_date.year, n.issue_date.month) == (TODAY.year, TODAY.month)
+        ),
+        D("0.00"),
+    )
+    refunded = sum(
+        (
+            r.amount
+            for r in Refund.objects.filter(currency=currency, reversed_at=None)
+            if (r.date.year, r.date.month) == (TODAY.year, TODAY.month)
+        ),
+        D("0.00"),
+    )
     return {
         "outstanding": sum((i.balance_due for i in issued_ if i.balance_due > 0), D("0.00")),
         "overdue": sum((i.balance_due for i in overdue), D("0.00")),
         "overdue_count": len(overdue),
         "invoiced_this_month": sum(
             (i.total for i in issued_ if i.issue_date.month == TODAY.month), D("0.00")
-        ),
-        "collected_this_month": sum((p.amount for p in this_month), D("0.00")),
+        )
+        - credited,
+        "credited_this_month": -credited,
+        "collected_this_month": sum((p.amount for p in this_month), D("0.00")) - refunded,
     }
 
 
@@ -114,6 +141,62 @@ def test_figures_by_hand(book):
     )
 
 
+@pytest.fixture
+def credited_book(book):
+    """``book``, and this month: the ``marked`` invoice of March (113.00, unpaid) credited
+    in full, and 5.00 of the USD client's 7.00 of credit refunded."""
+    note = services.create_credit_note(
+        invoice=book["marked"], acting_user=None, kind=CreditKind.FULL
+    )
+    services.issue_credit_note(credit_note=note, acting_user=None)
+    usd = Invoice.objects.get(currency="USD").client
+    services.record_refund(
+        client=usd, amount="5.00", date=TODAY, method=PaymentMethod.CHEQUE, acting_user=None
+    )
+    return book
+
+
+def test_figures_with_a_credit_note_and_a_refund_equal_the_sums_of_the_rows(credited_book):
+    figures = dashboard_figures(today=TODAY, default_currency="CAD")
+    for row in figures.per_currency:
+        want = expected(row.currency)
+        got = {name: getattr(row, name) for name in want}
+        assert got == want, row.currency
+
+
+def test_a_credit_note_this_month_is_taken_off_invoiced_this_month(credited_book):
+    cad, usd = dashboard_figures(today=TODAY, default_currency="CAD").per_currency
+    # partial 113 + bounced 113, less the credit note of 113 on a March invoice
+    assert (cad.invoiced_this_month, cad.credited_this_month) == (D("113.00"), D("-113.00"))
+    # 402 less the marked invoice, credited in full: no longer open nor overdue
+    assert cad.outstanding == D("289.00")
+    assert (cad.overdue, cad.overdue_count) == (D("113.00"), 1)
+    assert cad.collected_this_month == D("50.00")
+    # 40 + 7 received, 5 given back
+    assert (usd.invoiced_this_month, usd.credited_this_month) == (D("113.00"), D("0.00"))
+    assert usd.collected_this_month == D("42.00")
+
+
+def test_a_month_of_credit_notes_alone_is_invoiced_below_zero(business):
+    march = issued(client=ClientFactory(), issue_date=datetime.date(2024, 3, 1))
+    note = services.create_credit_note(
+        invoice=march, acting_user=None, kind=CreditKind.AMOUNT, amount="40.00"
+    )
+    services.issue_credit_note(credit_note=note, acting_user=None)
+
+    (cad,) = dashboard_figures(today=TODAY, default_currency="CAD").per_currency
+    assert (cad.invoiced_this_month, cad.credited_this_month) == (D("-40.00"), D("-40.00"))
+    assert cad.outstanding == D("73.00")
+
+
+def test_the_page_says_what_credit_notes_took_off_invoiced(office, credited_book):
+    html = office.get(reverse("home")).content.decode()
+    cad = html.split('data-currency="CAD"')[1].split('data-currency="USD"')[0]
+    assert "113.00 CAD" in cad.split("figure-invoiced")[1]
+    assert "net of 113.00 CAD in credit notes" in cad
+    assert "figure-credited" not in html.split('data-currency="USD"')[1]
+
+
 def test_default_currency_is_shown_even_without_activity(business):
     (row,) = dashboard_figures(today=TODAY, default_currency="CAD").per_currency
     assert (row.currency, row.outstanding, row.overdue_count) == ("CAD", D("0.00"), 0)
@@ -138,8 +221,11 @@ def test_page_on_an_empty_book(office):
     assert office.get(reverse("home")).status_code == 200
 
 
-def test_page_query_count_is_bounded(office, book, django_assert_max_num_queries):
+@pytest.mark.parametrize("books", ["book", "credited_book"])
+def test_page_query_count_is_bounded(request, office, books, django_assert_max_num_queries):
+    request.getfixturevalue(books)
     # The latest invoices' and payments' clients and invoices come by prefetch (3 queries),
     # not joined: see billing.views.invoices.invoice_list. One more: e-mail needing attention.
+    # The credit notes come in the query of the invoices (UNION ALL).
     with django_assert_max_num_queries(16):  # 1: the business's time zone
         office.get(reverse("home"))

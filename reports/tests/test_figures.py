@@ -1,8 +1,9 @@
 """Every report figure against a computation from scratch over a random history.
 
 Hypothesis writes a history of days: invoices issued (taxable or not), changed while
-unlocked, cancelled; payments in cash or from client credit, pending or confirmed, dated on
-the day or a few days back, confirmed later, reversed; manual credits and debits. The test
+unlocked, cancelled, credited (in full, or half of what remains); payments in cash or from
+client credit, pending or confirmed, dated on the day or a few days back, confirmed later,
+reversed; manual credits and debits. The test
 keeps its own account of what happened and when, from the rules of SPEC.md, and checks the
 outstanding/aging report, the revenue summary, the tax report and the statement against it
 on month ends, on the days things happened and on the days before them.
@@ -25,7 +26,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from billing import services
-from billing.models import PaymentMethod
+from billing.models import CreditKind, PaymentMethod
 from billing.services import LineData, post_manual_credit, post_manual_debit
 from otb.operations import DomainError
 from reports import selectors
@@ -56,6 +57,7 @@ class Inv:
     taxable: bool
     totals: list = field(default_factory=list)  # (day, total, tax)
     cancelled_day: datetime.date | None = None
+    credits: list = field(default_factory=list)  # issued credit notes: (day, total, tax)
 
     def figures_at(self, day):
         found = [entry for entry in self.totals if entry[0] <= day]
@@ -68,6 +70,13 @@ class Inv:
     @property
     def tax(self):
         return self.totals[-1][2]
+
+    def credited_at(self, day) -> Decimal:
+        return sum((total for when, total, _tax in self.credits if when <= day), ZERO)
+
+    @property
+    def credited(self) -> Decimal:
+        return self.credited_at(datetime.date.max)
 
 
 @dataclass
@@ -107,6 +116,7 @@ class Books:
         if invoice.issue_day > day or (invoice.cancelled_day and invoice.cancelled_day <= day):
             return ZERO
         total, _tax = invoice.figures_at(day)
+        total -= invoice.credited_at(day)
         return total - min(total, self.paid_at(invoice, day))
 
     def paid_now(self, invoice: Inv) -> Decimal:
@@ -122,6 +132,7 @@ class Books:
                 previous = total
             if invoice.cancelled_day and invoice.cancelled_day <= day:
                 balance += invoice.figures_at(invoice.cancelled_day)[0]
+            balance += invoice.credited_at(day)
         for p in self.payments:
             if p.client == client and p.confirmed and not p.credit:
                 if p.date <= day:
@@ -176,6 +187,7 @@ steps = st.lists(
             st.tuples(st.just("confirm"), st.integers(0, 30)),
             st.tuples(st.just("reverse"), st.integers(0, 30)),
             st.tuples(st.just("cancel"), st.integers(0, 30)),
+            st.tuples(st.just("credit"), st.integers(0, 30), st.sampled_from(["full", "half"])),
             st.tuples(st.just("change"), st.integers(0, 30), amounts),
             st.tuples(st.just("manual"), st.integers(0, 1), amounts, st.booleans()),
         ),
@@ -231,7 +243,8 @@ def act(books: Books, clients, day, action, args) -> None:
         invoice = pick([i for i in books.invoices if not i.cancelled_day], index)
         if invoice is None:
             return
-        due_now = invoice.total - min(invoice.total, books.paid_now(invoice))
+        owed = invoice.total - invoice.credited
+        due_now = owed - min(owed, books.paid_now(invoice))
         amount = {
             "full": due_now,
             "half": (due_now / 2).quantize(D("0.01")),
@@ -278,6 +291,30 @@ def act(books: Books, clients, day, action, args) -> None:
         if invoice is not None:
             services.cancel_invoice(invoice=invoice.obj, acting_user=None, reason="Mistake")
             invoice.cancelled_day = day
+    elif action == "credit":
+        index, how = args
+        invoice = pick(
+            [i for i in books.invoices if not i.cancelled_day and i.credited < i.total], index
+        )
+        if invoice is None:
+            return
+        remaining = invoice.total - invoice.credited
+        if how == "full":
+            kwargs = {"kind": CreditKind.FULL}
+            # SPEC: the credit note that credits all that remains takes exactly that.
+            total = remaining
+            tax = invoice.tax - sum((tax for _day, _total, tax in invoice.credits), ZERO)
+        else:
+            total = (remaining / 2).quantize(D("0.01"))
+            if total <= 0:
+                return
+            kwargs = {"kind": CreditKind.AMOUNT, "amount": total}
+            # SPEC: a free amount's tax is split in the invoice's proportions.
+            tax = (invoice.tax * total / invoice.total).quantize(D("0.01"), ROUND_HALF_UP)
+        note = services.create_credit_note(invoice=invoice.obj, acting_user=None, **kwargs)
+        note = services.issue_credit_note(credit_note=note, acting_user=None)
+        assert (note.issue_date, note.total, note.tax_total) == (day, total, tax)
+        invoice.credits.append((day, total, tax))
     elif action == "change":
         index, amount = args
         invoice = pick([i for i in books.invoices if not i.cancelled_day], index)
@@ -333,28 +370,32 @@ def test_every_report_figure_matches_a_computation_from_scratch(business, histor
         business.tax_local_clients_only = True
         business.save()
         books, clients, last = play(history)
-        today = last
-        # The last day is "today": answered from the stored figures; the others are not.
-        with time_machine.travel(noon(today), tick=False):
-            for as_of in days_to_check(list(_days(history)), last):
-                report = selectors.aging(as_of)
-                got = {row.code: row.buckets for row in report.rows}
-                assert got == expected_aging(books, clients, as_of), as_of
-                for row in report.rows:
-                    assert row.total == sum(row.buckets.values())
-                balances = selectors.ledger_balances(as_of, [client.pk for client in clients])
-                for index, client in enumerate(clients):
-                    assert balances[client.pk] == books.ledger_at(index, as_of)
-                    statement = selectors.statement(client, START, as_of)
-                    assert statement.closing == books.ledger_at(index, as_of)
-                    assert {i.number: i.balance_at for i in statement.open_invoices} == {
-                        i.obj.number: books.balance_at(i, as_of)
-                        for i in books.invoices
-                        if i.client == index and books.balance_at(i, as_of) > 0
-                    }
-
-            _check_revenue_and_tax(books, today)
+        _check_every_report(books, clients, history, last)
         transaction.set_rollback(True)
+
+
+def _check_every_report(books: Books, clients, history, last) -> None:
+    today = last
+    # The last day is "today": answered from the stored figures; the others are not.
+    with time_machine.travel(noon(today), tick=False):
+        for as_of in days_to_check(list(_days(history)), last):
+            report = selectors.aging(as_of)
+            got = {row.code: row.buckets for row in report.rows}
+            assert got == expected_aging(books, clients, as_of), as_of
+            for row in report.rows:
+                assert row.total == sum(row.buckets.values())
+            balances = selectors.ledger_balances(as_of, [client.pk for client in clients])
+            for index, client in enumerate(clients):
+                assert balances[client.pk] == books.ledger_at(index, as_of)
+                statement = selectors.statement(client, START, as_of)
+                assert statement.closing == books.ledger_at(index, as_of)
+                assert {i.number: i.balance_at for i in statement.open_invoices} == {
+                    i.obj.number: books.balance_at(i, as_of)
+                    for i in books.invoices
+                    if i.client == index and books.balance_at(i, as_of) > 0
+                }
+
+        _check_revenue_and_tax(books, today)
 
 
 def _days(history):
@@ -374,8 +415,15 @@ def _check_revenue_and_tax(books: Books, today) -> None:
             for i in books.invoices
             if month_start <= i.issue_day <= month_end and not i.cancelled_day
         ]
-        invoiced = sum((i.total for i in live), ZERO)
-        tax = sum((i.tax for i in live), ZERO)
+        credits = [
+            (total, tax)
+            for i in books.invoices
+            for when, total, tax in i.credits
+            if month_start <= when <= month_end
+        ]
+        credited = sum((total for total, _tax in credits), ZERO)
+        invoiced = sum((i.total for i in live), ZERO) - credited
+        tax = sum((i.tax for i in live), ZERO) - sum((tax for _total, tax in credits), ZERO)
         collected = ZERO
         for p in books.payments:
             if p.credit or not p.confirmed:
@@ -388,8 +436,12 @@ def _check_revenue_and_tax(books: Books, today) -> None:
             (books.balance_at(i, min(month_end, today)) for i in books.invoices), ZERO
         )
         row = got.get(month_start)
-        figures = (row.invoiced, row.tax, row.collected, row.outstanding) if row else (ZERO,) * 4
-        assert figures == (invoiced, tax, collected, outstanding), month_start
+        figures = (
+            (row.invoiced, row.tax, row.credited, row.collected, row.outstanding)
+            if row
+            else (ZERO,) * 5
+        )
+        assert figures == (invoiced, tax, -credited, collected, outstanding), month_start
 
     tax_rows = selectors.tax_report(START, today, period="quarter")
     by_quarter = defaultdict(lambda: ZERO)
@@ -397,10 +449,15 @@ def _check_revenue_and_tax(books: Books, today) -> None:
         assert row["label"] == "HST" and row["rate"] == D("13.0000")
         by_quarter[row["start"]] += row["amount"]
     expected = defaultdict(lambda: ZERO)
+
+    def quarter(day):
+        return datetime.date(day.year, (day.month - 1) // 3 * 3 + 1, 1)
+
     for i in books.invoices:
         if not i.cancelled_day:
-            quarter = datetime.date(i.issue_day.year, (i.issue_day.month - 1) // 3 * 3 + 1, 1)
-            expected[quarter] += i.tax
+            expected[quarter(i.issue_day)] += i.tax
+        for when, _total, tax in i.credits:
+            expected[quarter(when)] -= tax
     assert {k: v for k, v in by_quarter.items() if v} == {k: v for k, v in expected.items() if v}
 
 
@@ -416,3 +473,22 @@ def test_a_changed_invoice_counts_with_its_new_total_from_the_day_of_the_change(
     after = selectors.aging(START + datetime.timedelta(days=10))
     assert [row.total for row in before.rows] == [D("113.00")]
     assert [row.total for row in after.rows] == [D("226.00")]
+
+
+def test_credit_notes_count_in_every_report_from_their_own_date(business):
+    """Invoices credited in halves and in full, across month and quarter ends, around
+    payments; every report checked against the test's own account, as above."""
+    history = [
+        (0, ("issue", 0, D("100.00"), True, 30)),  # 113.00 on 1 Jan
+        (5, ("pay", 0, "half", False, True, 0)),  # 56.50
+        (40, ("credit", 0, "half")),  # 15 Feb: 56.50, of which 6.50 HST
+        (3, ("issue", 1, D("200.00"), True, 15)),  # 226.00 on 18 Feb
+        (45, ("credit", 1, "half")),  # 4 Apr, a new quarter: 113.00, 13.00 HST
+        (1, ("pay", 1, "more", False, True, 0)),  # pays the rest and 25.00 more
+        (2, ("credit", 1, "full")),  # 7 Apr: the rest of the second one, paid: client credit
+        (1, ("credit", 0, "full")),  # 8 Apr: the first one's other half, paid: client credit
+    ]
+    books, clients, last = play(history)
+    credits = [(when, total, tax) for i in books.invoices for when, total, tax in i.credits]
+    assert len(credits) == 4
+    _check_every_report(books, clients, history, last)

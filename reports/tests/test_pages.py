@@ -1,5 +1,6 @@
 """The report pages: linked from the navigation, figures on the page, CSV that parses back to
-the same figures, the statement as PDF, bad filters named, bounded queries."""
+the same figures, the statement as PDF, bad filters named, bounded queries (credit notes
+included)."""
 
 import csv
 import datetime
@@ -13,8 +14,8 @@ from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from billing.models import Client, PaymentMethod
-from billing.services import post_manual_credit
+from billing.models import Client, CreditKind, PaymentMethod
+from billing.services import create_credit_note, issue_credit_note, post_manual_credit
 from ledger.selectors import stored_balance
 from reports import selectors
 from tests.factories import ClientFactory, issued, line, pay
@@ -231,13 +232,17 @@ def test_each_report_runs_in_a_bounded_number_of_queries(office, history):
         post_manual_credit(client=extra, amount=D("5.00"), memo="Goodwill", acting_user=None)
         invoice = issued(client=history["oak"], issue_date=datetime.date(2026, 3, 1))
         pay(invoice, "1.00", when=datetime.date(2026, 3, 2), method=PaymentMethod.CASH)
+        note = create_credit_note(
+            invoice=invoice, acting_user=None, kind=CreditKind.AMOUNT, amount="2.00"
+        )
+        issue_credit_note(credit_note=note, acting_user=None, issue_date=datetime.date(2026, 4, 1))
     after = {url: _queries(office, url) for url in urls}
 
     assert after == before
     assert before["/reports/outstanding/"] <= 11
-    # Invoiced, collected, open at month ends (2) and on a day not a month end (1), top
-    # clients and services (2 each), besides the session, user, second factor, time zone
-    # and settings.
+    # Invoiced (with the credit notes: one UNION ALL), collected, open at month ends (2)
+    # and on a day not a month end (1), top clients and services (2 each), besides the
+    # session, user, second factor, time zone and settings.
     six_months = before["/reports/revenue/?start=2026-01-01&end=2026-06-30"]
     assert six_months == before["/reports/revenue/?start=2024-01-01&end=2026-06-30"]
     assert six_months <= 15, before
