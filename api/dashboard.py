@@ -21,10 +21,17 @@ class CurrencyFiguresSerializer(serializers.Serializer):
     outstanding = MoneyField()
     overdue = MoneyField()
     overdue_count = serializers.IntegerField()
-    invoiced_this_month = MoneyField()
+    invoiced_this_month = MoneyField(
+        help_text="Totals of the invoices issued this month, less the credit notes issued "
+        "this month (as the revenue report counts them)."
+    )
+    credited_this_month = MoneyField(
+        help_text="The credit notes issued this month, as the negative they count for in "
+        "invoiced_this_month."
+    )
     collected_this_month = MoneyField(
         help_text="Payments confirmed this month by their date, less confirmed payments "
-        "reversed this month (a reversal counts when it is recorded)."
+        "reversed this month (a reversal counts when it is recorded) and refunds."
     )
 
 

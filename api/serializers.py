@@ -5,7 +5,20 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from billing.models import Client, Invoice, InvoiceLine, InvoiceTax, Payment, PaymentMethod, Service
+from billing.models import (
+    Client,
+    CreditKind,
+    CreditNote,
+    CreditNoteLine,
+    CreditNoteTax,
+    Invoice,
+    InvoiceLine,
+    InvoiceTax,
+    Payment,
+    PaymentMethod,
+    Refund,
+    Service,
+)
 from billing.money import DISCOUNT_FIXED, DISCOUNT_NONE, DISCOUNT_PERCENT
 from ledger.models import LedgerEntry
 from outbox.models import DeliveryAttempt, FailureKind, Message
@@ -203,7 +216,8 @@ class InvoiceSerializer(serializers.ModelSerializer):
     tax_total = MoneyField(read_only=True)
     total = MoneyField(read_only=True)
     amount_paid = MoneyField(read_only=True)
-    balance_due = MoneyField(read_only=True)
+    amount_credited = MoneyField(read_only=True, help_text="The totals of its issued credit notes.")
+    balance_due = MoneyField(read_only=True, help_text="total − amount_paid − amount_credited")
 
     class Meta:
         model = Invoice
@@ -228,6 +242,7 @@ class InvoiceSerializer(serializers.ModelSerializer):
             "tax_total",
             "total",
             "amount_paid",
+            "amount_credited",
             "balance_due",
             "created_at",
             "issued_at",
@@ -285,6 +300,157 @@ class IssueInputSerializer(serializers.Serializer):
 
 class CancelInputSerializer(serializers.Serializer):
     reason = _text()
+
+
+# --- Credit notes and refunds ---------------------------------------------------------------
+
+
+class CreditNoteLineSerializer(serializers.ModelSerializer):
+    invoice_line: serializers.PrimaryKeyRelatedField[InvoiceLine] = (
+        serializers.PrimaryKeyRelatedField(
+            read_only=True,
+            allow_null=True,
+            help_text="The id of the invoice line it credits; null for a credit of an amount.",
+        )
+    )
+    quantity = DecimalStringField(places=3, read_only=True)
+    unit_price = DecimalStringField(places=4, read_only=True)
+    discount_percent = DecimalStringField(places=3, read_only=True)
+    taxes = serializers.ListField(child=serializers.CharField(), read_only=True, allow_null=True)
+    amount = MoneyField(read_only=True)
+
+    class Meta:
+        model = CreditNoteLine
+        fields = [
+            "position",
+            "invoice_line",
+            "description",
+            "quantity",
+            "unit",
+            "unit_price",
+            "discount_percent",
+            "taxable",
+            "taxes",
+            "amount",
+        ]
+        read_only_fields = fields
+
+
+class CreditNoteTaxSerializer(serializers.ModelSerializer):
+    rate = DecimalStringField(places=4, read_only=True)
+    base = MoneyField(read_only=True)
+    amount = MoneyField(read_only=True)
+
+    class Meta:
+        model = CreditNoteTax
+        fields = ["label", "rate", "number", "base", "amount"]
+        read_only_fields = fields
+
+
+class CreditNoteSerializer(serializers.ModelSerializer):
+    invoice: serializers.SlugRelatedField[Invoice] = serializers.SlugRelatedField(
+        slug_field="number", read_only=True, help_text="The number of the invoice it credits."
+    )
+    client: serializers.SlugRelatedField[Client] = serializers.SlugRelatedField(
+        slug_field="code", read_only=True
+    )
+    amount_asked = MoneyField(read_only=True, allow_null=True)
+    lines = CreditNoteLineSerializer(many=True, read_only=True)
+    taxes = CreditNoteTaxSerializer(many=True, read_only=True)
+    subtotal = MoneyField(read_only=True)
+    discount_total = MoneyField(read_only=True)
+    tax_total = MoneyField(read_only=True)
+    total = MoneyField(read_only=True)
+
+    class Meta:
+        model = CreditNote
+        fields = [
+            "id",
+            "number",
+            "status",
+            "invoice",
+            "client",
+            "currency",
+            "kind",
+            "amount_asked",
+            "reason",
+            "issue_date",
+            "tax_basis",
+            "lines",
+            "taxes",
+            "subtotal",
+            "discount_total",
+            "tax_total",
+            "total",
+            "created_at",
+            "issued_at",
+        ]
+        read_only_fields = fields
+
+
+class CreditLineInputSerializer(serializers.Serializer):
+    invoice_line = serializers.IntegerField(
+        min_value=1, max_value=2**63 - 1, help_text="The id of a line of the invoice."
+    )
+    quantity = DecimalStringField(places=3, allow_int=True, help_text="How much of it to credit.")
+
+
+class CreditNoteChangeSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(
+        choices=CreditKind.choices,
+        required=False,
+        help_text="full: all that remains; lines: the quantities in lines; amount: a gross "
+        "amount, its taxes split as on the invoice.",
+    )
+    # many=True makes a ListSerializer, which takes max_length (the stubs do not know).
+    lines = CreditLineInputSerializer(  # type: ignore[call-arg]
+        many=True, required=False, max_length=500
+    )
+    amount = MoneyField(
+        required=False, allow_null=True, help_text="For kind amount, taxes included."
+    )
+    reason = _text(help_text="Printed on the credit note.")
+
+
+class CreditNoteInputSerializer(CreditNoteChangeSerializer):
+    invoice = serializers.CharField(help_text="The number of the issued invoice to credit.")
+
+
+class CreditNoteIssueInputSerializer(serializers.Serializer):
+    issue_date = serializers.DateField(required=False, allow_null=True, help_text="Default: today.")
+
+
+class RefundSerializer(serializers.ModelSerializer):
+    client: serializers.SlugRelatedField[Client] = serializers.SlugRelatedField(
+        slug_field="code", read_only=True
+    )
+    amount = MoneyField(read_only=True)
+
+    class Meta:
+        model = Refund
+        fields = [
+            "id",
+            "client",
+            "currency",
+            "amount",
+            "date",
+            "method",
+            "reference",
+            "note",
+            "created_at",
+            "reversed_at",
+            "reversal_reason",
+        ]
+        read_only_fields = fields
+
+
+class RefundInputSerializer(serializers.Serializer):
+    client = CodeField(help_text="The client whose credit is paid back.")
+    amount = MoneyField()
+    date = serializers.DateField()
+    method = serializers.ChoiceField(choices=PaymentMethod.choices)
+    reference = _text()
+    note = _text()
 
 
 # --- Payments -----------------------------------------------------------------------------

@@ -11,7 +11,18 @@ from rest_framework.routers import DefaultRouter
 
 from .dashboard import DashboardView
 from .errors import error_body
-from .views import audit, clients, invoices, ledger, messages, payments, services, settings, taxes
+from .views import (
+    audit,
+    clients,
+    credit_notes,
+    invoices,
+    ledger,
+    messages,
+    payments,
+    services,
+    settings,
+    taxes,
+)
 
 router = DefaultRouter(trailing_slash=True)
 router.include_root_view = False
@@ -19,7 +30,9 @@ router.register("clients", clients.ClientViewSet, basename="client")
 router.register("services", services.ServiceViewSet, basename="service")
 router.register("taxes", taxes.TaxViewSet, basename="tax")
 router.register("invoices", invoices.InvoiceViewSet, basename="invoice")
+router.register("credit-notes", credit_notes.CreditNoteViewSet, basename="credit-note")
 router.register("payments", payments.PaymentViewSet, basename="payment")
+router.register("refunds", credit_notes.RefundViewSet, basename="refund")
 router.register("messages", messages.MessageViewSet, basename="message")
 router.register("audit", audit.AuditViewSet, basename="audit")
 

@@ -79,6 +79,21 @@ def validated(serializer_class, request, *, partial: bool = False) -> dict:
     return serializer.validated_data
 
 
+def object_by_id(queryset, pk: str, *, what: str):
+    """The row of ``queryset`` whose id is ``pk`` as the URL gives it, or a JSON 404 naming
+    ``what``: an id that is no number ("null,null"), or beyond what the database holds, is
+    found nowhere rather than a server error."""
+    valid = pk.isascii() and pk.isdigit() and len(pk) < 19
+    found = queryset.filter(pk=int(pk)).first() if valid else None
+    if found is None:
+        raise ApiError(
+            _("There is no %(what)s “%(id)s”.") % {"what": what, "id": pk[:40]},
+            code="not_found",
+            status_code=status.HTTP_404_NOT_FOUND,
+        )
+    return found
+
+
 def client_by_code(code: str, *, field: str = "client") -> Client:
     client = Client.objects.filter(code=code).first()
     if client is None:

@@ -15,9 +15,15 @@ from billing.models import Invoice, Payment, PaymentMethod, PaymentStatus
 from otb.operations import InvalidInput
 
 from .. import serializers as s
-from ..errors import ApiError
 from ..idempotency import idempotent
-from .base import IDEMPOTENCY_PARAMETER, ApiViewMixin, client_by_code, query_date, validated
+from .base import (
+    IDEMPOTENCY_PARAMETER,
+    ApiViewMixin,
+    client_by_code,
+    object_by_id,
+    query_date,
+    validated,
+)
 
 # What each filter means is billing.lists.filter_payments'; the office's payment list has the
 # same ones (its search is "q").
@@ -85,16 +91,7 @@ class PaymentViewSet(
         )
 
     def get_object(self):
-        pk = self.kwargs["pk"]
-        valid = pk.isascii() and pk.isdigit() and len(pk) < 19
-        payment = self.queryset.filter(pk=int(pk)).first() if valid else None
-        if payment is None:
-            raise ApiError(
-                _("There is no payment “%(id)s”.") % {"id": pk[:40]},
-                code="not_found",
-                status_code=status.HTTP_404_NOT_FOUND,
-            )
-        return payment
+        return object_by_id(self.queryset, self.kwargs["pk"], what=_("payment"))
 
     def _answer(self, payment, status_code=status.HTTP_200_OK) -> Response:
         payment = self.queryset.get(pk=payment.pk)

@@ -3,7 +3,7 @@ documents that charged it keep their own copy of it anyway."""
 
 from __future__ import annotations
 
-from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.response import Response
@@ -13,7 +13,7 @@ from settings_app.services import create_tax, update_tax
 
 from .. import serializers as s
 from ..idempotency import idempotent
-from .base import IDEMPOTENCY_PARAMETER, ApiViewMixin, validated
+from .base import IDEMPOTENCY_PARAMETER, ApiViewMixin, object_by_id, validated
 
 
 @extend_schema(tags=["taxes"])
@@ -33,8 +33,10 @@ class TaxViewSet(
         "partial_update": ["settings_app.change_tax"],
     }
 
+    lookup_value_regex = "[^/]+"
+
     def get_object(self):
-        return get_object_or_404(self.queryset, pk=self.kwargs["pk"])
+        return object_by_id(self.queryset, self.kwargs["pk"], what=_("tax"))
 
     @extend_schema(request=s.TaxInputSerializer, parameters=[IDEMPOTENCY_PARAMETER])
     @idempotent

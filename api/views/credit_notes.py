@@ -1,0 +1,214 @@
+"""Credit notes (SPEC: Credit notes) and refunds (SPEC: Payments). A credit note is made from
+an issued invoice as a draft, changed or deleted while a draft, and issued; an issued one
+never changes. A refund pays client credit back and is reversed, never deleted."""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+from django.http import HttpResponse
+from django.utils.translation import gettext as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from billing import pdf
+from billing import services as billing
+from billing.models import CreditNote, CreditNoteStatus, Invoice, Refund
+from otb.operations import InvalidInput
+
+from .. import serializers as s
+from ..idempotency import idempotent
+from .base import (
+    IDEMPOTENCY_PARAMETER,
+    ApiViewMixin,
+    client_by_code,
+    object_by_id,
+    validated,
+)
+
+CREDIT_NOTE_FILTERS = [
+    OpenApiParameter("client", OpenApiTypes.STR, description="A client code."),
+    OpenApiParameter("invoice", OpenApiTypes.STR, description="The invoice's number."),
+    OpenApiParameter("status", OpenApiTypes.STR, enum=CreditNoteStatus.values),
+]
+
+
+def _issued_invoice(number: str) -> Invoice:
+    invoice = Invoice.objects.filter(number=number.strip()).first()
+    if invoice is None:
+        raise InvalidInput.single(
+            "invoice", _("Invoice: no issued invoice is numbered “%(ref)s”.") % {"ref": number[:40]}
+        )
+    return invoice
+
+
+def _operation_fields(data: dict) -> dict:
+    """The validated input as the operations take it."""
+    fields = dict(data)
+    if "lines" in fields:
+        fields["lines"] = [
+            billing.CreditLineData(invoice_line=line["invoice_line"], quantity=line["quantity"])
+            for line in fields["lines"]
+        ]
+    return fields
+
+
+@extend_schema(tags=["credit notes"])
+class CreditNoteViewSet(
+    ApiViewMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Credit notes of issued invoices: in full, for quantities of some lines, or for a gross
+    amount; drafts until issued (CN-0001…), never more than the invoice has left to credit."""
+
+    serializer_class = s.CreditNoteSerializer
+    queryset = CreditNote.objects.select_related("client", "invoice").prefetch_related(
+        "lines", "taxes"
+    )
+    lookup_value_regex = "[^/]+"
+    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
+    read_permissions = ["billing.view_creditnote"]
+    write_permissions = {
+        "create": ["billing.add_creditnote"],
+        "partial_update": ["billing.change_creditnote"],
+        "destroy": ["billing.delete_creditnote"],
+        "issue": ["billing.issue_creditnote"],
+    }
+
+    def filter_queryset(self, queryset: QuerySet) -> QuerySet:
+        params = self.request.query_params
+        if params.get("client"):
+            queryset = queryset.filter(client__code=params["client"].strip().upper())
+        if params.get("invoice"):
+            queryset = queryset.filter(invoice__number=params["invoice"].strip())
+        if params.get("status"):
+            value = params["status"].strip()
+            if value not in CreditNoteStatus.values:
+                raise InvalidInput.single(
+                    "status",
+                    _("status: “%(value)s” is not one of %(values)s.")
+                    % {"value": value[:40], "values": ", ".join(CreditNoteStatus.values)},
+                )
+            queryset = queryset.filter(status=value)
+        return queryset.order_by("-created_at", "-id")
+
+    def get_object(self) -> CreditNote:
+        return object_by_id(self.queryset, self.kwargs["pk"], what=_("credit note"))
+
+    def _answer(self, note: CreditNote, status_code=status.HTTP_200_OK) -> Response:
+        return Response(self.get_serializer(self.queryset.get(pk=note.pk)).data, status=status_code)
+
+    @extend_schema(parameters=CREDIT_NOTE_FILTERS)
+    def list(self, request, *args, **kwargs):
+        return super().list(request, *args, **kwargs)
+
+    @extend_schema(
+        request=s.CreditNoteInputSerializer,
+        responses={201: s.CreditNoteSerializer},
+        parameters=[IDEMPOTENCY_PARAMETER],
+    )
+    @idempotent
+    def create(self, request):
+        """A draft credit note of an issued invoice."""
+        data = _operation_fields(validated(s.CreditNoteInputSerializer, request))
+        invoice = _issued_invoice(data.pop("invoice"))
+        note = billing.create_credit_note(invoice=invoice, acting_user=request.user, **data)
+        return self._answer(note, status.HTTP_201_CREATED)
+
+    @extend_schema(request=s.CreditNoteChangeSerializer, responses=s.CreditNoteSerializer)
+    def partial_update(self, request, pk):
+        """Change a draft; its figures are computed again."""
+        note = self.get_object()
+        data = _operation_fields(validated(s.CreditNoteChangeSerializer, request, partial=True))
+        note = billing.update_credit_note(credit_note=note, acting_user=request.user, **data)
+        return self._answer(note)
+
+    @extend_schema(responses={204: None})
+    def destroy(self, request, pk):
+        """Delete a draft; an issued credit note never changes."""
+        billing.delete_credit_note(credit_note=self.get_object(), acting_user=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(request=s.CreditNoteIssueInputSerializer, responses=s.CreditNoteSerializer)
+    @action(detail=True, methods=["post"])
+    def issue(self, request, pk):
+        """Number the draft (CN-0001…) and post it to the client's ledger."""
+        note = self.get_object()
+        data = validated(s.CreditNoteIssueInputSerializer, request)
+        note = billing.issue_credit_note(credit_note=note, acting_user=request.user, **data)
+        return self._answer(note)
+
+    @extend_schema(
+        responses={(200, "application/pdf"): OpenApiResponse(OpenApiTypes.BINARY)},
+    )
+    @action(detail=True, methods=["get"], url_path="pdf")
+    def pdf(self, request, pk):
+        """The credit note's PDF, from the invoice's template."""
+        note = pdf.load_credit_note(pk=self.get_object().pk)
+        response = HttpResponse(pdf.credit_note_pdf(note), content_type="application/pdf")
+        response["Content-Disposition"] = f'attachment; filename="{pdf.credit_note_filename(note)}"'
+        return response
+
+
+@extend_schema(tags=["refunds"])
+class RefundViewSet(
+    ApiViewMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Client credit paid back: refused beyond the available credit; reversed, never
+    deleted."""
+
+    serializer_class = s.RefundSerializer
+    queryset = Refund.objects.select_related("client")
+    lookup_value_regex = "[^/]+"
+    read_permissions = ["billing.view_refund"]
+    write_permissions = {
+        "create": ["billing.add_refund"],
+        "reverse": ["billing.reverse_refund"],
+    }
+
+    def filter_queryset(self, queryset: QuerySet) -> QuerySet:
+        code = self.request.query_params.get("client")
+        if code:
+            queryset = queryset.filter(client__code=code.strip().upper())
+        return queryset.order_by("-date", "-id")
+
+    def get_object(self) -> Refund:
+        return object_by_id(self.queryset, self.kwargs["pk"], what=_("refund"))
+
+    def _answer(self, refund: Refund, status_code=status.HTTP_200_OK) -> Response:
+        return Response(self.get_serializer(refund).data, status=status_code)
+
+    @extend_schema(
+        parameters=[OpenApiParameter("client", OpenApiTypes.STR, description="A client code.")]
+    )
+    def list(self, request, *args, **kwargs):
+        return super().list(request, *args, **kwargs)
+
+    @extend_schema(
+        request=s.RefundInputSerializer,
+        responses={201: s.RefundSerializer},
+        parameters=[IDEMPOTENCY_PARAMETER],
+    )
+    @idempotent
+    def create(self, request):
+        data = dict(validated(s.RefundInputSerializer, request))
+        client = client_by_code(data.pop("client"))
+        refund = billing.record_refund(client=client, acting_user=request.user, **data)
+        return self._answer(refund, status.HTTP_201_CREATED)
+
+    @extend_schema(request=s.ReverseInputSerializer, responses=s.RefundSerializer)
+    @action(detail=True, methods=["post"])
+    def reverse(self, request, pk):
+        refund = self.get_object()
+        data = validated(s.ReverseInputSerializer, request)
+        refund = billing.reverse_refund(
+            refund=refund, reason=data["reason"], acting_user=request.user
+        )
+        return self._answer(refund)
