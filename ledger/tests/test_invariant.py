@@ -1,6 +1,7 @@
 """The ledger invariant of SPEC.md, checked after every step of random sequences of
 operations: drafts, issuing, edits, cancellations, payments (pending, confirmed, from client
-credit, on account), confirmations, reversals and manual entries.
+credit, on account), confirmations, reversals, manual entries, credit notes (in full, for a
+line's quantity, for an amount; drafts issued later or refused) and refunds.
 
 Each example runs in a savepoint that is rolled back at its end, inside the transaction
 pytest-django opens for the test, so examples never see each other's rows. Before each step
@@ -28,6 +29,11 @@ from hypothesis.stateful import (
 from billing import services
 from billing.models import (
     Client,
+    CreditKind,
+    CreditNote,
+    CreditNoteLine,
+    CreditNoteStatus,
+    CreditNoteTax,
     Invoice,
     InvoiceChange,
     InvoiceLine,
@@ -37,10 +43,14 @@ from billing.models import (
     Payment,
     PaymentMethod,
     PaymentStatus,
+    Refund,
 )
 from billing.money import MINOR_UNIT_DECIMALS
+from billing.outstanding import stale
 from billing.selectors import available_credit, expected_balance
 from billing.services import COUNTER_NAME, LineData, post_manual_credit, post_manual_debit
+from billing.services.credit_notes import COUNTER_NAME as CREDIT_NOTE_COUNTER
+from billing.services.credit_notes import remaining
 from ledger.models import EntryKind, LedgerEntry
 from ledger.selectors import client_balance
 from otb.operations import DomainError
@@ -64,6 +74,10 @@ WATCHED = (
     InvoiceNumberCounter,
     Payment,
     LedgerEntry,
+    CreditNote,
+    CreditNoteLine,
+    CreditNoteTax,
+    Refund,
 )
 CASH_METHODS = [m for m in PaymentMethod.values if m != PaymentMethod.CLIENT_CREDIT]
 INVOICE_KINDS = [EntryKind.INVOICE_ISSUED, EntryKind.INVOICE_CHANGED, EntryKind.INVOICE_CANCELLED]
@@ -93,7 +107,9 @@ def spec_status(invoice: Invoice) -> str:
         return InvoiceStatus.DRAFT
     if invoice.cancelled_at is not None:
         return InvoiceStatus.CANCELLED
-    if invoice.total - invoice.amount_paid <= 0:
+    if invoice.amount_credited > 0 and invoice.amount_credited == invoice.total:
+        return InvoiceStatus.CREDITED
+    if invoice.total - invoice.amount_paid - invoice.amount_credited <= 0:
         return InvoiceStatus.PAID
     if invoice.due_date < TODAY:
         return InvoiceStatus.OVERDUE
@@ -102,9 +118,15 @@ def spec_status(invoice: Invoice) -> str:
     return InvoiceStatus.PENDING
 
 
+def credited_by_issued_notes(invoice: Invoice) -> Decimal:
+    return sum((n.total for n in invoice.credit_notes.filter(status=CreditNoteStatus.ISSUED)), ZERO)
+
+
 def credit_left(client: Client) -> Decimal:
     """Available credit without the ledger: money received (not from credit) and manual
-    entries, less everything applied to the client's live invoices."""
+    entries, less refunds and everything applied to the client's live invoices. (Credit
+    notes raise the balance and lower the balance due alike: they leave it as it is.)"""
+    refunded = sum((r.amount for r in client.refunds.filter(reversed_at__isnull=True)), ZERO)
     received = sum(
         (
             p.amount
@@ -130,7 +152,7 @@ def credit_left(client: Client) -> Decimal:
         ),
         ZERO,
     )
-    return received + manual - applied
+    return received - refunded + manual - applied
 
 
 def is_payable(invoice: Invoice) -> bool:
@@ -138,7 +160,11 @@ def is_payable(invoice: Invoice) -> bool:
 
 
 def is_locked(invoice: Invoice) -> bool:
-    return invoice.is_cancelled or invoice.payments.exclude(status=PaymentStatus.REVERSED).exists()
+    return (
+        invoice.is_cancelled
+        or invoice.payments.exclude(status=PaymentStatus.REVERSED).exists()
+        or invoice.credit_notes.filter(status=CreditNoteStatus.ISSUED).exists()
+    )
 
 
 amounts = st.decimals(min_value=D("0.01"), max_value=D("400.00"), places=2)
@@ -193,6 +219,8 @@ discounts = st.one_of(
 class LedgerMachine(RuleBasedStateMachine):
     invoices = Bundle("invoices")
     payments = Bundle("payments")
+    credit_notes = Bundle("credit_notes")
+    refunds = Bundle("refunds")
 
     def __init__(self):
         super().__init__()
@@ -215,6 +243,8 @@ class LedgerMachine(RuleBasedStateMachine):
             ]
             counter, _ = InvoiceNumberCounter.objects.get_or_create(name=COUNTER_NAME)
             self.first_number = counter.last_number
+            counter, _ = InvoiceNumberCounter.objects.get_or_create(name=CREDIT_NOTE_COUNTER)
+            self.first_credit_note = counter.last_number
         except BaseException:
             self.teardown()
             raise
@@ -429,6 +459,80 @@ class LedgerMachine(RuleBasedStateMachine):
             succeeds=payment.status != PaymentStatus.REVERSED,
         )
 
+    # --- Credit notes and refunds ---------------------------------------------------------
+    @rule(
+        target=credit_notes,
+        invoice=invoices,
+        kind=st.sampled_from(CreditKind.values),
+        aim=st.sampled_from(AIMS),
+        amount=amounts,
+        share=st.sampled_from([D(1), D("0.5"), D("0.333")]),
+        issue=st.booleans(),
+    )
+    def credit(self, invoice, kind, aim, amount, share, issue):
+        invoice = Invoice.objects.get(pk=invoice)
+        creditable = not invoice.is_draft and not invoice.is_cancelled
+        creditable = creditable and invoice.amount_credited < invoice.total
+        left = remaining(invoice).total if creditable else ZERO
+        lines, succeeds = [], None
+        if kind == CreditKind.FULL:
+            succeeds = creditable
+        elif kind == CreditKind.AMOUNT:
+            amount = aimed_amount(aim, left, amount)
+            if not creditable or amount > left or not fits(amount, invoice.client):
+                succeeds = False
+            elif amount == left:
+                succeeds = True
+        else:
+            first = invoice.lines.order_by("position").first()
+            quantity = (first.quantity * share).quantize(D("0.001")) if first else D(0)
+            lines = [
+                services.CreditLineData(invoice_line=first.pk if first else 0, quantity=quantity)
+            ]
+            if not creditable:
+                succeeds = False
+        note = self.attempt(
+            lambda: services.create_credit_note(
+                invoice=invoice, acting_user=None, kind=kind, amount=amount, lines=lines
+            ),
+            succeeds=succeeds,
+        )
+        if note is None:
+            return multiple()
+        if issue:
+            self.issue_credit_note(note.pk)
+        return note.pk
+
+    @rule(note=credit_notes)
+    def issue_credit_note(self, note):
+        note = CreditNote.objects.get(pk=note)
+        # A draft is computed again when issued: it may no longer fit what its invoice has
+        # left (another credit note came first, or the draft invoice was changed).
+        self.attempt(
+            lambda: services.issue_credit_note(credit_note=note, acting_user=None),
+            succeeds=None if note.is_draft else False,
+        )
+
+    @rule(target=refunds, client=st.integers(0, 3), aim=st.sampled_from(AIMS), amount=amounts)
+    def refund(self, client, aim, amount):
+        client = self.clients[client]
+        amount = aimed_amount(aim, credit_left(client), amount)
+        made = self.attempt(
+            lambda: services.record_refund(
+                client=client, amount=amount, date=TODAY, method="cheque", acting_user=None
+            ),
+            succeeds=fits(amount, client) and amount <= credit_left(client),
+        )
+        return made.pk if made else multiple()
+
+    @rule(refund=refunds)
+    def reverse_refund(self, refund):
+        refund = Refund.objects.get(pk=refund)
+        self.attempt(
+            lambda: services.reverse_refund(refund=refund, reason="Returned", acting_user=None),
+            succeeds=not refund.is_reversed,
+        )
+
     # Mostly credits, so that there is credit to draw on.
     @rule(client=st.integers(0, 3), amount=amounts, credit=st.sampled_from([True, True, False]))
     def manual_entry(self, client, amount, credit):
@@ -468,9 +572,38 @@ class LedgerMachine(RuleBasedStateMachine):
             assert amounts == [line_amount(line, invoice.currency) for line in invoice.lines.all()]
             assert invoice.subtotal == sum(amounts, ZERO)
             assert invoice.total == invoice.subtotal - invoice.discount_total + invoice.tax_total
-            assert invoice.amount_paid == min(invoice.total, paid_by_confirmed_payments(invoice))
-            assert ZERO <= invoice.balance_due == invoice.total - invoice.amount_paid
+            credited = credited_by_issued_notes(invoice)
+            assert invoice.amount_credited == credited
+            assert invoice.amount_paid == min(
+                invoice.total - credited, paid_by_confirmed_payments(invoice)
+            )
+            assert ZERO <= invoice.balance_due == invoice.total - invoice.amount_paid - credited
             assert invoice.status == spec_status(invoice), invoice
+
+    @invariant()
+    def credit_notes_never_credit_more_than_their_invoice_per_figure(self):
+        for invoice in Invoice.objects.exclude(amount_credited=0):
+            notes = list(invoice.credit_notes.filter(status=CreditNoteStatus.ISSUED))
+            assert sum((n.subtotal for n in notes), ZERO) <= invoice.subtotal
+            for position, tax in enumerate(invoice.taxes.all()):
+                credited = [list(n.taxes.all())[position] for n in notes]
+                assert sum((t.amount for t in credited), ZERO) <= tax.amount
+                assert sum((t.base for t in credited), ZERO) <= tax.base
+            for note in notes:
+                posted = sum((e.amount for e in note.ledger_entries.all()), ZERO)
+                assert posted == note.total > 0
+
+    @invariant()
+    def credit_note_numbers_are_gapless_and_the_spans_current(self):
+        last = InvoiceNumberCounter.objects.get(name=CREDIT_NOTE_COUNTER).last_number
+        numbered = list(
+            CreditNote.objects.exclude(number=None)
+            .order_by("sequence")
+            .values_list("sequence", "number")
+        )
+        assert [s for s, _ in numbered] == list(range(self.first_credit_note + 1, last + 1))
+        assert [n for _, n in numbered] == [f"CN-{s:04d}" for s, _ in numbered]
+        assert stale() == []
 
     @invariant()
     def each_invoice_is_posted_as_its_current_total(self):
