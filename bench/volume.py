@@ -180,6 +180,8 @@ class _InvoiceFacts:
     total: Decimal
     amount_paid: Decimal
     due_date: datetime.date | None
+    # The benchmark's books hold no credit notes.
+    amount_credited: Decimal = Decimal("0.00")
 
 
 @dataclass
@@ -466,6 +468,7 @@ def _fill_invoices(
             "tax_total",
             "total",
             "amount_paid",
+            "amount_credited",
             "tax_basis",
             "issued_at",
             "cancelled_at",
@@ -695,6 +698,7 @@ def _fill_invoices(
             figures.tax_total,
             total,
             paid,
+            D("0.00"),  # amount credited: the benchmark's books hold no credit notes
             client.basis,
             None if draft else created,
             cancelled_at,

@@ -603,7 +603,8 @@ class Statement:
 
 def statement(client: Client, start: datetime.date, end: datetime.date) -> Statement:
     """The client's account for the range: opening balance, every ledger entry with its
-    running balance, closing balance and the invoices open at the end. Three queries."""
+    running balance (and the taxes of the invoices and credit notes they post), closing
+    balance and the invoices open at the end. Five queries."""
     opening = money(
         LedgerEntry.objects.filter(client=client, date__lt=start).aggregate(total=Sum("amount"))[
             "total"
@@ -612,6 +613,8 @@ def statement(client: Client, start: datetime.date, end: datetime.date) -> State
     entries = list(
         LedgerEntry.objects.filter(client=client, date__gte=start, date__lte=end)
         .select_related("invoice", "payment", "credit_note")
+        # Each document's taxes, shown under its entry (SPEC: Several taxes).
+        .prefetch_related("invoice__taxes", "credit_note__taxes")
         .order_by("date", "id")
     )
     running = opening

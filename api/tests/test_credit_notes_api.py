@@ -193,3 +193,156 @@ def test_the_schema_describes_credit_notes_and_refunds(api):
 def test_a_tax_id_that_is_no_number_is_a_404(api):
     assert api.get("/api/v1/taxes/null,null/").status_code == 404
     assert api.patch("/api/v1/taxes/null,null/", {}, format="json").status_code in (403, 404)
+
+
+def issue(api, note):
+    response = api.post(f"{URL}{note['id']}/issue/", {}, format="json")
+    assert response.status_code == 200, response.json()
+    return response.json()
+
+
+def test_an_issued_credit_note_is_read_by_its_number_a_draft_by_its_id(api, invoice):
+    draft = make(api, invoice, kind="amount", amount="10.00").json()
+    assert api.get(f"{URL}{draft['id']}/").json()["id"] == draft["id"]
+    issue(api, draft)
+    by_number = api.get(f"{URL}CN-0001/")
+    assert by_number.status_code == 200 and by_number.json()["id"] == draft["id"]
+    assert api.get(f"{URL}CN-0002/").status_code == 404
+    pdf = api.get(f"{URL}CN-0001/pdf/", HTTP_ACCEPT="application/pdf")
+    assert pdf.status_code == 200
+    assert pdf["Content-Disposition"] == 'attachment; filename="CN-0001.pdf"'
+
+
+def test_a_pdf_that_cannot_be_made_is_a_503_not_a_500(api, invoice, monkeypatch):
+    note = make(api, invoice).json()
+
+    def broken(*args, **kwargs):
+        raise OSError("Pango is not there")
+
+    monkeypatch.setattr("billing.pdf.credit_note_pdf", broken)
+    response = api.get(f"{URL}{note['id']}/pdf/")
+    assert response.status_code == 503
+    assert response.json()["code"] == "pdf_failed" and "Pango" not in response.json()["detail"]
+
+
+def test_balance_due_is_the_total_less_what_is_paid_and_credited(api, invoice):
+    pay(invoice, "200.00")
+    issue(api, make(api, invoice, kind="amount", amount="100.00").json())
+    expected = ("200.00", "100.00", str(invoice.total - D("300.00")), "partial")
+    shown = api.get(f"/api/v1/invoices/{invoice.number}/").json()
+    assert (
+        shown["amount_paid"],
+        shown["amount_credited"],
+        shown["balance_due"],
+        shown["status"],
+    ) == expected
+    listed = api.get("/api/v1/invoices/", {"client": "laurier"}).json()["results"][0]
+    assert (
+        listed["amount_paid"],
+        listed["amount_credited"],
+        listed["balance_due"],
+        listed["status"],
+    ) == expected
+
+
+def test_an_invoice_credited_in_full_is_listed_as_credited(api, invoice):
+    issue(api, make(api, invoice, kind="full").json())
+    listed = api.get("/api/v1/invoices/", {"status": "credited"}).json()["results"]
+    assert [(row["number"], row["status"], row["balance_due"]) for row in listed] == [
+        (invoice.number, "credited", "0.00")
+    ]
+
+
+def test_crediting_more_than_is_left_is_a_400_naming_the_field(api, invoice):
+    issue(api, make(api, invoice, kind="amount", amount="1200.00").json())
+    too_much = make(api, invoice, kind="amount", amount="36.00")
+    assert too_much.status_code == 400
+    assert list(too_much.json()["errors"]) == ["amount"]
+    eleven = make(
+        api, invoice, kind="lines", lines=[{"invoice_line": shelving(invoice), "quantity": "11"}]
+    )
+    assert eleven.status_code == 400
+    assert list(eleven.json()["errors"]) == ["lines.0.quantity"]
+    assert CreditNote.objects.count() == 1
+
+
+def test_a_credit_note_sent_twice_with_one_idempotency_key_is_made_once(api, invoice):
+    body = {"invoice": invoice.number, "kind": "amount", "amount": "10.00"}
+    first = api.post(URL, body, format="json", HTTP_IDEMPOTENCY_KEY="cn-1")
+    again = api.post(URL, body, format="json", HTTP_IDEMPOTENCY_KEY="cn-1")
+    assert first.status_code == again.status_code == 201
+    assert again.json() == first.json() and again["Idempotent-Replayed"] == "true"
+    assert CreditNote.objects.count() == 1
+
+
+def test_the_list_filters_by_client_invoice_and_status_newest_first(api, invoice):
+    other = issued(client=quebec_client("BEAUPORT"), lines=[line("1", "50.00")])
+    first = make(api, invoice, kind="amount", amount="10.00").json()
+    second = make(api, invoice, kind="amount", amount="20.00").json()
+    elsewhere = make(api, other, kind="full").json()
+    issue(api, first)
+
+    def ids(**params):
+        response = api.get(URL, params)
+        assert response.status_code == 200, response.json()
+        return [row["id"] for row in response.json()["results"]]
+
+    assert ids() == [elsewhere["id"], second["id"], first["id"]]
+    assert ids(client="laurier") == [second["id"], first["id"]]
+    assert ids(invoice=other.number.lower()) == [elsewhere["id"]]
+    assert ids(status="issued") == [first["id"]]
+    assert ids(status="draft", client="LAURIER") == [second["id"]]
+    assert ids(page_size=1) == [elsewhere["id"]]
+    refused = api.get(URL, {"status": "void"})
+    assert refused.status_code == 400 and list(refused.json()["errors"]) == ["status"]
+
+
+def test_a_viewer_can_change_nothing(viewer_api, api, invoice):
+    pay(invoice, str(invoice.total))
+    note = issue(api, make(api, invoice, kind="amount", amount="50.00").json())
+    draft = make(api, invoice, kind="amount", amount="5.00").json()
+    assert (
+        viewer_api.patch(f"{URL}{draft['id']}/", {"reason": "x"}, format="json").status_code == 403
+    )
+    assert viewer_api.delete(f"{URL}{draft['id']}/").status_code == 403
+    assert viewer_api.get(f"{URL}{note['number']}/pdf/").status_code == 200
+    refund = {"client": "LAURIER", "amount": "5.00", "date": str(business_today())}
+    refund["method"] = "cheque"
+    assert viewer_api.post("/api/v1/refunds/", refund, format="json").status_code == 403
+    made = api.post("/api/v1/refunds/", refund, format="json").json()
+    reverse = viewer_api.post(
+        f"/api/v1/refunds/{made['id']}/reverse/", {"reason": "x"}, format="json"
+    )
+    assert reverse.status_code == 403
+    assert viewer_api.get("/api/v1/refunds/").json()["count"] == 1
+    assert CreditNote.objects.count() == 2
+
+
+def test_refunds_are_listed_by_client_and_made_once_per_idempotency_key(api, invoice):
+    pay(invoice, str(invoice.total))
+    issue(api, make(api, invoice, kind="amount", amount="100.00").json())
+    other = quebec_client("BEAUPORT")
+    body = {"client": "laurier", "amount": "30.00", "date": str(business_today())}
+    body["method"] = "e_transfer"
+    for _ in range(2):
+        response = api.post("/api/v1/refunds/", body, format="json", HTTP_IDEMPOTENCY_KEY="r-1")
+        assert response.status_code == 201, response.json()
+    assert api.get("/api/v1/refunds/", {"client": "Laurier"}).json()["count"] == 1
+    assert api.get("/api/v1/refunds/", {"client": other.code}).json()["count"] == 0
+    refund = api.get("/api/v1/refunds/").json()["results"][0]
+    assert (refund["client"], refund["amount"], refund["method"]) == (
+        "LAURIER",
+        "30.00",
+        "e_transfer",
+    )
+    assert api.get(f"/api/v1/refunds/{refund['id']}/").json() == refund
+
+
+def test_the_schema_says_a_credit_note_is_addressed_by_id_or_number(api):
+    schema = api.get("/api/schema/", {"format": "json"}).json()
+    for operation in schema["paths"]["/api/v1/credit-notes/{id}/"].values():
+        (parameter,) = [p for p in operation["parameters"] if p["in"] == "path"]
+        assert parameter["schema"]["type"] == "string" and "CN-0001" in parameter["description"]
+    listing = schema["paths"]["/api/v1/invoices/"]["get"]["parameters"]
+    (status_filter,) = [p for p in listing if p["name"] == "status"]
+    assert "credited" in status_filter["schema"]["enum"]

@@ -1,22 +1,28 @@
 """What the API's resources share: authentication by DRF, the query-parameter parsers, input
-validation, and the viewset of rows addressed by their code (clients, services)."""
+validation, PDF downloads, and the viewset of rows addressed by their code (clients,
+services)."""
 
 from __future__ import annotations
 
 import datetime
+import logging
+from collections.abc import Callable
 
 from django.contrib.auth.decorators import login_not_required
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter
-from rest_framework import mixins, status, viewsets
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
+from rest_framework import mixins, renderers, status, viewsets
 from rest_framework.response import Response
 
 from billing.models import Client
 from otb.operations import InvalidInput
 
 from ..errors import ApiError
+
+log = logging.getLogger(__name__)
 
 IDEMPOTENCY_PARAMETER = OpenApiParameter(
     "Idempotency-Key",
@@ -30,6 +36,43 @@ ACTIVE_PARAMETER = OpenApiParameter(
     OpenApiTypes.BOOL,
     description="true: the active ones; false: the inactive ones; left out: both.",
 )
+
+
+PDF_RESPONSES = {(200, "application/pdf"): OpenApiResponse(OpenApiTypes.BINARY)}
+
+
+class PdfRenderer(renderers.BaseRenderer):
+    """Lets a client ask for ``Accept: application/pdf``; errors are still JSON."""
+
+    media_type = "application/pdf"
+    format = "pdf"
+    charset = None
+    render_style = "binary"
+
+    def render(self, data, accepted_media_type=None, renderer_context=None):
+        if isinstance(data, bytes):
+            return data
+        return renderers.JSONRenderer().render(data)
+
+
+PDF_RENDERERS = [renderers.JSONRenderer, PdfRenderer]
+
+
+def pdf_download(render: Callable[[], bytes], *, filename: str, what: str) -> HttpResponse:
+    """The PDF that ``render`` makes, as a download named ``filename``. A document that
+    cannot be rendered just now is a 503 naming no internals, never a 500."""
+    try:
+        content = render()
+    except Exception:  # WeasyPrint and Pango raise many kinds; the API never answers 500
+        log.exception("Could not render the PDF of %s", what)
+        raise ApiError(
+            _("The PDF could not be made just now; try again later."),
+            code="pdf_failed",
+            status_code=status.HTTP_503_SERVICE_UNAVAILABLE,
+        ) from None
+    response = HttpResponse(content, content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
 
 
 class ApiViewMixin:
@@ -92,6 +135,13 @@ def object_by_id(queryset, pk: str, *, what: str):
             status_code=status.HTTP_404_NOT_FOUND,
         )
     return found
+
+
+def object_by_ref(queryset, ref: str, *, what: str):
+    """The row of ``queryset`` numbered ``ref`` (INV-0042, CN-0001), else the one whose id it
+    is: a document is addressed by its number once issued, by its id before."""
+    found = queryset.filter(number=ref).first()
+    return found if found is not None else object_by_id(queryset, ref, what=what)
 
 
 def client_by_code(code: str, *, field: str = "client") -> Client:

@@ -5,16 +5,16 @@ never changes. A refund pays client credit back and is reversed, never deleted."
 from __future__ import annotations
 
 from django.db.models import QuerySet
-from django.http import HttpResponse
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from billing import pdf
 from billing import services as billing
+from billing.lists import client_code
 from billing.models import CreditNote, CreditNoteStatus, Invoice, Refund
 from otb.operations import InvalidInput
 
@@ -22,17 +22,30 @@ from .. import serializers as s
 from ..idempotency import idempotent
 from .base import (
     IDEMPOTENCY_PARAMETER,
+    PDF_RENDERERS,
+    PDF_RESPONSES,
     ApiViewMixin,
     client_by_code,
     object_by_id,
+    object_by_ref,
+    pdf_download,
     validated,
 )
 
 CREDIT_NOTE_FILTERS = [
-    OpenApiParameter("client", OpenApiTypes.STR, description="A client code."),
-    OpenApiParameter("invoice", OpenApiTypes.STR, description="The invoice's number."),
+    OpenApiParameter("client", OpenApiTypes.STR, description="A client code, any case."),
+    OpenApiParameter(
+        "invoice", OpenApiTypes.STR, description="The whole number of the invoice, any case."
+    ),
     OpenApiParameter("status", OpenApiTypes.STR, enum=CreditNoteStatus.values),
 ]
+# As invoices: an issued credit note is also found by its number.
+CREDIT_NOTE_REF = OpenApiParameter(
+    "id",
+    OpenApiTypes.STR,
+    OpenApiParameter.PATH,
+    description="The credit note's id, or its number once issued (CN-0001).",
+)
 
 
 def _issued_invoice(number: str) -> Invoice:
@@ -81,10 +94,10 @@ class CreditNoteViewSet(
 
     def filter_queryset(self, queryset: QuerySet) -> QuerySet:
         params = self.request.query_params
-        if params.get("client"):
-            queryset = queryset.filter(client__code=params["client"].strip().upper())
-        if params.get("invoice"):
-            queryset = queryset.filter(invoice__number=params["invoice"].strip())
+        if params.get("client", "").strip():
+            queryset = queryset.filter(client__code=client_code(params["client"]))
+        if params.get("invoice", "").strip():
+            queryset = queryset.filter(invoice__number__iexact=params["invoice"].strip())
         if params.get("status"):
             value = params["status"].strip()
             if value not in CreditNoteStatus.values:
@@ -97,7 +110,7 @@ class CreditNoteViewSet(
         return queryset.order_by("-created_at", "-id")
 
     def get_object(self) -> CreditNote:
-        return object_by_id(self.queryset, self.kwargs["pk"], what=_("credit note"))
+        return object_by_ref(self.queryset, self.kwargs["pk"], what=_("credit note"))
 
     def _answer(self, note: CreditNote, status_code=status.HTTP_200_OK) -> Response:
         return Response(self.get_serializer(self.queryset.get(pk=note.pk)).data, status=status_code)
@@ -105,6 +118,10 @@ class CreditNoteViewSet(
     @extend_schema(parameters=CREDIT_NOTE_FILTERS)
     def list(self, request, *args, **kwargs):
         return super().list(request, *args, **kwargs)
+
+    @extend_schema(parameters=[CREDIT_NOTE_REF])
+    def retrieve(self, request, *args, **kwargs):
+        return super().retrieve(request, *args, **kwargs)
 
     @extend_schema(
         request=s.CreditNoteInputSerializer,
@@ -119,7 +136,11 @@ class CreditNoteViewSet(
         note = billing.create_credit_note(invoice=invoice, acting_user=request.user, **data)
         return self._answer(note, status.HTTP_201_CREATED)
 
-    @extend_schema(request=s.CreditNoteChangeSerializer, responses=s.CreditNoteSerializer)
+    @extend_schema(
+        request=s.CreditNoteChangeSerializer,
+        responses=s.CreditNoteSerializer,
+        parameters=[CREDIT_NOTE_REF],
+    )
     def partial_update(self, request, pk):
         """Change a draft; its figures are computed again."""
         note = self.get_object()
@@ -127,13 +148,17 @@ class CreditNoteViewSet(
         note = billing.update_credit_note(credit_note=note, acting_user=request.user, **data)
         return self._answer(note)
 
-    @extend_schema(responses={204: None})
+    @extend_schema(responses={204: None}, parameters=[CREDIT_NOTE_REF])
     def destroy(self, request, pk):
         """Delete a draft; an issued credit note never changes."""
         billing.delete_credit_note(credit_note=self.get_object(), acting_user=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
-    @extend_schema(request=s.CreditNoteIssueInputSerializer, responses=s.CreditNoteSerializer)
+    @extend_schema(
+        request=s.CreditNoteIssueInputSerializer,
+        responses=s.CreditNoteSerializer,
+        parameters=[CREDIT_NOTE_REF],
+    )
     @action(detail=True, methods=["post"])
     def issue(self, request, pk):
         """Number the draft (CN-0001…) and post it to the client's ledger."""
@@ -142,16 +167,16 @@ class CreditNoteViewSet(
         note = billing.issue_credit_note(credit_note=note, acting_user=request.user, **data)
         return self._answer(note)
 
-    @extend_schema(
-        responses={(200, "application/pdf"): OpenApiResponse(OpenApiTypes.BINARY)},
-    )
-    @action(detail=True, methods=["get"], url_path="pdf")
+    @extend_schema(responses=PDF_RESPONSES, parameters=[CREDIT_NOTE_REF])
+    @action(detail=True, methods=["get"], renderer_classes=PDF_RENDERERS)
     def pdf(self, request, pk):
         """The credit note's PDF, from the invoice's template."""
         note = pdf.load_credit_note(pk=self.get_object().pk)
-        response = HttpResponse(pdf.credit_note_pdf(note), content_type="application/pdf")
-        response["Content-Disposition"] = f'attachment; filename="{pdf.credit_note_filename(note)}"'
-        return response
+        return pdf_download(
+            lambda: pdf.credit_note_pdf(note, request=request),
+            filename=pdf.credit_note_filename(note),
+            what=f"credit note {note.pk}",
+        )
 
 
 @extend_schema(tags=["refunds"])
@@ -174,9 +199,9 @@ class RefundViewSet(
     }
 
     def filter_queryset(self, queryset: QuerySet) -> QuerySet:
-        code = self.request.query_params.get("client")
-        if code:
-            queryset = queryset.filter(client__code=code.strip().upper())
+        code = self.request.query_params.get("client", "")
+        if code.strip():
+            queryset = queryset.filter(client__code=client_code(code))
         return queryset.order_by("-date", "-id")
 
     def get_object(self) -> Refund:
@@ -186,7 +211,9 @@ class RefundViewSet(
         return Response(self.get_serializer(refund).data, status=status_code)
 
     @extend_schema(
-        parameters=[OpenApiParameter("client", OpenApiTypes.STR, description="A client code.")]
+        parameters=[
+            OpenApiParameter("client", OpenApiTypes.STR, description="A client code, any case.")
+        ]
     )
     def list(self, request, *args, **kwargs):
         return super().list(request, *args, **kwargs)

@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import datetime
-import logging
 
 from django.db.models import Prefetch
-from django.http import HttpResponse
 from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
-from rest_framework import mixins, renderers, status, viewsets
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
@@ -24,26 +22,19 @@ from outbox import services as outbox
 from settings_app.selectors import business_today
 
 from .. import serializers as s
-from ..errors import ApiError
 from ..idempotency import idempotent, idempotent_resource
-from .base import IDEMPOTENCY_PARAMETER, ApiViewMixin, client_by_code, query_date, validated
+from .base import (
+    IDEMPOTENCY_PARAMETER,
+    PDF_RENDERERS,
+    PDF_RESPONSES,
+    ApiViewMixin,
+    client_by_code,
+    object_by_ref,
+    pdf_download,
+    query_date,
+    validated,
+)
 from .messages import message_answer
-
-log = logging.getLogger(__name__)
-
-
-class PdfRenderer(renderers.BaseRenderer):
-    """Lets a client ask for ``Accept: application/pdf``; errors are still JSON."""
-
-    media_type = "application/pdf"
-    format = "pdf"
-    charset = None
-    render_style = "binary"
-
-    def render(self, data, accepted_media_type=None, renderer_context=None):
-        if isinstance(data, bytes):
-            return data
-        return renderers.JSONRenderer().render(data)
 
 
 def _lines(items: list[dict]) -> list[billing.LineData]:
@@ -141,18 +132,7 @@ class InvoiceViewSet(
         )
 
     def get_object(self):
-        ref = self.kwargs["ref"]
-        queryset = self.get_queryset()
-        invoice = queryset.filter(number=ref).first()
-        if invoice is None and ref.isascii() and ref.isdigit() and len(ref) < 19:
-            invoice = queryset.filter(pk=int(ref)).first()
-        if invoice is None:
-            raise ApiError(
-                _("There is no invoice “%(ref)s”.") % {"ref": ref[:40]},
-                code="not_found",
-                status_code=status.HTTP_404_NOT_FOUND,
-            )
-        return invoice
+        return object_by_ref(self.get_queryset(), self.kwargs["ref"], what=_("invoice"))
 
     def _answer(self, invoice, status_code=status.HTTP_200_OK) -> Response:
         invoice = self.get_queryset().get(pk=invoice.pk)
@@ -236,26 +216,13 @@ class InvoiceViewSet(
             invoice=invoice, acting_user=request.user, on_queued=remember, **fields
         )
 
-    @extend_schema(
-        responses={(200, "application/pdf"): OpenApiResponse(OpenApiTypes.BINARY)},
-    )
-    @action(
-        detail=True,
-        methods=["get"],
-        renderer_classes=[renderers.JSONRenderer, PdfRenderer],
-    )
+    @extend_schema(responses=PDF_RESPONSES)
+    @action(detail=True, methods=["get"], renderer_classes=PDF_RENDERERS)
     def pdf(self, request, ref):
         """The invoice as PDF, the same document as the invoice page."""
         invoice = load_invoice(pk=self.get_object().pk, with_payments=False)
-        try:
-            content = invoice_pdf(invoice, request=request)
-        except Exception:  # WeasyPrint and Pango raise many kinds; the API never answers 500
-            log.exception("Could not render the PDF of invoice %s", invoice.pk)
-            raise ApiError(
-                _("The PDF could not be made just now; try again later."),
-                code="pdf_failed",
-                status_code=status.HTTP_503_SERVICE_UNAVAILABLE,
-            ) from None
-        response = HttpResponse(content, content_type="application/pdf")
-        response["Content-Disposition"] = f'attachment; filename="{pdf_filename(invoice)}"'
-        return response
+        return pdf_download(
+            lambda: invoice_pdf(invoice, request=request),
+            filename=pdf_filename(invoice),
+            what=f"invoice {invoice.pk}",
+        )

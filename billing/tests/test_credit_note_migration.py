@@ -40,6 +40,7 @@ def figures(apps) -> list:
 def old_books(apps) -> None:
     """Three issued invoices as the old schema held them: one unpaid, one paid in part, one
     paid in full, each posted to its client's ledger."""
+    apps.get_model("settings_app", "BusinessSettings").objects.get_or_create(pk=1)
     Client = apps.get_model("billing", "Client")
     Invoice = apps.get_model("billing", "Invoice")
     Payment = apps.get_model("billing", "Payment")

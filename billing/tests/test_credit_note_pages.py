@@ -162,7 +162,7 @@ def test_a_draft_is_edited_and_deleted_from_its_page(office, invoice):
 
 # Transactional, as in production: the delivery runs when the view's transaction commits.
 @pytest.mark.django_db(transaction=True)
-def test_an_issued_credit_note_is_sent_through_the_outbox(office, invoice, smtp, migration_rows):
+def test_an_issued_credit_note_is_sent_through_the_outbox(migration_rows, office, invoice, smtp):
     note = services.create_credit_note(invoice=invoice, acting_user=None)
     note = services.issue_credit_note(credit_note=note, acting_user=None)
     send = reverse("credit_notes:send", args=[note.pk])
