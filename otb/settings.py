@@ -276,7 +276,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     # Clients, invoices and settings share one list of currencies: one enum in the schema.
-    "ENUM_NAME_OVERRIDES": {"CurrencyEnum": "billing.money.CURRENCY_CHOICES"},
+    "ENUM_NAME_OVERRIDES": {
+        "CurrencyEnum": "billing.money.CURRENCY_CHOICES",
+        "CreditKindEnum": "billing.models.CreditKind",
+    },
 }
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
