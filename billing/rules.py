@@ -175,18 +175,28 @@ def check_refund(*, client_code: str, amount: Decimal, available: Decimal, curre
     """SPEC: Payments. A refund pays client credit back, and is refused beyond the
     client's available credit."""
     if amount > available:
-        raise CreditInsufficient(
+        raise _beyond_credit(
             _(
                 "Amount: client %(code)s has %(credit)s of credit available; a refund of "
                 "%(amount)s would pay back more than that."
-            )
-            % {
-                "code": client_code,
-                "credit": format_money(max(available, ZERO), currency),
-                "amount": format_money(amount, currency),
-            },
-            field="amount",
+            ),
+            client_code=client_code,
+            amount=amount,
+            available=available,
+            currency=currency,
         )
+
+
+def _beyond_credit(
+    message: str, *, client_code: str, amount: Decimal, available: Decimal, currency: str
+) -> CreditInsufficient:
+    """The refusal of drawing ``amount`` on ``available`` credit, on the field "amount"."""
+    values = {
+        "code": client_code,
+        "credit": format_money(max(available, ZERO), currency),
+        "amount": format_money(amount, currency),
+    }
+    return CreditInsufficient(message % values, field="amount")
 
 
 def delete_refusal(invoice: Any) -> str | None:
@@ -241,17 +251,15 @@ def check_client_credit(
             field="amount",
         )
     if amount > available:
-        raise CreditInsufficient(
+        raise _beyond_credit(
             _(
                 "Client %(code)s has %(credit)s of credit available; %(amount)s cannot be "
                 "paid from it."
-            )
-            % {
-                "code": client_code,
-                "credit": format_money(max(available, ZERO), currency),
-                "amount": format_money(amount, currency),
-            },
-            field="amount",
+            ),
+            client_code=client_code,
+            amount=amount,
+            available=available,
+            currency=currency,
         )
 
 

@@ -38,7 +38,6 @@ from ..models import (
     CreditNoteTax,
     Invoice,
     InvoiceLine,
-    InvoiceNumberCounter,
 )
 from ..money import (
     ZERO,
@@ -506,11 +505,8 @@ def issue_credit_note(
     note.issue_date = issue_date or today
     _check_issue_date(note.issue_date, invoice=invoice, today=today)
     _save(note, credit)
-    counter = InvoiceNumberCounter.objects.select_for_update().get(name=COUNTER_NAME)
-    counter.last_number += 1
-    counter.save(update_fields=["last_number"])
-    note.sequence = counter.last_number
-    note.number = f"{settings.credit_note_number_prefix}{counter.last_number:04d}"
+    note.sequence = locking.next_in_series(COUNTER_NAME)
+    note.number = f"{settings.credit_note_number_prefix}{note.sequence:04d}"
     note.status = CreditNoteStatus.ISSUED
     note.issued_at = timezone.now()
     note.issued_by = acting_user

@@ -24,7 +24,6 @@ from ..models import (
     Invoice,
     InvoiceChange,
     InvoiceLine,
-    InvoiceNumberCounter,
     InvoiceStatus,
     InvoiceTax,
 )
@@ -444,9 +443,7 @@ def issue_invoice(
 ) -> Invoice:
     """Give a draft the next number, its dates, and post it to the client's ledger.
 
-    Numbers are gapless and unique under any concurrency: the counter row is locked with
-    SELECT ... FOR UPDATE inside this transaction, so a second issuer waits until the first
-    commits (and then reads its number) or rolls back (and the number is given again).
+    Numbers are gapless and unique under any concurrency (``locking.next_in_series``).
     """
     ensure_permitted(acting_user, "billing.issue_invoice", _("issue invoices"))
     issue_date = clean_date(issue_date, field="issue_date", label=_("Issue date"), required=False)
@@ -485,11 +482,8 @@ def issue_invoice(
     )
     check_dates(invoice.issue_date, invoice.due_date)
     # The figures stand as the draft was saved: its tax set was copied when it was made.
-    counter = InvoiceNumberCounter.objects.select_for_update().get(name=COUNTER_NAME)
-    counter.last_number += 1
-    counter.save(update_fields=["last_number"])
-    invoice.sequence = counter.last_number
-    invoice.number = f"{settings.invoice_number_prefix}{counter.last_number:04d}"
+    invoice.sequence = locking.next_in_series(COUNTER_NAME)
+    invoice.number = f"{settings.invoice_number_prefix}{invoice.sequence:04d}"
     invoice.issued_at = timezone.now()
     invoice.issued_by = acting_user
     accounting.post(

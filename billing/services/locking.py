@@ -1,9 +1,9 @@
 """The rows an operation changes, re-read and locked in the one fixed order.
 
 Every operation locks in this order, so two of them can never wait on each other in a
-circle: client(s) by ascending id, then the invoice, then the payment, then the number
-counter. The operations call these through the module (``locking.lock_clients``), so a test
-can stand in for a step of the order.
+circle: client(s) by ascending id, then the invoice, then the payment or credit note, then
+the number counter. The operations call these through the module
+(``locking.lock_clients``), so a test can stand in for a step of the order.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from otb.operations import StaleRead
 
 from ..errors import NotFound
-from ..models import Client, Invoice, Payment
+from ..models import Client, Invoice, InvoiceNumberCounter, Payment
 
 
 def lock_clients(client_ids: Iterable[int]) -> list[Client]:
@@ -56,3 +56,14 @@ def lock_payment(payment_pk: int) -> Payment:
     return (
         Payment.objects.select_for_update().select_related("client", "invoice").get(pk=payment_pk)
     )
+
+
+def next_in_series(name: str) -> int:
+    """The next number of the gapless series ``name`` (the invoices', the credit notes'),
+    the last step of the lock order. The counter row is locked with SELECT ... FOR UPDATE
+    inside the caller's transaction: a second issuer waits until the first commits (and
+    then reads its number) or rolls back (and the number is given again)."""
+    counter = InvoiceNumberCounter.objects.select_for_update().get(name=name)
+    counter.last_number += 1
+    counter.save(update_fields=["last_number"])
+    return counter.last_number
