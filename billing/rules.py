@@ -268,7 +268,7 @@ def check_money_date(*, date: datetime.date, today: datetime.date, what: str) ->
     today at the latest, in the business's time zone: a confirmed payment dated 2099 would
     count as paid today, and the account would disagree with the reports until then. A
     pending payment may be post-dated, like a cheque, and is confirmed on or after its date.
-    ``what``: "payment", "confirmation" or "entry"."""
+    ``what``: "payment", "confirmation", "refund" or "entry"."""
     if date <= today:
         return
     values = {"date": formats.date_format(date), "today": formats.date_format(today)}
@@ -281,6 +281,10 @@ def check_money_date(*, date: datetime.date, today: datetime.date, what: str) ->
         message = _(
             "Date: a confirmed payment cannot be dated after today (%(today)s). Record it as "
             "pending, and confirm it on %(date)s."
+        )
+    elif what == "refund":
+        message = _(
+            "Date: a refund is recorded once it is paid, dated today (%(today)s) at the latest."
         )
     else:
         message = _("Date: a ledger entry cannot be dated after today (%(today)s).")

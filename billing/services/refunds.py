@@ -59,7 +59,7 @@ def record_refund(
         raise InvalidInput.single(
             "method", _("Method: a refund pays money back; choose how it was paid.")
         )
-    check_money_date(date=date, today=business_today(), what="payment")
+    check_money_date(date=date, today=business_today(), what="refund")
     client = locking.lock_clients([client.pk])[0]
     require_minor_unit(amount, client.default_currency, field="amount", label=_("Amount"))
     check_refund(

@@ -448,3 +448,19 @@ def test_a_bad_refund_names_its_field(kwargs, field, business):
         services.record_refund(client=client, acting_user=None, **values)
     assert exc.value.field == field
     assert not client.refunds.exists()
+
+
+def test_a_refund_dated_after_today_says_so_without_talking_of_pending(business):
+    client = ClientFactory()
+    services.post_manual_credit(client=client, amount=D("50.00"), memo="Goodwill", acting_user=None)
+    with pytest.raises(InvalidInput) as exc:
+        services.record_refund(
+            client=client,
+            amount="5.00",
+            date=business_today() + datetime.timedelta(days=3),
+            method="cheque",
+            acting_user=None,
+        )
+    assert exc.value.field == "date"
+    assert "a refund is recorded once it is paid" in exc.value.message
+    assert "pending" not in exc.value.message
