@@ -185,8 +185,7 @@ def _all_that_remains(
     """The credit note that credits all that remains takes exactly the remaining figures,
     per tax. Its lines are what is left of each invoice line; after a credit of an amount,
     which credited no line in particular, one line of the remaining subtotal."""
-    by_lines = all(line.invoice_line_id is not None for note in notes for line in note.lines.all())
-    if by_lines:
+    if _credited_by_lines(notes):
         lines = [
             _copied_line(item.line, quantity=item.quantity, amount=item.amount)
             for item in left
@@ -195,6 +194,13 @@ def _all_that_remains(
     else:
         lines = [_free_line(invoice, rest.subtotal, remainder=True)]
     return _credit(rest, lines)
+
+
+def _credited_by_lines(notes: list[CreditNote]) -> bool:
+    """Whether every issued credit note credited lines of the invoice (none credited an
+    amount, which credits no line in particular): then what is left of each line adds up
+    to the remaining subtotal."""
+    return all(line.invoice_line_id is not None for note in notes for line in note.lines.all())
 
 
 def _credit(figures: InvoiceFigures, lines: list[CreditNoteLine]) -> Credit:
@@ -266,14 +272,11 @@ def compute_credit(
             "kind", _("Credits: “%(kind)s” is not a kind of credit note.") % {"kind": kind}
         )
     chosen = _chosen_quantities(invoice, left, lines)
-    if chosen and all(
+    every_quantity_left = all(
         chosen.get(item.line.pk, Decimal(0)) == item.quantity for item in left if item.quantity
-    ):
-        by_lines = all(
-            line.invoice_line_id is not None for note in notes for line in note.lines.all()
-        )
-        if by_lines:
-            return _all_that_remains(invoice, left, notes, rest), None
+    )
+    if chosen and every_quantity_left and _credited_by_lines(notes):
+        return _all_that_remains(invoice, left, notes, rest), None
     taxes = list(invoice.taxes.all())
     positions = {tax.label: index for index, tax in enumerate(taxes)}
     picked = [item for item in left if item.line.pk in chosen]
