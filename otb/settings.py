@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "maintenance",
     "outbox",
     "reports",
+    "rates",
     # Last: its post_migrate hook gives the roles the permissions of the apps above.
     "accounts",
 ]
