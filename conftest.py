@@ -14,13 +14,17 @@ pytest_plugins = ["tests.browser", "tests.mail"]
 
 @pytest.fixture
 def business(db):
-    """The settings row and a 13 % tax (the default set), as an Ontario firm has them."""
+    """The settings row and a 13 % tax (the default set), as an Ontario firm has them, and
+    a stored exchange rate of every other currency (``factories.TEST_RATES``)."""
     Tax.objects.create(label="HST", rate=Decimal("13.0000"), number="812345678 RT0001")
     settings = get_business_settings()
     settings.local_country = "CA"
     settings.default_currency = "CAD"
     settings.time_zone = "America/Toronto"
     settings.save()
+    from tests.factories import store_test_rates
+
+    store_test_rates()
     return settings
 
 

@@ -22,6 +22,7 @@ from billing.models import (
 from billing.money import DISCOUNT_FIXED, DISCOUNT_NONE, DISCOUNT_PERCENT
 from ledger.models import LedgerEntry
 from outbox.models import DeliveryAttempt, FailureKind, Message
+from rates.models import ExchangeRate
 from settings_app.models import BusinessSettings, Tax
 from settings_app.services import SETTINGS_FIELDS
 
@@ -51,6 +52,48 @@ class TaxInputSerializer(serializers.Serializer):
     in_default_set = serializers.BooleanField(required=False)
     is_active = serializers.BooleanField(required=False)
     position = serializers.IntegerField(required=False, min_value=0, max_value=32767)
+
+
+# --- Exchange rates -----------------------------------------------------------------------
+
+RATE_HELP = (
+    "Units of the base currency (base_currency) for one unit of the currency, more than 0, "
+    'up to 10 decimals: 1 USD = 1.35 CAD is "1.35".'
+)
+
+
+class ExchangeRateSerializer(serializers.ModelSerializer):
+    rate = DecimalStringField(places=10, read_only=True, help_text=RATE_HELP)
+    created_by: serializers.SlugRelatedField = serializers.SlugRelatedField(
+        slug_field="username", read_only=True, allow_null=True
+    )
+
+    class Meta:
+        model = ExchangeRate
+        fields = [
+            "id",
+            "base_currency",
+            "currency",
+            "date",
+            "rate",
+            "source",
+            "created_by",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+
+class ExchangeRateInputSerializer(serializers.Serializer):
+    currency = CodeField(help_text="A currency code such as USD, any case; not the base currency.")
+    date = serializers.DateField(help_text="The day the rate is for.")
+    rate = DecimalStringField(places=10, allow_int=True, help_text=RATE_HELP)
+    # DRF takes declared fields off the class: "source" does not shadow Field.source.
+    source = serializers.CharField(  # type: ignore[assignment]
+        required=False,
+        allow_blank=True,
+        help_text='Where the figure comes from. Default: "typed in".',
+    )
 
 
 def _tax_labels(*, read_only: bool = False, **kwargs):
@@ -193,14 +236,48 @@ class InvoiceTaxSerializer(serializers.ModelSerializer):
     rate = DecimalStringField(places=4, read_only=True)
     base = MoneyField(read_only=True)
     amount = MoneyField(read_only=True)
+    amount_in_base = MoneyField(read_only=True, allow_null=True)
 
     class Meta:
         model = InvoiceTax
-        fields = ["label", "rate", "number", "base", "amount"]
+        fields = ["label", "rate", "number", "base", "amount", "amount_in_base"]
         read_only_fields = fields
 
 
-class InvoiceSerializer(serializers.ModelSerializer):
+class InBaseCurrencyFields(serializers.Serializer):
+    """The rate a document froze when issued and its figures in the base currency (SPEC:
+    Currencies and exchange rates), shown alike on invoices and credit notes."""
+
+    exchange_rate = DecimalStringField(
+        places=10,
+        read_only=True,
+        allow_null=True,
+        help_text="Base currency per unit, frozen at issue (1 in the base currency); null on "
+        "a draft.",
+    )
+    subtotal_in_base = MoneyField(read_only=True, allow_null=True)
+    discount_in_base = MoneyField(read_only=True, allow_null=True)
+    tax_in_base = MoneyField(read_only=True, allow_null=True)
+    total_in_base = MoneyField(
+        read_only=True,
+        allow_null=True,
+        help_text="subtotal_in_base − discount_in_base + tax_in_base, at the frozen rate.",
+    )
+
+
+# Their names, with the rate's date and source (model fields), for a serializer's Meta.
+IN_BASE_FIELDS = [
+    "exchange_rate",
+    "rate_date",
+    "rate_source",
+    "subtotal_in_base",
+    "discount_in_base",
+    "tax_in_base",
+    "total_in_base",
+]
+
+
+class InvoiceSerializer(InBaseCurrencyFields, serializers.ModelSerializer):
     ref = serializers.SerializerMethodField(
         help_text="How the API addresses the invoice: its number once issued, else its id."
     )
@@ -244,6 +321,7 @@ class InvoiceSerializer(serializers.ModelSerializer):
             "amount_paid",
             "amount_credited",
             "balance_due",
+            *IN_BASE_FIELDS,
             "created_at",
             "issued_at",
             "cancelled_at",
@@ -296,6 +374,15 @@ class InvoiceInputSerializer(serializers.Serializer):
 class IssueInputSerializer(serializers.Serializer):
     issue_date = serializers.DateField(required=False, allow_null=True)
     due_date = serializers.DateField(required=False, allow_null=True)
+    exchange_rate = DecimalStringField(
+        places=10,
+        required=False,
+        allow_null=True,
+        help_text="For a draft in another currency than the base one: the rate to freeze "
+        "(base currency per unit). Default: the newest stored on or before the issue date.",
+    )
+    rate_date = serializers.DateField(required=False, allow_null=True)
+    rate_source = _text(help_text="Where a typed-in rate comes from.")
 
 
 class CancelInputSerializer(serializers.Serializer):
@@ -340,14 +427,15 @@ class CreditNoteTaxSerializer(serializers.ModelSerializer):
     rate = DecimalStringField(places=4, read_only=True)
     base = MoneyField(read_only=True)
     amount = MoneyField(read_only=True)
+    amount_in_base = MoneyField(read_only=True, allow_null=True)
 
     class Meta:
         model = CreditNoteTax
-        fields = ["label", "rate", "number", "base", "amount"]
+        fields = ["label", "rate", "number", "base", "amount", "amount_in_base"]
         read_only_fields = fields
 
 
-class CreditNoteSerializer(serializers.ModelSerializer):
+class CreditNoteSerializer(InBaseCurrencyFields, serializers.ModelSerializer):
     invoice: serializers.SlugRelatedField[Invoice] = serializers.SlugRelatedField(
         slug_field="number", read_only=True, help_text="The number of the invoice it credits."
     )
@@ -382,6 +470,7 @@ class CreditNoteSerializer(serializers.ModelSerializer):
             "discount_total",
             "tax_total",
             "total",
+            *IN_BASE_FIELDS,
             "created_at",
             "issued_at",
         ]

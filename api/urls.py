@@ -19,6 +19,7 @@ from .views import (
     ledger,
     messages,
     payments,
+    rates,
     services,
     settings,
     taxes,
@@ -29,6 +30,7 @@ router.include_root_view = False
 router.register("clients", clients.ClientViewSet, basename="client")
 router.register("services", services.ServiceViewSet, basename="service")
 router.register("taxes", taxes.TaxViewSet, basename="tax")
+router.register("exchange-rates", rates.ExchangeRateViewSet, basename="exchange-rate")
 router.register("invoices", invoices.InvoiceViewSet, basename="invoice")
 router.register("credit-notes", credit_notes.CreditNoteViewSet, basename="credit-note")
 router.register("payments", payments.PaymentViewSet, basename="payment")

@@ -475,6 +475,14 @@ def _fill_invoices(
             "cancel_reason",
             "created_at",
             "updated_at",
+            # In the base currency: the rate 1, frozen at issue (none on a draft).
+            "exchange_rate",
+            "rate_date",
+            "rate_source",
+            "subtotal_in_base",
+            "discount_in_base",
+            "tax_in_base",
+            "total_in_base",
         ],
     )
     line_table = _Table(
@@ -495,7 +503,18 @@ def _fill_invoices(
         ],
     )
     tax_table = _Table(
-        InvoiceTax, ["id", "invoice", "position", "label", "rate", "number", "base", "amount"]
+        InvoiceTax,
+        [
+            "id",
+            "invoice",
+            "position",
+            "label",
+            "rate",
+            "number",
+            "base",
+            "amount",
+            "amount_in_base",
+        ],
     )
     payment_table = _Table(
         Payment,
@@ -705,6 +724,19 @@ def _fill_invoices(
             "Issued by mistake" if cancelled_at else "",
             created,
             created,
+            *(
+                [None, None, "", None, None, None, None]
+                if draft
+                else [
+                    D(1),
+                    issue_date,
+                    "",
+                    figures.subtotal,
+                    figures.discount_total,
+                    figures.tax_total,
+                    total,
+                ]
+            ),
         )
         counts.statuses[status] += 1
         for (service, quantity, price, discount, taxable, position), amount in zip(
@@ -732,6 +764,7 @@ def _fill_invoices(
                 tax_figures.number,
                 tax_figures.base,
                 tax_figures.amount,
+                None if draft else tax_figures.amount,
             )
 
         if (i + 1) % batch == 0 or i + 1 == n:

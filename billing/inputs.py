@@ -5,13 +5,13 @@ Every refusal names the field and what is wrong with it (SPEC: Bad input).
 
 from __future__ import annotations
 
-import datetime
 from collections.abc import Iterable
 from decimal import Decimal
 
 from django.db import models
 from django.utils.translation import gettext as _
 
+from otb.dates import clean_date  # noqa: F401  (the operations import it from here)
 from otb.numbers import NumberRefused, plain_decimal
 from otb.operations import InvalidInput
 from otb.text import CONTROL_CHARACTERS, control_character_message, validate_model
@@ -55,29 +55,6 @@ def clean_amount(value, *, field: str = "amount", label: str | None = None) -> D
         minimum_exclusive=True,
         maximum=MAX_AMOUNT,
     )
-
-
-def clean_date(value, *, field: str, label: str, required: bool = True) -> datetime.date | None:
-    if value is None or value == "":
-        if required:
-            raise InvalidInput.single(
-                field, _("%(label)s: this field is required.") % {"label": label}
-            )
-        return None
-    if isinstance(value, datetime.datetime):
-        raise InvalidInput.single(
-            field, _("%(label)s: give a date, not a time.") % {"label": label}
-        )
-    if isinstance(value, datetime.date):
-        return value
-    try:
-        return datetime.date.fromisoformat(str(value).strip())
-    except ValueError:
-        raise InvalidInput.single(
-            field,
-            _("%(label)s: “%(value)s” is not a date; use YYYY-MM-DD.")
-            % {"label": label, "value": value},
-        ) from None
 
 
 def require_minor_unit(amount: Decimal, currency: str, *, field: str, label: str) -> Decimal:

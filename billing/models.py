@@ -9,6 +9,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from otb.fields import DecimalField, amount_field
+from rates.models import rate_field
 from settings_app.models import COUNTRY_CODE_VALIDATOR, validate_one_line
 
 from .money import (
@@ -166,6 +167,65 @@ HALF_CENT = Value(
 BALANCE_DUE = F("total") - F("amount_paid") - F("amount_credited")
 
 
+def in_base_field(verbose_name) -> DecimalField:
+    """An amount in the base currency: empty until the document has a rate."""
+    return amount_field(verbose_name, null=True, blank=True, default=None, editable=False)
+
+
+class InBaseCurrency(models.Model):
+    """The exchange rate a document froze when it was issued (base currency per unit of its
+    own, its date and source) and its figures in the base currency, computed from its own
+    figures by billing.money.to_base and nothing else (SPEC: Currencies and exchange rates).
+    A document in the base currency has the rate 1. Empty on a draft, and on a foreign
+    document issued before rates were kept until ``manage.py check_rates --fill``."""
+
+    exchange_rate = rate_field(_("exchange rate"), null=True, blank=True, editable=False)
+    rate_date = models.DateField(_("rate date"), null=True, blank=True, editable=False)
+    rate_source = models.CharField(_("rate source"), max_length=100, blank=True, editable=False)
+    subtotal_in_base = in_base_field(_("subtotal in the base currency"))
+    discount_in_base = in_base_field(_("discount in the base currency"))
+    tax_in_base = in_base_field(_("tax in the base currency"))
+    total_in_base = in_base_field(_("total in the base currency"))
+
+    class Meta:
+        abstract = True
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    Q(
+                        exchange_rate__isnull=True,
+                        rate_date__isnull=True,
+                        subtotal_in_base__isnull=True,
+                        discount_in_base__isnull=True,
+                        tax_in_base__isnull=True,
+                        total_in_base__isnull=True,
+                    )
+                    | Q(
+                        exchange_rate__gt=0,
+                        rate_date__isnull=False,
+                        subtotal_in_base__gte=0,
+                        discount_in_base__gte=0,
+                        tax_in_base__gte=0,
+                        # They add up (half a cent of room for SQLite's binary floats).
+                        total_in_base__gte=F("subtotal_in_base")
+                        - F("discount_in_base")
+                        + F("tax_in_base")
+                        - HALF_CENT,
+                        total_in_base__lte=F("subtotal_in_base")
+                        - F("discount_in_base")
+                        + F("tax_in_base")
+                        + HALF_CENT,
+                    )
+                ),
+                name="%(class)s_in_base_adds_up",
+            )
+        ]
+
+    @property
+    def has_rate(self) -> bool:
+        return self.exchange_rate is not None
+
+
 class InvoiceQuerySet(models.QuerySet):
     def issued(self):
         return self.exclude(status=InvoiceStatus.DRAFT)
@@ -207,7 +267,7 @@ class InvoiceQuerySet(models.QuerySet):
         )
 
 
-class Invoice(models.Model):
+class Invoice(InBaseCurrency):
     number = models.CharField(_("number"), max_length=32, null=True, blank=True, editable=False)
     # The counter value behind the number: numbers sort by it (INV-9999 before INV-10000).
     sequence = models.PositiveIntegerField(null=True, blank=True, editable=False)
@@ -304,6 +364,7 @@ class Invoice(models.Model):
             ("cancel_invoice", "Can cancel invoices"),
         ]
         constraints = [
+            *InBaseCurrency.Meta.constraints,
             models.UniqueConstraint(fields=["number"], name="invoice_number_unique"),
             models.UniqueConstraint(fields=["sequence"], name="invoice_sequence_unique"),
             models.CheckConstraint(
@@ -473,6 +534,7 @@ class InvoiceTax(models.Model):
     number = models.CharField(_("registration number"), max_length=100, blank=True)
     base = amount_field(_("taxable base"))
     amount = amount_field(_("amount"))
+    amount_in_base = in_base_field(_("amount in the base currency"))
 
     class Meta:
         ordering = ["position", "id"]
@@ -503,7 +565,7 @@ class CreditKind(models.TextChoices):
     AMOUNT = "amount", _("An amount")
 
 
-class CreditNote(models.Model):
+class CreditNote(InBaseCurrency):
     """A correction of an issued invoice, a document of its own: positive amounts, the
     invoice's client, currency and tax set, its own gapless series (CN-0001) given when it
     is issued. A draft is edited and deleted; an issued one never changes."""
@@ -569,6 +631,7 @@ class CreditNote(models.Model):
         verbose_name_plural = _("credit notes")
         permissions = [("issue_creditnote", "Can issue credit notes")]
         constraints = [
+            *InBaseCurrency.Meta.constraints,
             models.UniqueConstraint(fields=["number"], name="credit_note_number_unique"),
             models.UniqueConstraint(fields=["sequence"], name="credit_note_sequence_unique"),
             models.CheckConstraint(
@@ -667,6 +730,7 @@ class CreditNoteTax(models.Model):
     number = models.CharField(_("registration number"), max_length=100, blank=True)
     base = amount_field(_("taxable base"))
     amount = amount_field(_("amount"))
+    amount_in_base = in_base_field(_("amount in the base currency"))
 
     class Meta:
         ordering = ["position", "id"]

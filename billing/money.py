@@ -298,3 +298,56 @@ def check_within_remaining(figures: InvoiceFigures, remaining: InvoiceFigures) -
     ]
     if any(figure > left for figure, left in pairs):
         raise CreditTooLarge(remaining)
+
+
+# --- Base currency (SPEC: Currencies and exchange rates) ----------------------------------
+
+
+@dataclass(frozen=True)
+class BaseFigures:
+    """A document's figures in the base currency: each one converted once, at the rate
+    frozen when it was issued; the total is their sum, so they always add up."""
+
+    subtotal: Decimal
+    discount_total: Decimal
+    taxes: list[Decimal] = field(default_factory=list)
+
+    @property
+    def tax_total(self) -> Decimal:
+        return sum(self.taxes, ZERO)
+
+    @property
+    def total(self) -> Decimal:
+        return self.subtotal - self.discount_total + self.tax_total
+
+
+def to_base(figures: InvoiceFigures, *, rate: Decimal, base_currency: str) -> BaseFigures:
+    """base subtotal, base discount and base tax per tax = round(figure × rate) to the base
+    currency's minor unit, half up; base total = base subtotal − base discount + Σ base
+    taxes. Nothing else converts a document's figures; reports add these stored ones."""
+    with localcontext() as ctx:
+        ctx.prec = 80
+
+        def convert(amount: Decimal) -> Decimal:
+            return round_money(amount * rate, base_currency)
+
+        return BaseFigures(
+            subtotal=convert(figures.subtotal),
+            discount_total=convert(figures.discount_total),
+            taxes=[convert(tax.amount) for tax in figures.taxes],
+        )
+
+
+def remaining_in_base(invoice: BaseFigures, credited: Sequence[BaseFigures]) -> BaseFigures:
+    """What an invoice's base figures have not yet credited: the credit note that credits
+    all that remains takes exactly these, so a fully credited invoice nets to zero in the
+    base currency too, to the cent (no second rounding, SPEC)."""
+    return BaseFigures(
+        subtotal=invoice.subtotal - sum((note.subtotal for note in credited), ZERO),
+        discount_total=invoice.discount_total
+        - sum((note.discount_total for note in credited), ZERO),
+        taxes=[
+            amount - sum((note.taxes[i] for note in credited), ZERO)
+            for i, amount in enumerate(invoice.taxes)
+        ],
+    )

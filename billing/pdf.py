@@ -168,6 +168,7 @@ def _common_data(document: Invoice | CreditNote, business: BusinessSettings) -> 
         ],
         "no_tax_reason": no_tax_reason(document, business),
         "total": document.total,
+        "in_base": _in_base(document, taxes, business),
         "client": {
             "name": client.name,
             "contact_person": client.contact_person,
@@ -188,6 +189,30 @@ def _common_data(document: Invoice | CreditNote, business: BusinessSettings) -> 
             "logo_url": business.logo.url if business.logo else "",
             "footer": business.invoice_footer,
         },
+    }
+
+
+def _in_base(
+    document: Invoice | CreditNote, taxes: list[Any], business: BusinessSettings
+) -> dict[str, Any] | None:
+    """The rate a foreign document froze and its stored figures in the base currency, where
+    the business prints them (SPEC: Currencies and exchange rates); never converted here."""
+    base = business.default_currency
+    if (
+        not business.show_base_equivalent
+        or document.currency == base
+        or document.exchange_rate is None
+    ):
+        return None
+    return {
+        "currency": base,
+        "rate": plain_decimal(document.exchange_rate),
+        "rate_date": document.rate_date,
+        "rate_source": document.rate_source,
+        "subtotal": document.subtotal_in_base,
+        "discount_total": document.discount_in_base,
+        "taxes": [{"label": tax.label, "amount": tax.amount_in_base} for tax in taxes],
+        "total": document.total_in_base,
     }
 
 

@@ -20,7 +20,7 @@ from settings_app.models import Tax
 from settings_app.selectors import get_business_settings
 
 from .errors import CreditInsufficient, InvalidTransition
-from .models import InvoiceStatus, PaymentMethod, PaymentStatus, TaxBasis
+from .models import CreditNote, Invoice, InvoiceStatus, PaymentMethod, PaymentStatus, TaxBasis
 from .money import format_money
 
 ZERO = Decimal("0.00")
@@ -321,3 +321,12 @@ def client_deletion_refusal(client: Any) -> str | None:
         "Client %(code)s has %(history)s, so it cannot be deleted: its books must stay whole. "
         "Deactivate it instead (untick “Active”): it then no longer appears on new invoices."
     ) % {"code": client.code, "history": _(" and ").join(has)}
+
+
+def base_currency_fixed() -> bool:
+    """SPEC: the base currency cannot change once any base figure exists (a document with a
+    frozen rate; every issued document in the base currency has the rate 1)."""
+    return (
+        Invoice.objects.filter(exchange_rate__isnull=False).exists()
+        or CreditNote.objects.filter(exchange_rate__isnull=False).exists()
+    )

@@ -39,6 +39,7 @@ set_paths() {
   SERVICE=otb-billing@$INSTANCE.service
   TIMER=otb-billing-maintenance@$INSTANCE.timer
   OUTBOX_TIMER=otb-billing-outbox@$INSTANCE.timer
+  RATES_TIMER=otb-billing-rates@$INSTANCE.timer
 }
 
 check_instance_name() {

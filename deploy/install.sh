@@ -35,6 +35,11 @@ variable (in brackets).
                           once [OTB_ADMIN_PASSWORD_FILE]
   --workers N             gunicorn worker processes (default: 2 per CPU + 1, at most 8)
   --keep-backups N        daily backups to keep (default: 14) [OTB_BACKUP_KEEP]
+  --import-rates          import the ECB's exchange rates each working day (the timer
+                          otb-billing-rates@NAME.timer; it fetches OTB_RATES_URL, default the
+                          ECB's daily file). Off unless given: the app never needs the
+                          network. An upgrade without it leaves the timer as it was.
+                          [OTB_IMPORT_RATES=1]
   --unattended            ask nothing; take flags, environment and defaults [OTB_UNATTENDED=1]
   --no-systemd            start gunicorn directly instead of through systemd (containers,
                           CI); nothing restarts it at boot [OTB_NO_SYSTEMD=1]
@@ -64,6 +69,7 @@ WORKERS=
 KEEP_BACKUPS=${OTB_BACKUP_KEEP:-14}
 UNATTENDED=${OTB_UNATTENDED:-0}
 NO_SYSTEMD=${OTB_NO_SYSTEMD:-0}
+IMPORT_RATES=${OTB_IMPORT_RATES:-0}
 INSTALL_ROOT=${OTB_INSTALL_ROOT:-}
 DB_ADMIN_DEFAULTS=
 
@@ -81,6 +87,7 @@ while [ $# -gt 0 ]; do
     --keep-backups) need_value "$@"; KEEP_BACKUPS=$2; shift ;;
     --unattended) UNATTENDED=1 ;;
     --no-systemd) NO_SYSTEMD=1 ;;
+    --import-rates) IMPORT_RATES=1 ;;
     --root) need_value "$@"; INSTALL_ROOT=$2; shift ;;
     --db-admin-defaults) need_value "$@"; DB_ADMIN_DEFAULTS=$2; shift ;;
     -h | --help) usage; exit 0 ;;
@@ -491,12 +498,20 @@ done
 if [ "$USE_SYSTEMD" = 1 ]; then
   systemctl daemon-reload
   systemctl enable --quiet "$SERVICE" "$TIMER" "$OUTBOX_TIMER"
+  # The exchange rates import reaches the ECB: only when asked for (an upgrade without
+  # --import-rates leaves it on or off, as it was).
+  if [ "$IMPORT_RATES" = 1 ]; then
+    systemctl enable --quiet "$RATES_TIMER"
+  fi
 fi
 
 step "Starting OTB Billing $VERSION on 127.0.0.1:$PORT"
 start_app
 if [ "$USE_SYSTEMD" = 1 ]; then
   systemctl start "$TIMER" "$OUTBOX_TIMER"
+  if [ "$IMPORT_RATES" = 1 ]; then
+    systemctl start "$RATES_TIMER"
+  fi
 fi
 
 step "Checking that it answers"
@@ -545,14 +560,21 @@ Next steps:
   - manage.py of this instance: $MANAGE <command>   (e.g. backup, create_user)
   - Backups: daily into $BACKUP_DIR (the newest $(env_value OTB_BACKUP_KEEP) kept).
   - Upgrade: unpack the new release and run its deploy/install.sh --instance $INSTANCE
+  - Exchange rates: $MANAGE import_rates FILE_OR_URL imports the ECB's reference rates
 NEXT
 if [ "$USE_SYSTEMD" = 1 ]; then
+  if systemctl is-enabled --quiet "$RATES_TIMER" 2>/dev/null; then
+    printf "    (%s imports the ECB's daily file each working day)\n" "$RATES_TIMER"
+  else
+    printf '    (each working day too: systemctl enable --now %s)\n' "$RATES_TIMER"
+  fi
   printf '  - Service: systemctl status %s   journalctl -u %s\n' "$SERVICE" "$SERVICE"
 else
   printf '  - No systemd: it runs until stopped (pid in %s, log in %s); nothing restarts it\n' \
     "$PID_FILE" "$APP_LOG"
   printf '    at boot, and the daily maintenance (%s refresh_invoice_status; backup;\n' "$MANAGE"
-  printf '    send_reminders) and the e-mail retries (process_outbox, every few minutes) are yours.\n'
+  printf '    send_reminders) and the e-mail retries (process_outbox, every few minutes) are yours,\n'
+  printf "    as is the optional import of the ECB's exchange rates (import_rates, working days).\n"
 fi
 if [ "$GENERATED_PASSWORD" = 1 ]; then
   # After the log's last line, on the terminal only: the install log never holds it.

@@ -61,7 +61,8 @@ fi
 
 say "Stopping instance $INSTANCE"
 if [ "$USE_SYSTEMD" = 1 ]; then
-  systemctl disable --now --quiet "$SERVICE" "$TIMER" "$OUTBOX_TIMER" 2>/dev/null || true
+  systemctl disable --now --quiet "$SERVICE" "$TIMER" "$OUTBOX_TIMER" "$RATES_TIMER" \
+    2>/dev/null || true
 fi
 stop_app
 
@@ -91,7 +92,8 @@ fi
 if ! compgen -G "$OPT_DIR/*/current" >/dev/null; then
   rm -f "$UNIT_DIR"/otb-billing@.service "$UNIT_DIR"/otb-billing-maintenance@.service \
     "$UNIT_DIR"/otb-billing-maintenance@.timer "$UNIT_DIR"/otb-billing-outbox@.service \
-    "$UNIT_DIR"/otb-billing-outbox@.timer
+    "$UNIT_DIR"/otb-billing-outbox@.timer "$UNIT_DIR"/otb-billing-rates@.service \
+    "$UNIT_DIR"/otb-billing-rates@.timer
   [ "$USE_SYSTEMD" = 1 ] && systemctl daemon-reload
 fi
 say "Instance $INSTANCE is removed."

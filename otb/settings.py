@@ -169,6 +169,11 @@ OTB_SMTP_TIMEOUT = env.float("OTB_SMTP_TIMEOUT", default=20)
 # A CA certificate file (PEM) to trust for the SMTP server's certificate, for a server with a
 # private CA; empty: the system's CA certificates.
 OTB_SMTP_CA_FILE = env.str("OTB_SMTP_CA_FILE", default="")
+# Where `manage.py import_rates` (and its optional daily timer) reads the ECB's euro reference
+# rates when given no file: an address or a path. Issuing never needs it.
+OTB_RATES_URL = env.str(
+    "OTB_RATES_URL", default="https://www.ecb.europa.eu/stats/eurofxref/eurofxref-daily.xml"
+)
 
 # How often a write operation is tried again after a deadlock (MariaDB 1213, Galera
 # certification failure) before the error reaches the user (SPEC: Scale).

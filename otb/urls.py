@@ -43,6 +43,7 @@ urlpatterns = [
     path("settings/taxes/<int:pk>/", tax_form, name="tax-edit"),
     path("outbox/", include("outbox.urls")),
     path("reports/", include("reports.urls")),
+    path("rates/", include("rates.urls")),
     path("audit/", audit_list, name="audit"),
     path("admin/", admin.site.urls),
     path("api/", include("api.urls")),

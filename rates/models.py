@@ -8,10 +8,12 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
+from django.utils import formats
 from django.utils.translation import gettext_lazy as _
 
 from otb.currencies import CURRENCY_CHOICES
 from otb.fields import DecimalField
+from otb.numbers import format_number, largest
 
 # Where a rate came from, as stored on the rate and copied onto the documents that froze it.
 SOURCE_ECB = "ECB"
@@ -19,6 +21,8 @@ SOURCE_TYPED = "typed in"
 # A rate: base currency per unit, up to 10 decimals (SPEC).
 RATE_DIGITS = 20
 RATE_DECIMALS = 10
+# The largest rate the columns hold.
+MAX_RATE = largest(max_digits=RATE_DIGITS, decimal_places=RATE_DECIMALS)
 
 
 def rate_field(verbose_name, **kwargs) -> DecimalField:
@@ -69,4 +73,11 @@ class ExchangeRate(models.Model):
         indexes = [models.Index(fields=["date", "currency"], name="exchange_rate_date")]
 
     def __str__(self) -> str:
-        return f"{self.date} 1 {self.currency} = {self.rate.normalize():f} {self.base_currency}"
+        # As the pages write numbers and dates (tests/test_one_style.py): the audit trail
+        # and the back office show it.
+        return _("1 %(currency)s = %(rate)s %(base)s on %(date)s") % {
+            "currency": self.currency,
+            "rate": format_number(self.rate),
+            "base": self.base_currency,
+            "date": formats.date_format(self.date),
+        }

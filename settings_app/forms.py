@@ -165,6 +165,7 @@ SECTIONS = (
             "payment_terms_text",
             "invoice_footer",
             "default_currency",
+            "show_base_equivalent",
             "lock_issued_invoices",
             "time_zone",
         ),

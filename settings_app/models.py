@@ -130,7 +130,24 @@ class BusinessSettings(models.Model):
     )
     invoice_footer = models.TextField(_("invoice footer"), blank=True)
     default_currency = models.CharField(
-        _("default currency"), max_length=3, choices=CURRENCY_CHOICES, default="CAD"
+        _("base currency"),
+        max_length=3,
+        choices=CURRENCY_CHOICES,
+        default="CAD",
+        help_text=_(
+            "The currency of the books: new clients default to it, and documents in other "
+            "currencies are converted into it at the rate of their date. It cannot change "
+            "once a document has been issued."
+        ),
+    )
+    show_base_equivalent = models.BooleanField(
+        _("show the base-currency equivalent"),
+        default=True,
+        help_text=_(
+            "On documents in another currency, print the exchange rate and the subtotal, "
+            "each tax and the total in the base currency (many tax authorities ask for "
+            "the tax in the local currency)."
+        ),
     )
     lock_issued_invoices = models.BooleanField(
         _("lock invoices once issued"),

@@ -47,6 +47,7 @@ class SettingsChanges(TypedDict, total=False):
     payment_terms_text: str
     invoice_footer: str
     default_currency: str
+    show_base_equivalent: bool
     lock_issued_invoices: bool
     time_zone: str
     smtp_host: str

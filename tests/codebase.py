@@ -39,6 +39,7 @@ PRODUCT_PACKAGES = (
     "maintenance",
     "otb",
     "outbox",
+    "rates",
     "reports",
     "settings_app",
 )

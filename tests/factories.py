@@ -1,6 +1,7 @@
 """Test data. Clients and services are plain rows; invoices and payments are made through
 the operations, as the app makes them."""
 
+import datetime
 from decimal import Decimal
 
 import factory
@@ -92,4 +93,29 @@ def quebec_client(code="LAURIER"):
         country="CA",
         uses_default_taxes=False,
         taxes=[tax("GST", "5", GST_NO), tax("QST", "9.975", QST_NO)],
+    )
+
+
+# The rates the ``business`` fixture stores for a CAD base, dated long before any test's
+# documents: round numbers, so a test's base figures are easy to work out by hand.
+TEST_RATES = {"USD": Decimal("1.35"), "EUR": Decimal("1.5"), "JPY": Decimal("0.009")}
+RATES_SINCE = datetime.date(2000, 1, 1)
+
+
+def store_test_rates(base_currency="CAD"):
+    """A rate of every other currency the product offers in ``base_currency`` (1.25 where
+    TEST_RATES names none), as typed-in rates stored since RATES_SINCE."""
+    from otb.currencies import CURRENCIES
+    from rates.models import ExchangeRate
+
+    ExchangeRate.objects.bulk_create(
+        ExchangeRate(
+            base_currency=base_currency,
+            currency=code,
+            date=RATES_SINCE,
+            rate=TEST_RATES.get(code, Decimal("1.25")),
+            source="tests",
+        )
+        for code in CURRENCIES
+        if code != base_currency
     )

@@ -10,6 +10,8 @@ from django.urls import reverse
 from billing import services
 from billing.models import Client, CreditNote, Invoice, Payment, Refund
 from outbox.models import Message, MessageKind
+from rates.models import ExchangeRate
+from rates.services import record_rate
 from tests.factories import ClientFactory, ServiceFactory, draft, issued, line, pay
 
 
@@ -23,12 +25,13 @@ class Office:
     credit_note: CreditNote
     draft_credit_note: CreditNote
     refund: Refund
+    rate: ExchangeRate
 
 
 def fill_office() -> Office:
     """A client with long names, a service, a draft and an issued invoice with long lines, a
     confirmed and a pending payment, a manual credit and a sent message; an invoice with an
-    issued credit note for some lines and a draft one, and a refund."""
+    issued credit note for some lines and a draft one, a refund, and an exchange rate."""
     ServiceFactory(code="PAINT", name="Interior painting", unit_price=Decimal("65"))
     ServiceFactory(code="RETAINER", name="Monthly retainer", unit_price=Decimal("6400"))
     ServiceFactory(code="KWH", name="Metered power", unit="kWh", unit_price=Decimal("0.6125"))
@@ -82,8 +85,11 @@ def fill_office() -> Office:
         reference="CHQ 2210",
         acting_user=None,
     )
+    rate = record_rate(
+        acting_user=None, currency="USD", date=datetime.date(2026, 12, 1), rate="1.3625"
+    )
     return Office(
-        acme, draft_invoice, invoice, payment, message, credit_note, draft_credit_note, refund
+        acme, draft_invoice, invoice, payment, message, credit_note, draft_credit_note, refund, rate
     )
 
 
@@ -133,6 +139,10 @@ def office_pages(office: Office) -> list[str]:
         reverse("reports:outstanding"),
         reverse("reports:tax"),
         reverse("reports:statement") + f"?client={acme.code}&start=2026-01-01",
+        reverse("rates:list"),
+        reverse("rates:create"),
+        reverse("rates:edit", args=[office.rate.pk]),
+        reverse("rates:delete", args=[office.rate.pk]),
         reverse("search") + "?q=acme",
         reverse("settings"),
         reverse("audit"),

@@ -340,6 +340,22 @@ def ex_issue_credit_note(ctx):
     issue_credit_note(credit_note=_credit_note(ctx), acting_user=ctx["admin"])
 
 
+def ex_fill_missing_rates(ctx):
+    from billing.models import Invoice
+    from billing.services.exchange import fill_missing_rates
+
+    invoice = issued(client=ClientFactory(default_currency="USD"))
+    Invoice.objects.filter(pk=invoice.pk).update(
+        exchange_rate=None,
+        rate_date=None,
+        subtotal_in_base=None,
+        discount_in_base=None,
+        tax_in_base=None,
+        total_in_base=None,
+    )
+    fill_missing_rates(acting_user=ctx["admin"])
+
+
 def _refund(ctx):
     from billing.services import post_manual_credit, record_refund
     from settings_app.selectors import business_today
@@ -484,6 +500,38 @@ def ex_update_tax(ctx):
     update_tax(tax=Tax.objects.get(label="HST"), acting_user=ctx["admin"], rate="15")
 
 
+def ex_record_rate(ctx):
+    from rates.services import record_rate
+
+    record_rate(acting_user=ctx["admin"], currency="USD", date="2026-12-01", rate="1.3625")
+    record_rate(acting_user=ctx["admin"], currency="USD", date="2026-12-01", rate="1.37")
+
+
+def ex_update_rate(ctx):
+    from rates.services import record_rate, update_rate
+
+    rate = record_rate(acting_user=None, currency="EUR", date="2026-12-01", rate="1.49")
+    update_rate(rate_row=rate, acting_user=ctx["admin"], rate="1.5", source="Bank")
+
+
+def ex_delete_rate(ctx):
+    from rates.services import delete_rate, record_rate
+
+    rate = record_rate(acting_user=None, currency="GBP", date="2026-12-01", rate="1.72")
+    delete_rate(rate_row=rate, acting_user=ctx["admin"])
+
+
+def ex_import_rates(ctx):
+    from pathlib import Path
+
+    from rates import importing
+
+    daily = str(Path(importing.__file__).parent / "tests" / "data" / "eurofxref-daily.xml")
+    importing.import_rates(
+        data=importing.fetch_source(daily), acting_user=ctx["admin"], origin=daily
+    )
+
+
 def ex_reencrypt_all(ctx):
     from otb.secrets import reencrypt_all
     from settings_app.services import update_business_settings
@@ -522,6 +570,7 @@ EXAMPLES = {
     "billing.services.credit_notes.update_credit_note": ex_update_credit_note,
     "billing.services.credit_notes.delete_credit_note": ex_delete_credit_note,
     "billing.services.credit_notes.issue_credit_note": ex_issue_credit_note,
+    "billing.services.exchange.fill_missing_rates": ex_fill_missing_rates,
     "billing.services.refunds.record_refund": ex_record_refund,
     "billing.services.refunds.reverse_refund": ex_reverse_refund,
     "billing.services.payments.apply_client_credit": ex_apply_client_credit,
@@ -549,6 +598,10 @@ EXAMPLES = {
     "settings_app.services.update_business_settings": ex_update_business_settings,
     "settings_app.services.create_tax": ex_create_tax,
     "settings_app.services.update_tax": ex_update_tax,
+    "rates.services.record_rate": ex_record_rate,
+    "rates.services.update_rate": ex_update_rate,
+    "rates.services.delete_rate": ex_delete_rate,
+    "rates.importing.import_rates": ex_import_rates,
 }
 
 

@@ -6,6 +6,7 @@ import pytest
 
 from billing.models import Client, CreditNote, Invoice, Payment, Service
 from outbox.models import Message
+from rates.models import ExchangeRate
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -38,6 +39,7 @@ def office_pages() -> list[str]:
     payment = Payment.objects.first()
     message = Message.objects.first()
     note = CreditNote.objects.order_by("pk").first()
+    rate = ExchangeRate.objects.order_by("-date", "pk").first()  # the demo's ECB rates
     return [
         "/",
         "/invoices/",
@@ -64,6 +66,10 @@ def office_pages() -> list[str]:
         "/reports/revenue/",
         "/reports/tax/",
         f"/reports/statement/?client={client.code}",
+        "/rates/",
+        "/rates/new/",
+        f"/rates/{rate.pk}/edit/",
+        f"/rates/{rate.pk}/delete/",
         "/search/?q=a",
         "/settings/",
         "/outbox/",
@@ -80,6 +86,8 @@ def office_pages() -> list[str]:
         f"/admin/billing/client/{client.pk}/change/",
         "/admin/auth/user/",
         "/admin/audit/auditrecord/",
+        "/admin/rates/exchangerate/",
+        f"/admin/rates/exchangerate/{rate.pk}/change/",
     ]
 
 

@@ -27,6 +27,7 @@ BACK_OFFICE = [
     "/admin/billing/refund/",
     "/admin/ledger/ledgerentry/",
     "/admin/audit/auditrecord/",
+    "/admin/rates/exchangerate/",
 ]
 
 

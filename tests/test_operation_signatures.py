@@ -19,6 +19,8 @@ SERVICE_MODULES = [
     "accounts.services",
     *(f"billing.services.{info.name}" for info in pkgutil.iter_modules(billing.services.__path__)),
     "outbox.services",
+    "rates.importing",
+    "rates.services",
     "settings_app.services",
 ]
 

@@ -63,16 +63,26 @@ def test_a_partial_credit_note_is_made_and_issued_with_every_tax(api, invoice):
     )
     # 2 × 85.00 = 170.00: GST 8.50, QST 16.9575 -> 16.96, each with its registration number.
     assert body["taxes"] == [
-        {"label": "GST", "rate": "5.0000", "number": GST_NO, "base": "170.00", "amount": "8.50"},
+        {
+            "label": "GST",
+            "rate": "5.0000",
+            "number": GST_NO,
+            "base": "170.00",
+            "amount": "8.50",
+            "amount_in_base": "8.50",
+        },
         {
             "label": "QST",
             "rate": "9.9750",
             "number": QST_NO,
             "base": "170.00",
             "amount": "16.96",
+            "amount_in_base": "16.96",
         },
     ]
     assert (body["subtotal"], body["tax_total"], body["total"]) == ("170.00", "25.46", "195.46")
+    # In the base currency (CAD) at its invoice's rate, 1.
+    assert (body["exchange_rate"], body["total_in_base"]) == ("1.0000000000", "195.46")
     note = CreditNote.objects.get()
     assert [(t.label, t.number, t.base, t.amount) for t in note.taxes.all()] == [
         ("GST", GST_NO, D("170.00"), D("8.50")),

@@ -38,11 +38,14 @@ def test_creating_a_draft_with_its_lines_returns_its_figures_as_strings(api, acm
             "number": "812345678 RT0001",
             "base": "220.00",
             "amount": "28.60",
+            # A draft has no rate yet: it is frozen when the invoice is issued.
+            "amount_in_base": None,
         }
     ]
     assert body["total"] == "248.60"
     assert body["amount_paid"] == "0.00"
     assert body["balance_due"] == "248.60"
+    assert (body["exchange_rate"], body["total_in_base"]) == (None, None)
 
 
 def test_a_line_can_take_its_price_from_a_service(api, acme):

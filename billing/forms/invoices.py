@@ -208,6 +208,27 @@ class IssueForm(Form):
     )
 
 
+class ForeignIssueForm(IssueForm):
+    """Issuing a draft in another currency than the base one: the rate it freezes may be
+    typed in (SPEC: Currencies and exchange rates); the operation checks what is typed."""
+
+    exchange_rate = forms.CharField(
+        label=_("Exchange rate"),
+        required=False,
+        max_length=40,
+        help_text=_(
+            "How much of the base currency one unit is worth. Empty: the newest rate "
+            "stored on or before the issue date (Exchange rates page)."
+        ),
+    )
+    rate_source = forms.CharField(
+        label=_("Source of the rate"),
+        required=False,
+        max_length=100,
+        help_text=_("Where a rate typed in comes from: your bank, say."),
+    )
+
+
 class ReasonForm(Form):
     reason = forms.CharField(
         label=_("Reason"), max_length=2000, widget=forms.Textarea(attrs={"rows": 3})

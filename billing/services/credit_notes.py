@@ -54,6 +54,7 @@ from ..money import (
 )
 from ..rules import credit_refusal
 from . import locking
+from .exchange import credit_note_base
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -374,6 +375,14 @@ def _save(note: CreditNote, credit: Credit) -> None:
     CreditNoteTax.objects.bulk_create(credit.taxes)
 
 
+def _same_figures(figures: InvoiceFigures, other: InvoiceFigures) -> bool:
+    return (
+        figures.subtotal == other.subtotal
+        and figures.discount_total == other.discount_total
+        and [t.amount for t in figures.taxes] == [t.amount for t in other.taxes]
+    )
+
+
 def _lock(invoice_pk: int) -> Invoice:
     invoice = locking.lock_invoice(invoice_pk)
     return Invoice.objects.prefetch_related("taxes", "lines").get(pk=invoice.pk)
@@ -507,6 +516,15 @@ def issue_credit_note(
     )
     note.issue_date = issue_date or today
     _check_issue_date(note.issue_date, invoice=invoice, today=today)
+    notes = _issued_notes(invoice)
+    credit_note_base(
+        note,
+        credit.taxes,
+        invoice=invoice,
+        issued_notes=notes,
+        takes_all_that_remains=_same_figures(credit.figures, _remaining(invoice, notes)),
+        base_currency=settings.default_currency,
+    )
     _save(note, credit)
     note.sequence = locking.next_in_series(COUNTER_NAME)
     note.number = f"{settings.credit_note_number_prefix}{note.sequence:04d}"

@@ -36,6 +36,7 @@ from ..rules import (
     invoice_lock_reason,
 )
 from . import locking
+from .exchange import apply_base_figures, clean_typed_rate, freeze_rate
 from .figures import (
     LineData,
     apply_figures,
@@ -297,7 +298,9 @@ def update_invoice(
             invoice.taxes.all().delete()
             _save_taxes(invoice, taxes)
         else:
-            InvoiceTax.objects.bulk_update(taxes, ["base", "amount"])
+            # An issued invoice keeps the rate it froze: its base figures follow its own.
+            apply_base_figures(invoice, taxes, base_currency=settings.default_currency)
+            InvoiceTax.objects.bulk_update(taxes, ["base", "amount", "amount_in_base"])
     if invoice.is_draft:
         invoice.save()
     if "lines" in requested:
@@ -439,15 +442,27 @@ def delete_draft(*, invoice: Invoice, acting_user: User | None) -> None:
 
 @operation
 def issue_invoice(
-    *, invoice: Invoice, acting_user: User | None, issue_date: Any = None, due_date: Any = None
+    *,
+    invoice: Invoice,
+    acting_user: User | None,
+    issue_date: Any = None,
+    due_date: Any = None,
+    exchange_rate: Any = None,
+    rate_date: Any = None,
+    rate_source: str = "",
 ) -> Invoice:
-    """Give a draft the next number, its dates, and post it to the client's ledger.
+    """Give a draft the next number, its dates, its exchange rate and base figures, and
+    post it to the client's ledger.
 
-    Numbers are gapless and unique under any concurrency (``locking.next_in_series``).
+    Numbers are gapless and unique under any concurrency (``locking.next_in_series``). A
+    draft in another currency than the base one freezes the rate typed in
+    (``exchange_rate``, with its date and source), or the newest stored on or before its
+    issue date; without either it is refused (``exchange.freeze_rate``).
     """
     ensure_permitted(acting_user, "billing.issue_invoice", _("issue invoices"))
     issue_date = clean_date(issue_date, field="issue_date", label=_("Issue date"), required=False)
     due_date = clean_date(due_date, field="due_date", label=_("Due date"), required=False)
+    typed_rate = clean_typed_rate(exchange_rate, rate_date, rate_source)
     invoice = locking.lock_invoice(invoice.pk)
     before = audit.snapshot(invoice, INVOICE_RELATED)
     settings = get_business_settings()
@@ -482,6 +497,10 @@ def issue_invoice(
     )
     check_dates(invoice.issue_date, invoice.due_date)
     # The figures stand as the draft was saved: its tax set was copied when it was made.
+    freeze_rate(invoice, date=invoice.issue_date, settings=settings, typed=typed_rate)
+    taxes = list(invoice.taxes.all())
+    apply_base_figures(invoice, taxes, base_currency=settings.default_currency)
+    InvoiceTax.objects.bulk_update(taxes, ["amount_in_base"])
     invoice.sequence = locking.next_in_series(COUNTER_NAME)
     invoice.number = f"{settings.invoice_number_prefix}{invoice.sequence:04d}"
     invoice.issued_at = timezone.now()

@@ -1,6 +1,7 @@
 """The maintenance commands: refresh_invoice_status, check_ledger and seed_demo."""
 
 import datetime
+from decimal import ROUND_HALF_UP, Decimal
 from io import StringIO
 
 import pytest
@@ -144,19 +145,41 @@ def test_seed_demo_posts_manual_credit_and_debit_with_memos(seeded):
         assert entry.memo
 
 
-def test_seed_demo_covers_tax_exempt_abroad_inactive_and_usd_clients(seeded):
+def test_seed_demo_covers_tax_exempt_abroad_inactive_usd_and_eur_clients(seeded):
     settings = get_business_settings()
     assert settings.business_name == "Northwind Contracting Ltd."
     assert settings.tax_local_clients_only
     exempt = Client.objects.get(tax_exempt=True)
-    abroad = Client.objects.exclude(country=settings.local_country).get()
-    assert abroad.default_currency == "USD"
-    for client in (exempt, abroad):
+    abroad = list(Client.objects.exclude(country=settings.local_country).order_by("country"))
+    assert [(c.country, c.default_currency) for c in abroad] == [("DE", "EUR"), ("US", "USD")]
+    for client in (exempt, *abroad):
         assert client.invoices.issued().exists()
         assert all(invoice.tax_total == 0 for invoice in client.invoices.all())
     assert Client.objects.filter(is_active=False).exists()
     assert Invoice.objects.exclude(discount_kind="").exists()
     assert Invoice.objects.filter(lines__discount_percent__gt=0).exists()
+
+
+def test_seed_demo_freezes_rates_imported_from_the_bundled_ecb_file(seeded):
+    """The bundled ECB file is imported; each foreign invoice froze the newest rate on or
+    before its issue date, and its base figures are its figures at that rate."""
+    from rates.models import ExchangeRate
+    from rates.selectors import rate_on
+
+    assert ExchangeRate.objects.filter(base_currency="CAD", source="ECB").count() > 1000
+    foreign = Invoice.objects.issued().exclude(currency="CAD")
+    assert {invoice.currency for invoice in foreign} == {"USD", "EUR"}
+    for invoice in foreign:
+        stored = rate_on(invoice.currency, invoice.issue_date, base_currency="CAD")
+        assert (invoice.exchange_rate, invoice.rate_date, invoice.rate_source) == (
+            stored.rate,
+            stored.date,
+            "ECB",
+        )
+        exact = invoice.total * stored.rate  # no discount, no tax: one figure to convert
+        assert invoice.total_in_base == exact.quantize(Decimal("0.01"), ROUND_HALF_UP)
+    for invoice in Invoice.objects.issued().filter(currency="CAD"):
+        assert (invoice.exchange_rate, invoice.total_in_base) == (1, invoice.total)
 
 
 def test_seed_demo_keeps_the_ledger_invariant_for_every_client(seeded):

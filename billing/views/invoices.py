@@ -17,6 +17,7 @@ from django.views.decorators.http import require_POST
 from billing import rules, services
 from billing.forms.filters import InvoiceFilterForm
 from billing.forms.invoices import (
+    ForeignIssueForm,
     InvoiceForm,
     IssueForm,
     LineFormSet,
@@ -267,10 +268,12 @@ def _invoice_action(request, pk, *, form_class, operation, title, button, succes
 
 @permission_required("billing.issue_invoice", raise_exception=True)
 def invoice_issue(request, pk):
+    currency = Invoice.objects.filter(pk=pk).values_list("currency", flat=True).first()
+    foreign = currency is not None and currency != get_business_settings().default_currency
     return _invoice_action(
         request,
         pk,
-        form_class=IssueForm,
+        form_class=ForeignIssueForm if foreign else IssueForm,
         operation=services.issue_invoice,
         title=_("Issue %(invoice)s"),
         button=_("Issue invoice"),

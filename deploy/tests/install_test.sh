@@ -147,22 +147,25 @@ grep -q "ExecStart=$ROOT/opt/otb_billing/%i/current" "$ROOT/etc/systemd/system/o
   || fail "the systemd unit was not written with the instance's paths"
 [ -f "$ROOT/etc/systemd/system/otb-billing-maintenance@.timer" ] || fail "no maintenance timer"
 [ -f "$ROOT/etc/systemd/system/otb-billing-outbox@.timer" ] || fail "no e-mail outbox timer"
+[ -f "$ROOT/etc/systemd/system/otb-billing-rates@.timer" ] || fail "no exchange rates timer"
+grep -q "manage.py import_rates" "$ROOT/etc/systemd/system/otb-billing-rates@.service" \
+  || fail "the exchange rates unit does not import the rates"
 grep -q "manage.py send_reminders" "$ROOT/etc/systemd/system/otb-billing-maintenance@.service" \
   || fail "the daily maintenance does not send the reminders"
 if command -v systemd-analyze >/dev/null 2>&1; then
   # systemd's own check of the units as written, for this instance (its paths exist).
   mkdir "$WORK/units"
-  for unit in otb-billing@ otb-billing-maintenance@ otb-billing-outbox@; do
+  for unit in otb-billing@ otb-billing-maintenance@ otb-billing-outbox@ otb-billing-rates@; do
     cp "$ROOT/etc/systemd/system/$unit.service" "$WORK/units/$unit$A.service"
   done
-  for unit in otb-billing-maintenance@ otb-billing-outbox@; do
+  for unit in otb-billing-maintenance@ otb-billing-outbox@ otb-billing-rates@; do
     cp "$ROOT/etc/systemd/system/$unit.timer" "$WORK/units/$unit$A.timer"
   done
   (cd "$WORK/units" && systemd-analyze verify ./*.service ./*.timer) >"$WORK/verify.out" 2>&1 \
     || show_and_fail "$WORK/verify.out" "systemd-analyze verify refuses the units"
   [ -s "$WORK/verify.out" ] && show_and_fail "$WORK/verify.out" "systemd-analyze warns"
 fi
-ok "the systemd units (service, daily maintenance, e-mail outbox, their timers) are written and verify"
+ok "the systemd units (service, daily maintenance, e-mail outbox, exchange rates, their timers) are written and verify"
 
 echo "== 2. A second instance $B on port $PORT_B beside it"
 paths "$B"

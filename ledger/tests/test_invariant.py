@@ -56,7 +56,7 @@ from ledger.selectors import client_balance
 from otb.operations import DomainError
 from settings_app.models import Tax
 from settings_app.selectors import get_business_settings
-from tests.factories import ClientFactory
+from tests.factories import TEST_RATES, ClientFactory, store_test_rates
 
 D = Decimal
 ZERO = D("0.00")
@@ -235,6 +235,7 @@ class LedgerMachine(RuleBasedStateMachine):
             business.tax_local_clients_only = True
             business.time_zone = "America/Toronto"
             business.save()
+            store_test_rates()
             self.clients = [
                 ClientFactory(),
                 ClientFactory(tax_exempt=True),
@@ -592,6 +593,40 @@ class LedgerMachine(RuleBasedStateMachine):
             for note in notes:
                 posted = sum((e.amount for e in note.ledger_entries.all()), ZERO)
                 assert posted == note.total > 0
+
+    @invariant()
+    def base_figures_add_up_and_a_fully_credited_invoice_nets_to_zero(self):
+        """SPEC: Currencies and exchange rates. Each figure × the frozen rate, rounded to
+        the cent (the base is CAD); a credit note at its invoice's rate; nothing twice."""
+        documents = [
+            *Invoice.objects.exclude(status=InvoiceStatus.DRAFT),
+            *CreditNote.objects.filter(status=CreditNoteStatus.ISSUED),
+        ]
+        for document in documents:
+            rate = TEST_RATES.get(document.currency, D(1))
+            assert document.exchange_rate == rate, document
+            taxes = list(document.taxes.all())
+            assert document.tax_in_base == sum((t.amount_in_base for t in taxes), ZERO)
+            assert document.total_in_base == (
+                document.subtotal_in_base - document.discount_in_base + document.tax_in_base
+            )
+            converted = [document.subtotal, document.discount_total, *(t.amount for t in taxes)]
+            in_base = [
+                document.subtotal_in_base,
+                document.discount_in_base,
+                *(t.amount_in_base for t in taxes),
+            ]
+            for figure, base in zip(converted, in_base, strict=True):
+                # Exact, except the credit note that took all that remained (± the cents
+                # the others' rounding left).
+                assert abs(base - (figure * rate).quantize(D("0.01"), ROUND_HALF_UP)) <= D(
+                    "0.01"
+                ) * len(documents), document
+        for invoice in Invoice.objects.filter(status=InvoiceStatus.CREDITED):
+            notes = list(invoice.credit_notes.filter(status=CreditNoteStatus.ISSUED))
+            for field in ("subtotal_in_base", "discount_in_base", "tax_in_base", "total_in_base"):
+                credited = sum((getattr(n, field) for n in notes), ZERO)
+                assert credited == getattr(invoice, field), (invoice, field)
 
     @invariant()
     def credit_note_numbers_are_gapless_and_the_spans_current(self):

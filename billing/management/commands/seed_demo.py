@@ -28,6 +28,7 @@ from billing.models import (
 from billing.selectors import clients_breaking_invariant
 from billing.services import LineData, post_manual_credit, post_manual_debit
 from otb.operations import DomainError, operation
+from rates.importing import BUNDLED_HISTORY, import_rates
 from settings_app.models import Tax
 from settings_app.selectors import business_today
 from settings_app.services import (
@@ -127,6 +128,17 @@ CLIENTS: list[dict[str, Any]] = [
         "country": "US",
         "default_currency": "USD",
         "notes": "Billed in USD, without HST (client abroad).",
+    },
+    {
+        "code": "RHEINWERK",
+        "name": "Rheinwerk Ingenieure GmbH",
+        "contact_person": "Katrin Vogel",
+        "email": "buchhaltung@rheinwerk-ingenieure.example.com",
+        "address": "Agrippinawerft 12\n50678 Köln\nGermany",
+        "country": "DE",
+        "tax_number": "DE 298 765 432",
+        "default_currency": "EUR",
+        "notes": "Billed in EUR, without HST (client abroad).",
     },
     {
         "code": "OLDMILL",
@@ -409,6 +421,15 @@ class _Demo:
             days_ago=41,
             notes="Amounts in US dollars; no HST (client outside Canada).",
         )
+        rheinwerk_review = self.issue(
+            "RHEINWERK",
+            [
+                line("INSPECT", 3, "290.00", description="Review of structural survey (remote)"),
+            ],
+            days_ago=33,
+            notes="Amounts in euros; no HST (client outside Canada).",
+        )
+        self.pay(rheinwerk_review, "870.00", days_ago=12, method=PaymentMethod.BANK_TRANSFER)
         consulate_shelves = self.issue(
             "CONSUL",
             [
@@ -590,6 +611,8 @@ def seed_demo_data() -> None:
             )
         )
     update_business_settings(acting_user=None, **BUSINESS)
+    # The ECB's reference rates bundled with the app, as `manage.py import_rates` stores them.
+    import_rates(data=BUNDLED_HISTORY.read_bytes(), acting_user=None, origin=BUNDLED_HISTORY.name)
     _Demo().build()
     broken = clients_breaking_invariant()
     if broken:
