@@ -18,8 +18,9 @@ from billing.models import (
     PaymentMethod,
     Refund,
     Service,
+    ServicePrice,
 )
-from billing.money import DISCOUNT_FIXED, DISCOUNT_NONE, DISCOUNT_PERCENT
+from billing.money import CURRENCIES, DISCOUNT_FIXED, DISCOUNT_NONE, DISCOUNT_PERCENT
 from ledger.models import LedgerEntry
 from outbox.models import DeliveryAttempt, FailureKind, Message
 from rates.models import ExchangeRate
@@ -174,10 +175,27 @@ class ClientInputSerializer(serializers.Serializer):
     is_active = serializers.BooleanField(required=False)
 
 
-class ServiceSerializer(serializers.ModelSerializer):
+class ServicePriceSerializer(serializers.ModelSerializer):
     unit_price = DecimalStringField(places=4, read_only=True)
+
+    class Meta:
+        model = ServicePrice
+        fields = ["currency", "unit_price"]
+        read_only_fields = fields
+
+
+class ServiceSerializer(serializers.ModelSerializer):
+    unit_price = DecimalStringField(
+        places=4, read_only=True, help_text="In the base currency (the settings' default)."
+    )
     taxes = _tax_labels(
         read_only=True, help_text="The taxes a line of it carries; empty: every tax."
+    )
+    prices = ServicePriceSerializer(
+        many=True,
+        read_only=True,
+        help_text="Its prices in other currencies: a line of a document in one of them "
+        "takes that price, in any other the unit_price.",
     )
 
     class Meta:
@@ -188,6 +206,7 @@ class ServiceSerializer(serializers.ModelSerializer):
             "description",
             "unit",
             "unit_price",
+            "prices",
             "taxable",
             "taxes",
             "is_active",
@@ -197,12 +216,26 @@ class ServiceSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class ServicePriceInputSerializer(serializers.Serializer):
+    currency = serializers.CharField(help_text="A currency code such as USD; not the base one.")
+    unit_price = DecimalStringField(places=4, allow_int=True)
+
+
 class ServiceInputSerializer(serializers.Serializer):
     code = CodeField()
     name = serializers.CharField()
     description = _text()
     unit = _text()
-    unit_price = DecimalStringField(places=4, allow_int=True)
+    unit_price = DecimalStringField(
+        places=4, allow_int=True, help_text="In the base currency (the settings' default)."
+    )
+    prices = ServicePriceInputSerializer(  # type: ignore[call-arg]
+        many=True,
+        required=False,
+        max_length=len(CURRENCIES),
+        help_text="All its prices in other currencies (a currency left out loses its "
+        "price); leave out to keep them.",
+    )
     taxable = serializers.BooleanField(required=False)
     taxes = _tax_labels(required=False, help_text="Labels; empty: it carries every tax.")
     is_active = serializers.BooleanField(required=False)
@@ -369,6 +402,10 @@ class InvoiceInputSerializer(serializers.Serializer):
     discount_value = DecimalStringField(places=3, allow_int=True, required=False)
     issue_date = serializers.DateField(required=False, allow_null=True)
     due_date = serializers.DateField(required=False, allow_null=True)
+    currency = serializers.CharField(
+        required=False,
+        help_text="Default: the client's. A draft's may change; an issued invoice keeps it.",
+    )
 
 
 class IssueInputSerializer(serializers.Serializer):
@@ -540,6 +577,10 @@ class RefundInputSerializer(serializers.Serializer):
     method = serializers.ChoiceField(choices=PaymentMethod.choices)
     reference = _text()
     note = _text()
+    currency = serializers.CharField(
+        required=False,
+        help_text="The currency of the credit paid back. Default: the client's.",
+    )
 
 
 # --- Payments -----------------------------------------------------------------------------
@@ -551,6 +592,23 @@ class PaymentSerializer(serializers.ModelSerializer):
     )
     invoice = serializers.SerializerMethodField()
     amount = MoneyField(read_only=True)
+    exchange_rate = DecimalStringField(
+        places=10,
+        read_only=True,
+        allow_null=True,
+        help_text="Base currency per unit, of its date, kept once confirmed.",
+    )
+    amount_in_base = MoneyField(read_only=True, allow_null=True)
+    settled_in_base = MoneyField(
+        read_only=True,
+        allow_null=True,
+        help_text="What it settles of its invoice's base total while it counts.",
+    )
+    exchange_difference = MoneyField(
+        read_only=True,
+        allow_null=True,
+        help_text="The realised exchange gain (> 0) or loss (< 0), the business's.",
+    )
 
     class Meta:
         model = Payment
@@ -558,7 +616,14 @@ class PaymentSerializer(serializers.ModelSerializer):
             "id",
             "client",
             "invoice",
+            "currency",
             "amount",
+            "exchange_rate",
+            "rate_date",
+            "rate_source",
+            "amount_in_base",
+            "settled_in_base",
+            "exchange_difference",
             "date",
             "method",
             "reference",
@@ -578,7 +643,20 @@ class PaymentSerializer(serializers.ModelSerializer):
         return payment.invoice.number or str(payment.invoice_id)
 
 
-class PaymentInputSerializer(serializers.Serializer):
+class ConfirmInputSerializer(serializers.Serializer):
+    """Confirming a payment: the rate it keeps may be typed in."""
+
+    exchange_rate = DecimalStringField(
+        places=10,
+        required=False,
+        allow_null=True,
+        help_text="When it is confirmed in another currency than the base one: the rate to "
+        "keep (base currency per unit). Default: the newest stored on or before its date.",
+    )
+    rate_source = _text(help_text="Where a typed-in rate comes from.")
+
+
+class PaymentInputSerializer(ConfirmInputSerializer):
     invoice = serializers.CharField(
         required=False, allow_null=True, help_text="Number of the invoice paid; empty: credit."
     )
@@ -590,6 +668,10 @@ class PaymentInputSerializer(serializers.Serializer):
     note = _text()
     confirmed = serializers.BooleanField(
         default=True, help_text="false: recorded as pending, to be confirmed later."
+    )
+    currency = serializers.CharField(
+        required=False,
+        help_text="Its invoice's; on account, default the client's.",
     )
 
 
@@ -608,6 +690,11 @@ class StatementSendInputSerializer(serializers.Serializer):
     end = serializers.DateField()
     to = _text(help_text="Default: the client's e-mail address.")
     cc = _text()
+    currency = serializers.CharField(
+        required=False,
+        help_text="The account's currency (a client's account is kept per currency). "
+        "Default: the client's.",
+    )
 
 
 class ReverseInputSerializer(serializers.Serializer):
@@ -741,12 +828,13 @@ class LedgerEntrySerializer(serializers.ModelSerializer):
 
 
 class LedgerPageSerializer(serializers.Serializer):
-    """A page of a client's ledger, with the client's balance now."""
+    """A page of a client's ledger in one currency, with the client's balance in it now."""
 
     count = serializers.IntegerField()
     next = serializers.CharField(allow_null=True)
     previous = serializers.CharField(allow_null=True)
     results = LedgerEntrySerializer(many=True)
+    currency = serializers.CharField()
     balance = MoneyField()
 
 
@@ -755,6 +843,10 @@ class ManualEntryInputSerializer(serializers.Serializer):
     amount = MoneyField()
     memo = serializers.CharField()
     date = serializers.DateField(required=False, allow_null=True)
+    currency = serializers.CharField(
+        required=False,
+        help_text="The account's currency. Default: the client's.",
+    )
 
 
 # --- Settings -----------------------------------------------------------------------------

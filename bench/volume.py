@@ -532,6 +532,15 @@ def _fill_invoices(
             "confirmed_at",
             "reversed_at",
             "reversal_reason",
+            # In the base currency: the rate 1 once it counted; what it settled of its
+            # invoice while it counts, no exchange difference.
+            "currency",
+            "rate_source",
+            "exchange_rate",
+            "rate_date",
+            "amount_in_base",
+            "settled_in_base",
+            "exchange_difference",
         ],
     )
     # The ledger's entries, posted through the entry point's batch form with each batch.
@@ -566,7 +575,9 @@ def _fill_invoices(
             )
         )
 
-    def pay(client, invoice_pk, number, amount, day, *, status=PaymentStatus.CONFIRMED):
+    def pay(
+        client, invoice_pk, number, amount, day, *, status=PaymentStatus.CONFIRMED, settles=None
+    ):
         method = rng.choice(METHODS)
         reference = f"REF{rng.randint(100000, 999999)}"
         reversed_at = reason = None
@@ -585,6 +596,14 @@ def _fill_invoices(
             at(day, 1) if status != PaymentStatus.PENDING else None,
             reversed_at,
             reason or "",
+            currency,
+            "",
+            *([None, None, None] if status == PaymentStatus.PENDING else [D(1), day, amount]),
+            *(
+                [amount if settles is None else settles, D("0.00")]
+                if status == PaymentStatus.CONFIRMED
+                else [None, None]
+            ),
         )
         counts.payments += 1
         if status == PaymentStatus.PENDING:
@@ -817,7 +836,7 @@ def _payments(rng, pay, client, invoice_pk, number, total, issue_date, today) ->
         return total
     if outcome == "over":
         # A client who paid too much: the rest is credit on their account.
-        pay(client, invoice_pk, number, total + D(rng.randint(1, 100)), day(20))
+        pay(client, invoice_pk, number, total + D(rng.randint(1, 100)), day(20), settles=total)
         return total
     if outcome == "partial":
         part = (total * D(rng.randint(10, 90)) / 100).quantize(CENT)

@@ -36,11 +36,23 @@ from django.utils import timezone
 from ledger import journal
 from ledger.events import CREDIT, DEBIT, RULES, Event
 from ledger.models import LedgerEntry
-from settings_app.selectors import business_today
+from settings_app.selectors import business_today, get_business_settings
 
 from . import outstanding, rules
-from .models import Client, CreditNote, CreditNoteStatus, Invoice, InvoiceStatus, Payment, Refund
-from .money import CENT, ZERO
+from .models import (
+    Client,
+    CreditNote,
+    CreditNoteStatus,
+    Invoice,
+    InvoiceStatus,
+    Payment,
+    PaymentStatus,
+    Refund,
+)
+from .money import CENT, ZERO, payment_in_base
+
+# What the one path keeps of a payment in the base currency.
+PAYMENT_IN_BASE_FIELDS = ["amount_in_base", "settled_in_base", "exchange_difference"]
 
 # Sent after the transaction that posted an event commits, with ``event``: a MoneyEvent.
 money_event_committed = Signal()
@@ -71,6 +83,7 @@ def post(
     memo: str | None = None,
     values: dict[str, Any] | None = None,
     today: datetime.date | None = None,
+    currency: str | None = None,
 ) -> LedgerEntry | None:
     """Post ``event`` for ``client`` (locked by the caller, with the invoice and payment).
 
@@ -86,7 +99,7 @@ def post(
         event,
         client_id=client.pk,
         amount=amount,
-        currency=invoice.currency if invoice is not None else client.default_currency,
+        currency=_currency(client, invoice=invoice, payment=payment, refund=refund, given=currency),
         date=date or today,
         memo=memo,
         values=values,
@@ -99,6 +112,8 @@ def post(
     entry = journal.append(posting, client_label=client.code) if posting is not None else None
     if invoice is not None:
         _settle(invoice, event=event, today=today)
+    elif payment is not None:
+        _value_on_account(payment)
     committed = MoneyEvent(
         event=event,
         client_id=client.pk,
@@ -112,6 +127,23 @@ def post(
         lambda: money_event_committed.send(sender=MoneyEvent, event=committed), robust=True
     )
     return entry
+
+
+def _currency(
+    client: Client,
+    *,
+    invoice: Invoice | None,
+    payment: Payment | None,
+    refund: Refund | None,
+    given: str | None,
+) -> str:
+    """The currency of an event's entry: its invoice's, its payment's or refund's, the one
+    given (a manual entry), else the client's default (SPEC: a client's ledger is kept per
+    currency)."""
+    for source in (invoice, payment, refund):
+        if source is not None:
+            return source.currency
+    return given or client.default_currency
 
 
 def _posting(
@@ -242,6 +274,95 @@ def _settle(invoice: Invoice, *, event: str, today: datetime.date) -> None:
     invoice.status = rules.derive_status(invoice, today=today)
     invoice.save()
     outstanding.refresh(invoice.pk)
+    _value_payments(invoice)
+
+
+def _value_payments(invoice: Invoice) -> None:
+    """Each payment of ``invoice`` in the base currency, from the facts (SPEC: Currencies
+    and exchange rates): the counting ones in the order they are applied (as
+    ``selectors.payment_split``), the one that clears the invoice settling exactly what is
+    left of its base total; those that do not count settle nothing. Derived again on every
+    event of the invoice, so a reversal or a credit note moves the clearing payment."""
+    payments = list(invoice.payments.order_by("pk"))
+    if not payments:
+        return
+    base = _base_currency()
+    credited_in_base = (
+        invoice.credit_notes.filter(status=CreditNoteStatus.ISSUED).aggregate(
+            s=Sum("total_in_base")
+        )["s"]
+        or ZERO
+    )
+    remaining = invoice.total - invoice.amount_credited
+    base_left = (invoice.total_in_base or ZERO) - credited_in_base
+    changed = []
+    for payment in payments:
+        before = (payment.amount_in_base, payment.settled_in_base, payment.exchange_difference)
+        if payment.status != PaymentStatus.CONFIRMED:
+            payment.settled_in_base = payment.exchange_difference = None
+        elif payment.exchange_rate is not None and invoice.exchange_rate is not None:
+            applied = min(payment.amount, max(remaining, ZERO))
+            remaining -= applied
+            valued = payment_in_base(
+                amount=payment.amount,
+                applied=applied,
+                payment_rate=payment.exchange_rate,
+                invoice_rate=invoice.exchange_rate,
+                base_currency=base,
+                clears=applied > 0 and remaining == 0,
+                base_left=base_left,
+            )
+            base_left -= valued.settled
+            payment.amount_in_base = valued.amount
+            payment.settled_in_base = valued.settled
+            payment.exchange_difference = valued.difference
+        else:
+            remaining -= min(payment.amount, max(remaining, ZERO))
+        if (payment.amount_in_base, payment.settled_in_base, payment.exchange_difference) != (
+            before
+        ):
+            changed.append(payment)
+    if changed:
+        Payment.objects.bulk_update(changed, PAYMENT_IN_BASE_FIELDS)
+
+
+def value_payments_again(payments: Iterable[Payment]) -> None:
+    """The base figures of ``payments`` (and of the other payments of their invoices) derived
+    again: for payments given a rate after the fact (``check_rates --fill``)."""
+    invoices = set()
+    for payment in payments:
+        if payment.invoice_id is None:
+            _value_on_account(payment)
+        else:
+            invoices.add(payment.invoice_id)
+    for invoice in Invoice.objects.filter(pk__in=invoices):
+        _value_payments(invoice)
+
+
+def _value_on_account(payment: Payment) -> None:
+    """A payment without an invoice is all client credit, valued at its own rate: no gain or
+    loss; one that does not count settles nothing."""
+    if payment.exchange_rate is None:
+        return
+    if payment.status == PaymentStatus.CONFIRMED:
+        valued = payment_in_base(
+            amount=payment.amount,
+            applied=ZERO,
+            payment_rate=payment.exchange_rate,
+            invoice_rate=payment.exchange_rate,
+            base_currency=_base_currency(),
+            clears=False,
+            base_left=ZERO,
+        )
+        payment.amount_in_base = valued.amount
+        payment.settled_in_base, payment.exchange_difference = ZERO, ZERO
+    else:
+        payment.settled_in_base = payment.exchange_difference = None
+    payment.save(update_fields=PAYMENT_IN_BASE_FIELDS)
+
+
+def _base_currency() -> str:
+    return get_business_settings().default_currency
 
 
 def mark_overdue(*, today: datetime.date) -> int:

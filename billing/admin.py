@@ -28,6 +28,7 @@ from django.utils.translation import gettext_lazy
 from ledger.events import EntryKind
 from ledger.models import LedgerEntry
 from otb.admin import BUSY_MESSAGE, OperationAdmin
+from otb.forms import OperationModelForm
 from otb.operations import DomainError, is_retryable
 from settings_app.selectors import business_today, get_business_settings
 
@@ -51,6 +52,7 @@ from .models import (
     PaymentStatus,
     Refund,
     Service,
+    ServicePrice,
 )
 from .money import ZERO, format_money, format_price
 from .rules import client_deletion_refusal
@@ -158,19 +160,51 @@ class ClientAdmin(OperationAdmin):
 
 
 # --- Services ---------------------------------------------------------------------------
+class ServicePriceForm(OperationModelForm):
+    """A row of a service's prices in other currencies: the operation checks it."""
+
+    class Meta:
+        model = ServicePrice
+        fields = ("currency", "unit_price")
+
+
+class ServicePriceInline(admin.TabularInline):
+    """A service's prices in other currencies, saved with it by its operation."""
+
+    model = ServicePrice
+    form = ServicePriceForm
+    extra = 1
+
+    # The prices are part of the service: who may add or change it may set them.
+    def _may_edit(self, request, obj) -> bool:
+        return request.user.has_perm(
+            "billing.change_service" if obj is not None else "billing.add_service"
+        )
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.has_perm("billing.view_service") or self._may_edit(request, obj)
+
+    def has_add_permission(self, request, obj=None):
+        return self._may_edit(request, obj)
+
+    def has_change_permission(self, request, obj=None):
+        return self._may_edit(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return self._may_edit(request, obj)
+
+
 @admin.register(Service)
 class ServiceAdmin(OperationAdmin):
     list_display = ("code", "name", "unit", "unit_price_display", "taxable", "is_active")
     list_display_links = ("code", "name")
     search_fields = ("code", "name", "description")
     list_filter = ("is_active", "taxable")
+    inlines = (ServicePriceInline,)
     formfield_overrides = {
         **OperationAdmin.formfield_overrides,
         models.ManyToManyField: {"widget": forms.CheckboxSelectMultiple},
     }
-
-    def save_related(self, request, form, formsets, change):
-        """The operation of save_model set the service's taxes; nothing else to write."""
 
     @admin.display(description=gettext_lazy("unit price"), ordering="unit_price")
     def unit_price_display(self, service):
@@ -184,11 +218,25 @@ class ServiceAdmin(OperationAdmin):
         return queryset, may_have_duplicates
 
     def save_model(self, request, obj, form, change):
+        # Saved with its prices by one operation, in save_related.
+        pass
+
+    def save_related(self, request, form, formsets, change):
         fields = {k: v for k, v in form.cleaned_data.items() if k in services.SERVICE_FIELDS}
+        price_formset = next((fs for fs in formsets if fs.model is ServicePrice), None)
+        if price_formset is not None:
+            fields["prices"] = [
+                {"currency": data["currency"], "unit_price": data["unit_price"]}
+                for data in (f.cleaned_data for f in price_formset.forms)
+                if data and not data.get("DELETE")
+            ]
         if change:
-            services.update_service(service=obj, acting_user=request.user, **fields)
+            services.update_service(service=form.instance, acting_user=request.user, **fields)
         else:
-            obj.pk = services.create_service(acting_user=request.user, **fields).pk
+            form.instance.pk = services.create_service(acting_user=request.user, **fields).pk
+        for formset in formsets:
+            # The operation saved the prices; the admin's change message expects these.
+            formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
 
 
 # --- Invoices ---------------------------------------------------------------------------
@@ -770,7 +818,7 @@ class PaymentAdmin(ObjectActionsMixin, OperationAdmin):
 
     @admin.display(description=gettext_lazy("amount"), ordering="amount")
     def amount_display(self, payment):
-        return format_money(payment.amount, payment.client.default_currency)
+        return format_money(payment.amount, payment.currency)
 
     @admin.display(description=gettext_lazy("status"), ordering="status")
     def status_badge(self, payment):
@@ -808,6 +856,7 @@ class PaymentAdmin(ObjectActionsMixin, OperationAdmin):
             confirmed=data.get("confirmed", False),
             acting_user=request.user,
         ).pk
+        obj.refresh_from_db()  # what the operation made of it: its currency, its status
 
     @admin.action(
         description=gettext_lazy("Confirm the selected pending payments"), permissions=["confirm"]
@@ -873,7 +922,7 @@ class LedgerEntryAdmin(OperationAdmin):
 
     @admin.display(description=gettext_lazy("amount"), ordering="amount")
     def amount_display(self, entry):
-        return signed_amount(entry.amount, entry.client.default_currency)
+        return signed_amount(entry.amount, entry.currency)
 
     def get_changeform_initial_data(self, request):
         initial = super().get_changeform_initial_data(request)

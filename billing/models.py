@@ -99,12 +99,18 @@ class Service(models.Model):
     name = models.CharField(_("name"), max_length=200)
     description = models.TextField(_("description"), blank=True)
     unit = models.CharField(_("unit"), max_length=20, blank=True, help_text=_("e.g. h, pc, km"))
+    # SPEC: Currencies. In the base currency; its prices in others are ServicePrice rows.
     unit_price = DecimalField(
         _("default unit price"),
         max_digits=14,
         decimal_places=4,
         default=Decimal("0"),
         validators=[MinValueValidator(0)],
+        help_text=_(
+            "In the business's base currency (the default currency of the settings). A "
+            "document in another currency takes the service's price in that currency, if it "
+            "has one."
+        ),
     )
     taxable = models.BooleanField(_("taxable"), default=True)
     taxes = models.ManyToManyField(
@@ -132,6 +138,35 @@ class Service(models.Model):
 
     def __str__(self) -> str:
         return f"{self.code} – {self.name}"
+
+
+class ServicePrice(models.Model):
+    """A service's unit price in a currency other than the base one: what a line of it
+    takes on a document in that currency (``rules.price_from_service``)."""
+
+    service = models.ForeignKey(
+        Service, on_delete=models.CASCADE, related_name="prices", verbose_name=_("service")
+    )
+    currency = models.CharField(_("currency"), max_length=3, choices=CURRENCY_CHOICES)
+    unit_price = DecimalField(
+        _("unit price"), max_digits=14, decimal_places=4, validators=[MinValueValidator(0)]
+    )
+
+    class Meta:
+        ordering = ["currency"]
+        verbose_name = _("price in another currency")
+        verbose_name_plural = _("prices in other currencies")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["service", "currency"], name="service_price_currency_unique"
+            ),
+            models.CheckConstraint(
+                condition=Q(unit_price__gte=0), name="service_price_currency_gte_0"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.service.code} {self.currency} {plain_decimal(self.unit_price)}"
 
 
 class InvoiceStatus(models.TextChoices):
@@ -818,12 +853,26 @@ class Payment(models.Model):
         help_text=_("Leave empty to put the amount on the client's account as credit."),
     )
     amount = amount_field(_("amount"), validators=[MinValueValidator(Decimal("0.01"))])
+    # Its invoice's currency; on account, the one given (by default the client's).
+    currency = models.CharField(_("currency"), max_length=3, choices=CURRENCY_CHOICES)
     date = models.DateField(_("date"))
     method = models.CharField(_("method"), max_length=20, choices=PaymentMethod.choices)
     reference = models.CharField(_("reference"), max_length=200, blank=True)
     note = models.TextField(_("note"), blank=True)
     status = models.CharField(
         _("status"), max_length=10, choices=PaymentStatus.choices, editable=False
+    )
+    # SPEC: Currencies and exchange rates. The rate of its date (1 in the base currency),
+    # frozen when it is confirmed, and its amount at that rate; what it settles of its
+    # invoice's base total and the realised exchange difference (gain > 0, loss < 0), kept
+    # by billing.accounting from the facts while it counts (empty when it does not).
+    exchange_rate = rate_field(_("exchange rate"), null=True, blank=True, editable=False)
+    rate_date = models.DateField(_("rate date"), null=True, blank=True, editable=False)
+    rate_source = models.CharField(_("rate source"), max_length=100, blank=True, editable=False)
+    amount_in_base = in_base_field(_("amount in the base currency"))
+    settled_in_base = in_base_field(_("settled in the base currency"))
+    exchange_difference = amount_field(
+        _("exchange gain or loss"), null=True, blank=True, default=None, editable=False
     )
     created_at = models.DateTimeField(auto_now_add=True)
     created_by = models.ForeignKey(
@@ -879,6 +928,11 @@ class Payment(models.Model):
                 condition=~Q(method=PaymentMethod.CLIENT_CREDIT) | Q(invoice__isnull=False),
                 name="payment_credit_needs_invoice",
             ),
+            models.CheckConstraint(
+                condition=Q(exchange_rate__isnull=True, amount_in_base__isnull=True)
+                | Q(exchange_rate__gt=0, rate_date__isnull=False, amount_in_base__gte=0),
+                name="payment_in_base_has_rate",
+            ),
         ]
         indexes = [
             models.Index(fields=["client", "date", "id"], name="payment_client_date"),
@@ -886,6 +940,8 @@ class Payment(models.Model):
             models.Index(fields=["status", "date", "id"], name="payment_status_date"),
             models.Index(fields=["method", "date", "id"], name="payment_method_date"),
             models.Index(fields=["reference"], name="payment_reference"),
+            # The exchange gains and losses of a range of dates (reports).
+            models.Index(fields=["date", "status", "exchange_difference"], name="payment_exchange"),
         ]
 
     def __str__(self) -> str:

@@ -351,3 +351,39 @@ def remaining_in_base(invoice: BaseFigures, credited: Sequence[BaseFigures]) -> 
             for i, amount in enumerate(invoice.taxes)
         ],
     )
+
+
+@dataclass(frozen=True)
+class PaymentInBase:
+    """A payment's amount in the base currency at its own rate, what it settles of its
+    invoice's base total, and the realised exchange difference (gain > 0, loss < 0)."""
+
+    amount: Decimal
+    settled: Decimal
+    difference: Decimal
+
+
+def payment_in_base(
+    *,
+    amount: Decimal,
+    applied: Decimal,
+    payment_rate: Decimal,
+    invoice_rate: Decimal,
+    base_currency: str,
+    clears: bool,
+    base_left: Decimal,
+) -> PaymentInBase:
+    """SPEC: a payment's base amount is round(amount × its own rate). The part of it that
+    pays its invoice (``applied``) settles round(applied × the invoice's rate), except the
+    payment that clears the invoice, which settles exactly what is left of its base total
+    (``base_left``: the base total less the base already settled and credited). What it
+    leaves as client credit is valued at its own rate, with no gain or loss on it; the
+    difference is the gain or loss on the part applied."""
+    with localcontext() as ctx:
+        ctx.prec = 80
+        in_base = round_money(amount * payment_rate, base_currency)
+        credit_in_base = round_money((amount - applied) * payment_rate, base_currency)
+        settled = base_left if clears else round_money(applied * invoice_rate, base_currency)
+    return PaymentInBase(
+        amount=in_base, settled=settled, difference=in_base - credit_in_base - settled
+    )

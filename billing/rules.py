@@ -7,6 +7,7 @@ the benchmark data ask this module. It imports no services.
 from __future__ import annotations
 
 import datetime
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Protocol
 
@@ -15,6 +16,7 @@ from django.utils.translation import gettext as _
 
 from ledger.events import Event
 from otb.countries import country_name
+from otb.numbers import parse_plain
 from otb.operations import InvalidInput
 from settings_app.models import Tax
 from settings_app.selectors import get_business_settings
@@ -289,6 +291,52 @@ def check_money_date(*, date: datetime.date, today: datetime.date, what: str) ->
     else:
         message = _("Date: a ledger entry cannot be dated after today (%(today)s).")
     raise InvalidInput.single("date", message % values)
+
+
+@dataclass(frozen=True)
+class PriceFromService:
+    """The unit price a line takes from its service, and the currency that price is in."""
+
+    unit_price: Decimal
+    currency: str
+
+
+def price_from_service(service: Any, *, currency: str, base_currency: str) -> PriceFromService:
+    """SPEC: Currencies. A line priced from ``service`` on a document in ``currency`` takes
+    the service's price in that currency when it has one; else its default unit price,
+    which is in the base currency: in another currency than the document's, a price the
+    invoice form says to check (``service_price_warning``)."""
+    for price in _service_prices(service):
+        if price.currency == currency:
+            return PriceFromService(price.unit_price, currency)
+    return PriceFromService(service.unit_price, base_currency)
+
+
+def _service_prices(service: Any) -> Any:
+    prefetched = getattr(service, "_prefetched_objects_cache", {}).get("prices")
+    if prefetched is not None:
+        return prefetched
+    return service.prices.all() if service.pk else []
+
+
+def service_price_warning(
+    service: Any, *, unit_price: Any, currency: str, base_currency: str
+) -> str | None:
+    """What the invoice form says next to a line of ``service`` on a document in
+    ``currency`` whose price is (or, left empty, will be) the service's price in another
+    currency: "DESIGN is priced in CAD: check the price". None when the service has a price
+    in the document's currency, or the line's price was typed."""
+    price = price_from_service(service, currency=currency, base_currency=base_currency)
+    if price.currency == currency:
+        return None
+    if unit_price not in (None, ""):
+        typed = unit_price if isinstance(unit_price, Decimal) else parse_plain(str(unit_price))
+        if typed != price.unit_price:
+            return None
+    return _("%(code)s is priced in %(currency)s: check the price.") % {
+        "code": service.code,
+        "currency": price.currency,
+    }
 
 
 def has_billable_line(lines: Any) -> bool:

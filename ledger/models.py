@@ -111,7 +111,11 @@ class LedgerEntry(models.Model):
         ]
         indexes = [
             # With the amount: the balance before a page of the ledger is read from the index.
-            models.Index(fields=["client", "date", "id", "amount"], name="ledger_client_date"),
+            # Per currency: a client's ledger is kept per currency.
+            models.Index(
+                fields=["client", "currency", "date", "id", "amount"],
+                name="ledger_client_currency_date",
+            ),
             models.Index(fields=["date", "id"], name="ledger_date"),
             # Money collected per period and currency, from the index alone (reports).
             models.Index(fields=["kind", "date", "currency", "amount"], name="ledger_kind_date"),

@@ -26,10 +26,12 @@ def sum_amounts(queryset: QuerySet, expression: Any = "amount") -> Decimal:
     return Decimal(total).quantize(CENT)
 
 
-def client_balance(client: Any) -> Decimal:
-    """The sum of the client's entries. Positive: the client has credit. Negative: the
+def client_balance(client: Any, currency: str | None = None) -> Decimal:
+    """The sum of the client's entries in ``currency`` (by default the client's own): a
+    client's ledger is kept per currency. Positive: the client has credit. Negative: the
     client owes."""
-    return sum_amounts(LedgerEntry.objects.filter(client_id=client.pk))
+    currency = currency or client.default_currency
+    return sum_amounts(LedgerEntry.objects.filter(client_id=client.pk, currency=currency))
 
 
 def stored_balance(client: Any, currency: str | None = None) -> Decimal:
@@ -49,24 +51,28 @@ def stored_balances(client: Any) -> dict[str, Decimal]:
     return dict(Account.objects.filter(client_id=client.pk).values_list("currency", "balance"))
 
 
-def ledger_entries(client: Any) -> QuerySet:
-    """The client's entries, oldest first, as the ledger shows them."""
+def ledger_entries(client: Any, currency: str | None = None) -> QuerySet:
+    """The client's entries in ``currency`` (by default the client's own), oldest first, as
+    the ledger shows them: a client's ledger is kept per currency."""
     return (
-        LedgerEntry.objects.filter(client_id=client.pk)
+        LedgerEntry.objects.filter(
+            client_id=client.pk, currency=currency or client.default_currency
+        )
         .select_related("invoice", "credit_note", "created_by")
         .order_by("date", "id")
     )
 
 
-def ledger_entry_ids(client: Any) -> QuerySet:
-    """The ids of ``ledger_entries``, in order: read from the (client, date, id) index alone,
-    so paging deep into a long ledger skips index entries, not joined rows."""
-    return ledger_entries(client).values_list("id", flat=True)
+def ledger_entry_ids(client: Any, currency: str | None = None) -> QuerySet:
+    """The ids of ``ledger_entries``, in order: read from the (client, currency, date, id)
+    index alone, so paging deep into a long ledger skips index entries, not joined rows."""
+    return ledger_entries(client, currency).values_list("id", flat=True)
 
 
 def with_running_balance(client: Any, entries: Any) -> list[LedgerEntry]:
-    """``entries`` (consecutive, oldest first: a page of ``ledger_entries``) as a list, each
-    with ``running_balance``, the client's balance after it.
+    """``entries`` (consecutive, oldest first, of one currency: a page of
+    ``ledger_entries``) as a list, each with ``running_balance``, the client's balance in
+    that currency after it.
 
     The balance before the first is one sum over the entries before it, read from the
     (client, date, id, amount) index; the rest is added up here. A window sum over every entry
@@ -76,7 +82,7 @@ def with_running_balance(client: Any, entries: Any) -> list[LedgerEntry]:
     if rows:
         first = rows[0]
         running = sum_amounts(
-            LedgerEntry.objects.filter(client_id=client.pk).filter(
+            LedgerEntry.objects.filter(client_id=client.pk, currency=first.currency).filter(
                 Q(date__lt=first.date) | Q(date=first.date, id__lt=first.id)
             )
         )

@@ -92,13 +92,14 @@ class OperationModelForm(NamedErrorsMixin, forms.ModelForm):
 
 
 def show_refusal(form: forms.Form, exc: DomainError, formset=None) -> None:
-    """Put an operation's refusal on the form, next to the field it is about. With the
-    invoice form's ``formset``, "lines.2.quantity" goes to the third line in use; what no
-    field of the page matches goes to the top of the form."""
+    """Put an operation's refusal on the form, next to the field it is about. With a
+    ``formset`` (the invoice form's lines, a service's prices) that has ``forms_in_use``,
+    "lines.2.quantity" goes to the third row in use of the formset of prefix "lines"; what
+    no field of the page matches goes to the top of the form."""
     errors = getattr(exc, "errors", None) or {exc.field: [exc.message]}
     for key, messages in errors.items():
         parts = (key or "").split(".")
-        if formset is not None and parts[0] == "lines" and len(parts) == 3:
+        if formset is not None and parts[0] == formset.prefix and len(parts) == 3:
             in_use = formset.forms_in_use()
             index = int(parts[1]) if parts[1].isdigit() else -1
             if 0 <= index < len(in_use) and parts[2] in in_use[index].fields:

@@ -271,7 +271,15 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": (
         "Clients, services, invoices, payments, ledgers and settings. Authenticate with "
         "`Authorization: Token <key>` (manage.py create_api_token). Money values are strings "
-        'with two decimals ("1190.00"); dates are ISO 8601.'
+        'with two decimals ("1190.00"); dates are ISO 8601.\n\n'
+        "Currencies: each document, payment and ledger entry has its `currency` (a client's "
+        "is the default of its new documents). The business's base currency is the settings' "
+        "`default_currency`. Issuing a document in another one freezes its `exchange_rate` "
+        "(base currency per unit, 10 decimals; `/exchange-rates/` holds the stored ones) with "
+        "its `rate_date` and `rate_source`, and stores its figures in the base currency "
+        "(`*_in_base`); a payment keeps the rate of its date, its `amount_in_base`, what it "
+        "`settled_in_base` of its invoice and its realised `exchange_difference`. Reports in "
+        "the base currency add these stored figures; nothing is converted again."
     ),
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,

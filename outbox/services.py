@@ -193,7 +193,7 @@ def reminder_values(
 
 def receipt_values(payment: Payment, business: BusinessSettings) -> dict[str, str]:
     invoice = payment.invoice
-    currency = invoice.currency if invoice else payment.client.default_currency
+    currency = payment.currency
     return {
         "client_name": payment.client.name,
         "contact_person": payment.client.contact_person or payment.client.name,

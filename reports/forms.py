@@ -9,6 +9,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from billing.models import Client
+from otb.currencies import CURRENCY_CHOICES
 
 from .selectors import period_starts
 
@@ -100,6 +101,12 @@ class PeriodRangeForm(RangeForm):
 
 class StatementForm(RangeForm):
     client = forms.CharField(label=_("Client code"), max_length=50)
+    # A client's account is kept per currency: one statement each (SPEC: Client ledger).
+    currency = forms.ChoiceField(
+        label=_("Currency"),
+        choices=[("", _("The client's"))] + list(CURRENCY_CHOICES),
+        required=False,
+    )
 
     def clean_client(self):
         code = self.cleaned_data["client"].strip().upper()
@@ -109,3 +116,10 @@ class StatementForm(RangeForm):
                 _("Client: there is no client with the code “%(code)s”.") % {"code": code[:50]}
             )
         return client
+
+    def clean(self):
+        cleaned = super().clean()
+        client = cleaned.get("client")
+        if client is not None and not cleaned.get("currency"):
+            cleaned["currency"] = client.default_currency
+        return cleaned

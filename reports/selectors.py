@@ -12,6 +12,15 @@ as a negative in the period of its own issue date, whenever its invoice was issu
 Credit notes). Each figure reads the invoices and the credit notes in one query, a UNION ALL
 of the two grouped alike with a column naming the document, so a report costs no more
 queries for them.
+
+Every figure is kept per currency, and added in the base currency from the base figures
+stored when a document was issued or a payment made (SPEC: Currencies and exchange rates):
+``total_in_base``, ``tax_in_base``, each tax's ``amount_in_base``, a payment's
+``amount_in_base`` and ``exchange_difference``; what is open on an invoice by
+``billing.selectors.open_in_base``, its base total's share. No rate is read or multiplied
+here: a rate entered later changes nothing already reported. Documents and payments without
+base figures (from before rates were kept) are counted (``without_rate``), never converted
+nor silently left out; the pages say to run ``manage.py check_rates --fill``.
 """
 
 from __future__ import annotations
@@ -38,11 +47,20 @@ from billing.models import (
     InvoiceStatus,
     InvoiceTax,
     OutstandingSpan,
+    Payment,
+    PaymentStatus,
     Service,
     TaxBasis,
 )
+from billing.selectors import (
+    collected_in_base,
+    collected_without_rate,
+    open_in_base,
+    refunds_without_base,
+)
 from ledger.models import Account, LedgerEntry
 from ledger.selectors import collections
+from settings_app.selectors import get_business_settings
 
 ZERO = Decimal("0.00")
 CENT = Decimal("0.01")
@@ -80,6 +98,10 @@ class AgingRow:
     buckets: dict[str, Decimal]
     total: Decimal
     count: int
+    # ``total`` in the base currency (``open_in_base``) of the invoices that have base
+    # figures; ``without_rate``: those that have none, left out of it.
+    total_in_base: Decimal = ZERO
+    without_rate: int = 0
 
 
 @dataclass
@@ -88,6 +110,16 @@ class Aging:
     rows: list[AgingRow]
     # currency -> bucket -> amount, with "total"
     totals: dict[str, dict[str, Decimal]] = field(default_factory=dict)
+    base_currency: str = ""
+    # bucket -> every currency's open balances in the base currency, with "total"
+    in_base: dict[str, Decimal] = field(default_factory=dict)
+    # Open invoices without base figures (from before rates were kept): not in ``in_base``.
+    without_rate: int = 0
+
+
+def base_currency_or(given: str | None) -> str:
+    """The base currency given (a page has read the settings already), else the settings'."""
+    return given or get_business_settings().default_currency
 
 
 def money(value) -> Decimal:
@@ -105,10 +137,30 @@ def _bucket(as_of: datetime.date) -> Case:
     return Case(*whens, default=Value(BUCKETS[-1][0]), output_field=CharField())
 
 
-def aging(as_of: datetime.date, *, client: Client | None = None) -> Aging:
+# What the base-currency figures of an open span are computed from (``open_in_base``).
+SPAN_IN_BASE = ("currency", "balance", "invoice__total", "invoice__total_in_base")
+
+
+def _span_in_base(figures, base: str) -> Decimal | None:
+    """An open span in the base currency, from its ``SPAN_IN_BASE`` values."""
+    currency, balance, total, total_in_base = figures
+    return open_in_base(
+        balance=balance,
+        total=total,
+        total_in_base=total_in_base,
+        currency=currency,
+        base_currency=base,
+    )
+
+
+def aging(
+    as_of: datetime.date, *, client: Client | None = None, base_currency: str | None = None
+) -> Aging:
     """Open invoices at the end of ``as_of``, per client and currency, in aging buckets by
     days past due: one grouped query (a row per client, currency and bucket), and one for
-    the clients' names."""
+    the clients' names. Then every currency in the base currency (``open_in_base``, rounded
+    per invoice): one query of the open invoices in other currencies, one row each."""
+    base = base_currency_or(base_currency)
     spans = open_spans(as_of)
     if client is not None:
         spans = spans.filter(client=client)
@@ -136,6 +188,34 @@ def aging(as_of: datetime.date, *, client: Client | None = None) -> Aging:
         row.buckets[group["bucket"]] += amount
         row.total += amount
         row.count += group["count"]
+    in_base = dict.fromkeys((*BUCKET_KEYS, "total"), ZERO)
+    without_rate = 0
+    for row in found.values():
+        if row.currency == base:
+            row.total_in_base = row.total
+            for bucket in BUCKET_KEYS:
+                in_base[bucket] += row.buckets[bucket]
+            in_base["total"] += row.total
+    foreign = (
+        spans.exclude(currency=base)
+        .annotate(bucket=_bucket(as_of))
+        .values_list("client_id", "bucket", *SPAN_IN_BASE)
+    )
+    if not any(currency != base for _pk, currency in found):
+        foreign = foreign.none()  # nothing open in another currency: no query
+    for client_id, bucket, *figures in foreign:
+        value = _span_in_base(figures, base)
+        # A span written between the two queries has no row: it is in neither.
+        row = found.get((client_id, figures[0]))
+        if row is None:
+            continue
+        if value is None:
+            row.without_rate += 1
+            without_rate += 1
+        else:
+            row.total_in_base += value
+            in_base[bucket] += value
+            in_base["total"] += value
     names = _names(Client, {pk for pk, _currency in found})
     for row in found.values():
         row.code, row.name = names[row.client_id]
@@ -148,14 +228,27 @@ def aging(as_of: datetime.date, *, client: Client | None = None) -> Aging:
         for bucket in BUCKET_KEYS:
             currency_totals[bucket] += row.buckets[bucket]
         currency_totals["total"] += row.total
-    return Aging(as_of=as_of, rows=rows, totals=totals)
+    return Aging(
+        as_of=as_of,
+        rows=rows,
+        totals=totals,
+        base_currency=base,
+        in_base=in_base,
+        without_rate=without_rate,
+    )
 
 
-def open_invoices(as_of: datetime.date, *, client: Client) -> list[Any]:
-    """The client's invoices open at the end of ``as_of``, oldest due first, with
-    ``balance_at`` set on each (hence Any): for the statement. One query."""
+def open_invoices(
+    as_of: datetime.date, *, client: Client, currency: str | None = None
+) -> list[Any]:
+    """The client's invoices open at the end of ``as_of`` (in ``currency``, if given),
+    oldest due first, with ``balance_at`` set on each (hence Any): for the statement. One
+    query."""
     found = []
-    for span in open_spans(as_of).filter(client=client).select_related("invoice"):
+    spans = open_spans(as_of).filter(client=client)
+    if currency is not None:
+        spans = spans.filter(currency=currency)
+    for span in spans.select_related("invoice"):
         invoice = span.invoice
         invoice.balance_at = span.balance
         found.append(invoice)
@@ -206,6 +299,60 @@ def outstanding_at(days) -> dict[datetime.date, dict[str, Decimal]]:
     return found
 
 
+@dataclass
+class InBase:
+    """A sum in the base currency, and how many documents had no base figure to add."""
+
+    amount: Decimal = ZERO
+    without_rate: int = 0
+
+    def add(self, value: Decimal | None) -> None:
+        if value is None:
+            self.without_rate += 1
+        else:
+            self.amount += value
+
+
+def foreign_outstanding_in_base_at(
+    days, *, base_currency: str, skip=None
+) -> dict[datetime.date, dict[str, InBase]]:
+    """Day -> currency -> what was open at the end of that day in ``days`` on the invoices
+    in other currencies than the base, in the base currency (``open_in_base``, per
+    invoice): ``outstanding_at``'s queries, for those invoices, a row each (rounded per
+    invoice, which a sum in SQL cannot do); none for the days in ``skip`` (nothing open in
+    another currency then). In the base currency the figures of ``outstanding_at`` are their
+    own base."""
+    found: dict[datetime.date, dict[str, InBase]] = {day: {} for day in days}
+    month_ends = {
+        day.replace(day=1): day for day in days if (day + datetime.timedelta(days=1)).day == 1
+    }
+    if skip is not None:
+        month_ends = {month: day for month, day in month_ends.items() if day not in skip}
+        days = [day for day in days if day not in skip]
+
+    def add(day, figures) -> None:
+        found[day].setdefault(figures[0], InBase()).add(_span_in_base(figures, base_currency))
+
+    foreign = OutstandingSpan.objects.exclude(currency=base_currency)
+    if month_ends:
+        cut = foreign.filter(month__in=list(month_ends), ends__day=1).values_list(
+            "month", *SPAN_IN_BASE
+        )
+        for month, *figures in cut:
+            add(month_ends[_as_date(month)], figures)
+        still_open = foreign.filter(
+            month=OPEN_MONTH, starts__lte=max(month_ends.values())
+        ).values_list("starts", *SPAN_IN_BASE)
+        for starts, *figures in still_open:
+            for month, day in month_ends.items():
+                if starts.replace(day=1) <= month:
+                    add(day, figures)
+    for day in set(days) - set(month_ends.values()):
+        for figures in open_spans(day).exclude(currency=base_currency).values_list(*SPAN_IN_BASE):
+            add(day, figures)
+    return found
+
+
 # --- Revenue ------------------------------------------------------------------------------
 PERIODS = {"month": TruncMonth, "quarter": TruncQuarter, "year": TruncYear}
 
@@ -252,6 +399,55 @@ class RevenuePeriod:
     credit_note_count: int = 0
     collected: Decimal = ZERO
     outstanding: Decimal = ZERO
+    # The same in the base currency, from the stored base figures: the documents'
+    # ``total_in_base`` and ``tax_in_base``, the payments' ``amount_in_base``
+    # (``billing.selectors.collected_in_base``) and what was open by ``open_in_base``.
+    invoiced_in_base: Decimal = ZERO
+    tax_in_base: Decimal = ZERO
+    credited_in_base: Decimal = ZERO
+    collected_in_base: Decimal = ZERO
+    outstanding_in_base: Decimal = ZERO
+    # Documents and payments without base figures, left out of the above; refunds in
+    # another currency than the base, which keep none, likewise.
+    without_rate: int = 0
+    refunds_without_base: int = 0
+
+
+@dataclass
+class RevenueInBase:
+    """One period of the revenue report, every currency added in the base currency."""
+
+    start: datetime.date
+    end: datetime.date
+    currency: str
+    invoiced: Decimal = ZERO
+    tax: Decimal = ZERO
+    credited: Decimal = ZERO
+    collected: Decimal = ZERO
+    outstanding: Decimal = ZERO
+    invoice_count: int = 0
+    credit_note_count: int = 0
+    without_rate: int = 0
+    refunds_without_base: int = 0
+
+
+def revenue_in_base(periods: list[RevenuePeriod], *, base_currency: str) -> list[RevenueInBase]:
+    """``revenue``'s periods with every currency's base figures added: one row per period."""
+    found: dict[datetime.date, RevenueInBase] = {}
+    for row in periods:
+        total = found.setdefault(
+            row.start, RevenueInBase(start=row.start, end=row.end, currency=base_currency)
+        )
+        total.invoiced += row.invoiced_in_base
+        total.tax += row.tax_in_base
+        total.credited += row.credited_in_base
+        total.collected += row.collected_in_base
+        total.outstanding += row.outstanding_in_base
+        total.invoice_count += row.invoice_count
+        total.credit_note_count += row.credit_note_count
+        total.without_rate += row.without_rate
+        total.refunds_without_base += row.refunds_without_base
+    return [found[start] for start in sorted(found)]
 
 
 def issued_in(start: datetime.date, end: datetime.date):
@@ -292,11 +488,19 @@ def collections_in(start: datetime.date, end: datetime.date):
 
 
 def revenue(
-    start: datetime.date, end: datetime.date, *, period: str = "month", today: datetime.date
+    start: datetime.date,
+    end: datetime.date,
+    *,
+    period: str = "month",
+    today: datetime.date,
+    base_currency: str | None = None,
 ) -> list[RevenuePeriod]:
     """Per period and currency: invoiced and tax net of credit notes, collected and
-    outstanding at the period's end (or today, for a period not over yet). At most six
-    queries, however many periods."""
+    outstanding at the period's end (or today, for a period not over yet), each also in the
+    base currency from the stored base figures. At most six queries, however many periods,
+    and three for what was open on the invoices in other currencies (a row each; none when
+    nothing is open in another currency)."""
+    base = base_currency_or(base_currency)
     trunc = PERIODS[period]
     rows: dict[tuple[datetime.date, str], RevenuePeriod] = {}
 
@@ -313,7 +517,15 @@ def revenue(
         return (
             documents.annotate(period=trunc("issue_date"))
             .values("period", "currency")
-            .annotate(total=Sum("total"), tax=Sum("tax_total"), count=Count("id"))
+            .annotate(
+                total=Sum("total"),
+                tax=Sum("tax_total"),
+                count=Count("id"),
+                # Not named as the fields: the filter reads the field.
+                total_base=Sum("total_in_base"),
+                tax_base=Sum("tax_in_base"),
+                without_rate=Count("id", filter=Q(total_in_base__isnull=True)),
+            )
         )
 
     documents = _invoices_and_credit_notes(
@@ -322,31 +534,58 @@ def revenue(
     for group in documents:
         found = row(group["period"], group["currency"])
         total, tax = money(group["total"]), money(group["tax"])
+        total_in_base, tax_in_base = money(group["total_base"]), money(group["tax_base"])
         if group["document"] == CREDIT_NOTE:
             total, tax = ZERO - total, ZERO - tax  # never -0.00
+            total_in_base, tax_in_base = ZERO - total_in_base, ZERO - tax_in_base
             found.credited, found.credit_note_count = total, group["count"]
+            found.credited_in_base = total_in_base
         else:
             found.invoice_count = group["count"]
         found.invoiced += total
         found.tax += tax
+        found.invoiced_in_base += total_in_base
+        found.tax_in_base += tax_in_base
+        found.without_rate += group["without_rate"]
     collected = (
         collections_in(start, end)
         .annotate(period=trunc("date"))
         .values("period", "currency")
-        .annotate(collected=Sum("amount"))
+        .annotate(
+            collected=Sum("amount"),
+            collected_in_base=Sum(collected_in_base(base)),
+            without_rate=Count("id", filter=collected_without_rate(base)),
+            refunds_without_base=Count("id", filter=refunds_without_base(base)),
+        )
         .order_by()
     )
     for group in collected:
-        row(group["period"], group["currency"]).collected = money(group["collected"])
+        found = row(group["period"], group["currency"])
+        found.collected = money(group["collected"])
+        found.collected_in_base = money(group["collected_in_base"])
+        found.without_rate += group["without_rate"]
+        found.refunds_without_base = group["refunds_without_base"]
     starts = period_starts(start, end, period)
     as_ofs = {
         period_start: min(period_end(period_start, period), end, today) for period_start in starts
     }
     as_ofs = {key: as_of for key, as_of in as_ofs.items() if as_of >= key}
     outstanding = outstanding_at(set(as_ofs.values()))
+    foreign = foreign_outstanding_in_base_at(
+        set(as_ofs.values()),
+        base_currency=base,
+        skip={day for day, amounts in outstanding.items() if not set(amounts) - {base}},
+    )
     for period_start, as_of in as_ofs.items():
         for currency, amount in outstanding[as_of].items():
-            row(period_start, currency).outstanding = amount
+            found = row(period_start, currency)
+            found.outstanding = amount
+            if currency == base:
+                found.outstanding_in_base = amount
+        for currency, in_base in foreign[as_of].items():
+            found = row(period_start, currency)
+            found.outstanding_in_base = in_base.amount
+            found.without_rate += in_base.without_rate
     # Every period of the range for each currency seen, quiet ones included (a chart
     # without its empty months would mislead).
     for currency in {currency for _start, currency in rows}:
@@ -474,7 +713,10 @@ def tax_report(start: datetime.date, end: datetime.date, *, period: str = "quart
     """Per period, tax (label, rate and registration number) and currency: the tax charged
     on the invoices issued in the period and not cancelled (``charged``), less the tax of
     the credit notes issued in it (``credited``, negative), and so the figure to file
-    (``amount``), with the taxable base, net likewise (``base``). One query."""
+    (``amount``), with the taxable base, net likewise (``base``); each tax also in the base
+    currency, from each document's stored ``amount_in_base`` of it (``charged_in_base``,
+    ``credited_in_base``, ``amount_in_base``; ``without_rate``: the documents without,
+    left out of those). One query."""
     trunc = PERIODS[period]
 
     def per_tax(taxes: QuerySet, document: str) -> QuerySet:
@@ -483,7 +725,14 @@ def tax_report(start: datetime.date, end: datetime.date, *, period: str = "quart
                 period=trunc(f"{document}__issue_date"), currency=F(f"{document}__currency")
             )
             .values("period", "label", "rate", "number", "currency")
-            .annotate(base=Sum("base"), amount=Sum("amount"), count=Count(document, distinct=True))
+            .annotate(
+                base=Sum("base"),
+                amount=Sum("amount"),
+                count=Count(document, distinct=True),
+                # Not named as the field: the filter reads the field.
+                amount_base=Sum("amount_in_base"),
+                without_rate=Count(document, distinct=True, filter=Q(amount_in_base__isnull=True)),
+            )
         )
 
     invoice_taxes = InvoiceTax.objects.filter(
@@ -516,18 +765,28 @@ def tax_report(start: datetime.date, end: datetime.date, *, period: str = "quart
                 "credited": ZERO,
                 "invoices": 0,
                 "credit_notes": 0,
+                "amount_in_base": ZERO,
+                "charged_in_base": ZERO,
+                "credited_in_base": ZERO,
+                "without_rate": 0,
             },
         )
         base, amount = money(group["base"]), money(group["amount"])
+        amount_in_base = money(group["amount_base"])
         if group["document"] == CREDIT_NOTE:
             base, amount = ZERO - base, ZERO - amount  # never -0.00
+            amount_in_base = ZERO - amount_in_base
             found["credited_base"], found["credited"] = base, amount
+            found["credited_in_base"] = amount_in_base
             found["credit_notes"] = group["count"]
         else:
             found["charged"] = amount
+            found["charged_in_base"] = amount_in_base
             found["invoices"] = group["count"]
         found["base"] += base
         found["amount"] += amount
+        found["amount_in_base"] += amount_in_base
+        found["without_rate"] += group["without_rate"]
     return [rows[key] for key in sorted(rows)]
 
 
@@ -537,7 +796,9 @@ def untaxed_sales(
     """The sales without tax per period, reason and currency (SPEC: Several taxes): to
     tax-exempt clients, to clients abroad, and to clients whose own set is empty; the
     amount is subtotal − discount of the invoices issued in the period and not cancelled,
-    less that of the credit notes issued in it (``credited``, negative). One query."""
+    less that of the credit notes issued in it (``credited``, negative); in the base
+    currency from the stored ``subtotal_in_base`` − ``discount_in_base`` likewise
+    (``amount_in_base``; ``without_rate``: the documents without). One query."""
     trunc = PERIODS[period]
     untaxed = Q(tax_basis__in=[TaxBasis.EXEMPT, TaxBasis.FOREIGN]) | Q(
         tax_basis=TaxBasis.CLIENT, taxes__isnull=True
@@ -548,7 +809,14 @@ def untaxed_sales(
             documents.filter(untaxed)
             .annotate(period=trunc("issue_date"))
             .values("period", "tax_basis", "currency")
-            .annotate(subtotal=Sum("subtotal"), discount=Sum("discount_total"), count=Count("pk"))
+            .annotate(
+                subtotal=Sum("subtotal"),
+                discount=Sum("discount_total"),
+                count=Count("pk"),
+                subtotal_base=Sum("subtotal_in_base"),
+                discount_base=Sum("discount_in_base"),
+                without_rate=Count("pk", filter=Q(total_in_base__isnull=True)),
+            )
         )
 
     rows: dict[tuple, dict] = {}
@@ -569,17 +837,62 @@ def untaxed_sales(
                 "credited": ZERO,
                 "invoices": 0,
                 "credit_notes": 0,
+                "amount_in_base": ZERO,
+                "credited_in_base": ZERO,
+                "without_rate": 0,
             },
         )
         amount = money(group["subtotal"]) - money(group["discount"])
+        amount_in_base = money(group["subtotal_base"]) - money(group["discount_base"])
         if group["document"] == CREDIT_NOTE:
             found["credited"] = ZERO - amount
             found["amount"] -= amount
+            found["credited_in_base"] = ZERO - amount_in_base
+            found["amount_in_base"] -= amount_in_base
             found["credit_notes"] = group["count"]
         else:
             found["amount"] += amount
+            found["amount_in_base"] += amount_in_base
             found["invoices"] = group["count"]
+        found["without_rate"] += group["without_rate"]
     return [rows[key] for key in sorted(rows)]
+
+
+def tax_in_base(rows: list[dict], *, base_currency: str) -> list[dict]:
+    """``tax_report``'s (or ``untaxed_sales``') rows with every currency added in the base
+    currency: one row per period and tax (label, rate, number), or per period and reason,
+    with ``charged``, ``credited`` and ``amount`` (to file) in the base currency, the
+    currencies it adds and ``without_rate``."""
+    found: dict[tuple, dict] = {}
+    for row in rows:
+        key = (row["start"], row["label"], row.get("rate"), row.get("number"), row.get("basis"))
+        total = found.setdefault(
+            key,
+            {
+                "start": row["start"],
+                "end": row["end"],
+                "label": row["label"],
+                "rate": row.get("rate"),
+                "number": row.get("number"),
+                "currency": base_currency,
+                "currencies": [],
+                "charged": ZERO,
+                "credited": ZERO,
+                "amount": ZERO,
+                "without_rate": 0,
+            },
+        )
+        total["currencies"].append(row["currency"])
+        # An untaxed row's invoices: its amount less its credit notes' part.
+        invoiced = row["amount_in_base"] - row["credited_in_base"]
+        total["charged"] += row.get("charged_in_base", invoiced)
+        total["credited"] += row["credited_in_base"]
+        total["amount"] += row["amount_in_base"]
+        total["without_rate"] += row["without_rate"]
+    return [
+        found[key]
+        for key in sorted(found, key=lambda k: (k[0], str(k[1]), k[2] or 0, k[3] or "", k[4] or ""))
+    ]
 
 
 UNTAXED_LABELS = {
@@ -599,19 +912,22 @@ class Statement:
     entries: list  # LedgerEntry with .running
     closing: Decimal
     open_invoices: list  # Invoice with .balance_at and .days_past_due
+    # A client's account is kept per currency (SPEC: Client ledger): this one's.
+    currency: str = ""
 
 
-def statement(client: Client, start: datetime.date, end: datetime.date) -> Statement:
-    """The client's account for the range: opening balance, every ledger entry with its
-    running balance (and the taxes of the invoices and credit notes they post), closing
-    balance and the invoices open at the end. Five queries."""
-    opening = money(
-        LedgerEntry.objects.filter(client=client, date__lt=start).aggregate(total=Sum("amount"))[
-            "total"
-        ]
-    )
+def statement(
+    client: Client, start: datetime.date, end: datetime.date, *, currency: str | None = None
+) -> Statement:
+    """The client's account in ``currency`` (by default its own) for the range: opening
+    balance, every ledger entry with its running balance (and the taxes of the invoices and
+    credit notes they post), closing balance and the invoices open at the end. Five
+    queries."""
+    currency = currency or client.default_currency
+    mine = LedgerEntry.objects.filter(client=client, currency=currency)
+    opening = money(mine.filter(date__lt=start).aggregate(total=Sum("amount"))["total"])
     entries = list(
-        LedgerEntry.objects.filter(client=client, date__gte=start, date__lte=end)
+        mine.filter(date__gte=start, date__lte=end)
         .select_related("invoice", "payment", "credit_note")
         # Each document's taxes, shown under its entry (SPEC: Several taxes).
         .prefetch_related("invoice__taxes", "credit_note__taxes")
@@ -621,7 +937,7 @@ def statement(client: Client, start: datetime.date, end: datetime.date) -> State
     for entry in entries:
         running += entry.amount
         entry.running = running
-    invoices = open_invoices(end, client=client)
+    invoices = open_invoices(end, client=client, currency=currency)
     for invoice in invoices:
         invoice.balance_at = money(invoice.balance_at)
         invoice.days_past_due = max((end - invoice.due_date).days, 0)
@@ -633,24 +949,103 @@ def statement(client: Client, start: datetime.date, end: datetime.date) -> State
         entries=entries,
         closing=running,
         open_invoices=invoices,
+        currency=currency,
     )
 
 
-def ledger_balances(as_of: datetime.date, client_ids) -> dict[int, Decimal]:
-    """Client id -> ledger balance at the end of ``as_of``, for ``client_ids``: the stored
-    balance (the sum of every entry) less the entries dated after that day, which for a
-    recent day are few. Two queries."""
-    balances = dict.fromkeys(client_ids, ZERO)
-    for pk, balance in Account.objects.filter(client_id__in=client_ids).values_list(
-        "client_id", "balance"
+def ledger_balances(as_of: datetime.date, keys) -> dict[tuple[int, str], Decimal]:
+    """(client id, currency) -> that ledger's balance at the end of ``as_of``, for ``keys``
+    (such pairs): the stored balance (the sum of every entry) less the entries dated after
+    that day, which for a recent day are few. Two queries."""
+    keys = set(keys)
+    client_ids = {pk for pk, _currency in keys}
+    balances = dict.fromkeys(keys, ZERO)
+    for pk, currency, balance in Account.objects.filter(client_id__in=client_ids).values_list(
+        "client_id", "currency", "balance"
     ):
-        balances[pk] += balance
+        if (pk, currency) in balances:
+            balances[(pk, currency)] += balance
     later = (
         LedgerEntry.objects.filter(date__gt=as_of, client_id__in=client_ids)
-        .values("client_id")
+        .values("client_id", "currency")
         .annotate(total=Sum("amount"))
         .order_by()
     )
     for row in later:
-        balances[row["client_id"]] -= row["total"]
-    return {pk: money(balance) for pk, balance in balances.items()}
+        key = (row["client_id"], row["currency"])
+        if key in balances:
+            balances[key] -= row["total"]
+    return {key: money(balance) for key, balance in balances.items()}
+
+
+# --- Exchange gains and losses ------------------------------------------------------------
+@dataclass
+class ExchangeGains:
+    """The realised exchange gains and losses of a range of dates (SPEC: Currencies and
+    exchange rates): the business's, never the client's."""
+
+    start: datetime.date
+    end: datetime.date
+    base_currency: str
+    payments: QuerySet  # of Payment, by date, with client and invoice
+    # currency -> {"count", "amount", "gains", "losses", "net"}
+    by_currency: dict[str, dict] = field(default_factory=dict)
+    count: int = 0
+    gains: Decimal = ZERO
+    losses: Decimal = ZERO
+    net: Decimal = ZERO
+    # Confirmed payments of the range whose difference is not known: they or their invoice
+    # have no exchange rate (from before rates were kept).
+    without_rate: int = 0
+
+
+def exchange_gains(
+    start: datetime.date, end: datetime.date, *, base_currency: str | None = None
+) -> ExchangeGains:
+    """The confirmed payments dated in the range with an exchange gain (> 0) or loss (< 0),
+    as stored with each (``Payment.exchange_difference``: what it received in the base
+    currency at its own rate, less what it settled of its invoice's base total at the
+    invoice's rate, less what it left as credit); a reversed payment no longer counts.
+    Totals per currency and overall: one grouped query; the payments themselves are a
+    query to page through."""
+    base = base_currency_or(base_currency)
+    confirmed = Payment.objects.filter(
+        date__gte=start, date__lte=end, status=PaymentStatus.CONFIRMED
+    )
+    differs = Q(exchange_difference__isnull=False) & ~Q(exchange_difference=0)
+    found = ExchangeGains(
+        start=start,
+        end=end,
+        base_currency=base,
+        payments=confirmed.filter(differs)
+        .select_related("client", "invoice")
+        .order_by("date", "pk"),
+    )
+    totals = (
+        confirmed.values("currency")
+        .annotate(
+            count=Count("pk", filter=differs),
+            amount=Sum("amount", filter=differs),
+            gains=Sum("exchange_difference", filter=Q(exchange_difference__gt=0)),
+            losses=Sum("exchange_difference", filter=Q(exchange_difference__lt=0)),
+            without_rate=Count("pk", filter=Q(exchange_difference__isnull=True)),
+        )
+        .order_by("currency")
+    )
+    for row in totals:
+        found.without_rate += row["without_rate"]
+        if not row["count"]:
+            continue
+        gains, losses = money(row["gains"]), money(row["losses"])
+        found.by_currency[row["currency"]] = {
+            "count": row["count"],
+            "amount": money(row["amount"]),
+            "gains": gains,
+            "losses": losses,
+            "net": gains + losses,
+        }
+        found.count += row["count"]
+        found.gains += gains
+        found.losses += losses
+    found.net = found.gains + found.losses
+    return found

@@ -10,6 +10,7 @@ from django.template.loader import render_to_string
 from django.utils import formats
 from django.utils.translation import gettext as _
 
+from billing.inputs import clean_currency
 from billing.models import Client
 from billing.money import format_money
 from billing.pdf import html_to_pdf
@@ -31,6 +32,9 @@ def statement_pdf(report: selectors.Statement) -> bytes:
 
 
 def statement_filename(report: selectors.Statement) -> str:
+    """statement-CODE-END.pdf; in another currency than the client's, -CUR before .pdf."""
+    if report.currency and report.currency != report.client.default_currency:
+        return f"statement-{report.client.code}-{report.end}-{report.currency}.pdf"
     return f"statement-{report.client.code}-{report.end}.pdf"
 
 
@@ -42,17 +46,20 @@ def send_statement(
     acting_user: User | None,
     to: Addresses = "",
     cc: Addresses = "",
+    currency: str | None = None,
 ) -> Message:
-    """E-mail the client's statement for ``start``–``end`` (to its own address unless
-    ``to`` says otherwise), with the PDF attached, through the outbox."""
-    report = selectors.statement(client, start, end)
+    """E-mail the client's statement for ``start``–``end`` in ``currency`` (by default its
+    own; one account, and so one statement, per currency), to its own address unless ``to``
+    says otherwise, with the PDF attached, through the outbox."""
+    currency = clean_currency(currency) if currency else client.default_currency
+    report = selectors.statement(client, start, end, currency=currency)
     business = get_business_settings()
     values = {
         "business": business.business_name,
         "person": client.contact_person or client.name,
         "start": formats.date_format(start),
         "end": formats.date_format(end),
-        "closing": format_money(abs(report.closing), client.default_currency),
+        "closing": format_money(abs(report.closing), currency),
     }
     if report.closing < 0:
         balance = _("Balance owed on %(end)s: %(closing)s.") % values

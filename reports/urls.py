@@ -9,6 +9,7 @@ urlpatterns = [
     path("outstanding/", views.outstanding, name="outstanding"),
     path("revenue/", views.revenue, name="revenue"),
     path("tax/", views.tax, name="tax"),
+    path("exchange-gains/", views.exchange_gains, name="exchange_gains"),
     path("statement/", views.statement, name="statement"),
     path("statement/send/", views.statement_send, name="statement_send"),
 ]

@@ -8,6 +8,7 @@ import csv
 import datetime
 import io
 import logging
+from decimal import Decimal
 
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
@@ -19,16 +20,19 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from billing.money import plain_decimal
+from billing.selectors import client_currencies
 from otb.operations import DomainError
 from settings_app.selectors import business_today, get_business_settings
 
 from . import charts, selectors, statements
-from .forms import AsOfForm, PeriodRangeForm, StatementForm
+from .forms import AsOfForm, PeriodRangeForm, RangeForm, StatementForm
 
 logger = logging.getLogger(__name__)
 
 READ = "billing.view_invoice"
 OUTSTANDING_PAGE_SIZE = 100
+GAINS_PAGE_SIZE = 100
 
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -70,19 +74,25 @@ def index(request):
     return render(request, "reports/index.html")
 
 
+def _ledger_balances(report, rows) -> None:
+    """Each row's ledger balance (in its currency) on the report's date."""
+    balances = selectors.ledger_balances(report.as_of, {(r.client_id, r.currency) for r in rows})
+    for row in rows:
+        row.ledger_balance = balances[(row.client_id, row.currency)]
+
+
 @permission_required(READ, raise_exception=True)
 def outstanding(request):
-    today = business_today()
+    business = get_business_settings()
+    today = business_today(business)
     form = AsOfForm(request.GET, defaults={"as_of": today})
     report = None
     if form.is_valid():
-        report = selectors.aging(form.cleaned_data["as_of"])
+        report = selectors.aging(
+            form.cleaned_data["as_of"], base_currency=business.default_currency
+        )
         if _wants(request) == "csv":
-            balances = selectors.ledger_balances(
-                report.as_of, {row.client_id for row in report.rows}
-            )
-            for row in report.rows:
-                row.ledger_balance = balances[row.client_id]
+            _ledger_balances(report, report.rows)
             return _csv_response(
                 f"outstanding-{report.as_of}.csv",
                 [
@@ -93,6 +103,10 @@ def outstanding(request):
                     "total",
                     "invoices",
                     "ledger_balance",
+                    # Added last, so the columns before keep their places.
+                    "base_currency",
+                    "total_in_base",
+                    "without_rate",
                 ],
                 [
                     [
@@ -103,6 +117,9 @@ def outstanding(request):
                         row.total,
                         row.count,
                         row.ledger_balance,
+                        report.base_currency,
+                        row.total_in_base,
+                        row.without_rate,
                     ]
                     for row in report.rows
                 ],
@@ -118,10 +135,7 @@ def outstanding(request):
         request.GET.get("page")
     )
     if report:
-        shown = page.object_list
-        balances = selectors.ledger_balances(report.as_of, {row.client_id for row in shown})
-        for row in shown:
-            row.ledger_balance = balances[row.client_id]
+        _ledger_balances(report, page.object_list)
     return render(
         request,
         "reports/outstanding.html",
@@ -131,13 +145,21 @@ def outstanding(request):
             "page": page,
             "buckets": selectors.BUCKETS,
             "total_rows": total_rows,
+            # The base currency's line: when another currency is open, or one lacks a rate.
+            "show_base": report is not None
+            and (set(report.totals) - {report.base_currency} or report.without_rate),
+            "base_amounts": [report.in_base[key] for key in selectors.BUCKET_KEYS]
+            if report
+            else [],
         },
     )
 
 
 @permission_required(READ, raise_exception=True)
 def revenue(request):
-    today = business_today()
+    business = get_business_settings()
+    base = business.default_currency
+    today = business_today(business)
     form = PeriodRangeForm(
         request.GET,
         defaults={"start": datetime.date(today.year, 1, 1), "end": today, "period": "month"},
@@ -145,7 +167,7 @@ def revenue(request):
     context = {"form": form}
     if form.is_valid():
         start, end, period = (form.cleaned_data[key] for key in ("start", "end", "period"))
-        periods = selectors.revenue(start, end, period=period, today=today)
+        periods = selectors.revenue(start, end, period=period, today=today, base_currency=base)
         if _wants(request) == "csv":
             return _csv_response(
                 f"revenue-{start}-{end}.csv",
@@ -161,6 +183,16 @@ def revenue(request):
                     # Already in invoiced and tax, which are net of credit notes.
                     "credited",
                     "credit_notes",
+                    # The same in the base currency, from the stored base figures; added
+                    # last, so the columns before keep their places.
+                    "base_currency",
+                    "invoiced_in_base",
+                    "tax_in_base",
+                    "collected_in_base",
+                    "outstanding_at_end_in_base",
+                    "credited_in_base",
+                    "without_rate",
+                    "refunds_without_base",
                 ],
                 [
                     [
@@ -174,6 +206,14 @@ def revenue(request):
                         p.outstanding,
                         p.credited,
                         p.credit_note_count,
+                        base,
+                        p.invoiced_in_base,
+                        p.tax_in_base,
+                        p.collected_in_base,
+                        p.outstanding_in_base,
+                        p.credited_in_base,
+                        p.without_rate,
+                        p.refunds_without_base,
                     ]
                     for p in periods
                 ],
@@ -182,11 +222,33 @@ def revenue(request):
         for found in periods:
             found.label = charts.period_name(found.start, period)
             by_currency.setdefault(found.currency, []).append(found)
+        in_base = selectors.revenue_in_base(periods, base_currency=base)
+        for found in in_base:
+            found.label = charts.period_name(found.start, period)
         top_clients = selectors.top_clients(start, end)
         by_service = selectors.by_service(start, end)
         context.update(
             start=start,
             end=end,
+            base_currency=base,
+            # Every currency in the base currency: when another currency is in the range,
+            # or a figure lacks its base.
+            base_section=(
+                {
+                    "periods": in_base,
+                    "chart": charts.invoiced_collected_svg(
+                        in_base,
+                        currency=base,
+                        labels=charts.period_labels([row.start for row in in_base], period),
+                    ),
+                    "totals": _totals(in_base, "invoiced", "credited", "tax", "collected"),
+                    "without_rate": any(row.without_rate for row in in_base),
+                    "refunds_without_base": sum(row.refunds_without_base for row in in_base),
+                }
+                if set(by_currency) - {base}
+                or any(row.without_rate or row.refunds_without_base for row in in_base)
+                else None
+            ),
             sections=[
                 {
                     "currency": currency,
@@ -215,14 +277,22 @@ def revenue(request):
     return render(request, "reports/revenue.html", context)
 
 
+def _totals(rows, *names: str) -> dict:
+    """The sum of each of ``names`` over ``rows``: a table's last line."""
+    return {name: sum((getattr(row, name) for row in rows), Decimal("0.00")) for name in names}
+
+
 @permission_required(READ, raise_exception=True)
 def tax(request):
-    today = business_today()
+    business = get_business_settings()
+    base = business.default_currency
+    today = business_today(business)
     form = PeriodRangeForm(
         request.GET,
         defaults={"start": datetime.date(today.year, 1, 1), "end": today, "period": "quarter"},
     )
     rows = untaxed = None
+    context: dict = {}
     if form.is_valid():
         start, end, period = (form.cleaned_data[key] for key in ("start", "end", "period"))
         rows = selectors.tax_report(start, end, period=period)
@@ -245,6 +315,15 @@ def tax(request):
                     "credited_base",
                     "credited_tax",
                     "credit_notes",
+                    # In the base currency, from the stored base figures; added last, so
+                    # the columns before keep their places. A tax's base in the base
+                    # currency is not kept: its cells are empty.
+                    "base_currency",
+                    "taxable_base_in_base",
+                    "tax_charged_in_base",
+                    "credited_base_in_base",
+                    "credited_tax_in_base",
+                    "without_rate",
                 ],
                 [
                     *(
@@ -261,6 +340,12 @@ def tax(request):
                             row["credited_base"],
                             row["credited"],
                             row["credit_notes"],
+                            base,
+                            "",
+                            row["amount_in_base"],
+                            "",
+                            row["credited_in_base"],
+                            row["without_rate"],
                         ]
                         for row in rows
                     ),
@@ -279,6 +364,12 @@ def tax(request):
                             row["credited"],
                             "0.00",
                             row["credit_notes"],
+                            base,
+                            row["amount_in_base"],
+                            "0.00",
+                            row["credited_in_base"],
+                            "0.00",
+                            row["without_rate"],
                         ]
                         for row in untaxed
                     ),
@@ -286,9 +377,24 @@ def tax(request):
             )
         for row in [*rows, *untaxed]:
             row["period_label"] = charts.period_name(row["start"], period)
+        currencies = {row["currency"] for row in [*rows, *untaxed]}
+        lacking = any(row["without_rate"] for row in [*rows, *untaxed])
+        if currencies - {base} or lacking:
+            base_rows = selectors.tax_in_base(rows, base_currency=base)
+            base_untaxed = selectors.tax_in_base(untaxed, base_currency=base)
+            for row in [*base_rows, *base_untaxed]:
+                row["period_label"] = charts.period_name(row["start"], period)
+            context.update(
+                base_currency=base,
+                base_rows=base_rows,
+                base_untaxed=base_untaxed,
+                without_rate=lacking,
+            )
     elif _wants(request) == "csv":
         return _bad_filter(form)
-    return render(request, "reports/tax.html", {"form": form, "rows": rows, "untaxed": untaxed})
+    return render(
+        request, "reports/tax.html", {"form": form, "rows": rows, "untaxed": untaxed, **context}
+    )
 
 
 @permission_required(READ, raise_exception=True)
@@ -302,7 +408,9 @@ def statement(request):
         form = StatementForm(request.GET, defaults=defaults)
         if form.is_valid():
             cleaned = form.cleaned_data
-            report = selectors.statement(cleaned["client"], cleaned["start"], cleaned["end"])
+            report = selectors.statement(
+                cleaned["client"], cleaned["start"], cleaned["end"], currency=cleaned["currency"]
+            )
             if wanted == "csv":
                 return _statement_csv(report)
             if wanted == "pdf":
@@ -316,7 +424,19 @@ def statement(request):
     return render(
         request,
         "reports/statement.html",
-        {"form": form, "report": report, "business": get_business_settings()},
+        {
+            "form": form,
+            "report": report,
+            "business": get_business_settings(),
+            # The client's other accounts, one statement each.
+            "other_currencies": [
+                currency
+                for currency in client_currencies(report.client)
+                if currency != report.currency
+            ]
+            if report
+            else [],
+        },
     )
 
 
@@ -333,7 +453,7 @@ def _document_url(entry) -> str:
 
 
 def _statement_csv(report) -> HttpResponse:
-    currency = report.client.default_currency
+    currency = report.currency
     rows = [[report.start, "opening_balance", "", "", "", report.opening, ""]]
     rows += [
         [
@@ -392,7 +512,7 @@ def statement_send(request):
     back = (
         reverse("reports:statement")
         + "?"
-        + urlencode({k: request.POST.get(k, "") for k in ("client", "start", "end")})
+        + urlencode({k: request.POST.get(k, "") for k in ("client", "start", "end", "currency")})
     )
     if not form.is_valid():
         for errors in form.errors.values():
@@ -405,6 +525,7 @@ def statement_send(request):
             client=data["client"],
             start=data["start"],
             end=data["end"],
+            currency=data["currency"],
             to=request.POST.get("to", ""),
             acting_user=request.user,
         )
@@ -413,3 +534,60 @@ def statement_send(request):
         return HttpResponseRedirect(back)
     messages.success(request, _("Statement queued for %(to)s.") % {"to": message.to_addresses})
     return HttpResponseRedirect(message.get_absolute_url())
+
+
+@permission_required(READ, raise_exception=True)
+def exchange_gains(request):
+    """The realised exchange gains and losses of a range: a page of payments at a time, the
+    totals of all of them; the CSV has every payment."""
+    business = get_business_settings()
+    today = business_today(business)
+    form = RangeForm(request.GET, defaults={"start": datetime.date(today.year, 1, 1), "end": today})
+    report = page = None
+    if form.is_valid():
+        report = selectors.exchange_gains(
+            form.cleaned_data["start"],
+            form.cleaned_data["end"],
+            base_currency=business.default_currency,
+        )
+        if _wants(request) == "csv":
+            return _csv_response(
+                f"exchange-gains-{report.start}-{report.end}.csv",
+                [
+                    "date",
+                    "client",
+                    "name",
+                    "invoice",
+                    "currency",
+                    "amount",
+                    "payment_rate",
+                    "invoice_rate",
+                    "base_currency",
+                    "amount_in_base",
+                    "settled_in_base",
+                    "exchange_difference",
+                ],
+                [
+                    [
+                        payment.date,
+                        payment.client.code,
+                        payment.client.name,
+                        payment.invoice.number if payment.invoice_id else "",
+                        payment.currency,
+                        payment.amount,
+                        plain_decimal(payment.exchange_rate),
+                        plain_decimal(payment.invoice.exchange_rate) if payment.invoice_id else "",
+                        report.base_currency,
+                        payment.amount_in_base,
+                        payment.settled_in_base,
+                        payment.exchange_difference,
+                    ]
+                    for payment in report.payments.iterator(chunk_size=2000)
+                ],
+            )
+        page = Paginator(report.payments, GAINS_PAGE_SIZE).get_page(request.GET.get("page"))
+    elif _wants(request) == "csv":
+        return _bad_filter(form)
+    return render(
+        request, "reports/exchange_gains.html", {"form": form, "report": report, "page": page}
+    )

@@ -33,8 +33,10 @@ def fill_office() -> Office:
     confirmed and a pending payment, a manual credit and a sent message; an invoice with an
     issued credit note for some lines and a draft one, a refund, and an exchange rate."""
     ServiceFactory(code="PAINT", name="Interior painting", unit_price=Decimal("65"))
-    ServiceFactory(code="RETAINER", name="Monthly retainer", unit_price=Decimal("6400"))
-    ServiceFactory(code="KWH", name="Metered power", unit="kWh", unit_price=Decimal("0.6125"))
+    retainer = ServiceFactory(code="RETAINER", name="Monthly retainer", unit_price=Decimal("6400"))
+    retainer.prices.create(currency="USD", unit_price=Decimal("4700"))
+    kwh = ServiceFactory(code="KWH", name="Metered power", unit="kWh", unit_price=Decimal("0.6125"))
+    kwh.prices.create(currency="EUR", unit_price=Decimal("0.45"))
     acme = ClientFactory(
         code="ACMERENOVATIONS",
         name="Acme Renovations and Property Maintenance Ltd.",
@@ -139,6 +141,7 @@ def office_pages(office: Office) -> list[str]:
         reverse("reports:outstanding"),
         reverse("reports:tax"),
         reverse("reports:statement") + f"?client={acme.code}&start=2026-01-01",
+        reverse("reports:exchange_gains") + "?start=2026-01-01&end=2026-12-31",
         reverse("rates:list"),
         reverse("rates:create"),
         reverse("rates:edit", args=[office.rate.pk]),

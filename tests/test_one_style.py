@@ -119,6 +119,16 @@ def test_the_service_form_shows_a_price_without_its_stored_zeros(client, adminis
     assert not any(value.startswith("6400.") for value in form.values)
 
 
+def test_a_services_prices_in_other_currencies_are_written_the_same_way(client, administrator):
+    fill_office()
+    client.force_login(administrator)
+    text = " ".join(read(client.get(reverse("services:list")).content.decode()).text)
+    assert "4,700.00 USD" in text and "0.45 EUR" in text
+    form = read(client.get(reverse("services:edit", args=["RETAINER"])).content.decode())
+    assert "4700" in form.values
+    assert not any(value.startswith("4700.") for value in form.values)
+
+
 def test_the_style_checks_catch_what_they_are_for():
     assert ISO_DATE.findall("issued 2026-12-02") == ["2026-12-02"]
     assert STORED_PRECISION.findall("12.500 and 95.0000 but not 12.50 or 0.6125") == [

@@ -62,10 +62,14 @@ def test_a_client_is_deactivated_not_deleted(api):
     assert api.delete("/api/v1/clients/ACME/").status_code == 405
 
 
-def test_changing_the_currency_of_a_client_with_invoices_is_refused(api):
+def test_a_clients_currency_changes_and_its_invoices_keep_theirs(api):
     client = ClientFactory(code="ACME")
-    issued(client=client)
+    invoice = issued(client=client)
     response = api.patch("/api/v1/clients/ACME/", {"default_currency": "EUR"}, format="json")
+    assert response.status_code == 200, response.json()
+    invoice.refresh_from_db()
+    assert (response.json()["default_currency"], invoice.currency) == ("EUR", "CAD")
+    response = api.patch("/api/v1/clients/ACME/", {"default_currency": "EURO"}, format="json")
     assert response.status_code == 400
     assert "default_currency" in response.json()["errors"]
 

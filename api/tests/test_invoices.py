@@ -205,3 +205,52 @@ def test_the_pdf_is_downloaded_with_its_file_name(api, acme):
     assert response.content.startswith(b"%PDF")
     response = api.get(f"/api/v1/invoices/{invoice.number}/pdf/", HTTP_ACCEPT="application/pdf")
     assert response.status_code == 200
+
+
+def test_a_usd_invoice_of_a_cad_client_is_issued_and_paid_with_a_gain(api, acme):
+    """SPEC: Currencies and exchange rates, through the API: the draft's own currency, the
+    rate typed in at issue, the payment at its own rate, what it settles and the gain."""
+    response = create(api, currency="USD")  # 100.00 USD + HST 13.00
+    assert response.status_code == 201, response.json()
+    assert response.json()["currency"] == "USD"
+    ref = response.json()["id"]
+    issued_body = api.post(
+        f"/api/v1/invoices/{ref}/issue/",
+        {"issue_date": "2026-03-04", "exchange_rate": "1.30", "rate_source": "Bank"},
+        format="json",
+    ).json()
+    # 100.00 × 1.30 = 130.00, 13.00 × 1.30 = 16.90: 146.90 CAD.
+    assert (issued_body["exchange_rate"], issued_body["rate_source"]) == ("1.3000000000", "Bank")
+    assert issued_body["total_in_base"] == "146.90"
+    paid = api.post(
+        "/api/v1/payments/",
+        {
+            "invoice": issued_body["number"],
+            "amount": "113.00",
+            "date": "2026-03-20",
+            "method": "bank_transfer",
+            "exchange_rate": "1.40",
+        },
+        format="json",
+    )
+    assert paid.status_code == 201, paid.json()
+    body = paid.json()
+    # 113.00 × 1.40 = 158.20 received for 146.90 owed: a gain of 11.30.
+    assert (body["currency"], body["amount_in_base"], body["settled_in_base"]) == (
+        "USD",
+        "158.20",
+        "146.90",
+    )
+    assert body["exchange_difference"] == "11.30"
+    wrong = api.post(
+        "/api/v1/payments/",
+        {
+            "client": "ACME",
+            "amount": "1.00",
+            "date": "2026-03-20",
+            "method": "cash",
+            "currency": "XBT",
+        },
+        format="json",
+    )
+    assert wrong.status_code == 400 and "currency" in wrong.json()["errors"]

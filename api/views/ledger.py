@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, status
 from rest_framework.response import Response
 
+from billing.inputs import clean_currency
 from billing.models import Client
 from billing.services import post_manual_credit, post_manual_debit
 from ledger.selectors import client_balance, ledger_entries, with_running_balance
@@ -32,12 +33,27 @@ class ClientLedgerView(ApiViewMixin, generics.GenericAPIView):
     def get_client(self) -> Client:
         return get_object_or_404(Client, code=self.kwargs["code"])
 
-    @extend_schema(operation_id="clients_ledger_list", responses=s.LedgerPageSerializer)
+    @extend_schema(
+        operation_id="clients_ledger_list",
+        responses=s.LedgerPageSerializer,
+        parameters=[
+            OpenApiParameter(
+                "currency",
+                str,
+                description="The ledger of this currency (default: the client's); a "
+                "client's ledger is kept per currency.",
+            )
+        ],
+    )
     def get(self, request, code):
         client = self.get_client()
-        page = with_running_balance(client, self.paginate_queryset(ledger_entries(client)))
+        given = request.query_params.get("currency")
+        currency = clean_currency(given) if given else client.default_currency
+        entries = ledger_entries(client, currency)
+        page = with_running_balance(client, self.paginate_queryset(entries))
         response = self.get_paginated_response(self.get_serializer(page, many=True).data)
-        response.data["balance"] = MoneyField().to_representation(client_balance(client))
+        response.data["currency"] = currency
+        response.data["balance"] = MoneyField().to_representation(client_balance(client, currency))
         return response
 
     @extend_schema(
@@ -52,7 +68,9 @@ class ClientLedgerView(ApiViewMixin, generics.GenericAPIView):
         data = dict(validated(s.ManualEntryInputSerializer, request))
         post = post_manual_credit if data.pop("kind") == "credit" else post_manual_debit
         entry = post(client=client, acting_user=request.user, **data)
-        entry = with_running_balance(client, ledger_entries(client).filter(pk=entry.pk))[0]
+        entry = with_running_balance(
+            client, ledger_entries(client, entry.currency).filter(pk=entry.pk)
+        )[0]
         return Response(self.get_serializer(entry).data, status=status.HTTP_201_CREATED)
 
 

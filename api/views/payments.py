@@ -123,10 +123,15 @@ class PaymentViewSet(
         payment = billing.update_payment(payment=payment, acting_user=request.user, **data)
         return self._answer(payment)
 
-    @extend_schema(request=None, responses=s.PaymentSerializer)
+    @extend_schema(request=s.ConfirmInputSerializer, responses=s.PaymentSerializer)
     @action(detail=True, methods=["post"])
     def confirm(self, request, pk):
-        payment = billing.confirm_payment(payment=self.get_object(), acting_user=request.user)
+        """Confirm a pending payment; in a foreign currency it keeps the rate of its date,
+        or ``exchange_rate`` typed in."""
+        data = validated(s.ConfirmInputSerializer, request)
+        payment = billing.confirm_payment(
+            payment=self.get_object(), acting_user=request.user, **data
+        )
         return self._answer(payment)
 
     @extend_schema(request=s.ReverseInputSerializer, responses=s.PaymentSerializer)

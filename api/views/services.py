@@ -26,7 +26,7 @@ SERVICE_FILTERS = [
 class ServiceViewSet(CodeViewSet):
     """Services, addressed by their code. Deactivate one instead of deleting it."""
 
-    queryset = Service.objects.prefetch_related("taxes")
+    queryset = Service.objects.prefetch_related("taxes", "prices")
     serializer_class = s.ServiceSerializer
     read_permissions = ["billing.view_service"]
     write_permissions = {

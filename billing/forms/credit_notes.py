@@ -4,6 +4,7 @@ what was typed into values; billing.services.credit_notes and refunds say what i
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import cast
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
@@ -100,6 +101,7 @@ class CreditNoteIssueForm(Form):
 
 
 class RefundForm(Form):
+    currency = forms.ChoiceField(label=_("Currency of the credit"), required=False)
     amount = PlainDecimalField(
         label=_("Amount"), max_digits=14, decimal_places=2, min_value=Decimal("0.01")
     )
@@ -112,3 +114,8 @@ class RefundForm(Form):
     note = forms.CharField(
         label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 2})
     )
+
+    def __init__(self, *args, currencies: list[str], **kwargs):
+        super().__init__(*args, **kwargs)
+        # A client's credit is kept per currency: a refund pays back one of them.
+        cast(forms.ChoiceField, self.fields["currency"]).choices = [(c, c) for c in currencies]

@@ -18,6 +18,7 @@ from billing.models import (
     PaymentMethod,
     Service,
 )
+from billing.money import CURRENCY_CHOICES
 from billing.services import LineData
 from otb.forms import Form, PlainDecimalField
 
@@ -62,6 +63,12 @@ class ClientChoiceField(forms.ModelChoiceField):
 
 class InvoiceForm(Form):
     client = ClientChoiceField(label=_("Client"), queryset=Client.objects.filter(is_active=True))
+    currency = forms.ChoiceField(
+        label=_("Currency"),
+        choices=[("", _("The client's currency")), *CURRENCY_CHOICES],
+        required=False,
+        help_text=_("Fixed once the invoice is issued."),
+    )
     discount_kind = forms.ChoiceField(
         label=_("Invoice discount"), choices=DiscountKind.choices, required=False
     )
@@ -81,8 +88,12 @@ class InvoiceForm(Form):
         label=_("Payment terms"), required=False, widget=forms.Textarea(attrs={"rows": 2})
     )
 
-    def __init__(self, *args, locked: bool = False, current_client=None, **kwargs):
+    def __init__(
+        self, *args, locked: bool = False, issued: bool = False, current_client=None, **kwargs
+    ):
         super().__init__(*args, **kwargs)
+        # SPEC: a document's currency never changes once issued.
+        self.fields["currency"].disabled = issued
         if current_client is not None:
             # An invoice keeps its client even after the client was made inactive.
             cast(forms.ModelChoiceField, self.fields["client"]).queryset = Client.objects.filter(
@@ -102,6 +113,8 @@ class InvoiceForm(Form):
                 data.pop(name, None)
         if "discount_value" in data and data["discount_value"] is None:
             data["discount_value"] = 0
+        if not data.get("currency"):
+            data.pop("currency", None)  # the client's
         return data
 
 
@@ -273,4 +286,19 @@ class PaymentForm(PaymentDetailsForm):
         required=False,
         initial=True,
         help_text=_("Untick to record it as pending, to be confirmed when the money is in."),
+    )
+    currency = forms.ChoiceField(
+        label=_("Currency"),
+        choices=[("", _("The invoice's, or the client's")), *CURRENCY_CHOICES],
+        required=False,
+        help_text=_("A payment on an invoice is in the invoice's currency."),
+    )
+    exchange_rate = forms.CharField(
+        label=_("Exchange rate"),
+        required=False,
+        max_length=40,
+        help_text=_(
+            "In another currency than the base one: how much of the base currency one unit "
+            "was worth. Empty: the newest rate stored on or before the payment's date."
+        ),
     )

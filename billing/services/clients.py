@@ -3,7 +3,7 @@ a client entered by mistake is)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, TypedDict, Unpack
 
@@ -18,7 +18,8 @@ from settings_app.selectors import get_business_settings
 from .. import accounting
 from ..errors import InvalidTransition
 from ..inputs import clean_decimal, full_clean
-from ..models import Client, Service
+from ..models import Client, Service, ServicePrice
+from ..money import CURRENCIES
 from ..rules import client_deletion_refusal
 from . import locking
 from .figures import MAX_UNIT_PRICE
@@ -46,8 +47,17 @@ class ClientFields(TypedDict, total=False):
     is_active: bool
 
 
+class PriceFields(TypedDict):
+    """A service's price in a currency other than the base one."""
+
+    currency: str
+    unit_price: Decimal | str
+
+
 class ServiceFields(TypedDict, total=False):
-    """What a caller may set on a service."""
+    """What a caller may set on a service. ``prices``: its prices in currencies other than
+    the base one, as {"USD": "95.00"} or [{"currency": "USD", "unit_price": "95.00"}]; given,
+    they are all of them (a currency left out loses its price)."""
 
     code: str
     name: str
@@ -56,20 +66,24 @@ class ServiceFields(TypedDict, total=False):
     unit_price: Decimal | str
     taxable: bool
     taxes: Sequence[Tax]
+    prices: Mapping[str, Decimal | str] | Sequence[PriceFields]
     is_active: bool
 
 
 CLIENT_FIELDS = frozenset(ClientFields.__annotations__)
 SERVICE_FIELDS = frozenset(ServiceFields.__annotations__)
+# The rows a service's audit records show with it.
+SERVICE_RELATED = ("prices",)
 # Codes are kept in capitals, without the spaces a paste brings.
 _CAPITALS = frozenset({"code", "country", "default_currency"})
 
 
 def _normalised(fields: ClientFields | ServiceFields) -> dict[str, Any]:
-    """The fields given, codes in capitals, a service's price cleaned; the taxes are set
-    apart (``_set_taxes``)."""
+    """The fields given, codes in capitals, a service's price cleaned; the taxes and a
+    service's prices in other currencies are set apart (``_set_taxes``, ``_set_prices``)."""
     values: dict[str, Any] = dict(fields)
     values.pop("taxes", None)
+    values.pop("prices", None)
     for key in _CAPITALS & values.keys():
         if isinstance(values[key], str):
             values[key] = values[key].strip().upper()
@@ -98,6 +112,86 @@ def _clean_taxes(fields: ClientFields | ServiceFields) -> list[Tax] | None:
 def _set_taxes(instance: Client | Service, taxes: list[Tax] | None) -> None:
     if taxes is not None:
         instance.taxes.set(taxes)
+
+
+def _clean_prices(fields: ServiceFields) -> dict[str, Decimal] | None:
+    """A service's prices in other currencies than the base one, by currency, or None when
+    not given. Each is refused with a message naming it: an unknown currency, the base
+    currency (its price is the default unit price), a currency given twice, a price below
+    0 or with more than 4 decimals."""
+    if "prices" not in fields:
+        return None
+    given = fields["prices"]
+    if isinstance(given, Mapping):
+        rows: list[Any] = [{"currency": code, "unit_price": price} for code, price in given.items()]
+    elif isinstance(given, str | bytes) or not isinstance(given, Sequence):
+        raise InvalidInput.single("prices", _("Prices: give a currency and a unit price for each."))
+    else:
+        rows = list(given)
+    base_currency = get_business_settings().default_currency
+    prices: dict[str, Decimal] = {}
+    errors: dict[str, list[str]] = {}
+    for index, row in enumerate(rows):
+        where = _("Price %(n)d") % {"n": index + 1}
+        if not isinstance(row, Mapping):
+            errors[f"prices.{index}"] = [
+                _("%(where)s: give a currency and a unit price.") % {"where": where}
+            ]
+            continue
+        given_code = row.get("currency")
+        code = given_code.strip().upper() if isinstance(given_code, str) else ""
+        problem = None
+        if not code:
+            problem = _("%(where)s, currency: choose a currency.") % {"where": where}
+        elif code not in CURRENCIES:
+            problem = _(
+                "%(where)s, currency: “%(code)s” is not a currency OTB Billing offers; use one "
+                "of %(codes)s."
+            ) % {"where": where, "code": str(given_code or "")[:20], "codes": ", ".join(CURRENCIES)}
+        elif code == base_currency:
+            problem = _(
+                "%(where)s, currency: %(code)s is the base currency; its price is the default "
+                "unit price."
+            ) % {"where": where, "code": code}
+        elif code in prices:
+            problem = _("%(where)s, currency: %(code)s is given twice.") % {
+                "where": where,
+                "code": code,
+            }
+        if problem:
+            errors[f"prices.{index}.currency"] = [problem]
+            continue
+        try:
+            prices[code] = clean_decimal(
+                row.get("unit_price"),
+                field=f"prices.{index}.unit_price",
+                label=_("Price in %(currency)s") % {"currency": code},
+                decimal_places=4,
+                maximum=MAX_UNIT_PRICE,
+            )
+        except InvalidInput as exc:
+            errors.update(exc.errors)
+    if errors:
+        raise InvalidInput(errors)
+    return prices
+
+
+def _set_prices(service: Service, prices: dict[str, Decimal] | None) -> None:
+    """Make the service's prices in other currencies ``prices``: the rows of currencies
+    left out are deleted, the others kept (with their ids) or added."""
+    if prices is None:
+        return
+    stored = {price.currency: price for price in service.prices.all()}
+    gone = [price.pk for code, price in stored.items() if code not in prices]
+    if gone:
+        ServicePrice.objects.filter(pk__in=gone).delete()
+    for code, unit_price in prices.items():
+        price = stored.get(code)
+        if price is None:
+            ServicePrice.objects.create(service=service, currency=code, unit_price=unit_price)
+        elif price.unit_price != unit_price:
+            price.unit_price = unit_price
+            price.save(update_fields=["unit_price"])
 
 
 def _save_unique_code(instance: Client | Service) -> None:
@@ -135,24 +229,13 @@ def create_client(*, acting_user: User | None, **fields: Unpack[ClientFields]) -
 def update_client(
     *, client: Client, acting_user: User | None, **fields: Unpack[ClientFields]
 ) -> Client:
-    """Change the fields given. The currency is fixed once the account has money in it."""
+    """Change the fields given. The currency is the default of new documents only: its
+    documents and its account in another currency keep theirs (SPEC: Currencies)."""
     ensure_permitted(acting_user, "billing.change_client", _("change clients"))
     values = _normalised(fields)
     taxes = _clean_taxes(fields)
     client = locking.lock_clients([client.pk])[0]
     before = audit.snapshot(client)
-    new_currency = values.get("default_currency", client.default_currency)
-    if new_currency != client.default_currency and (
-        client.invoices.exists() or client.payments.exists() or client.ledger_entries.exists()
-    ):
-        raise InvalidInput.single(
-            "default_currency",
-            _(
-                "Currency: %(code)s already has invoices, payments or ledger entries in "
-                "%(currency)s; its account stays in that currency."
-            )
-            % {"code": client.code, "currency": client.default_currency},
-        )
     for key, value in values.items():
         setattr(client, key, value)
     full_clean(client)
@@ -181,11 +264,13 @@ def create_service(*, acting_user: User | None, **fields: Unpack[ServiceFields])
     """A new service, with the defaults a line on it takes."""
     ensure_permitted(acting_user, "billing.add_service", _("add services"))
     taxes = _clean_taxes(fields)
+    prices = _clean_prices(fields)
     service = Service(**_normalised(fields))
     full_clean(service)
     _save_unique_code(service)
     _set_taxes(service, taxes)
-    audit.created(service)
+    _set_prices(service, prices)
+    audit.created(service, SERVICE_RELATED)
     return service
 
 
@@ -196,12 +281,15 @@ def update_service(
     """Change the fields given; lines already on invoices keep what they copied."""
     ensure_permitted(acting_user, "billing.change_service", _("change services"))
     taxes = _clean_taxes(fields)
+    prices = _clean_prices(fields)
+    # The service's row lock also guards its prices: two changes of them take turns.
     service = Service.objects.select_for_update().get(pk=service.pk)
-    before = audit.snapshot(service)
+    before = audit.snapshot(service, SERVICE_RELATED)
     for key, value in _normalised(fields).items():
         setattr(service, key, value)
     full_clean(service)
     _save_unique_code(service)
     _set_taxes(service, taxes)
-    audit.changed(service, before)
+    _set_prices(service, prices)
+    audit.changed(service, before, SERVICE_RELATED)
     return service

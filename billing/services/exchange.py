@@ -21,15 +21,26 @@ from rates.selectors import rate_on
 from settings_app.models import BusinessSettings
 from settings_app.selectors import get_business_settings
 
+from .. import accounting
 from ..inputs import clean_date, clean_decimal, clean_text
-from ..models import CreditNote, CreditNoteStatus, CreditNoteTax, Invoice, InvoiceStatus, InvoiceTax
+from ..models import (
+    CreditNote,
+    CreditNoteStatus,
+    CreditNoteTax,
+    Invoice,
+    InvoiceStatus,
+    InvoiceTax,
+    Payment,
+    PaymentStatus,
+)
 from ..money import BaseFigures, TaxFigures, figures_of, remaining_in_base, to_base
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
 
-# A document that freezes a rate (quotes will be one too).
+# A document with base figures (quotes will be one too); a payment freezes a rate too.
 Document = Invoice | CreditNote
+RateHolder = Document | Payment
 
 RATE_FIELDS = ("exchange_rate", "rate_date", "rate_source")
 BASE_FIELDS = ("subtotal_in_base", "discount_in_base", "tax_in_base", "total_in_base")
@@ -65,7 +76,7 @@ def clean_typed_rate(rate: Any, date: Any = None, source: Any = "") -> TypedRate
 
 
 def freeze_rate(
-    document: Document,
+    document: RateHolder,
     *,
     date: datetime.date,
     settings: BusinessSettings,
@@ -166,19 +177,24 @@ def credit_note_base(
 class MissingRate:
     """An issued document in a foreign currency that has no rate yet."""
 
-    document: Invoice | CreditNote
+    document: Invoice | CreditNote | Payment
     filled_with: Decimal | None = None
 
 
-def documents_without_rate() -> list[Invoice | CreditNote]:
-    """Issued documents with no frozen rate (issued before rates were kept), oldest first."""
+def documents_without_rate() -> list[Invoice | CreditNote | Payment]:
+    """Issued documents and payments that counted, with no frozen rate (from before rates
+    were kept), oldest first."""
     invoices = Invoice.objects.exclude(status=InvoiceStatus.DRAFT).filter(
         exchange_rate__isnull=True
     )
     notes = CreditNote.objects.filter(status=CreditNoteStatus.ISSUED, exchange_rate__isnull=True)
-    found: list[Invoice | CreditNote] = [
+    payments = Payment.objects.exclude(status=PaymentStatus.PENDING).filter(
+        exchange_rate__isnull=True
+    )
+    found: list[Invoice | CreditNote | Payment] = [
         *invoices.order_by("issue_date", "sequence"),
         *notes.select_related("invoice").order_by("issue_date", "sequence"),
+        *payments.order_by("date", "pk"),
     ]
     return found
 
@@ -191,7 +207,21 @@ def fill_missing_rates(*, acting_user: User | None) -> list[MissingRate]:
     ensure_permitted(acting_user, "billing.change_invoice", _("change invoices"))
     settings = get_business_settings()
     results = []
+    filled_payments = []
     for document in documents_without_rate():
+        if isinstance(document, Payment):
+            payment = Payment.objects.select_for_update().get(pk=document.pk)
+            before = audit.snapshot(payment)
+            try:
+                freeze_rate(payment, date=payment.date, settings=settings)
+            except InvalidInput:
+                results.append(MissingRate(payment))
+                continue
+            payment.save(update_fields=list(RATE_FIELDS))
+            audit.changed(payment, before)
+            filled_payments.append(payment)
+            results.append(MissingRate(payment, filled_with=payment.exchange_rate))
+            continue
         model = type(document)
         document = model.objects.select_for_update().get(pk=document.pk)
         before = audit.snapshot(document, ("taxes",))
@@ -214,6 +244,10 @@ def fill_missing_rates(*, acting_user: User | None) -> list[MissingRate]:
         document.save(update_fields=[*RATE_FIELDS, *BASE_FIELDS])
         if taxes:
             type(taxes[0]).objects.bulk_update(taxes, ["amount_in_base"])
+        if isinstance(document, Invoice):
+            filled_payments.extend(document.payments.all())  # valued at its rate now
         audit.changed(document, before, ("taxes",))
         results.append(MissingRate(document, filled_with=document.exchange_rate))
+    # Their base amounts, what they settle and their gains, by the one money path.
+    accounting.value_payments_again(filled_payments)
     return results

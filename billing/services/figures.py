@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 
 from otb.operations import InvalidInput, field_label
 from settings_app.models import BusinessSettings
+from settings_app.selectors import get_business_settings
 
 from ..inputs import clean_decimal, require_minor_unit
 from ..models import Invoice, InvoiceLine, InvoiceTax, Service
@@ -29,7 +30,7 @@ from ..money import (
     TaxInput,
     compute_invoice,
 )
-from ..rules import tax_set
+from ..rules import price_from_service, tax_set
 
 MAX_QUANTITY = Decimal("99999999999.999")
 MAX_UNIT_PRICE = Decimal("9999999999.9999")
@@ -108,15 +109,19 @@ def service_taxes(service: Service) -> set[int]:
     return set(service.taxes.values_list("pk", flat=True))
 
 
-def clean_lines(lines: Sequence[LineData], taxes: Sequence[InvoiceTax] = ()) -> list[InvoiceLine]:
-    """The lines of a document whose tax set is ``taxes``, cleaned; each message names its
-    line and field."""
+def clean_lines(
+    lines: Sequence[LineData], taxes: Sequence[InvoiceTax] = (), *, currency: str
+) -> list[InvoiceLine]:
+    """The lines of a document in ``currency`` whose tax set is ``taxes``, cleaned; each
+    message names its line and field. A line of a service without a price typed takes the
+    service's price in ``currency`` (``rules.price_from_service``)."""
     if len(lines) > MAX_LINES:
         raise InvalidInput.single(
             "lines", _("An invoice can have at most %(n)d lines.") % {"n": MAX_LINES}
         )
     cleaned = []
     errors: dict[str, list[str]] = {}
+    base_currency = None
     for index, data in enumerate(lines):
         where = _("Line %(n)d") % {"n": index + 1}
         service = data.service
@@ -126,7 +131,10 @@ def clean_lines(lines: Sequence[LineData], taxes: Sequence[InvoiceTax] = ()) -> 
         description = (data.description or "").strip() or (service.name if service else "")
         unit_price = data.unit_price
         if unit_price in (None, "") and service is not None:
-            unit_price = service.unit_price
+            base_currency = base_currency or get_business_settings().default_currency
+            unit_price = price_from_service(
+                service, currency=currency, base_currency=base_currency
+            ).unit_price
         taxable = data.taxable
         if taxable is None:
             taxable = service.taxable if service else True

@@ -18,7 +18,7 @@ from settings_app.selectors import business_today, get_business_settings
 
 from .. import accounting
 from ..errors import InvalidTransition, InvoiceLocked
-from ..inputs import clean_date, clean_text
+from ..inputs import clean_currency, clean_date, clean_text
 from ..models import (
     Client,
     Invoice,
@@ -70,16 +70,17 @@ def create_draft(
     discount_value: Any = 0,
     issue_date: Any = None,
     due_date: Any = None,
+    currency: str | None = None,
 ) -> Invoice:
-    """A new draft for ``client``, in the client's currency, with the client's tax set as
-    it is today copied onto it (``rules.tax_set``; later settings changes never touch it)."""
+    """A new draft for ``client``, in ``currency`` (default: the client's), with the
+    client's tax set as it is today copied onto it (``rules.tax_set``; later settings
+    changes never touch it)."""
     ensure_permitted(acting_user, "billing.add_invoice", _("create invoices"))
     if not isinstance(client, Client):
         raise InvalidInput.single("client", _("Client: choose a client."))
     settings = get_business_settings()
-    discount_kind, discount_value = clean_discount(
-        discount_kind, discount_value, client.default_currency
-    )
+    currency = clean_currency(currency) if currency else client.default_currency
+    discount_kind, discount_value = clean_discount(discount_kind, discount_value, currency)
     issue_date = clean_date(issue_date, field="issue_date", label=_("Issue date"), required=False)
     due_date = clean_date(due_date, field="due_date", label=_("Due date"), required=False)
     check_dates(issue_date, due_date)
@@ -89,10 +90,10 @@ def create_draft(
             "client", _("Client: %(code)s is inactive.") % {"code": client.code}
         )
     tax_basis, taxes = document_taxes(client, settings)
-    cleaned_lines = clean_lines(lines, taxes)
+    cleaned_lines = clean_lines(lines, taxes, currency=currency)
     invoice = Invoice(
         client=client,
-        currency=client.default_currency,
+        currency=currency,
         notes=clean_text(notes or "", field="notes", label=_("Notes")),
         terms=clean_text(
             settings.payment_terms_text if terms is None else terms,
@@ -130,6 +131,7 @@ def preview_invoice(
     discount_kind: str = DISCOUNT_NONE,
     discount_value: Any = 0,
     invoice: Invoice | None = None,
+    currency: str | None = None,
 ) -> dict[str, Any]:
     """The figures a new draft (or ``invoice`` after an edit) would get, by the same rules and
     the same function as saving, without saving anything: the invoice form's live totals.
@@ -137,16 +139,20 @@ def preview_invoice(
     if not isinstance(client, Client):
         raise InvalidInput.single("client", _("Client: choose a client."))
     settings = get_business_settings()
-    kind, value = clean_discount(discount_kind, discount_value, client.default_currency)
-    draft = Invoice(
-        client=client, currency=client.default_currency, discount_kind=kind, discount_value=value
-    )
+    if currency:
+        currency = clean_currency(currency)
+    elif invoice is not None:
+        currency = invoice.currency
+    else:
+        currency = client.default_currency
+    kind, value = clean_discount(discount_kind, discount_value, currency)
+    draft = Invoice(client=client, currency=currency, discount_kind=kind, discount_value=value)
     if invoice is not None and (invoice.number is not None or invoice.client_id == client.pk):
         # An invoice being edited keeps its own tax set (a draft takes its new client's).
         taxes = copied_taxes(invoice.taxes.all())
     else:
         _basis, taxes = document_taxes(client, settings)
-    cleaned_lines = clean_lines(lines, taxes)
+    cleaned_lines = clean_lines(lines, taxes, currency=currency)
     apply_figures(draft, cleaned_lines, taxes)
     return {
         "currency": draft.currency,
@@ -180,8 +186,10 @@ def update_invoice(
     discount_value: Any = UNSET,
     issue_date: Any = UNSET,
     due_date: Any = UNSET,
+    currency: str = UNSET,
 ) -> Invoice:
-    """Change a draft, or an issued invoice that is not locked. On an issued invoice every
+    """Change a draft, or an issued invoice that is not locked (whose currency never
+    changes). On an issued invoice every
     change is recorded with its old and new value, and a change of total is posted to the
     client's ledger. Notes and terms may change even on a locked invoice."""
     ensure_permitted(acting_user, "billing.change_invoice", _("change invoices"))
@@ -194,6 +202,7 @@ def update_invoice(
         discount_value=discount_value,
         issue_date=issue_date,
         due_date=due_date,
+        currency=currency,
     )
     if "client" in requested and not isinstance(requested["client"], Client):
         raise InvalidInput.single("client", _("Client: choose a client."))
@@ -215,7 +224,13 @@ def update_invoice(
         taxes = list(invoice.taxes.all())
 
     if "lines" in requested:
-        new_lines = clean_lines(requested["lines"], taxes)
+        new_lines = clean_lines(
+            requested["lines"],
+            taxes,
+            currency=clean_currency(requested["currency"])
+            if "currency" in requested
+            else invoice.currency,
+        )
         if not new_lines and not invoice.is_draft:
             raise InvalidInput.single(
                 "lines",
@@ -225,9 +240,20 @@ def update_invoice(
             old | {"amount": None} for old in old_lines
         ]:
             del requested["lines"]
-    for field in ("issue_date", "due_date", "discount_kind", "discount_value"):
+    if "currency" in requested:
+        requested["currency"] = clean_currency(requested["currency"])
+    for field in ("issue_date", "due_date", "discount_kind", "discount_value", "currency"):
         if field in requested and requested[field] == getattr(invoice, field):
             del requested[field]
+    if "currency" in requested and not invoice.is_draft:
+        raise InvalidInput.single(
+            "currency",
+            _(
+                "Currency: invoice %(number)s was issued in %(currency)s and keeps it; credit "
+                "it and make a new invoice in the other currency."
+            )
+            % {"number": invoice.number, "currency": invoice.currency},
+        )
 
     touched_locked = [field for field in LOCKED_FIELDS if field in requested]
     if touched_locked:
@@ -241,26 +267,15 @@ def update_invoice(
             raise InvalidInput.single(
                 "client", _("Client: %(code)s is inactive.") % {"code": new_client.code}
             )
-        if new_client.default_currency != invoice.currency:
-            # The prices were typed in the invoice's currency; they would become other money.
-            raise InvalidInput.single(
-                "client",
-                _(
-                    "Client: %(code)s is billed in %(other)s and this invoice is in "
-                    "%(currency)s; make a new invoice for %(code)s."
-                )
-                % {
-                    "code": new_client.code,
-                    "other": new_client.default_currency,
-                    "currency": invoice.currency,
-                },
-            )
+        # The invoice keeps its currency: the prices were typed in it.
         invoice.client = new_client
     if "notes" in requested:
         invoice.notes = clean_text(requested["notes"] or "", field="notes", label=_("Notes"))
     if "terms" in requested:
         invoice.terms = clean_text(requested["terms"] or "", field="terms", label=_("Terms"))
-    if "discount_kind" in requested or "discount_value" in requested:
+    if "currency" in requested:
+        invoice.currency = requested["currency"]
+    if {"discount_kind", "discount_value", "currency"} & requested.keys():
         invoice.discount_kind, invoice.discount_value = clean_discount(
             requested.get("discount_kind", invoice.discount_kind),
             requested.get("discount_value", invoice.discount_value),
@@ -286,7 +301,10 @@ def update_invoice(
     old_total = invoice.total
     # Figures are computed again only when what they are made of changes: a note on a paid,
     # locked or cancelled invoice keeps every figure it has.
-    if any(field in requested for field in ("client", "lines", "discount_kind", "discount_value")):
+    if any(
+        field in requested
+        for field in ("client", "lines", "discount_kind", "discount_value", "currency")
+    ):
         apply_figures(invoice, line_objects, taxes)
         if not invoice.is_draft and "lines" in requested and not has_billable_line(line_objects):
             raise InvalidInput.single(
@@ -425,6 +443,7 @@ def duplicate_invoice(*, invoice: Invoice, acting_user: User | None) -> Invoice:
         terms=source.terms,
         discount_kind=source.discount_kind,
         discount_value=source.discount_value,
+        currency=source.currency,
     )
 
 

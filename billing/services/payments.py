@@ -14,29 +14,36 @@ from audit import recording as audit
 from ledger.events import Event
 from ledger.models import MEMO_MAX_LENGTH, LedgerEntry
 from otb.operations import UNSET, InvalidInput, ensure_permitted, given, operation
-from settings_app.selectors import business_today
+from settings_app.selectors import business_today, get_business_settings
 
 from .. import accounting
 from ..errors import CreditInsufficient, InvalidTransition
-from ..inputs import clean_amount, clean_date, clean_text, require_minor_unit
+from ..inputs import clean_amount, clean_currency, clean_date, clean_text, require_minor_unit
 from ..models import Client, Invoice, Payment, PaymentMethod, PaymentStatus
 from ..rules import check_client_credit, check_money_date, payment_event
 from ..selectors import available_credit
 from . import locking
+from .exchange import RATE_FIELDS, TypedRate, clean_typed_rate, freeze_rate
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
 
 
 def _check_credit(*, client: Client, invoice: Invoice | None, amount: Decimal) -> None:
+    """SPEC: client credit in one currency never pays an invoice in another."""
     assert invoice is not None, "record_payment refuses client credit without an invoice"
     check_client_credit(
         client_code=client.code,
         amount=amount,
         balance_due=invoice.balance_due,
-        available=available_credit(client),
+        available=available_credit(client, invoice.currency),
         currency=invoice.currency,
     )
+
+
+def _freeze_payment_rate(payment: Payment, typed: TypedRate | None) -> None:
+    """A payment counts from its confirmation: it keeps the rate of its date from then."""
+    freeze_rate(payment, date=payment.date, settings=get_business_settings(), typed=typed)
 
 
 def _payment_values(payment: Payment, *, reason: str = "") -> dict[str, str]:
@@ -92,13 +99,18 @@ def record_payment(
     reference: str = "",
     note: str = "",
     confirmed: bool = True,
+    currency: str | None = None,
+    exchange_rate: Any = None,
+    rate_source: str = "",
 ) -> Payment:
     """Record money received, for an invoice or (without one) as credit on the account.
 
     Recorded as pending or directly as confirmed; only confirmed payments count as paid. A
     payment above the balance due pays the invoice in full; the rest is credit. Method
-    "client credit" draws on that credit and is refused, pending or confirmed, when too
-    little is available.
+    "client credit" draws on that credit (in the invoice's currency) and is refused,
+    pending or confirmed, when too little is available. A payment is in its invoice's
+    currency; on account, in ``currency`` (default: the client's). Once confirmed it keeps
+    the rate of its date, stored or typed in (``exchange_rate``), and its base amount.
     """
     ensure_permitted(acting_user, "billing.add_payment", _("record payments"))
     if confirmed:
@@ -106,6 +118,9 @@ def record_payment(
     amount, date, method, reference, note = _clean_payment_fields(
         amount=amount, date=date, method=method, reference=reference, note=note
     )
+    typed_rate = clean_typed_rate(exchange_rate, None, rate_source)
+    if currency is not None:
+        currency = clean_currency(currency)
     if confirmed:
         check_money_date(date=date, today=business_today(), what="payment")
     if invoice is None and client is None:
@@ -128,6 +143,13 @@ def record_payment(
                 % {"number": invoice, "code": invoice.client.code, "other": client.code},
             )
         client = invoice.client
+        if currency is not None and currency != invoice.currency:
+            raise InvalidInput.single(
+                "currency",
+                _("Currency: invoice %(number)s is in %(currency)s; pay it in %(currency)s.")
+                % {"number": invoice, "currency": invoice.currency},
+            )
+        currency = invoice.currency
         if invoice.is_draft:
             raise InvalidTransition(_("Issue the invoice before recording a payment on it."))
         if invoice.is_cancelled:
@@ -146,14 +168,16 @@ def record_payment(
     else:
         assert client is not None  # refused above when neither was given
         client = locking.lock_clients([client.pk])[0]
-    require_minor_unit(amount, client.default_currency, field="amount", label=_("Amount"))
+        currency = currency or client.default_currency
+    require_minor_unit(amount, currency, field="amount", label=_("Amount"))
     if method == PaymentMethod.CLIENT_CREDIT:
         _check_credit(client=client, invoice=invoice, amount=amount)
 
     now = timezone.now()
-    payment = Payment.objects.create(
+    payment = Payment(
         client=client,
         invoice=invoice,
+        currency=currency,
         amount=amount,
         date=date,
         method=method,
@@ -165,15 +189,26 @@ def record_payment(
         confirmed_by=acting_user if confirmed else None,
     )
     if confirmed:
+        _freeze_payment_rate(payment, typed_rate)
+    payment.save()
+    if confirmed:
         _post_payment(payment, acting_user=acting_user)
     audit.created(payment)
     return payment
 
 
 @operation
-def confirm_payment(*, payment: Payment, acting_user: User | None) -> Payment:
-    """Confirm a pending payment: from now on it counts as paid."""
+def confirm_payment(
+    *,
+    payment: Payment,
+    acting_user: User | None,
+    exchange_rate: Any = None,
+    rate_source: str = "",
+) -> Payment:
+    """Confirm a pending payment: from now on it counts as paid, at the rate of its date
+    (stored, or ``exchange_rate`` typed in)."""
     ensure_permitted(acting_user, "billing.confirm_payment", _("confirm payments"))
+    typed_rate = clean_typed_rate(exchange_rate, None, rate_source)
     payment = locking.lock_payment(payment.pk)
     before = audit.snapshot(payment)
     if payment.status == PaymentStatus.REVERSED:
@@ -183,10 +218,11 @@ def confirm_payment(*, payment: Payment, acting_user: User | None) -> Payment:
     check_money_date(date=payment.date, today=business_today(), what="confirmation")
     if payment.method == PaymentMethod.CLIENT_CREDIT:
         _check_credit(client=payment.client, invoice=payment.invoice, amount=payment.amount)
+    _freeze_payment_rate(payment, typed_rate)
     payment.status = PaymentStatus.CONFIRMED
     payment.confirmed_at = timezone.now()
     payment.confirmed_by = acting_user
-    payment.save(update_fields=["status", "confirmed_at", "confirmed_by"])
+    payment.save(update_fields=["status", "confirmed_at", "confirmed_by", *RATE_FIELDS])
     _post_payment(payment, acting_user=acting_user)
     audit.changed(payment, before)
     return payment
@@ -230,9 +266,7 @@ def update_payment(
         raise InvalidInput.single(
             "method", _("Method: a payment from client credit must pay an invoice.")
         )
-    require_minor_unit(
-        values[0], payment.client.default_currency, field="amount", label=_("Amount")
-    )
+    require_minor_unit(values[0], payment.currency, field="amount", label=_("Amount"))
     if values[2] == PaymentMethod.CLIENT_CREDIT:
         _check_credit(client=payment.client, invoice=payment.invoice, amount=values[0])
     payment.amount, payment.date, payment.method, payment.reference, payment.note = values
@@ -273,7 +307,7 @@ def apply_client_credit(
     the balance due allow."""
     if amount is None:
         locked = locking.lock_invoice(invoice.pk)
-        amount = min(available_credit(locked.client), locked.balance_due)
+        amount = min(available_credit(locked.client, locked.currency), locked.balance_due)
         if amount <= 0:
             raise CreditInsufficient(
                 _("Client %(code)s has no credit available.") % {"code": locked.client.code}
@@ -300,8 +334,11 @@ def _post_manual(
     date: Any,
     event: str,
     sign: int,
+    currency: str | None,
 ) -> LedgerEntry:
     ensure_permitted(acting_user, "ledger.add_ledgerentry", _("post manual ledger entries"))
+    if currency is not None:
+        currency = clean_currency(currency)
     amount = clean_amount(amount, field="amount")
     if memo is not None and not isinstance(memo, str):
         raise InvalidInput.single("memo", _("Memo: must be text."))
@@ -317,7 +354,8 @@ def _post_manual(
         check_money_date(date=date, today=business_today(), what="entry")
     # Serialises with every other operation on this client's account.
     client = locking.lock_clients([client.pk])[0]
-    require_minor_unit(amount, client.default_currency, field="amount", label=_("Amount"))
+    currency = currency or client.default_currency
+    require_minor_unit(amount, currency, field="amount", label=_("Amount"))
     entry = accounting.post(
         event,
         client=client,
@@ -325,6 +363,7 @@ def _post_manual(
         memo=memo,
         acting_user=acting_user,
         date=date,
+        currency=currency,
     )
     assert entry is not None  # a manual event always posts its entry (ledger.events)
     audit.created(entry)
@@ -333,9 +372,16 @@ def _post_manual(
 
 @operation
 def post_manual_credit(
-    *, client: Client, amount: Any, memo: str, acting_user: User | None, date: Any = None
+    *,
+    client: Client,
+    amount: Any,
+    memo: str,
+    acting_user: User | None,
+    date: Any = None,
+    currency: str | None = None,
 ) -> LedgerEntry:
-    """Put ``amount`` on the client's account in their favour."""
+    """Put ``amount`` on the client's account in their favour, in ``currency`` (default:
+    the client's)."""
     return _post_manual(
         client=client,
         amount=amount,
@@ -344,14 +390,21 @@ def post_manual_credit(
         date=date,
         event=Event.MANUAL_CREDIT,
         sign=1,
+        currency=currency,
     )
 
 
 @operation
 def post_manual_debit(
-    *, client: Client, amount: Any, memo: str, acting_user: User | None, date: Any = None
+    *,
+    client: Client,
+    amount: Any,
+    memo: str,
+    acting_user: User | None,
+    date: Any = None,
+    currency: str | None = None,
 ) -> LedgerEntry:
-    """Charge ``amount`` to the client's account."""
+    """Charge ``amount`` to the client's account, in ``currency`` (default: the client's)."""
     return _post_manual(
         client=client,
         amount=amount,
@@ -360,4 +413,5 @@ def post_manual_debit(
         date=date,
         event=Event.MANUAL_DEBIT,
         sign=-1,
+        currency=currency,
     )

@@ -16,7 +16,7 @@ from settings_app.selectors import business_today
 
 from .. import accounting
 from ..errors import InvalidTransition, NotFound
-from ..inputs import clean_text, require_minor_unit
+from ..inputs import clean_currency, clean_text, require_minor_unit
 from ..models import Client, PaymentMethod, Refund
 from ..rules import check_money_date, check_refund
 from ..selectors import available_credit
@@ -45,10 +45,11 @@ def record_refund(
     acting_user: User | None,
     reference: str = "",
     note: str = "",
+    currency: str | None = None,
 ) -> Refund:
-    """Pay ``amount`` of ``client``'s credit back, in its currency, dated today at the
-    latest. Refused beyond its available credit (what its ledger balance holds beyond what
-    its open invoices still owe)."""
+    """Pay ``amount`` of ``client``'s credit in ``currency`` (default: the client's) back,
+    dated today at the latest. Refused beyond its available credit in that currency (what
+    its ledger balance holds beyond what its open invoices still owe)."""
     ensure_permitted(acting_user, "billing.add_refund", _("record refunds"))
     if not isinstance(client, Client):
         raise InvalidInput.single("client", _("Client: choose a client."))
@@ -60,17 +61,20 @@ def record_refund(
             "method", _("Method: a refund pays money back; choose how it was paid.")
         )
     check_money_date(date=date, today=business_today(), what="refund")
+    if currency is not None:
+        currency = clean_currency(currency)
     client = locking.lock_clients([client.pk])[0]
-    require_minor_unit(amount, client.default_currency, field="amount", label=_("Amount"))
+    currency = currency or client.default_currency
+    require_minor_unit(amount, currency, field="amount", label=_("Amount"))
     check_refund(
         client_code=client.code,
         amount=amount,
-        available=available_credit(client),
-        currency=client.default_currency,
+        available=available_credit(client, currency),
+        currency=currency,
     )
     refund = Refund.objects.create(
         client=client,
-        currency=client.default_currency,
+        currency=currency,
         amount=amount,
         date=date,
         method=method,

@@ -390,12 +390,21 @@ def test_client_change_is_checked(world, changes, field, label, problem):
     )
 
 
-def test_currency_of_a_client_with_invoices_cannot_change(world):
+def test_an_unknown_currency_of_a_client_is_refused(world):
     assert_refused(
-        lambda: services.update_client(client=world.acme, acting_user=None, default_currency="EUR"),
+        lambda: services.update_client(client=world.acme, acting_user=None, default_currency="XYZ"),
         field="default_currency",
         label="Currency",
-        problem="ACME already has invoices, payments or ledger entries in CAD",
+        problem="not a valid choice",
+    )
+
+
+def test_a_draft_in_an_unknown_currency_is_refused(world):
+    assert_refused(
+        lambda: services.create_draft(client=world.acme, acting_user=None, currency="BTC"),
+        field="currency",
+        label="Currency",
+        problem="“BTC” is not a currency OTB Billing offers",
     )
 
 

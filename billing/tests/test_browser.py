@@ -134,3 +134,49 @@ def test_find_a_client_type_one_into_an_invoice_and_add_one_from_it(browser_page
     fill_new_client(page, "cedar", "Cedar Cabins")
     page.wait_for_url("**/invoices/new/?client=CEDAR")
     assert page.input_value("input[name=client]") == "CEDAR"
+
+
+def test_a_line_takes_the_services_price_in_the_invoices_currency(browser_page, office_user):
+    """Issue 18: the line's price follows the invoice's currency (the client's, or the one
+    chosen), and a price in another currency is flagged beside the line."""
+    from playwright.sync_api import expect
+
+    from billing import services
+
+    services.create_service(
+        acting_user=None, code="DESIGN", name="Design", unit_price="120", prices={"USD": "95"}
+    )
+    ClientFactory(code="LAKE", name="Lakeshore Realty", country="US", default_currency="USD")
+    page = browser_page
+    log_in(page)
+
+    page.goto("/invoices/new/?client=LAKE")
+    page.select_option("select[name=lines-0-service]", "DESIGN")
+    price = page.locator("input[name=lines-0-unit_price]")
+    warning = page.locator("tr.line-row [data-field=price_warning]").first
+    expect(price).to_have_value("95")
+    page.locator("[data-total=total]").filter(has_text="107.35 USD").wait_for()
+    expect(warning).to_be_hidden()
+
+    # No price in euros: the default one, in CAD, and the form says so.
+    page.select_option("select[name=currency]", "EUR")
+    expect(price).to_have_value("120")
+    expect(warning).to_have_text("DESIGN is priced in CAD: check the price.")
+    expect(warning).to_be_visible()
+
+    # A price typed in euros is the user's: no warning, and it stays.
+    price.fill("110")
+    expect(warning).to_be_hidden()
+    page.select_option("select[name=currency]", "USD")
+    page.locator("[data-total=total]").filter(has_text="124.30 USD").wait_for()
+    expect(price).to_have_value("110")
+
+    # Back to the service's price, in euros, then to the client's currency: USD again.
+    price.fill("")
+    page.select_option("select[name=currency]", "EUR")
+    expect(price).to_have_value("120")
+    expect(warning).to_be_visible()
+    page.select_option("select[name=currency]", "")
+    expect(price).to_have_value("95")
+    page.locator("[data-total=total]").filter(has_text="107.35 USD").wait_for()
+    expect(warning).to_be_hidden()

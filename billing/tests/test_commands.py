@@ -100,7 +100,11 @@ def test_check_ledger_fails_and_names_the_client_when_the_ledger_is_off():
     ClientFactory(code="FINE")
     # An entry no invoice or payment explains.
     LedgerEntry.objects.create(
-        client=client, date=TODAY, kind=EntryKind.PAYMENT_CONFIRMED, amount="10.00"
+        client=client,
+        date=TODAY,
+        kind=EntryKind.PAYMENT_CONFIRMED,
+        amount="10.00",
+        currency="CAD",
     )
     out = StringIO()
     with pytest.raises(CommandError, match="1 client's ledger disagrees"):
@@ -180,6 +184,10 @@ def test_seed_demo_freezes_rates_imported_from_the_bundled_ecb_file(seeded):
         assert invoice.total_in_base == exact.quantize(Decimal("0.01"), ROUND_HALF_UP)
     for invoice in Invoice.objects.issued().filter(currency="CAD"):
         assert (invoice.exchange_rate, invoice.total_in_base) == (1, invoice.total)
+    # The EUR payment was converted at the bank's rate, better than the invoice's: a gain.
+    euro = Payment.objects.get(currency="EUR")
+    assert (euro.exchange_rate, euro.rate_source) == (Decimal("1.625"), "Bank statement")
+    assert euro.exchange_difference == euro.amount_in_base - euro.settled_in_base > 0
 
 
 def test_seed_demo_keeps_the_ledger_invariant_for_every_client(seeded):

@@ -5,6 +5,7 @@ zero, the base currency fixed once figures exist, the document, check_rates, the
 
 import datetime
 from decimal import ROUND_HALF_UP, Decimal, localcontext
+from io import StringIO
 
 import pytest
 from django.core.management import call_command
@@ -13,7 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from billing import services
-from billing.models import CreditKind, Invoice, InvoiceNumberCounter, InvoiceStatus
+from billing.models import CreditKind, Invoice, InvoiceNumberCounter, InvoiceStatus, Payment
 from billing.money import (
     CURRENCIES,
     MINOR_UNIT_DECIMALS,
@@ -371,8 +372,9 @@ def test_the_migration_gives_base_currency_documents_the_rate_1_and_leaves_forei
 
     try:
         before = [
-            ("billing", "0015_credit_notes_and_refunds") if app == "billing" else (app, name)
-            for app, name in leaf()
+            *((app, name) for app, name in leaf() if app not in ("billing", "ledger")),
+            ("billing", "0015_credit_notes_and_refunds"),
+            ("ledger", "0005_credit_notes_and_refunds"),
         ]
         apps = migrate(before)
         OldBooks(apps).write()
@@ -396,5 +398,50 @@ def test_the_migration_gives_base_currency_documents_the_rate_1_and_leaves_forei
                 assert (invoice.exchange_rate, invoice.total_in_base) == (None, None)
         currencies = set(Invoice.objects.exclude(status="draft").values_list("currency", flat=True))
         assert currencies == {"CAD", "USD"}
+        # Payments take their invoice's currency (on account, their client's); those in the
+        # base currency that counted get the rate 1 and settle what they applied.
+        Payment = apps.get_model("billing", "Payment")
+        rows = {
+            (p.client.code, p.amount, p.status): p for p in Payment.objects.select_related("client")
+        }
+        overpaid = rows[("ACME", D("150.00"), "confirmed")]
+        assert (overpaid.currency, overpaid.exchange_rate, overpaid.amount_in_base) == (
+            "CAD",
+            1,
+            D("150.00"),
+        )
+        assert (overpaid.settled_in_base, overpaid.exchange_difference) == (D("113.00"), 0)
+        pending = rows[("ACME", D("20.00"), "pending")]
+        assert (pending.exchange_rate, pending.settled_in_base) == (None, None)
+        bounced = rows[("ACME", D("113.00"), "reversed")]
+        assert (bounced.amount_in_base, bounced.settled_in_base) == (D("113.00"), None)
+        on_account = rows[("GLOBEX", D("25.00"), "confirmed")]
+        assert (on_account.currency, on_account.exchange_rate) == ("USD", None)
     finally:
         migrate(leaf())
+
+
+def test_check_rates_fills_a_payment_and_values_it_by_the_one_money_path(usd):
+    invoice = issued(client=usd, lines=[line("1", "100.00")], issue_date=MARCH_4)
+    payment = services.record_payment(
+        invoice=invoice, amount="113.00", date=MARCH_4, method="cash", acting_user=None
+    )
+    Payment.objects.filter(pk=payment.pk).update(
+        exchange_rate=None,
+        rate_date=None,
+        amount_in_base=None,
+        settled_in_base=None,
+        exchange_difference=None,
+    )
+    out = StringIO()
+    call_command("check_rates", stdout=out)
+    assert f"{payment} (USD, 2026-03-04): no rate" in out.getvalue()
+    rate("USD", MARCH_4, "1.40")
+    call_command("check_rates", "--fill", stdout=StringIO())
+    payment.refresh_from_db()
+    # 113.00 at 1.40 = 158.20 received for 113.00 × 1.35 = 152.55 owed: 5.65 gained.
+    assert (payment.amount_in_base, payment.settled_in_base, payment.exchange_difference) == (
+        D("158.20"),
+        D("152.55"),
+        D("5.65"),
+    )

@@ -110,8 +110,8 @@ def test_query_count_does_not_grow_with_entries(office, acme, django_assert_max_
     pay(invoice, "1.00")
     add_entries(acme, count)
     # The page's ids, then its rows (see ledger.views.ledger_page), and the sum of the
-    # entries before it: its opening balance.
-    with django_assert_max_num_queries(13):  # 1: the business's time zone
+    # entries before it: its opening balance; the client's currencies (its tabs).
+    with django_assert_max_num_queries(14):  # 1: the business's time zone
         assert office.get(ledger_url(acme)).status_code == 200
 
 

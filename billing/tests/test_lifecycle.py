@@ -10,7 +10,7 @@ from billing import services
 from billing.models import InvoiceChange, InvoiceStatus, PaymentMethod
 from billing.selectors import expected_balance
 from billing.services import InvalidTransition, InvoiceLocked
-from ledger.selectors import client_balance
+from ledger.selectors import client_balance, stored_balance
 from otb.operations import InvalidInput
 from tests.factories import ClientFactory, draft, issued, line, pay
 
@@ -257,13 +257,18 @@ def test_cancelled_invoice_keeps_its_figures_when_its_notes_change(business):
     assert client_balance(invoice.client) == expected_balance(invoice.client)
 
 
-def test_invoice_cannot_move_to_a_client_in_another_currency():
+def test_an_invoice_moved_to_a_client_billed_in_another_currency_keeps_its_own():
+    """SPEC: a client's currency is a default; an issued invoice never changes currency,
+    and the new client's CAD account takes it (its JPY account is untouched)."""
     invoice = issued()
     yen_client = ClientFactory(default_currency="JPY")
-    with pytest.raises(InvalidInput, match="billed in JPY"):
-        services.update_invoice(invoice=invoice, acting_user=None, client=yen_client)
+    services.update_invoice(invoice=invoice, acting_user=None, client=yen_client)
     invoice.refresh_from_db()
-    assert invoice.currency == "CAD"
+    assert (invoice.client, invoice.currency) == (yen_client, "CAD")
+    assert stored_balance(yen_client, "CAD") == -invoice.total
+    assert stored_balance(yen_client, "JPY") == 0
+    with pytest.raises(InvalidInput, match="keeps it"):
+        services.update_invoice(invoice=invoice, acting_user=None, currency="JPY")
 
 
 def test_yen_amounts_have_no_cents():

@@ -195,7 +195,7 @@ def test_edit_refusal_changes_nothing(office):
     invoice = issued()
     acme = invoice.client
     url = reverse("clients:edit", args=[acme.code])
-    data = client_data(code=acme.code, name="Changed", default_currency="USD")
+    data = client_data(code=acme.code, name="Changed", default_currency="XYZ")
     response = office.post(url, data)
     assert response.status_code == 200
     assert "default_currency" in response.context["form"].errors

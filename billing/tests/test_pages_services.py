@@ -23,7 +23,9 @@ def reader(client, viewer, business):
     return client
 
 
-def service_data(**overrides):
+def service_data(prices=(), **overrides):
+    """The service form as posted, with ``prices`` [(currency, unit price)] in its rows of
+    prices in other currencies."""
     data = {
         "code": "DEV",
         "name": "Development",
@@ -32,7 +34,12 @@ def service_data(**overrides):
         "unit_price": "95.50",
         "taxable": "on",
         "is_active": "on",
+        "prices-TOTAL_FORMS": str(len(prices)),
+        "prices-INITIAL_FORMS": "0",
     }
+    for index, (currency, unit_price) in enumerate(prices):
+        data[f"prices-{index}-currency"] = currency
+        data[f"prices-{index}-unit_price"] = unit_price
     data.update(overrides)
     return {k: v for k, v in data.items() if v is not None}
 
@@ -123,3 +130,68 @@ def test_viewer_cannot_add_or_change(reader):
     assert reader.get(url).status_code == 403
     assert reader.post(url, service_data(name="Hacked")).status_code == 403
     assert list(Service.objects.values_list("code", "name")) == [("DEV", "Development")]
+
+
+# --- Prices in other currencies (issue 18) ------------------------------------------------
+def test_a_service_is_added_with_its_prices_in_other_currencies(office):
+    response = office.post(
+        reverse("services:create"), service_data(prices=[("USD", "70.5"), ("", "")])
+    )
+    assert response.status_code == 302
+    service = Service.objects.get(code="DEV")
+    assert [(p.currency, p.unit_price) for p in service.prices.all()] == [
+        ("USD", Decimal("70.5000"))
+    ]
+
+
+def test_the_service_form_shows_its_prices_and_the_base_currency(office):
+    service = ServiceFactory(code="DEV")
+    service.prices.create(currency="EUR", unit_price=Decimal("64.2500"))
+    response = office.get(reverse("services:edit", args=["DEV"]))
+    html = response.content.decode()
+    assert 'value="64.25"' in html
+    assert '<option value="EUR" selected>' in html
+    assert "In CAD, the base currency" in html
+    assert [form.initial for form in response.context["prices"].initial_forms] == [
+        {"currency": "EUR", "unit_price": "64.25"}
+    ]
+
+
+def test_a_price_emptied_on_the_form_is_removed(office):
+    service = ServiceFactory(code="DEV")
+    service.prices.create(currency="EUR", unit_price=Decimal("64"))
+    service.prices.create(currency="USD", unit_price=Decimal("70"))
+    response = office.post(
+        reverse("services:edit", args=["DEV"]),
+        service_data(prices=[("EUR", ""), ("USD", "71")]),
+    )
+    assert response.status_code == 302
+    assert [(p.currency, p.unit_price) for p in service.prices.all()] == [
+        ("USD", Decimal("71.0000"))
+    ]
+
+
+@pytest.mark.parametrize(
+    ("row", "field", "message"),
+    [
+        (("USD", "-1"), "unit_price", "Price in USD: must be at least 0."),
+        (("USD", "1.00001"), "unit_price", "Price in USD: use at most 4 decimal places."),
+        (("CAD", "10"), "currency", "CAD is the base currency"),
+        (("", "10"), "currency", "choose a currency"),
+    ],
+)
+def test_a_bad_price_is_shown_on_its_row_and_nothing_is_saved(office, row, field, message):
+    response = office.post(reverse("services:create"), service_data(prices=[("", ""), row]))
+    assert response.status_code == 200
+    prices = response.context["prices"]
+    assert prices.forms[0].errors == {}
+    assert message in " ".join(prices.forms[1].errors[field])
+    assert message in response.content.decode()
+    assert not Service.objects.exists()
+
+
+def test_the_services_list_shows_the_prices_in_other_currencies(office):
+    ServiceFactory(code="DEV", unit_price=Decimal("6400"))
+    Service.objects.get(code="DEV").prices.create(currency="USD", unit_price=Decimal("4700"))
+    html = office.get(reverse("services:list")).content.decode()
+    assert "4,700.00 USD" in html

@@ -14,7 +14,7 @@ from billing.forms.clients import ClientForm, ClientSearchForm
 from billing.lists import filter_clients
 from billing.models import Client, Payment
 from billing.rules import client_deletion_refusal
-from billing.selectors import available_credit, with_balance
+from billing.selectors import available_credit, client_currencies, with_balance
 from ledger.selectors import client_balance
 from otb.forms import show_refusal
 from otb.operations import DomainError
@@ -74,6 +74,15 @@ def client_detail(request, code):
             "refunds": refunds,
             "balance": client_balance(client),
             "credit": available_credit(client),
+            # SPEC: a balance and a credit per currency; the client's own above.
+            "other_currencies": [
+                {
+                    "currency": currency,
+                    "balance": client_balance(client, currency),
+                    "credit": available_credit(client, currency),
+                }
+                for currency in client_currencies(client)[1:]
+            ],
             "deletable": client_deletion_refusal(client) is None,
             "invoices": invoices,
             "payments": payments,

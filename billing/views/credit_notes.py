@@ -16,7 +16,7 @@ from billing.forms.credit_notes import CreditNoteForm, CreditNoteIssueForm, Refu
 from billing.forms.invoices import ReasonForm
 from billing.models import Client, CreditNote, Invoice, Refund
 from billing.money import format_money
-from billing.selectors import available_credit
+from billing.selectors import available_credit, client_currencies
 from billing.services.credit_notes import lines_left
 from otb.forms import show_refusal
 from otb.operations import DomainError
@@ -219,10 +219,16 @@ def credit_note_delete(request, pk: int):
 @permission_required("billing.add_refund", raise_exception=True)
 def refund_create(request, code: str):
     client = get_object_or_404(Client, code=code)
-    form = RefundForm(request.POST or None, initial={"date": business_today()})
+    currencies = client_currencies(client)
+    form = RefundForm(
+        request.POST or None,
+        currencies=currencies,
+        initial={"date": business_today(), "currency": currencies[0]},
+    )
     if request.method == "POST" and form.is_valid():
         try:
-            services.record_refund(client=client, acting_user=request.user, **form.cleaned_data)
+            fields = form.cleaned_data | {"currency": form.cleaned_data["currency"] or None}
+            services.record_refund(client=client, acting_user=request.user, **fields)
         except DomainError as exc:
             show_refusal(form, exc)
         else:
@@ -231,7 +237,11 @@ def refund_create(request, code: str):
     return render(
         request,
         "billing/refund_form.html",
-        {"client": client, "form": form, "available": available_credit(client)},
+        {
+            "client": client,
+            "form": form,
+            "available": [(c, available_credit(client, c)) for c in currencies],
+        },
     )
 
 

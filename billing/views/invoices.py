@@ -70,16 +70,37 @@ def invoice_list(request):
 
 
 def _services_data() -> dict:
-    """What the line form prefills from each active service, keyed by code."""
+    """What the line form prefills from each active service, keyed by code: its default
+    price (in the base currency) and its prices in other currencies, so that a line takes
+    the price in the invoice's currency (``rules.price_from_service``) as it changes."""
     return {
         service.code: {
             "description": service.name,
             "unit": service.unit,
             "unit_price": plain_decimal(service.unit_price),
+            "prices": {
+                price.currency: plain_decimal(price.unit_price) for price in service.prices.all()
+            },
             "taxable": service.taxable,
         }
-        for service in Service.objects.filter(is_active=True)
+        for service in Service.objects.filter(is_active=True).prefetch_related("prices")
     }
+
+
+def _shown_currency(form, invoice) -> str:
+    """The currency the form's lines are priced in as the page is shown: the one chosen,
+    else the invoice's, else its client's ("" before a client is chosen). The page's
+    script follows it from there as the currency or the client changes."""
+    chosen = form["currency"].value()
+    if chosen:
+        return str(chosen)
+    if invoice is not None:
+        return invoice.currency
+    try:
+        client = form.fields["client"].clean(form["client"].value())
+    except forms.ValidationError:
+        return ""
+    return client.default_currency if client is not None else ""
 
 
 def _form_page(request, *, form, formset, invoice=None, lock_reason=None):
@@ -91,6 +112,7 @@ def _form_page(request, *, form, formset, invoice=None, lock_reason=None):
             "formset": formset,
             "invoice": invoice,
             "lock_reason": lock_reason,
+            "currency": _shown_currency(form, invoice),
             "services_data": _services_data(),
             # A line may name the taxes it carries once there is more than one to choose.
             "several_taxes": Tax.objects.filter(is_active=True).count() > 1,
@@ -133,6 +155,7 @@ def invoice_edit(request, pk):
     lock_reason = services.invoice_lock_reason(invoice)
     initial = {
         "client": invoice.client.code,
+        "currency": invoice.currency,
         "discount_kind": invoice.discount_kind,
         "discount_value": invoice.discount_value,
         "issue_date": invoice.issue_date,
@@ -145,6 +168,7 @@ def invoice_edit(request, pk):
             request.POST,
             initial=initial,
             locked=bool(lock_reason),
+            issued=not invoice.is_draft,
             current_client=invoice.client,
         )
         formset = None if lock_reason else LineFormSet(request.POST, prefix="lines")
@@ -161,7 +185,12 @@ def invoice_edit(request, pk):
                 invoice.refresh_from_db()
                 return HttpResponseRedirect(invoice.get_absolute_url())
     else:
-        form = InvoiceForm(initial=initial, locked=bool(lock_reason), current_client=invoice.client)
+        form = InvoiceForm(
+            initial=initial,
+            locked=bool(lock_reason),
+            issued=not invoice.is_draft,
+            current_client=invoice.client,
+        )
         formset = (
             None if lock_reason else LineFormSet(prefix="lines", initial=initial_lines(invoice))
         )
@@ -195,21 +224,37 @@ def invoice_preview(request):
     if problems:
         return JsonResponse({"ok": False, "message": " ".join(problems)})
     invoice = object_or_none(Invoice, request.POST.get("invoice"))
+    lines = formset.line_data()
     try:
         figures = services.preview_invoice(
             client=form.cleaned_data.get("client"),
-            lines=formset.line_data(),
+            lines=lines,
             discount_kind=form.cleaned_data.get("discount_kind") or "",
             discount_value=form.cleaned_data.get("discount_value") or 0,
             invoice=invoice,
+            currency=form.cleaned_data.get("currency") or None,
         )
     except DomainError as exc:
         return JsonResponse({"ok": False, "message": exc.message})
     currency = figures["currency"]
+    base_currency = get_business_settings().default_currency
     return JsonResponse(
         {
             "ok": True,
+            "currency": currency,
             "lines": [format_money(amount, currency) for amount in figures["lines"]],
+            # Beside each line priced from a service in another currency than the invoice's.
+            "warnings": [
+                rules.service_price_warning(
+                    line.service,
+                    unit_price=line.unit_price,
+                    currency=currency,
+                    base_currency=base_currency,
+                )
+                if line.service is not None
+                else None
+                for line in lines
+            ],
             "subtotal": format_money(figures["subtotal"], currency),
             "discount_total": format_money(figures["discount_total"], currency),
             "taxes": [

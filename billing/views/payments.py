@@ -40,7 +40,7 @@ def _back(request, payment: Payment) -> str:
 def recorded_message(payment: Payment) -> str:
     """What a payment did: how much paid its invoice and how much went to the client's
     credit, so an overpayment is never silent (SPEC: Payments)."""
-    currency = payment.invoice.currency if payment.invoice else payment.client.default_currency
+    currency = payment.currency
     values = {
         "amount": format_money(payment.amount, currency),
         "invoice": payment.invoice.number if payment.invoice else "",
@@ -52,7 +52,7 @@ def recorded_message(payment: Payment) -> str:
     values |= {
         "applied": format_money(applied, currency),
         "credit": format_money(to_credit, currency),
-        "available": format_money(available_credit(payment.client), currency),
+        "available": format_money(available_credit(payment.client, currency), currency),
     }
     if payment.invoice is None:
         return (
@@ -126,6 +126,8 @@ def payment_create(request):
                         reference=data["reference"],
                         note=data["note"],
                         confirmed=data["confirmed"],
+                        currency=data["currency"] or None,
+                        exchange_rate=data["exchange_rate"] or None,
                         acting_user=request.user,
                     )
                 except DomainError as exc:
@@ -219,12 +221,7 @@ def payment_reverse(request, pk):
             "title": _("Reverse %(payment)s of %(amount)s")
             % {
                 "payment": payment,
-                "amount": format_money(
-                    payment.amount,
-                    payment.invoice.currency
-                    if payment.invoice
-                    else payment.client.default_currency,
-                ),
+                "amount": format_money(payment.amount, payment.currency),
             },
             "button": _("Reverse payment"),
             "danger": True,

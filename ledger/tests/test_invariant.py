@@ -15,6 +15,7 @@ from decimal import ROUND_HALF_UP, Decimal, localcontext
 import pytest
 import time_machine
 from django.db import transaction
+from django.db.models import Sum
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
@@ -622,6 +623,22 @@ class LedgerMachine(RuleBasedStateMachine):
                 assert abs(base - (figure * rate).quantize(D("0.01"), ROUND_HALF_UP)) <= D(
                     "0.01"
                 ) * len(documents), document
+        for payment in Payment.objects.filter(status=PaymentStatus.CONFIRMED):
+            # At its own rate, the test's one for its currency; what it settles is at the
+            # invoice's rate, the same here: a difference of a rounding cent at most.
+            rate = TEST_RATES.get(payment.currency, D(1))
+            assert payment.exchange_rate == rate, payment
+            exact = (payment.amount * rate).quantize(D("0.01"), ROUND_HALF_UP)
+            assert payment.amount_in_base == exact, payment
+            assert abs(payment.exchange_difference) <= D("0.01") * len(documents), payment
+        for invoice in Invoice.objects.filter(
+            status=InvoiceStatus.PAID, amount_credited=0, amount_paid__gt=0
+        ):
+            # Paid by payments alone: together they settle its base total to the cent.
+            settled = invoice.payments.filter(status=PaymentStatus.CONFIRMED).aggregate(
+                s=Sum("settled_in_base")
+            )["s"]
+            assert settled == invoice.total_in_base, invoice
         for invoice in Invoice.objects.filter(status=InvoiceStatus.CREDITED):
             notes = list(invoice.credit_notes.filter(status=CreditNoteStatus.ISSUED))
             for field in ("subtotal_in_base", "discount_in_base", "tax_in_base", "total_in_base"):

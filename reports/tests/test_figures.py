@@ -384,9 +384,9 @@ def _check_every_report(books: Books, clients, history, last) -> None:
             assert got == expected_aging(books, clients, as_of), as_of
             for row in report.rows:
                 assert row.total == sum(row.buckets.values())
-            balances = selectors.ledger_balances(as_of, [client.pk for client in clients])
+            balances = selectors.ledger_balances(as_of, [(client.pk, "CAD") for client in clients])
             for index, client in enumerate(clients):
-                assert balances[client.pk] == books.ledger_at(index, as_of)
+                assert balances[(client.pk, "CAD")] == books.ledger_at(index, as_of)
                 statement = selectors.statement(client, START, as_of)
                 assert statement.closing == books.ledger_at(index, as_of)
                 assert {i.number: i.balance_at for i in statement.open_invoices} == {

@@ -157,7 +157,10 @@ def test_the_statement_page_csv_and_pdf_agree_with_the_ledger(office, history):
     assert rows[0]["entry"] == "opening_balance" and D(rows[0]["balance"]) == D("-1130.00")
     closing = next(row for row in rows if row["entry"] == "closing_balance")
     oak = history["oak"]
-    assert D(closing["balance"]) == selectors.ledger_balances(TODAY, [oak.pk])[oak.pk]
+    assert (
+        D(closing["balance"])
+        == selectors.ledger_balances(TODAY, [(oak.pk, "CAD")])[(oak.pk, "CAD")]
+    )
     assert [row["invoice"] for row in rows if row["entry"] == "open_invoice"] == [
         history["late"].number,
         history["partly"].number,

@@ -51,6 +51,6 @@ class Command(BaseCommand):
         return {
             "document": document,
             "currency": document.currency,
-            "date": document.issue_date.isoformat(),
+            "date": getattr(document, "issue_date", None) or document.date,
             "rate": plain_decimal(document.exchange_rate) if document.exchange_rate else "",
         }

@@ -226,6 +226,8 @@ SERVICES: list[dict[str, Any]] = [
         "name": "Site inspection and written estimate",
         "unit": "job",
         "unit_price": D("250.00"),
+        # Priced for the clients abroad: their invoices take these.
+        "prices": {"USD": D("325.00"), "EUR": D("290.00")},
     },
     {
         "code": "DECK",
@@ -415,7 +417,7 @@ class _Demo:
         lakeshore_inspections = self.issue(
             "LAKESHORE",
             [
-                line("INSPECT", 2, "325.00", description="Pre-purchase inspections, Fort Erie"),
+                line("INSPECT", 2, description="Pre-purchase inspections, Fort Erie"),
                 line("TRAVEL", 412),
             ],
             days_ago=41,
@@ -424,12 +426,20 @@ class _Demo:
         rheinwerk_review = self.issue(
             "RHEINWERK",
             [
-                line("INSPECT", 3, "290.00", description="Review of structural survey (remote)"),
+                line("INSPECT", 3, description="Review of structural survey (remote)"),
             ],
             days_ago=33,
             notes="Amounts in euros; no HST (client outside Canada).",
         )
-        self.pay(rheinwerk_review, "870.00", days_ago=12, method=PaymentMethod.BANK_TRANSFER)
+        # Converted by the bank at a better rate than the invoice's: an exchange gain.
+        self.pay(
+            rheinwerk_review,
+            "870.00",
+            days_ago=12,
+            method=PaymentMethod.BANK_TRANSFER,
+            exchange_rate="1.6250",
+            rate_source="Bank statement",
+        )
         consulate_shelves = self.issue(
             "CONSUL",
             [
