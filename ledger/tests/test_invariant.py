@@ -48,7 +48,7 @@ from billing.models import (
 )
 from billing.money import MINOR_UNIT_DECIMALS
 from billing.outstanding import stale
-from billing.selectors import available_credit, expected_balance
+from billing.selectors import available_credit, client_currencies, expected_balance
 from billing.services import COUNTER_NAME, LineData, post_manual_credit, post_manual_debit
 from billing.services.credit_notes import COUNTER_NAME as CREDIT_NOTE_COUNTER
 from billing.services.credit_notes import remaining
@@ -123,17 +123,21 @@ def credited_by_issued_notes(invoice: Invoice) -> Decimal:
     return sum((n.total for n in invoice.credit_notes.filter(status=CreditNoteStatus.ISSUED)), ZERO)
 
 
-def credit_left(client: Client) -> Decimal:
-    """Available credit without the ledger: money received (not from credit) and manual
-    entries, less refunds and everything applied to the client's live invoices. (Credit
-    notes raise the balance and lower the balance due alike: they leave it as it is.)"""
-    refunded = sum((r.amount for r in client.refunds.filter(reversed_at__isnull=True)), ZERO)
+def credit_left(client: Client, currency: str) -> Decimal:
+    """Available credit in ``currency`` without the ledger: money received in it (not from
+    credit) and manual entries, less refunds and everything applied to the client's live
+    invoices in it. (Credit notes raise the balance and lower the balance due alike: they
+    leave it as it is.)"""
+    refunded = sum(
+        (r.amount for r in client.refunds.filter(reversed_at__isnull=True, currency=currency)),
+        ZERO,
+    )
     received = sum(
         (
             p.amount
-            for p in client.payments.filter(status=PaymentStatus.CONFIRMED).exclude(
-                method=PaymentMethod.CLIENT_CREDIT
-            )
+            for p in client.payments.filter(
+                status=PaymentStatus.CONFIRMED, currency=currency
+            ).exclude(method=PaymentMethod.CLIENT_CREDIT)
         ),
         ZERO,
     )
@@ -141,7 +145,7 @@ def credit_left(client: Client) -> Decimal:
         (
             e.amount
             for e in client.ledger_entries.filter(
-                kind__in=[EntryKind.MANUAL_CREDIT, EntryKind.MANUAL_DEBIT]
+                kind__in=[EntryKind.MANUAL_CREDIT, EntryKind.MANUAL_DEBIT], currency=currency
             )
         ),
         ZERO,
@@ -149,7 +153,9 @@ def credit_left(client: Client) -> Decimal:
     applied = sum(
         (
             i.amount_paid
-            for i in client.invoices.exclude(status__in=["draft", InvoiceStatus.CANCELLED])
+            for i in client.invoices.filter(currency=currency).exclude(
+                status__in=["draft", InvoiceStatus.CANCELLED]
+            )
         ),
         ZERO,
     )
@@ -293,11 +299,15 @@ class LedgerMachine(RuleBasedStateMachine):
         client=st.integers(0, 3),
         lines=st.lists(invoice_lines, max_size=3),
         discount=discounts,
+        other_currency=st.booleans(),
     )
-    def create_draft(self, client, lines, discount):
+    def create_draft(self, client, lines, discount, other_currency):
         client = self.clients[client]
         kind, value = discount
         subtotal = sum((line_amount(line, client.default_currency) for line in lines), ZERO)
+        # A CAD client's USD invoice, and the other way round: a ledger per currency. (Both
+        # have cents, so what fits the client's currency fits the invoice's.)
+        currency = {"CAD": "USD", "USD": "CAD"}.get(client.default_currency)
         invoice = self.attempt(
             lambda: services.create_draft(
                 client=client,
@@ -305,6 +315,7 @@ class LedgerMachine(RuleBasedStateMachine):
                 lines=lines,
                 discount_kind=kind,
                 discount_value=value,
+                currency=currency if other_currency else None,
             ),
             succeeds=not (kind == "fixed" and (value > subtotal or not fits(value, client))),
         )
@@ -407,13 +418,13 @@ class LedgerMachine(RuleBasedStateMachine):
     )
     def pay_from_credit(self, invoice, aim, amount, confirmed):
         invoice = Invoice.objects.get(pk=invoice)
-        limit = min(invoice.balance_due, credit_left(invoice.client))
+        limit = min(invoice.balance_due, credit_left(invoice.client, invoice.currency))
         amount = aimed_amount(aim, limit, amount)
         allowed = is_payable(invoice) and amount <= invoice.balance_due
         allowed = allowed and fits(amount, invoice.client)
         # Pending or confirmed: a client-credit payment beyond the credit is refused when it
         # is recorded (and checked again when it is confirmed).
-        allowed = allowed and amount <= credit_left(invoice.client)
+        allowed = allowed and amount <= credit_left(invoice.client, invoice.currency)
         payment = self.attempt(
             lambda: services.record_payment(
                 invoice=invoice,
@@ -430,7 +441,7 @@ class LedgerMachine(RuleBasedStateMachine):
     @rule(target=payments, invoice=invoices)
     def apply_all_available_credit(self, invoice):
         invoice = Invoice.objects.get(pk=invoice)
-        credit = credit_left(invoice.client)
+        credit = credit_left(invoice.client, invoice.currency)
         payment = self.attempt(
             lambda: services.apply_client_credit(invoice=invoice, acting_user=None),
             succeeds=is_payable(invoice) and credit > 0,
@@ -446,7 +457,7 @@ class LedgerMachine(RuleBasedStateMachine):
         allowed = payment.status == PaymentStatus.PENDING
         if allowed and payment.method == PaymentMethod.CLIENT_CREDIT:
             allowed = payment.amount <= min(
-                payment.invoice.balance_due, credit_left(payment.client)
+                payment.invoice.balance_due, credit_left(payment.client, payment.currency)
             )
         self.attempt(
             lambda: services.confirm_payment(payment=payment, acting_user=None),
@@ -518,12 +529,13 @@ class LedgerMachine(RuleBasedStateMachine):
     @rule(target=refunds, client=st.integers(0, 3), aim=st.sampled_from(AIMS), amount=amounts)
     def refund(self, client, aim, amount):
         client = self.clients[client]
-        amount = aimed_amount(aim, credit_left(client), amount)
+        amount = aimed_amount(aim, credit_left(client, client.default_currency), amount)
         made = self.attempt(
             lambda: services.record_refund(
                 client=client, amount=amount, date=TODAY, method="cheque", acting_user=None
             ),
-            succeeds=fits(amount, client) and amount <= credit_left(client),
+            succeeds=fits(amount, client)
+            and amount <= credit_left(client, client.default_currency),
         )
         return made.pk if made else multiple()
 
@@ -563,9 +575,12 @@ class LedgerMachine(RuleBasedStateMachine):
     # --- What must hold after every step ------------------------------------------------
     @invariant()
     def ledger_balance_matches_invoices_and_payments(self):
+        """Per currency (SPEC): a CAD client's USD invoices have a ledger of their own."""
         for client in Client.objects.all():
-            assert client_balance(client) == expected_balance(client), client.code
-            assert available_credit(client) == credit_left(client), client.code
+            for currency in client_currencies(client):
+                where = (client.code, currency)
+                assert client_balance(client, currency) == expected_balance(client, currency), where
+                assert available_credit(client, currency) == credit_left(client, currency), where
 
     @invariant()
     def invoice_figures_follow_lines_and_payments(self):

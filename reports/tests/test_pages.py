@@ -18,6 +18,7 @@ from billing.models import Client, CreditKind, PaymentMethod
 from billing.services import create_credit_note, issue_credit_note, post_manual_credit
 from ledger.selectors import stored_balance
 from reports import selectors
+from settings_app.selectors import business_today
 from tests.factories import ClientFactory, issued, line, pay
 from tests.pdf import pdf_text
 
@@ -272,6 +273,14 @@ def test_the_reports_work_on_the_demo_data(office):
         closing = next(row for row in rows if row["entry"] == "closing_balance")
         assert D(closing["balance"]) == stored_balance(client)
     assert re.search(r"\d", office.get("/reports/outstanding/").content.decode())
+    # Issue 18's "done when": the demo bills in USD and EUR, and revenue has one CAD total.
+    today = business_today()
+    start = (today - datetime.timedelta(days=200)).replace(day=1)
+    revenue = office.get(f"/reports/revenue/?start={start}&end={today}&format=csv")
+    rows = read_csv(revenue)
+    assert {row["currency"] for row in rows} >= {"CAD", "USD", "EUR"}
+    assert {row["base_currency"] for row in rows} == {"CAD"}
+    assert "All currencies in CAD" in office.get("/reports/revenue/").content.decode()
 
 
 def test_text_a_spreadsheet_would_run_as_a_formula_is_kept_as_text(office, history):
