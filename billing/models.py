@@ -236,6 +236,12 @@ class InBaseCurrency(models.Model):
                         total_in_base__isnull=True,
                     )
                     | Q(
+                        # Each named as present: a comparison with NULL would pass a check.
+                        exchange_rate__isnull=False,
+                        subtotal_in_base__isnull=False,
+                        discount_in_base__isnull=False,
+                        tax_in_base__isnull=False,
+                        total_in_base__isnull=False,
                         exchange_rate__gt=0,
                         rate_date__isnull=False,
                         subtotal_in_base__gte=0,
@@ -928,10 +934,16 @@ class Payment(models.Model):
                 condition=~Q(method=PaymentMethod.CLIENT_CREDIT) | Q(invoice__isnull=False),
                 name="payment_credit_needs_invoice",
             ),
+            # A base amount needs the rate it was taken at (the rate is frozen first, when
+            # the payment is confirmed; the one money path then values it).
             models.CheckConstraint(
-                condition=Q(exchange_rate__isnull=True, amount_in_base__isnull=True)
-                | Q(exchange_rate__gt=0, rate_date__isnull=False, amount_in_base__gte=0),
+                condition=Q(amount_in_base__isnull=True)
+                | Q(exchange_rate__isnull=False, exchange_rate__gt=0, rate_date__isnull=False),
                 name="payment_in_base_has_rate",
+            ),
+            models.CheckConstraint(
+                condition=Q(exchange_rate__isnull=True) | Q(exchange_rate__gt=0),
+                name="payment_rate_gt_0",
             ),
         ]
         indexes = [

@@ -262,3 +262,29 @@ def test_smtp_with_both_starttls_and_ssl_is_refused(business):
             smtp_use_tls=True, smtp_use_ssl=True
         ),
     )
+
+
+def test_a_payment_with_a_base_amount_but_no_rate_is_refused(invoice):
+    payment = pay(invoice, "10.00")
+    assert payment.exchange_rate == 1  # CAD: the base currency
+    assert_refused_by(
+        ["payment_in_base_has_rate"],
+        lambda: Payment.objects.filter(pk=payment.pk).update(exchange_rate=None, rate_date=None),
+    )
+    assert_refused_by(
+        ["payment_rate_gt_0"],
+        lambda: Payment.objects.filter(pk=payment.pk).update(
+            exchange_rate=D("0"), amount_in_base=None, settled_in_base=None
+        ),
+    )
+
+
+def test_base_figures_that_do_not_add_up_are_refused(invoice):
+    assert_refused_by(
+        ["invoice_in_base_adds_up"],
+        lambda: Invoice.objects.filter(pk=invoice.pk).update(total_in_base=D("1.00")),
+    )
+    assert_refused_by(
+        ["invoice_in_base_adds_up"],
+        lambda: Invoice.objects.filter(pk=invoice.pk).update(exchange_rate=None),
+    )
