@@ -22,7 +22,15 @@ from settings_app.models import Tax
 from settings_app.selectors import get_business_settings
 
 from .errors import CreditInsufficient, InvalidTransition
-from .models import CreditNote, Invoice, InvoiceStatus, PaymentMethod, PaymentStatus, TaxBasis
+from .models import (
+    CreditNote,
+    Invoice,
+    InvoiceStatus,
+    Payment,
+    PaymentMethod,
+    PaymentStatus,
+    TaxBasis,
+)
 from .money import format_money
 
 ZERO = Decimal("0.00")
@@ -372,9 +380,11 @@ def client_deletion_refusal(client: Any) -> str | None:
 
 
 def base_currency_fixed() -> bool:
-    """SPEC: the base currency cannot change once any base figure exists (a document with a
-    frozen rate; every issued document in the base currency has the rate 1)."""
+    """SPEC: the base currency cannot change once any base figure exists (a document or a
+    payment with a frozen rate; every issued document and confirmed payment in the base
+    currency has the rate 1)."""
     return (
         Invoice.objects.filter(exchange_rate__isnull=False).exists()
         or CreditNote.objects.filter(exchange_rate__isnull=False).exists()
+        or Payment.objects.filter(exchange_rate__isnull=False).exists()
     )

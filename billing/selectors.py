@@ -416,9 +416,11 @@ def with_balance(clients: QuerySet) -> QuerySet:
 
 
 def with_credit(clients: QuerySet) -> QuerySet:
-    """``with_balance``, and ``available_credit`` as ``available_credit`` says it."""
+    """``with_balance``, and ``available_credit`` as ``available_credit`` says it: both in
+    each client's own currency (an invoice in another one is another account's)."""
     due = (
         _open_invoices(OuterRef("pk"))
+        .filter(currency=OuterRef("default_currency"))
         .order_by()
         .values("client")
         .annotate(s=Sum(BALANCE_DUE, output_field=_AMOUNT))

@@ -326,6 +326,9 @@ def update_invoice(
         for line in line_objects:
             line.invoice = invoice
         InvoiceLine.objects.bulk_create(line_objects)
+    elif "currency" in requested:
+        # Amounts rounded to the new currency's minor unit: stored as computed.
+        InvoiceLine.objects.bulk_update(line_objects, ["amount"])
 
     if not invoice.is_draft:
         _record_change(

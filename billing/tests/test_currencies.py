@@ -278,3 +278,37 @@ def test_the_ledger_page_and_api_show_one_currency_at_a_time(client, bookkeeper,
     body = api.get(f"/api/v1/clients/{acme.code}/ledger/?currency=USD").json()
     assert (body["currency"], body["balance"], body["count"]) == ("USD", "-16.30", 2)
     assert api.get(f"/api/v1/clients/{acme.code}/ledger/?currency=ZZZ").status_code == 400
+
+
+def test_a_drafts_new_currency_stores_its_lines_rounded_to_it(acme):
+    """Review of 0.15.0: the lines' stored amounts follow a change of currency alone."""
+    invoice = draft(client=acme, lines=[line("1.5", "333.00")])  # 499.50 CAD
+    invoice = services.update_invoice(invoice=invoice, acting_user=None, currency="JPY")
+    amounts = [row.amount for row in invoice.lines.all()]
+    assert amounts == [D("500.00")] and invoice.subtotal == D("500.00")
+
+
+def test_the_clients_available_credit_in_lists_is_in_its_own_currency(acme):
+    from billing.models import Client
+    from billing.selectors import with_credit
+
+    issued(client=acme, lines=[line("1", "100.00")], issue_date=MARCH_4, currency="USD")
+    listed = with_credit(Client.objects.filter(pk=acme.pk)).get()
+    assert (listed.balance, listed.available_credit) == (0, 0)  # CAD: nothing either way
+    assert listed.available_credit == available_credit(acme)
+
+
+def test_a_payment_with_a_base_amount_fixes_the_base_currency(acme):
+    from settings_app.services import update_business_settings
+
+    services.record_payment(
+        client=acme,
+        amount="10.00",
+        date=MARCH_4,
+        method=PaymentMethod.CASH,
+        acting_user=None,
+        currency="USD",
+    )
+    with pytest.raises(InvalidInput) as refusal:
+        update_business_settings(acting_user=None, default_currency="EUR")
+    assert refusal.value.field == "default_currency"
