@@ -491,7 +491,10 @@ class Invoice(InBaseCurrency):
         return self.status == InvoiceStatus.CANCELLED
 
 
-class InvoiceLine(models.Model):
+class DocumentLine(models.Model):
+    """What a line of an invoice or a quote is made of: what a user gives, and its amount,
+    computed by billing.money."""
+
     # What a user gives for a line; the amount is computed (billing.money).
     INPUT_FIELDS = (
         "service",
@@ -504,9 +507,8 @@ class InvoiceLine(models.Model):
         "taxes",
     )
 
-    invoice = models.ForeignKey(Invoice, on_delete=models.CASCADE, related_name="lines")
     position = models.PositiveIntegerField(default=0)
-    # PROTECT: a service on an invoice is deactivated, never deleted from under it.
+    # PROTECT: a service on a document is deactivated, never deleted from under it.
     service = models.ForeignKey(
         Service,
         on_delete=models.PROTECT,
@@ -535,10 +537,20 @@ class InvoiceLine(models.Model):
         validators=[MinValueValidator(0), MaxValueValidator(100)],
     )
     taxable = models.BooleanField(_("taxable"), default=True)
-    # The labels of the invoice's taxes this taxable line carries, when not all of them
-    # (PST on materials only); None: every tax of the invoice (SPEC: Several taxes).
+    # The labels of the document's taxes this taxable line carries, when not all of them
+    # (PST on materials only); None: every tax of the document (SPEC: Several taxes).
     taxes = models.JSONField(_("taxes"), null=True, blank=True, default=None)
     amount = amount_field(_("amount"), editable=False)
+
+    class Meta:
+        abstract = True
+
+    def __str__(self) -> str:
+        return self.description
+
+
+class InvoiceLine(DocumentLine):
+    invoice = models.ForeignKey(Invoice, on_delete=models.CASCADE, related_name="lines")
 
     class Meta:
         ordering = ["position", "id"]
@@ -557,15 +569,11 @@ class InvoiceLine(models.Model):
             models.Index(fields=["invoice", "service", "amount"], name="line_invoice_service")
         ]
 
-    def __str__(self) -> str:
-        return self.description
 
-
-class InvoiceTax(models.Model):
-    """One tax of an invoice's set: a snapshot of its label, rate and registration number,
+class DocumentTax(models.Model):
+    """One tax of a document's set: a snapshot of its label, rate and registration number,
     with its figures. ``tax`` names the business's tax it was copied from, while it exists."""
 
-    invoice = models.ForeignKey(Invoice, on_delete=models.CASCADE, related_name="taxes")
     position = models.PositiveIntegerField(default=0)
     tax = models.ForeignKey(
         "settings_app.Tax", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
@@ -575,6 +583,16 @@ class InvoiceTax(models.Model):
     number = models.CharField(_("registration number"), max_length=100, blank=True)
     base = amount_field(_("taxable base"))
     amount = amount_field(_("amount"))
+
+    class Meta:
+        abstract = True
+
+    def __str__(self) -> str:
+        return f"{self.label} {plain_decimal(self.rate)} %"
+
+
+class InvoiceTax(DocumentTax):
+    invoice = models.ForeignKey(Invoice, on_delete=models.CASCADE, related_name="taxes")
     amount_in_base = in_base_field(_("amount in the base currency"))
 
     class Meta:
@@ -588,9 +606,6 @@ class InvoiceTax(models.Model):
             # A line names the taxes it carries by label.
             models.UniqueConstraint(fields=["invoice", "label"], name="invoice_tax_label_unique"),
         ]
-
-    def __str__(self) -> str:
-        return f"{self.label} {plain_decimal(self.rate)} %"
 
 
 class CreditNoteStatus(models.TextChoices):

@@ -71,7 +71,7 @@ def document_data(
     if invoice.discount_kind == "percent":
         discount_label = _("Discount %(rate)s %%") % {"rate": plain_decimal(invoice.discount_value)}
     return {
-        **_common_data(invoice, business),
+        **common_data(invoice, business),
         "kind": "invoice",
         "title": (
             _("Invoice %(number)s") % {"number": invoice.number}
@@ -98,7 +98,7 @@ def credit_note_data(
     business = business or get_business_settings()
     invoice = note.invoice
     return {
-        **_common_data(note, business),
+        **common_data(note, business),
         "kind": "credit_note",
         "title": (
             _("Credit note %(number)s") % {"number": note.number}
@@ -123,9 +123,9 @@ def load_credit_note(**lookup) -> CreditNote:
     )
 
 
-def _common_data(document: Invoice | CreditNote, business: BusinessSettings) -> dict[str, Any]:
-    """What an invoice and a credit note show alike: the parties, the lines, the figures
-    and every tax with its label, rate, registration number, base and amount."""
+def common_data(document: Any, business: BusinessSettings) -> dict[str, Any]:
+    """What an invoice, a credit note and a quote show alike: the parties, the lines, the
+    figures and every tax with its label, rate, registration number, base and amount."""
     client = document.client
     currency = document.currency
     # Invoice and credit note taxes alike: label, rate, number, base, amount.
@@ -192,16 +192,15 @@ def _common_data(document: Invoice | CreditNote, business: BusinessSettings) -> 
     }
 
 
-def _in_base(
-    document: Invoice | CreditNote, taxes: list[Any], business: BusinessSettings
-) -> dict[str, Any] | None:
+def _in_base(document: Any, taxes: list[Any], business: BusinessSettings) -> dict[str, Any] | None:
     """The rate a foreign document froze and its stored figures in the base currency, where
-    the business prints them (SPEC: Currencies and exchange rates); never converted here."""
+    the business prints them (SPEC: Currencies and exchange rates); never converted here.
+    A quote freezes none: it is not in the books."""
     base = business.default_currency
     if (
         not business.show_base_equivalent
         or document.currency == base
-        or document.exchange_rate is None
+        or getattr(document, "exchange_rate", None) is None
     ):
         return None
     return {

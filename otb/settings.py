@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "outbox",
     "reports",
     "rates",
+    "quotes",
     # Last: its post_migrate hook gives the roles the permissions of the apps above.
     "accounts",
 ]

@@ -171,6 +171,15 @@ SECTIONS = (
         ),
     ),
     (
+        _("Quotes and document links"),
+        (
+            "quote_number_prefix",
+            "quote_valid_days",
+            "quote_terms_text",
+            "document_link_days",
+        ),
+    ),
+    (
         _("E-mail (SMTP)"),
         (
             "smtp_host",
@@ -189,6 +198,8 @@ SECTIONS = (
         (
             "invoice_email_subject",
             "invoice_email_body",
+            "quote_email_subject",
+            "quote_email_body",
             "send_payment_receipts",
             "receipt_email_subject",
             "receipt_email_body",
@@ -249,6 +260,8 @@ class BusinessSettingsForm(OperationModelForm):
             "payment_terms_text": forms.Textarea(attrs={"rows": 2}),
             "invoice_footer": forms.Textarea(attrs={"rows": 2}),
             "invoice_email_body": forms.Textarea(attrs={"rows": 7}),
+            "quote_email_body": forms.Textarea(attrs={"rows": 7}),
+            "quote_terms_text": forms.Textarea(attrs={"rows": 2}),
             "receipt_email_body": forms.Textarea(attrs={"rows": 6}),
         }
 

@@ -21,6 +21,7 @@ from otb.secrets import EncryptedTextField
 
 from .templating import (
     INVOICE_PLACEHOLDERS,
+    QUOTE_PLACEHOLDERS,
     RECEIPT_PLACEHOLDERS,
     REMINDER_PLACEHOLDERS,
     braced,
@@ -50,6 +51,16 @@ please find attached invoice {invoice_number} for {total}, due on {due_date}.
 {taxes}
 
 Thank you for your business.
+
+{business_name}
+"""
+DEFAULT_QUOTE_SUBJECT = "Quote {quote_number} from {business_name}"
+DEFAULT_QUOTE_BODY = """Dear {contact_person},
+
+please find attached our quote {quote_number} for {total}, valid until {valid_until}.
+
+You can read it, and accept or decline it, here:
+{link}
 
 {business_name}
 """
@@ -122,6 +133,34 @@ class BusinessSettings(models.Model):
         validators=[INVOICE_PREFIX_VALIDATOR],
         help_text=_("Credit notes have their own series: CN-0001, CN-0002…"),
     )
+    quote_number_prefix = models.CharField(
+        _("quote number prefix"),
+        max_length=12,
+        default="Q-",
+        blank=True,
+        validators=[INVOICE_PREFIX_VALIDATOR],
+        help_text=_("Quotes have their own series, given when one is first sent: Q-0001…"),
+    )
+    quote_valid_days = models.PositiveSmallIntegerField(
+        _("quotes valid for (days)"),
+        default=30,
+        validators=[MinValueValidator(1), MaxValueValidator(3650)],
+        help_text=_("A new quote's “valid until” date: this many days after it is sent."),
+    )
+    quote_terms_text = models.TextField(
+        _("quote terms"),
+        blank=True,
+        default="Prices are valid until the date above. Work starts once the quote is accepted.",
+        help_text=_("The terms a new quote starts with; the client reads them before accepting."),
+    )
+    document_link_days = models.PositiveSmallIntegerField(
+        _("document links valid for (days)"),
+        default=90,
+        validators=[MinValueValidator(1), MaxValueValidator(3650)],
+        help_text=_(
+            "A link in an e-mail opens its one document without a login for this many days."
+        ),
+    )
     payment_terms_days = models.PositiveSmallIntegerField(
         _("payment terms (days)"), default=30, validators=[MaxValueValidator(3650)]
     )
@@ -192,6 +231,21 @@ class BusinessSettings(models.Model):
         default=DEFAULT_INVOICE_BODY,
         help_text=_("The invoice PDF is attached. Same placeholders as the subject."),
     )
+    quote_email_subject = models.CharField(
+        _("quote e-mail subject"),
+        max_length=200,
+        default=DEFAULT_QUOTE_SUBJECT,
+        validators=[validate_one_line],
+        help_text=format_lazy(_("Placeholders: {names}"), names=braced(QUOTE_PLACEHOLDERS)),
+    )
+    quote_email_body = models.TextField(
+        _("quote e-mail text"),
+        default=DEFAULT_QUOTE_BODY,
+        help_text=_(
+            "The quote PDF is attached; {link} is the client's own link to read, accept or "
+            "decline it. Same placeholders as the subject."
+        ),
+    )
     send_payment_receipts = models.BooleanField(
         _("e-mail a receipt when a payment is confirmed"),
         default=False,
@@ -234,6 +288,14 @@ class BusinessSettings(models.Model):
         errors: dict[str, Any] = {}
         if self.smtp_use_tls and self.smtp_use_ssl:
             errors["smtp_use_ssl"] = _("Choose STARTTLS or SSL/TLS, not both.")
+        if self.quote_number_prefix in (
+            self.invoice_number_prefix,
+            self.credit_note_number_prefix,
+        ):
+            errors["quote_number_prefix"] = _(
+                "Use another prefix than the invoices' and credit notes': a quote must never "
+                "share a number with them."
+            )
         if self.credit_note_number_prefix == self.invoice_number_prefix:
             errors["credit_note_number_prefix"] = _(
                 "Use another prefix than the invoices' (%(prefix)s): a credit note and an "
@@ -242,6 +304,8 @@ class BusinessSettings(models.Model):
         for field, allowed in (
             ("invoice_email_subject", INVOICE_PLACEHOLDERS),
             ("invoice_email_body", INVOICE_PLACEHOLDERS),
+            ("quote_email_subject", QUOTE_PLACEHOLDERS),
+            ("quote_email_body", QUOTE_PLACEHOLDERS),
             ("receipt_email_subject", RECEIPT_PLACEHOLDERS),
             ("receipt_email_body", RECEIPT_PLACEHOLDERS),
         ):

@@ -43,6 +43,10 @@ class SettingsChanges(TypedDict, total=False):
     tax_local_clients_only: bool
     invoice_number_prefix: str
     credit_note_number_prefix: str
+    quote_number_prefix: str
+    quote_valid_days: int
+    quote_terms_text: str
+    document_link_days: int
     payment_terms_days: int
     payment_terms_text: str
     invoice_footer: str
@@ -60,6 +64,8 @@ class SettingsChanges(TypedDict, total=False):
     smtp_use_ssl: bool
     invoice_email_subject: str
     invoice_email_body: str
+    quote_email_subject: str
+    quote_email_body: str
     send_payment_receipts: bool
     receipt_email_subject: str
     receipt_email_body: str

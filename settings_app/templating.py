@@ -29,6 +29,19 @@ INVOICE_PLACEHOLDERS = (
     "business_email",
     "business_phone",
 )
+QUOTE_PLACEHOLDERS = (
+    "quote_number",
+    "client_name",
+    "contact_person",
+    "total",
+    "taxes",
+    "quote_date",
+    "valid_until",
+    "link",
+    "business_name",
+    "business_email",
+    "business_phone",
+)
 REMINDER_PLACEHOLDERS = (*INVOICE_PLACEHOLDERS, "days_until_due", "days_overdue")
 RECEIPT_PLACEHOLDERS = (
     "client_name",

@@ -8,7 +8,7 @@ import datetime
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import Any, Protocol, TypeVar, overload
 
 from django.core.exceptions import ValidationError
 from django.utils import formats
@@ -19,7 +19,7 @@ from settings_app.models import BusinessSettings
 from settings_app.selectors import get_business_settings
 
 from ..inputs import clean_decimal, require_minor_unit
-from ..models import Invoice, InvoiceLine, InvoiceTax, Service
+from ..models import DocumentLine, DocumentTax, Invoice, InvoiceLine, InvoiceTax, Service
 from ..money import (
     DISCOUNT_FIXED,
     DISCOUNT_NONE,
@@ -35,6 +35,8 @@ from ..rules import price_from_service, tax_set
 MAX_QUANTITY = Decimal("99999999999.999")
 MAX_UNIT_PRICE = Decimal("9999999999.9999")
 MAX_LINES = 500
+
+L = TypeVar("L", bound=DocumentLine)
 
 
 @dataclass(frozen=True)
@@ -63,8 +65,9 @@ def document_taxes(client: Any, settings: BusinessSettings) -> tuple[str, list[I
     ]
 
 
-def copied_taxes(taxes: Iterable[InvoiceTax]) -> list[InvoiceTax]:
-    """Unsaved copies of an invoice's tax set, to compute figures on without touching it."""
+def copied_taxes(taxes: Iterable[DocumentTax]) -> list[InvoiceTax]:
+    """Unsaved copies of a document's tax set, to compute figures on without touching it,
+    or to give another document the same snapshot."""
     return [
         InvoiceTax(tax_id=tax.tax_id, label=tax.label, rate=tax.rate, number=tax.number)
         for tax in taxes
@@ -72,7 +75,7 @@ def copied_taxes(taxes: Iterable[InvoiceTax]) -> list[InvoiceTax]:
 
 
 def _line_taxes(
-    data: LineData, service: Service | None, taxes: Sequence[InvoiceTax], where: str
+    data: LineData, service: Service | None, taxes: Sequence[DocumentTax], where: str
 ) -> list[str] | None:
     """The labels of ``taxes`` a line carries, in the document's order; None for all."""
     labels = [tax.label for tax in taxes]
@@ -109,12 +112,33 @@ def service_taxes(service: Service) -> set[int]:
     return set(service.taxes.values_list("pk", flat=True))
 
 
+@overload
 def clean_lines(
-    lines: Sequence[LineData], taxes: Sequence[InvoiceTax] = (), *, currency: str
-) -> list[InvoiceLine]:
-    """The lines of a document in ``currency`` whose tax set is ``taxes``, cleaned; each
-    message names its line and field. A line of a service without a price typed takes the
-    service's price in ``currency`` (``rules.price_from_service``)."""
+    lines: Sequence[LineData], taxes: Sequence[DocumentTax] = (), *, currency: str
+) -> list[InvoiceLine]: ...
+
+
+@overload
+def clean_lines(
+    lines: Sequence[LineData],
+    taxes: Sequence[DocumentTax] = (),
+    *,
+    currency: str,
+    line_class: type[L],
+) -> list[L]: ...
+
+
+def clean_lines(
+    lines: Sequence[LineData],
+    taxes: Sequence[DocumentTax] = (),
+    *,
+    currency: str,
+    line_class: type[DocumentLine] = InvoiceLine,
+) -> list[Any]:
+    """The lines of a document in ``currency`` whose tax set is ``taxes``, cleaned, as
+    unsaved ``line_class`` (an invoice's or a quote's lines); each message names its line
+    and field. A line of a service without a price typed takes the service's price in
+    ``currency`` (``rules.price_from_service``)."""
     if len(lines) > MAX_LINES:
         raise InvalidInput.single(
             "lines", _("An invoice can have at most %(n)d lines.") % {"n": MAX_LINES}
@@ -139,7 +163,7 @@ def clean_lines(
         if taxable is None:
             taxable = service.taxable if service else True
         try:
-            line = InvoiceLine(
+            line = line_class(
                 service=service,
                 description=description,
                 quantity=clean_decimal(
@@ -168,7 +192,7 @@ def clean_lines(
                 position=index + 1,
             )
             line.taxes = _line_taxes(data, service, taxes, where)
-            line.full_clean(exclude=["invoice", "amount"])
+            line.full_clean(exclude=["invoice", "quote", "amount"])
         except InvalidInput as exc:
             errors.update(
                 {
@@ -179,7 +203,7 @@ def clean_lines(
             continue
         except ValidationError as exc:
             for field, messages in exc.message_dict.items():
-                label = field_label(InvoiceLine, field).lower()
+                label = field_label(line_class, field).lower()
                 errors[f"lines.{index}.{field}"] = [
                     f"{where}, {label}: {message}" for message in messages
                 ]
@@ -212,14 +236,26 @@ def clean_discount(kind: str, value: Any, currency: str) -> tuple[str, Decimal]:
     return kind, value
 
 
+class Figured(Protocol):
+    """A document whose figures billing.money computes: an invoice, a quote."""
+
+    currency: str
+    discount_kind: str
+    discount_value: Decimal
+    subtotal: Decimal
+    discount_total: Decimal
+    tax_total: Decimal
+    total: Decimal
+
+
 def apply_figures(
-    invoice: Invoice,
-    lines: list[InvoiceLine],
-    taxes: list[InvoiceTax],
+    invoice: Figured,
+    lines: Sequence[DocumentLine],
+    taxes: Sequence[DocumentTax],
     settings: BusinessSettings | None = None,
 ) -> None:
     """Compute every figure with billing.money and put it on the (unsaved) objects: each
-    tax of the invoice's set on the lines that carry it."""
+    tax of the document's set on the lines that carry it."""
     positions = {tax.label: index for index, tax in enumerate(taxes)}
     try:
         figures = compute_invoice(
@@ -258,7 +294,7 @@ def apply_figures(
     invoice.total = figures.total
 
 
-def line_snapshot(line: InvoiceLine) -> dict[str, Any]:
+def line_snapshot(line: DocumentLine) -> dict[str, Any]:
     return {
         "service": line.service.code if line.service is not None else None,
         "description": line.description,

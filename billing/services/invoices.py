@@ -21,6 +21,7 @@ from ..errors import InvalidTransition, InvoiceLocked
 from ..inputs import clean_currency, clean_date, clean_text
 from ..models import (
     Client,
+    DocumentTax,
     Invoice,
     InvoiceChange,
     InvoiceLine,
@@ -71,10 +72,12 @@ def create_draft(
     issue_date: Any = None,
     due_date: Any = None,
     currency: str | None = None,
+    tax_set: tuple[str, Sequence[DocumentTax]] | None = None,
 ) -> Invoice:
     """A new draft for ``client``, in ``currency`` (default: the client's), with the
     client's tax set as it is today copied onto it (``rules.tax_set``; later settings
-    changes never touch it)."""
+    changes never touch it), or ``tax_set`` (its basis and taxes), a snapshot another
+    document took (a quote converted)."""
     ensure_permitted(acting_user, "billing.add_invoice", _("create invoices"))
     if not isinstance(client, Client):
         raise InvalidInput.single("client", _("Client: choose a client."))
@@ -89,7 +92,10 @@ def create_draft(
         raise InvalidInput.single(
             "client", _("Client: %(code)s is inactive.") % {"code": client.code}
         )
-    tax_basis, taxes = document_taxes(client, settings)
+    if tax_set is None:
+        tax_basis, taxes = document_taxes(client, settings)
+    else:
+        tax_basis, taxes = tax_set[0], copied_taxes(tax_set[1])
     cleaned_lines = clean_lines(lines, taxes, currency=currency)
     invoice = Invoice(
         client=client,
