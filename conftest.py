@@ -53,15 +53,17 @@ def viewer(db, django_user_model):
 
 @pytest.fixture
 def migration_rows(db):
-    """What the data migrations put in the database (role groups, the invoice number
-    counter), for transactional tests: the flush after each one empties every table."""
+    """What the data migrations put in the database (role groups, the number counters),
+    for transactional tests: the flush after each one empties every table."""
     from django.contrib.auth.models import Permission
 
     from accounts.roles import sync_roles
     from billing.models import InvoiceNumberCounter
     from billing.services import COUNTER_NAME
     from billing.services.credit_notes import COUNTER_NAME as CREDIT_NOTE_COUNTER
+    from quotes.services import COUNTER_NAME as QUOTE_COUNTER
 
     sync_roles(Group, Permission)
     InvoiceNumberCounter.objects.get_or_create(name=COUNTER_NAME)
     InvoiceNumberCounter.objects.get_or_create(name=CREDIT_NOTE_COUNTER)
+    InvoiceNumberCounter.objects.get_or_create(name=QUOTE_COUNTER)

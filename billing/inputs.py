@@ -12,11 +12,12 @@ from django.db import models
 from django.utils.translation import gettext as _
 
 from otb.dates import clean_date  # noqa: F401  (the operations import it from here)
+from otb.inputs import clean_currency  # noqa: F401  (the operations import it from here)
 from otb.numbers import NumberRefused, plain_decimal
 from otb.operations import InvalidInput
 from otb.text import CONTROL_CHARACTERS, control_character_message, validate_model
 
-from .money import CURRENCIES, MAX_AMOUNT, MINOR_UNIT_DECIMALS
+from .money import MAX_AMOUNT, MINOR_UNIT_DECIMALS
 
 
 def clean_decimal(
@@ -67,18 +68,6 @@ def require_minor_unit(amount: Decimal, currency: str, *, field: str, label: str
             % {"label": label, "currency": currency, "n": places},
         )
     return amount
-
-
-def clean_currency(value: object, *, field: str = "currency") -> str:
-    """A currency the product offers, by its code."""
-    code = value.strip().upper() if isinstance(value, str) else ""
-    if code not in CURRENCIES:
-        raise InvalidInput.single(
-            field,
-            _("Currency: “%(code)s” is not a currency OTB Billing offers; use one of %(codes)s.")
-            % {"code": str(value)[:20], "codes": ", ".join(CURRENCIES)},
-        )
-    return code
 
 
 MAX_TEXT_LENGTH = 20000

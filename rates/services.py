@@ -16,8 +16,8 @@ from django.utils import formats
 from django.utils.translation import gettext as _
 
 from audit import recording as audit
-from otb.currencies import CURRENCIES
 from otb.dates import clean_date
+from otb.inputs import clean_currency
 from otb.numbers import NumberRefused, plain_decimal
 from otb.operations import InvalidInput, StaleRead, ensure_permitted, operation
 from otb.text import CONTROL_CHARACTERS, control_character_message, validate_model
@@ -164,12 +164,13 @@ def _clean(fields: dict[str, Any], *, base_currency: str) -> dict[str, Any]:
 
 
 def _clean_currency(value: Any, *, base_currency: str) -> str:
+    """A currency offered (``otb.inputs.clean_currency``) other than the base one."""
     label = _("Currency")
     if not isinstance(value, str) or not value.strip():
         raise InvalidInput.single(
             "currency", _("%(label)s: this field is required.") % {"label": label}
         )
-    code = value.strip().upper()
+    code = clean_currency(value.strip())
     if code == base_currency:
         raise InvalidInput.single(
             "currency",
@@ -178,12 +179,6 @@ def _clean_currency(value: Any, *, base_currency: str) -> str:
                 "so it has no exchange rate."
             )
             % {"label": label, "code": code},
-        )
-    if code not in CURRENCIES:
-        raise InvalidInput.single(
-            "currency",
-            _("%(label)s: “%(code)s” is not a currency OTB Billing offers; use one of %(codes)s.")
-            % {"label": label, "code": value.strip()[:20], "codes": ", ".join(CURRENCIES)},
         )
     return code
 

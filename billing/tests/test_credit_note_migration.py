@@ -27,9 +27,11 @@ CONFIRMED_AT = datetime.datetime(2026, 3, 10, 15, 0, tzinfo=datetime.UTC)
 
 
 def migrate(targets):
-    executor = MigrationExecutor(connection)
-    executor.migrate(targets)
-    return MigrationExecutor(connection).loader.project_state(targets).apps
+    """Migrate to ``targets`` (what depends on a later migration of theirs is unapplied
+    too); the models as the database has them then, every app's applied migrations."""
+    MigrationExecutor(connection).migrate(targets)
+    loader = MigrationExecutor(connection).loader
+    return loader.project_state(list(loader.applied_migrations)).apps
 
 
 def leaf():
@@ -208,7 +210,8 @@ def test_the_credit_notes_migration_changes_no_figure_forward_or_back(migration_
 
         apps = migrate(leaf())
         after = figures(apps)
-        assert after["counters"] == sorted([*before["counters"], ("credit_note", 0)])
+        # The way forward also makes the series that came later (quotes).
+        assert after["counters"] == sorted([*before["counters"], ("credit_note", 0), ("quote", 0)])
         assert {**after, "counters": before["counters"]} == before
         Invoice = apps.get_model("billing", "Invoice")
         assert set(Invoice.objects.values_list("amount_credited", flat=True)) == {D("0.00")}

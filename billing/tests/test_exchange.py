@@ -371,8 +371,9 @@ def test_the_migration_gives_base_currency_documents_the_rate_1_and_leaves_forei
     from billing.tests.test_credit_note_migration import OldBooks, leaf, migrate
 
     try:
+        # Back to billing 0015 and ledger 0005: what depends on their later migrations
+        # (quotes, document links, the outbox's quote messages) is unapplied with them.
         before = [
-            *((app, name) for app, name in leaf() if app not in ("billing", "ledger")),
             ("billing", "0015_credit_notes_and_refunds"),
             ("ledger", "0005_credit_notes_and_refunds"),
         ]
