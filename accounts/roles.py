@@ -9,7 +9,7 @@ BOOKKEEPER = "Bookkeeper"
 VIEWER = "Viewer"
 ROLES = {"administrator": ADMINISTRATOR, "bookkeeper": BOOKKEEPER, "viewer": VIEWER}
 
-BOOKS_APPS = ("billing", "ledger", "outbox", "quotes", "rates")
+BOOKS_APPS = ("billing", "ledger", "links", "outbox", "quotes", "rates")
 ADMIN_APPS = (*BOOKS_APPS, "settings_app", "accounts", "auth", "admin", "api", "audit")
 
 

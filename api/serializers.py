@@ -3,6 +3,7 @@ operations check the rules and say what is wrong (SPEC: Bad input)."""
 
 from __future__ import annotations
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from billing.models import (
@@ -23,6 +24,16 @@ from billing.models import (
 from billing.money import CURRENCIES, DISCOUNT_FIXED, DISCOUNT_NONE, DISCOUNT_PERCENT
 from ledger.models import LedgerEntry
 from outbox.models import DeliveryAttempt, FailureKind, Message
+from quotes.models import (
+    STAFF_CHANNELS,
+    Answer,
+    Quote,
+    QuoteAnswer,
+    QuoteLine,
+    QuoteState,
+    QuoteTax,
+)
+from quotes.rules import shown_state
 from rates.models import ExchangeRate
 from settings_app.models import BusinessSettings, Tax
 from settings_app.services import SETTINGS_FIELDS
@@ -581,6 +592,181 @@ class RefundInputSerializer(serializers.Serializer):
         required=False,
         help_text="The currency of the credit paid back. Default: the client's.",
     )
+
+
+# --- Quotes -------------------------------------------------------------------------------
+
+
+class QuoteLineSerializer(InvoiceLineSerializer):
+    taxes = serializers.ListField(
+        child=serializers.CharField(),
+        read_only=True,
+        allow_null=True,
+        help_text="The labels of the quote's taxes the line carries; null: all of them.",
+    )
+
+    class Meta:
+        model = QuoteLine
+        fields = ["position", *QuoteLine.INPUT_FIELDS, "amount"]
+        read_only_fields = fields
+
+
+class QuoteTaxSerializer(serializers.ModelSerializer):
+    rate = DecimalStringField(places=4, read_only=True)
+    base = MoneyField(read_only=True)
+    amount = MoneyField(read_only=True)
+
+    class Meta:
+        model = QuoteTax
+        fields = ["label", "rate", "number", "base", "amount"]
+        read_only_fields = fields
+
+
+class QuoteAnswerSerializer(serializers.ModelSerializer):
+    recorded_by: serializers.SlugRelatedField = serializers.SlugRelatedField(
+        slug_field="username",
+        read_only=True,
+        allow_null=True,
+        help_text="The user who recorded it on the client's behalf; null: the client, "
+        "through the quote's link.",
+    )
+    pdf_sha256 = serializers.CharField(
+        read_only=True, help_text="SHA-256 of the exact PDF accepted; empty for a decline."
+    )
+
+    class Meta:
+        model = QuoteAnswer
+        fields = [
+            "answer",
+            "channel",
+            "name",
+            "reason",
+            "answered_at",
+            "ip_address",
+            "user_agent",
+            "recorded_by",
+            "after_expiry",
+            "pdf_sha256",
+        ]
+        read_only_fields = fields
+
+
+class QuoteSerializer(serializers.ModelSerializer):
+    ref = serializers.SerializerMethodField(
+        help_text="How the API addresses the quote: its number once sent, else its id."
+    )
+    state = serializers.SerializerMethodField(
+        help_text="What the quote shows as: its status, or expired (sent, unanswered, and "
+        "valid_until before today in the business's time zone). Never stored."
+    )
+    client: serializers.SlugRelatedField[Client] = serializers.SlugRelatedField(
+        slug_field="code", read_only=True
+    )
+    discount_value = DecimalStringField(places=3, read_only=True)
+    lines = QuoteLineSerializer(many=True, read_only=True)
+    taxes = QuoteTaxSerializer(many=True, read_only=True)
+    subtotal = MoneyField(read_only=True)
+    discount_total = MoneyField(read_only=True)
+    tax_total = MoneyField(read_only=True)
+    total = MoneyField(read_only=True)
+    invoice = serializers.SerializerMethodField(
+        help_text="The invoice it was converted into (its number once issued, else its "
+        "id: its ref), or null."
+    )
+    answer = serializers.SerializerMethodField(
+        help_text="The client's answer (accepted or declined), or null."
+    )
+
+    class Meta:
+        model = Quote
+        fields = [
+            "id",
+            "ref",
+            "number",
+            "status",
+            "state",
+            "client",
+            "currency",
+            "issue_date",
+            "valid_until",
+            "notes",
+            "terms",
+            "discount_kind",
+            "discount_value",
+            "lines",
+            "tax_basis",
+            "taxes",
+            "subtotal",
+            "discount_total",
+            "tax_total",
+            "total",
+            "created_at",
+            "sent_at",
+            "withdrawn_at",
+            "withdraw_reason",
+            "invoice",
+            "answer",
+        ]
+        read_only_fields = fields
+
+    def get_ref(self, quote) -> str:
+        return quote.number or str(quote.pk)
+
+    @extend_schema_field(serializers.ChoiceField(choices=QuoteState.choices))
+    def get_state(self, quote) -> str:
+        return shown_state(quote, today=self.context["today"])
+
+    def get_invoice(self, quote) -> str | None:
+        if quote.invoice_id is None:
+            return None
+        return quote.invoice.number or str(quote.invoice_id)
+
+    @extend_schema_field(QuoteAnswerSerializer(allow_null=True))
+    def get_answer(self, quote) -> dict | None:
+        answer = getattr(quote, "answer", None)
+        return QuoteAnswerSerializer(answer).data if answer is not None else None
+
+
+class QuoteInputSerializer(serializers.Serializer):
+    client = CodeField(help_text="The client's code. A sent quote keeps its client.")
+    # many=True makes a ListSerializer, which takes max_length (the stubs do not know).
+    lines = LineInputSerializer(many=True, max_length=500)  # type: ignore[call-arg]
+    notes = _text()
+    terms = _text(help_text="Default: the quote terms of the settings.")
+    discount_kind = serializers.ChoiceField(choices=DISCOUNT_KINDS, required=False)
+    discount_value = DecimalStringField(places=3, allow_int=True, required=False)
+    issue_date = serializers.DateField(
+        required=False, allow_null=True, help_text="The quote's date; default: when it is sent."
+    )
+    valid_until = serializers.DateField(
+        required=False,
+        allow_null=True,
+        help_text="Default: the settings' quote_valid_days after the quote's date.",
+    )
+    currency = serializers.CharField(
+        required=False,
+        help_text="Default: the client's. A draft's may change; a sent quote keeps it.",
+    )
+
+
+class MarkSentInputSerializer(serializers.Serializer):
+    issue_date = serializers.DateField(required=False, allow_null=True, help_text="Default: today.")
+    valid_until = serializers.DateField(
+        required=False,
+        allow_null=True,
+        help_text="Default: the settings' quote_valid_days after the quote's date.",
+    )
+
+
+class QuoteAnswerInputSerializer(serializers.Serializer):
+    answer = serializers.ChoiceField(choices=Answer.choices)
+    name = serializers.CharField(help_text="Who answered, for the client.")
+    channel = serializers.ChoiceField(
+        choices=[(channel.value, channel.label) for channel in STAFF_CHANNELS],
+        help_text="How the client answered. (Through the quote's link the client answers "
+        "itself; converting a quote still sent records an acceptance by conversion.)",
+    )
+    reason = _text(help_text="Why, for a decline (optional).")
 
 
 # --- Payments -----------------------------------------------------------------------------

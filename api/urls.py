@@ -19,6 +19,7 @@ from .views import (
     ledger,
     messages,
     payments,
+    quotes,
     rates,
     services,
     settings,
@@ -33,6 +34,7 @@ router.register("taxes", taxes.TaxViewSet, basename="tax")
 router.register("exchange-rates", rates.ExchangeRateViewSet, basename="exchange-rate")
 router.register("invoices", invoices.InvoiceViewSet, basename="invoice")
 router.register("credit-notes", credit_notes.CreditNoteViewSet, basename="credit-note")
+router.register("quotes", quotes.QuoteViewSet, basename="quote")
 router.register("payments", payments.PaymentViewSet, basename="payment")
 router.register("refunds", credit_notes.RefundViewSet, basename="refund")
 router.register("messages", messages.MessageViewSet, basename="message")

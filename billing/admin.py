@@ -212,8 +212,8 @@ class ServiceAdmin(OperationAdmin):
 
     def get_search_results(self, request, queryset, search_term):
         queryset, may_have_duplicates = super().get_search_results(request, queryset, search_term)
-        if request.GET.get("model_name") == "invoiceline":
-            # Inactive services are hidden from new invoice lines.
+        if request.GET.get("model_name") in ("invoiceline", "quoteline"):
+            # Inactive services are hidden from new lines of invoices and quotes.
             queryset = queryset.filter(is_active=True)
         return queryset, may_have_duplicates
 
@@ -252,7 +252,8 @@ def lock_reason(request, invoice) -> str | None:
 
 class InvoiceLineForm(ServiceOrTypedLine, forms.ModelForm):
     class Meta:
-        model = InvoiceLine
+        # Any document's line model (a quote's form is this one's subclass).
+        model: type[models.Model] = InvoiceLine
         fields = InvoiceLine.INPUT_FIELDS
 
     def __init__(self, *args, **kwargs):
@@ -263,7 +264,8 @@ class InvoiceLineForm(ServiceOrTypedLine, forms.ModelForm):
 
 
 class InvoiceLineInline(admin.TabularInline):
-    model = InvoiceLine
+    # Any document's line model (a quote's inline is this one's subclass).
+    model: type[models.Model] = InvoiceLine
     form = InvoiceLineForm
     fields = (*InvoiceLine.INPUT_FIELDS, "amount")
     readonly_fields = ("amount",)
@@ -289,17 +291,46 @@ class InvoiceLineInline(admin.TabularInline):
             formfield.widget.attrs["style"] = "width: auto"
         return formfield
 
+    def locked(self, request, obj) -> bool:
+        """Whether the document's lines can no longer change (a quote's inline says when
+        its own)."""
+        return bool(lock_reason(request, obj))
+
     def get_extra(self, request, obj=None, **kwargs):
-        return 0 if lock_reason(request, obj) else 3 if obj is None else 1
+        return 0 if self.locked(request, obj) else 3 if obj is None else 1
 
     def has_add_permission(self, request, obj=None):
-        return not lock_reason(request, obj) and super().has_add_permission(request, obj)
+        return not self.locked(request, obj) and super().has_add_permission(request, obj)
 
     def has_change_permission(self, request, obj=None):
-        return not lock_reason(request, obj) and super().has_change_permission(request, obj)
+        return not self.locked(request, obj) and super().has_change_permission(request, obj)
 
     def has_delete_permission(self, request, obj=None):
-        return not lock_reason(request, obj) and super().has_delete_permission(request, obj)
+        return not self.locked(request, obj) and super().has_delete_permission(request, obj)
+
+
+def typed_lines(line_formset) -> list[services.LineData]:
+    """The lines of a document's line inline as its operation takes them (invoices,
+    quotes)."""
+    return [
+        services.LineData(
+            service=data.get("service"),
+            description=data.get("description") or "",
+            quantity=data.get("quantity"),
+            unit=data.get("unit") or "",
+            unit_price=data.get("unit_price"),
+            discount_percent=data.get("discount_percent"),
+            taxable=data.get("taxable"),
+        )
+        for data in (f.cleaned_data for f in line_formset.forms)
+        if data and not data.get("DELETE")
+    ]
+
+
+def saved_by_the_operation(formsets) -> None:
+    """The operation saved the inline rows; the admin's change message expects these."""
+    for formset in formsets:
+        formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
 
 
 class ReadOnlyInline(admin.TabularInline):
@@ -320,7 +351,7 @@ class ReadOnlyInline(admin.TabularInline):
 
 
 class InvoiceTaxInline(ReadOnlyInline):
-    model = InvoiceTax
+    model: type[models.Model] = InvoiceTax
     fields = ("label", "rate", "base", "amount")
     verbose_name_plural = gettext_lazy("taxes (copied from the settings when created)")
 
@@ -338,22 +369,27 @@ class InvoicePaymentInline(ReadOnlyInline):
 
 
 class InvoiceChangeInline(ReadOnlyInline):
-    model = InvoiceChange
+    model: type[models.Model] = InvoiceChange
     fields = ("changed_at", "changed_by", "changes_display")
     readonly_fields = fields
     verbose_name_plural = gettext_lazy("change history")
 
     @admin.display(description=gettext_lazy("changes"))
     def changes_display(self, change):
-        rows = []
-        for field, values in change.changes.items():
-            if field == "lines":
-                old = "; ".join(_describe_line(line) for line in values["old"])
-                new = "; ".join(_describe_line(line) for line in values["new"])
-            else:
-                old, new = values["old"], values["new"]
-            rows.append((field, old, new))
-        return format_html_join("", "<div><b>{}</b>: {} → {}</div>", rows)
+        return changes_html(change.changes)
+
+
+def changes_html(changes: dict) -> str:
+    """A recorded change of a document (an invoice's, a quote's): each field, old → new."""
+    rows = []
+    for field, values in changes.items():
+        if field == "lines":
+            old = "; ".join(_describe_line(line) for line in values["old"])
+            new = "; ".join(_describe_line(line) for line in values["new"])
+        else:
+            old, new = values["old"], values["new"]
+        rows.append((field, old, new))
+    return format_html_join("", "<div><b>{}</b>: {} → {}</div>", rows)
 
 
 def _describe_line(line: dict) -> str:
@@ -632,26 +668,12 @@ class InvoiceAdmin(ObjectActionsMixin, OperationAdmin):
         line_formset = next((fs for fs in formsets if fs.model is InvoiceLine), None)
         editable_lines = line_formset is not None and not lock_reason(request, form.instance)
         if editable_lines and (not change or line_formset.has_changed()):
-            fields["lines"] = [
-                services.LineData(
-                    service=data.get("service"),
-                    description=data.get("description") or "",
-                    quantity=data.get("quantity"),
-                    unit=data.get("unit") or "",
-                    unit_price=data.get("unit_price"),
-                    discount_percent=data.get("discount_percent"),
-                    taxable=data.get("taxable"),
-                )
-                for data in (f.cleaned_data for f in line_formset.forms)
-                if data and not data.get("DELETE")
-            ]
+            fields["lines"] = typed_lines(line_formset)
         if change:
             services.update_invoice(invoice=form.instance, acting_user=request.user, **fields)
         else:
             form.instance.pk = services.create_draft(acting_user=request.user, **fields).pk
-        for formset in formsets:
-            # The operation saved the lines; the admin's change message expects these.
-            formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
+        saved_by_the_operation(formsets)
 
     def delete_model(self, request, obj):
         services.delete_draft(invoice=obj, acting_user=request.user)

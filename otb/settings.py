@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "reports",
     "rates",
     "quotes",
+    "links",
     # Last: its post_migrate hook gives the roles the permissions of the apps above.
     "accounts",
 ]
@@ -176,6 +177,10 @@ OTB_RATES_URL = env.str(
     "OTB_RATES_URL", default="https://www.ecb.europa.eu/stats/eurofxref/eurofxref-daily.xml"
 )
 
+# The address of this site as clients reach it ("https://billing.example.com"): the start of
+# the links e-mails carry (a quote's link). Empty: the address of the request that sends it.
+OTB_BASE_URL = env.str("OTB_BASE_URL", default="")
+
 # How often a write operation is tried again after a deadlock (MariaDB 1213, Galera
 # certification failure) before the error reaches the user (SPEC: Scale).
 OTB_WRITE_ATTEMPTS = env.int("OTB_WRITE_ATTEMPTS", default=20)
@@ -270,9 +275,9 @@ REST_FRAMEWORK = {
 SPECTACULAR_SETTINGS = {
     "TITLE": "OTB Billing API",
     "DESCRIPTION": (
-        "Clients, services, invoices, payments, ledgers and settings. Authenticate with "
-        "`Authorization: Token <key>` (manage.py create_api_token). Money values are strings "
-        'with two decimals ("1190.00"); dates are ISO 8601.\n\n'
+        "Clients, services, quotes, invoices, payments, ledgers and settings. Authenticate "
+        "with `Authorization: Token <key>` (manage.py create_api_token). Money values are "
+        'strings with two decimals ("1190.00"); dates are ISO 8601.\n\n'
         "Currencies: each document, payment and ledger entry has its `currency` (a client's "
         "is the default of its new documents). The business's base currency is the settings' "
         "`default_currency`. Issuing a document in another one freezes its `exchange_rate` "
@@ -280,7 +285,14 @@ SPECTACULAR_SETTINGS = {
         "its `rate_date` and `rate_source`, and stores its figures in the base currency "
         "(`*_in_base`); a payment keeps the rate of its date, its `amount_in_base`, what it "
         "`settled_in_base` of its invoice and its realised `exchange_difference`. Reports in "
-        "the base currency add these stored figures; nothing is converted again."
+        "the base currency add these stored figures; nothing is converted again.\n\n"
+        "Quotes (`/quotes/`): a draft has no number; marked sent it takes the next `Q-0001` "
+        "of its own series, its `issue_date` and `valid_until`. Its `state` is its `status`, "
+        "or `expired` (sent, unanswered, `valid_until` before today in the business's time "
+        "zone), which is never stored. A sent quote may change until it is accepted or "
+        "declined (each change recorded); an accepted quote never changes. Staff record the "
+        "client's `answer` on its behalf (phone, e-mail, in person); `convert` makes one "
+        "draft invoice (201), and the same invoice again after (200)."
     ),
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,

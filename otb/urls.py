@@ -8,6 +8,9 @@ from billing.views.dashboard import dashboard
 from otb.health import healthz
 from otb.media import uploaded_file
 from outbox import urls as outbox_urls
+from quotes import public_urls as quote_link_urls
+from quotes import send_urls as quote_send_urls
+from quotes import urls as quotes_urls
 from settings_app.views import settings_page, tax_form
 
 admin.site.site_header = "OTB Billing"
@@ -20,6 +23,8 @@ admin.site.enable_nav_sidebar = False
 urlpatterns = [
     path("", dashboard, name="home"),
     path("healthz", healthz, name="healthz"),
+    # A quote's own link, for its client: no login (quotes/public_views.py).
+    path("q/", include((quote_link_urls.urlpatterns, "quote_link"))),
     path("", include("accounts.urls")),
     path("clients/", include((billing_urls.client_patterns, "clients"))),
     path("services/", include((billing_urls.service_patterns, "services"))),
@@ -34,6 +39,9 @@ urlpatterns = [
             (outbox_urls.credit_note_patterns + billing_urls.credit_note_patterns, "credit_notes")
         ),
     ),
+    # Sending a quote and revoking its links (quotes/send_urls.py), beside its pages.
+    path("quotes/", include((quote_send_urls.urlpatterns, "quote_sending"))),
+    path("quotes/", include((quotes_urls.urlpatterns, "quotes"))),
     path("payments/", include((billing_urls.payment_patterns, "payments"))),
     path("refunds/", include((billing_urls.refund_patterns, "refunds"))),
     path("search/", search.search, name="search"),

@@ -41,6 +41,9 @@ class MessageKind(models.TextChoices):
     PASSWORD_RESET = "password", _("Password reset")
     STATEMENT = "statement", _("Statement")
     CREDIT_NOTE = "credit", _("Credit note")
+    QUOTE = "quote", _("Quote")
+    # The business told that a client answered a quote through its link.
+    QUOTE_ANSWER = "answer", _("Answer to a quote")
 
 
 # Where a message's secret link goes. The stored body holds this instead of the link, so that
@@ -106,6 +109,14 @@ class Message(models.Model):
     payment = models.ForeignKey(
         "billing.Payment",
         verbose_name=_("payment"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="messages",
+    )
+    quote = models.ForeignKey(
+        "quotes.Quote",
+        verbose_name=_("quote"),
         on_delete=models.PROTECT,
         null=True,
         blank=True,

@@ -39,6 +39,8 @@ from .models import MASKED_LINK, ArchivedDocument, Message, MessageKind, Message
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
 
+    from quotes.models import Quote
+
 # E-mail addresses as a caller gives them: one string ("a@x.ca, b@y.ca") or a list.
 Addresses = str | Sequence[str]
 
@@ -409,16 +411,20 @@ def queue_document(
     to: Addresses,
     subject: str,
     body: str,
-    content: bytes,
+    content: bytes | None,
     filename: str,
     acting_user: User | None,
     cc: Addresses = "",
     invoice: Invoice | None = None,
+    quote: Quote | None = None,
+    secret_link: str = "",
 ) -> Message:
-    """Queue a document other than an invoice (a statement, a credit note) with its PDF
-    attached, through the same outbox, archive and delivery as invoices; ``invoice``: the
-    invoice it is about, whose page lists the message. The PDF is rendered by the caller,
-    before this transaction: the render takes seconds."""
+    """Queue a document other than an invoice (a statement, a credit note, a quote) with its
+    PDF attached (``content``; None: no attachment), through the same outbox, archive and
+    delivery as invoices; ``invoice`` or ``quote``: the document it is about, whose page
+    lists the message. The PDF is rendered by the caller, before this transaction: the
+    render takes seconds. ``secret_link``: the link that goes where ``body`` has
+    ``MASKED_LINK``, kept (encrypted) only until the message is sent."""
     ensure_permitted(acting_user, "outbox.send_message", _("send e-mail"))
     to = clean_addresses(to, field="to", label=_("To"), required=True)
     cc = clean_addresses(cc, field="cc", label=_("CC"))
@@ -432,9 +438,11 @@ def queue_document(
         cc=cc,
         subject=subject,
         body=body,
-        attachment=archive(content),
-        attachment_name=filename,
+        attachment=archive(content) if content is not None else None,
+        attachment_name=filename if content is not None else "",
         invoice=invoice,
+        quote=quote,
+        secret_link=secret_link,
     )
 
 

@@ -60,6 +60,8 @@ from billing.selectors import (
 )
 from ledger.models import Account, LedgerEntry
 from ledger.selectors import collections
+from quotes.models import Quote, QuoteState, QuoteStatus
+from quotes.selectors import with_shown_state
 from settings_app.selectors import get_business_settings
 
 ZERO = Decimal("0.00")
@@ -1049,3 +1051,114 @@ def exchange_gains(
         found.losses += losses
     found.net = found.gains + found.losses
     return found
+
+
+# --- Quotes -------------------------------------------------------------------------------
+# What became of the quotes of a period, as each shows today (quotes.selectors): still
+# awaiting an answer, accepted, declined, expired unanswered, or withdrawn.
+QUOTE_OUTCOMES = (
+    QuoteState.ACCEPTED,
+    QuoteState.DECLINED,
+    QuoteState.EXPIRED,
+    QuoteState.WITHDRAWN,
+    QuoteState.SENT,
+)
+# Those whose fate is known, the share accepted's denominator.
+QUOTE_DECIDED = (QuoteState.ACCEPTED, QuoteState.DECLINED, QuoteState.EXPIRED)
+
+
+@dataclass
+class QuoteOutcome:
+    count: int = 0
+    value: Decimal = ZERO
+
+
+@dataclass
+class QuotePeriod:
+    """The quotes dated in one period (their quote date, given when sent), in one
+    currency: how many were sent and what became of them, as of today."""
+
+    start: datetime.date
+    end: datetime.date
+    currency: str
+    # QuoteState value -> its count and value (the quotes' totals, taxes included).
+    outcomes: dict[str, QuoteOutcome] = field(
+        default_factory=lambda: {state.value: QuoteOutcome() for state in QUOTE_OUTCOMES}
+    )
+
+    @property
+    def in_order(self) -> list[QuoteOutcome]:
+        """The outcomes in the order of QUOTE_OUTCOMES: a table's columns."""
+        return [self.outcomes[state] for state in QUOTE_OUTCOMES]
+
+    @property
+    def sent(self) -> QuoteOutcome:
+        """Every quote of the period: each was sent, whatever became of it."""
+        return QuoteOutcome(
+            count=sum(o.count for o in self.outcomes.values()),
+            value=sum((o.value for o in self.outcomes.values()), ZERO),
+        )
+
+    @property
+    def decided(self) -> int:
+        """The quotes whose fate is known: answered (accepted or declined) or expired."""
+        return sum(self.outcomes[state].count for state in QUOTE_DECIDED)
+
+    @property
+    def accepted_percent(self) -> Decimal | None:
+        """The share accepted: accepted ÷ (accepted + declined + expired), in percent to
+        one decimal; None when none is decided. Withdrawn quotes and those still awaiting
+        an answer are left out: nobody said no to them."""
+        if not self.decided:
+            return None
+        share = Decimal(100 * self.outcomes[QuoteState.ACCEPTED].count) / self.decided
+        return share.quantize(Decimal("0.1"))
+
+
+def add_quote_periods(rows: list[QuotePeriod], *, currency: str) -> QuotePeriod:
+    """``rows`` (of one currency) added up: a table's last line."""
+    total = QuotePeriod(
+        start=min((row.start for row in rows), default=datetime.date.min),
+        end=max((row.end for row in rows), default=datetime.date.min),
+        currency=currency,
+    )
+    for row in rows:
+        for state, outcome in row.outcomes.items():
+            total.outcomes[state].count += outcome.count
+            total.outcomes[state].value += outcome.value
+    return total
+
+
+def quotes_report(
+    start: datetime.date, end: datetime.date, *, period: str = "month", today: datetime.date
+) -> list[QuotePeriod]:
+    """Per period of the quote date and currency: the quotes sent (every quote not a draft
+    dated in the range) by what each shows as ``today``, with their count and value. One
+    grouped query. Quotes keep no figure in the base currency (nothing is frozen until an
+    invoice is issued), so each currency stays on its own."""
+    grouped = (
+        with_shown_state(
+            Quote.objects.filter(issue_date__gte=start, issue_date__lte=end).exclude(
+                status=QuoteStatus.DRAFT
+            ),
+            today=today,
+        )
+        .annotate(period=PERIODS[period]("issue_date"))
+        .values("period", "currency", "shown_state")
+        .annotate(count=Count("id"), value=Sum("total"))
+        .order_by()
+    )
+    rows: dict[tuple[datetime.date, str], QuotePeriod] = {}
+    for group in grouped:
+        period_start = _as_date(group["period"])
+        key = (period_start, group["currency"])
+        if key not in rows:
+            rows[key] = QuotePeriod(
+                start=period_start,
+                end=period_end(period_start, period),
+                currency=group["currency"],
+            )
+        outcome = rows[key].outcomes[group["shown_state"]]
+        outcome.count += group["count"]
+        outcome.value += money(group["value"])
+    return [rows[key] for key in sorted(rows, key=lambda key: (key[1], key[0]))]

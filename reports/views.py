@@ -18,6 +18,7 @@ from django.shortcuts import render
 from django.urls import NoReverseMatch, reverse
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from billing.money import plain_decimal
@@ -395,6 +396,83 @@ def tax(request):
     return render(
         request, "reports/tax.html", {"form": form, "rows": rows, "untaxed": untaxed, **context}
     )
+
+
+# The outcome columns of the quotes report, in selectors.QUOTE_OUTCOMES' order: the CSV's
+# names and the page's headings.
+QUOTE_COLUMNS = (
+    ("accepted", gettext_lazy("Accepted")),
+    ("declined", gettext_lazy("Declined")),
+    ("expired", gettext_lazy("Expired")),
+    ("withdrawn", gettext_lazy("Withdrawn")),
+    # Sent, not yet answered, still valid.
+    ("awaiting", gettext_lazy("Awaiting an answer")),
+)
+
+
+@permission_required("quotes.view_quote", raise_exception=True)
+def quotes(request):
+    """The quotes sent in a range, by period of their quote date and currency: how many
+    and their value, what became of them as of today, and the share accepted."""
+    today = business_today()
+    form = PeriodRangeForm(
+        request.GET,
+        defaults={"start": datetime.date(today.year, 1, 1), "end": today, "period": "month"},
+    )
+    context: dict = {"form": form, "today": today, "columns": QUOTE_COLUMNS}
+    if form.is_valid():
+        start, end, period = (form.cleaned_data[key] for key in ("start", "end", "period"))
+        rows = selectors.quotes_report(start, end, period=period, today=today)
+        if _wants(request) == "csv":
+            return _csv_response(
+                f"quotes-{start}-{end}.csv",
+                [
+                    "period_start",
+                    "period_end",
+                    "currency",
+                    "sent",
+                    "sent_value",
+                    *(
+                        column
+                        for name, _label in QUOTE_COLUMNS
+                        for column in (name, f"{name}_value")
+                    ),
+                    "accepted_percent",
+                    "as_of",
+                ],
+                [
+                    [
+                        row.start,
+                        row.end,
+                        row.currency,
+                        row.sent.count,
+                        row.sent.value,
+                        *(figure for o in row.in_order for figure in (o.count, o.value)),
+                        "" if row.accepted_percent is None else row.accepted_percent,
+                        today,
+                    ]
+                    for row in rows
+                ],
+            )
+        by_currency: dict[str, list] = {}
+        for row in rows:
+            row.label = charts.period_name(row.start, period)
+            by_currency.setdefault(row.currency, []).append(row)
+        context.update(
+            start=start,
+            end=end,
+            sections=[
+                {
+                    "currency": currency,
+                    "periods": periods,
+                    "total": selectors.add_quote_periods(periods, currency=currency),
+                }
+                for currency, periods in by_currency.items()
+            ],
+        )
+    elif _wants(request) == "csv":
+        return _bad_filter(form)
+    return render(request, "reports/quotes.html", context)
 
 
 @permission_required(READ, raise_exception=True)

@@ -142,6 +142,7 @@ def office_pages(office: Office) -> list[str]:
         reverse("reports:tax"),
         reverse("reports:statement") + f"?client={acme.code}&start=2026-01-01",
         reverse("reports:exchange_gains") + "?start=2026-01-01&end=2026-12-31",
+        reverse("reports:quotes") + "?start=2026-01-01&end=2026-12-31",
         reverse("rates:list"),
         reverse("rates:create"),
         reverse("rates:edit", args=[office.rate.pk]),

@@ -402,6 +402,113 @@ def ex_record_admin_delete(ctx):
     record_admin_delete(objs=[ClientFactory()], acting_user=ctx["admin"])
 
 
+# --- Quotes and their links ---------------------------------------------------------------
+def _quote(ctx, *, sent=True):
+    from quotes import services
+
+    quote = services.create_quote(
+        client=ClientFactory(email="ann@example.com"), acting_user=ctx["admin"], lines=[line()]
+    )
+    return services.mark_sent(quote=quote, acting_user=ctx["admin"]) if sent else quote
+
+
+def ex_create_quote(ctx):
+    _quote(ctx, sent=False)
+
+
+def ex_update_quote(ctx):
+    from quotes.services import update_quote
+
+    update_quote(quote=_quote(ctx), acting_user=ctx["admin"], notes="Two coats, not one.")
+
+
+def ex_delete_quote(ctx):
+    from quotes.services import delete_quote
+
+    delete_quote(quote=_quote(ctx, sent=False), acting_user=ctx["admin"])
+
+
+def ex_duplicate_quote(ctx):
+    from quotes.services import duplicate_quote
+
+    duplicate_quote(quote=_quote(ctx), acting_user=ctx["admin"])
+
+
+def ex_mark_quote_sent(ctx):
+    _quote(ctx)
+
+
+def ex_withdraw_quote(ctx):
+    from quotes.services import withdraw_quote
+
+    withdraw_quote(quote=_quote(ctx), acting_user=ctx["admin"], reason="Priced too low")
+
+
+def ex_answer_quote_by_link(ctx):
+    from quotes import document
+    from quotes.services import accept_by_link
+
+    quote = _quote(ctx)
+    accept_by_link(
+        quote=quote,
+        shown_key=document.version_key(document.quote_data(document.load_quote(pk=quote.pk))),
+        name="Ann Smith",
+        agreed=True,
+        ip_address="203.0.113.5",
+        user_agent="Firefox",
+    )
+
+
+def ex_record_quote_answer(ctx):
+    from quotes.services import record_answer
+
+    record_answer(
+        quote=_quote(ctx), acting_user=ctx["admin"], answer="declined", name="Ann", channel="phone"
+    )
+
+
+def ex_convert_quote(ctx):
+    from quotes.services import convert_quote
+
+    convert_quote(quote=_quote(ctx), acting_user=ctx["admin"])
+
+
+def ex_queue_quote(ctx):
+    from quotes.sending import send_quote
+
+    _smtp_ready(ctx["business"])
+    send_quote(
+        quote=_quote(ctx),
+        acting_user=ctx["admin"],
+        to="ann@example.com",
+        subject="Quote {quote_number}",
+        body="Read it here: {link}",
+        base_url="http://testserver/",
+    )
+
+
+def ex_issue_link(ctx):
+    from links.services import issue_link
+
+    issue_link(document=_quote(ctx), recipient="ann@example.com", acting_user=ctx["admin"])
+
+
+def ex_revoke_link(ctx):
+    from links.services import issue_link, revoke_link
+
+    link, _token = issue_link(
+        document=_quote(ctx), recipient="ann@example.com", acting_user=ctx["admin"]
+    )
+    revoke_link(link=link, acting_user=ctx["admin"], reason="Wrong person")
+
+
+def ex_record_view(ctx):
+    from links.services import issue_link, record_view
+
+    link, _token = issue_link(document=_quote(ctx), recipient="ann@example.com", acting_user=None)
+    record_view(link=link, ip_address="203.0.113.5", user_agent="Firefox")
+
+
 def ex_delivery_record(ctx):
     from outbox import delivery, smtp
 
@@ -602,6 +709,19 @@ EXAMPLES = {
     "rates.services.update_rate": ex_update_rate,
     "rates.services.delete_rate": ex_delete_rate,
     "rates.importing.import_rates": ex_import_rates,
+    "quotes.services.create_quote": ex_create_quote,
+    "quotes.services.update_quote": ex_update_quote,
+    "quotes.services.delete_quote": ex_delete_quote,
+    "quotes.services.duplicate_quote": ex_duplicate_quote,
+    "quotes.services.mark_sent": ex_mark_quote_sent,
+    "quotes.services.withdraw_quote": ex_withdraw_quote,
+    "quotes.services._answer_by_link": ex_answer_quote_by_link,
+    "quotes.services._record_answer": ex_record_quote_answer,
+    "quotes.services._convert": ex_convert_quote,
+    "quotes.sending._queue_quote": ex_queue_quote,
+    "links.services.issue_link": ex_issue_link,
+    "links.services.revoke_link": ex_revoke_link,
+    "links.services.record_view": ex_record_view,
 }
 
 

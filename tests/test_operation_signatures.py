@@ -18,7 +18,10 @@ from settings_app.services import SETTINGS_FIELDS
 SERVICE_MODULES = [
     "accounts.services",
     *(f"billing.services.{info.name}" for info in pkgutil.iter_modules(billing.services.__path__)),
+    "links.services",
     "outbox.services",
+    "quotes.sending",
+    "quotes.services",
     "rates.importing",
     "rates.services",
     "settings_app.services",

@@ -14,7 +14,7 @@ from billing.models import Client, Invoice, InvoiceStatus, Payment, PaymentMetho
 from billing.selectors import clients_breaking_invariant, expected_balance
 from ledger.models import EntryKind, LedgerEntry
 from ledger.selectors import client_balance
-from settings_app.selectors import get_business_settings
+from settings_app.selectors import business_today, get_business_settings
 from tests.factories import ClientFactory, issued, pay
 
 pytestmark = pytest.mark.django_db
@@ -190,6 +190,30 @@ def test_seed_demo_freezes_rates_imported_from_the_bundled_ecb_file(seeded):
     assert euro.exchange_difference == euro.amount_in_base - euro.settled_in_base > 0
 
 
+def test_seed_demo_makes_quotes_in_every_state_through_the_operations(seeded):
+    """The quick start shows every state of a quote (SPEC: Quotes): numbered in the order
+    of their dates, one accepted by phone and converted into a draft invoice."""
+    from quotes.models import Answer, Channel, Quote, QuoteState, QuoteStatus
+    from quotes.rules import shown_state
+
+    today = business_today()
+    quotes = list(Quote.objects.order_by("sequence"))
+    assert sorted(shown_state(quote, today=today) for quote in quotes) == sorted(QuoteState.values)
+    sent = [quote for quote in quotes if quote.number]
+    assert [quote.number for quote in sent] == ["Q-0001", "Q-0002", "Q-0003", "Q-0004", "Q-0005"]
+    assert [quote.issue_date for quote in sent] == sorted(quote.issue_date for quote in sent)
+    valid = next(q for q in quotes if shown_state(q, today=today) == QuoteState.SENT)
+    assert valid.valid_until >= today and valid.client.email
+    converted = Quote.objects.get(status=QuoteStatus.ACCEPTED)
+    assert (converted.answer.channel, len(converted.answer.pdf_sha256)) == (Channel.PHONE, 64)
+    assert converted.invoice.status == InvoiceStatus.DRAFT
+    assert converted.invoice.total == converted.total
+    declined = Quote.objects.get(status=QuoteStatus.DECLINED)
+    assert declined.answer.answer == Answer.DECLINED and declined.answer.reason
+    assert declined.currency == "USD"
+    assert Quote.objects.get(status=QuoteStatus.WITHDRAWN).withdraw_reason
+
+
 def test_seed_demo_keeps_the_ledger_invariant_for_every_client(seeded):
     assert clients_breaking_invariant() == []
     for client in Client.objects.all():
@@ -198,10 +222,12 @@ def test_seed_demo_keeps_the_ledger_invariant_for_every_client(seeded):
 
 
 def test_seed_demo_a_second_time_changes_nothing(seeded):
+    from quotes.models import Quote
+
     def counts():
         return {
             model.__name__: model.objects.count()
-            for model in (Client, Invoice, Payment, LedgerEntry)
+            for model in (Client, Invoice, Payment, LedgerEntry, Quote)
         }
 
     before = counts()

@@ -227,6 +227,7 @@ def test_page_query_count_is_bounded(request, office, books, django_assert_max_n
     # The latest invoices' and payments' clients and invoices come by prefetch (3 queries),
     # not joined: see billing.views.invoices.invoice_list. One more: e-mail needing attention.
     # The credit notes come in the query of the invoices (UNION ALL). One more: the open
-    # invoices in other currencies, each valued in the base currency.
-    with django_assert_max_num_queries(17):  # 1: the business's time zone
+    # invoices in other currencies, each valued in the base currency. One more: the quotes
+    # awaiting an answer (quotes_tags.quotes_awaiting).
+    with django_assert_max_num_queries(18):  # 1: the business's time zone
         office.get(reverse("home"))

@@ -69,10 +69,11 @@ def invoice_list(request):
     )
 
 
-def _services_data() -> dict:
-    """What the line form prefills from each active service, keyed by code: its default
-    price (in the base currency) and its prices in other currencies, so that a line takes
-    the price in the invoice's currency (``rules.price_from_service``) as it changes."""
+def services_data() -> dict:
+    """What the line form (of invoices, and of quotes) prefills from each active service,
+    keyed by code: its default price (in the base currency) and its prices in other
+    currencies, so that a line takes the price in the document's currency
+    (``rules.price_from_service``) as it changes."""
     return {
         service.code: {
             "description": service.name,
@@ -87,7 +88,7 @@ def _services_data() -> dict:
     }
 
 
-def _shown_currency(form, invoice) -> str:
+def shown_currency(form, invoice) -> str:
     """The currency the form's lines are priced in as the page is shown: the one chosen,
     else the invoice's, else its client's ("" before a client is chosen). The page's
     script follows it from there as the currency or the client changes."""
@@ -112,8 +113,8 @@ def _form_page(request, *, form, formset, invoice=None, lock_reason=None):
             "formset": formset,
             "invoice": invoice,
             "lock_reason": lock_reason,
-            "currency": _shown_currency(form, invoice),
-            "services_data": _services_data(),
+            "currency": shown_currency(form, invoice),
+            "services_data": services_data(),
             # A line may name the taxes it carries once there is more than one to choose.
             "several_taxes": Tax.objects.filter(is_active=True).count() > 1,
         },
@@ -201,10 +202,21 @@ def invoice_edit(request, pk):
 @require_POST
 def invoice_preview(request):
     """Live totals for the invoice form, computed by billing.money like a save would."""
-    form = InvoiceForm(request.POST)
-    formset = LineFormSet(request.POST, prefix="lines")
+    invoice = object_or_none(Invoice, request.POST.get("invoice"))
+    return totals_json(
+        form=InvoiceForm(request.POST),
+        preview=lambda **fields: services.preview_invoice(invoice=invoice, **fields),
+    )
+
+
+def totals_json(*, form, preview):
+    """The live totals of a document form (the invoice's, the quote's), as the page's script
+    shows them, for the bound ``form`` and the lines posted with it. ``preview`` computes
+    the figures as saving would, from the client, lines, discount and currency
+    (``services.preview_invoice``, ``quotes.services.preview_quote``)."""
+    formset = LineFormSet(form.data, prefix="lines")
     form.is_valid()
-    if not request.POST.get("client"):
+    if not form.data.get("client"):
         # A blank form is not an error: nothing is wrong yet.
         return JsonResponse(
             {"ok": False, "incomplete": True, "message": _("Choose a client to see the totals.")}
@@ -223,15 +235,13 @@ def invoice_preview(request):
     problems += [m for name in ("client", "discount_value") for m in form.errors.get(name, [])]
     if problems:
         return JsonResponse({"ok": False, "message": " ".join(problems)})
-    invoice = object_or_none(Invoice, request.POST.get("invoice"))
     lines = formset.line_data()
     try:
-        figures = services.preview_invoice(
+        figures = preview(
             client=form.cleaned_data.get("client"),
             lines=lines,
             discount_kind=form.cleaned_data.get("discount_kind") or "",
             discount_value=form.cleaned_data.get("discount_value") or 0,
-            invoice=invoice,
             currency=form.cleaned_data.get("currency") or None,
         )
     except DomainError as exc:

@@ -12,6 +12,7 @@ from collections import Counter
 from decimal import Decimal
 from typing import Any
 
+from django.apps import apps
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
@@ -623,7 +624,15 @@ def seed_demo_data() -> None:
     update_business_settings(acting_user=None, **BUSINESS)
     # The ECB's reference rates bundled with the app, as `manage.py import_rates` stores them.
     import_rates(data=BUNDLED_HISTORY.read_bytes(), acting_user=None, origin=BUNDLED_HISTORY.name)
-    _Demo().build()
+    demo = _Demo()
+    demo.build()
+    # The apps built on billing add their part (quotes in every state): each names it in
+    # its AppConfig, as ``seed_demo(demo)``, so billing imports none of them (no cycle
+    # between apps). In this transaction: all of the demo, or nothing.
+    for config in apps.get_app_configs():
+        add_to_demo = getattr(config, "seed_demo", None)
+        if add_to_demo is not None:
+            add_to_demo(demo)
     broken = clients_breaking_invariant()
     if broken:
         # Would be a bug in the operations; refuse to leave such data behind.
@@ -636,7 +645,8 @@ def seed_demo_data() -> None:
 class Command(BaseCommand):
     help = _(
         "Fill an empty installation with a demo business (Northwind Contracting): clients, "
-        "services, invoices in every status, payments and ledger entries. Safe to run twice."
+        "services, quotes and invoices in every state, payments and ledger entries. Safe to "
+        "run twice."
     )
 
     def handle(self, *args, **options):

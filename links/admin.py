@@ -1,0 +1,63 @@
+"""Document links in the back office: a read-only list of who was sent which link, when it
+expires, whether it was revoked and how often it was opened. Links are issued by sending a
+document and revoked from its page, never here; the token itself is nowhere to be shown."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+
+from otb.admin import OperationAdmin
+
+from .models import DocumentLink, DocumentView
+
+
+class DocumentViewInline(admin.TabularInline):
+    model = DocumentView
+    extra = 0
+    can_delete = False
+    fields = ("viewed_at", "ip_address", "user_agent")
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(DocumentLink)
+class DocumentLinkAdmin(OperationAdmin):
+    list_display = (
+        "created_at",
+        "kind",
+        "client",
+        "quote",
+        "invoice",
+        "credit_note",
+        "recipient",
+        "expires_at",
+        "revoked_at",
+        "last_viewed_at",
+        "view_count",
+    )
+    list_filter = ("kind", "revoke_reason")
+    search_fields = ("recipient", "client__code", "client__name", "quote__number")
+    list_select_related = ("client", "quote", "invoice", "credit_note")
+    exclude = ("token_hash", "active_key")
+    inlines = (DocumentViewInline,)
+
+    def get_readonly_fields(self, request, obj=None):
+        return [
+            field.name
+            for field in DocumentLink._meta.fields
+            if field.name not in ("token_hash", "active_key")
+        ]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

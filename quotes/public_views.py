@@ -1,0 +1,171 @@
+"""A quote's own link, for its client, without a login (SPEC: Quotes; Client portal and
+document links): the quote and its terms, its PDF, and the answer form. The token in the
+address is the only key; every token that opens nothing gets the same "not found" answer
+(links.pages.not_found). Every opening of the page or the PDF is recorded as a view."""
+
+from __future__ import annotations
+
+import logging
+
+from django import forms
+from django.contrib.auth.decorators import login_not_required
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_GET, require_http_methods
+
+from audit.addresses import client_address
+from links.models import DocumentLink, LinkKind
+from links.pages import csrf_protect_quietly, logo_data_uri, not_found, private
+from links.selectors import open_link
+from links.services import record_view
+from otb.forms import Form, show_refusal
+from otb.operations import DomainError, InvalidInput
+from settings_app.selectors import business_today, get_business_settings
+
+from . import document, sending, services
+from .models import Answer, Quote, QuoteAnswer, QuoteState
+from .rules import shown_state
+
+logger = logging.getLogger(__name__)
+
+ACCEPT, DECLINE = "accept", "decline"
+
+
+class AnswerForm(Form):
+    """The client's answer. What the values may be is for the operation
+    (quotes.services.accept_by_link / decline_by_link), which names the field it refuses."""
+
+    name = forms.CharField(
+        label=_("Your name"), max_length=services.NAME_MAX_LENGTH, required=False
+    )
+    agreed = forms.BooleanField(label=_("I accept these terms"), required=False)
+    reason = forms.CharField(
+        label=_("Reason for declining (optional)"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+    # The key of the version shown: an answer to another version is refused.
+    version = forms.CharField(widget=forms.HiddenInput, required=False, max_length=64)
+    answer = forms.ChoiceField(
+        choices=[(ACCEPT, _("Accept")), (DECLINE, _("Decline"))],
+        required=False,
+        widget=forms.HiddenInput,
+    )
+
+
+def _open(token: str) -> tuple[DocumentLink, Quote] | None:
+    link = open_link(token, kind=LinkKind.QUOTE)
+    if link is None:
+        return None
+    try:
+        quote = document.load_quote(pk=link.quote_id)
+    except Quote.DoesNotExist:
+        return None
+    if quote.is_draft:  # never shown (a draft cannot have a link; this holds it anyway)
+        return None
+    return link, quote
+
+
+def _viewed(request: HttpRequest, link: DocumentLink) -> None:
+    record_view(
+        link=link,
+        ip_address=client_address(request) or None,
+        user_agent=request.META.get("HTTP_USER_AGENT", ""),
+    )
+
+
+def _answer(request: HttpRequest, quote: Quote, form: AnswerForm) -> QuoteAnswer:
+    values = form.cleaned_data
+    common = {
+        "quote": quote,
+        "shown_key": values["version"],
+        "name": values["name"],
+        "ip_address": client_address(request) or None,
+        "user_agent": request.META.get("HTTP_USER_AGENT", ""),
+    }
+    if values["answer"] == ACCEPT:
+        return services.accept_by_link(**common, agreed=values["agreed"])
+    if values["answer"] == DECLINE:
+        return services.decline_by_link(**common, reason=values["reason"])
+    raise InvalidInput.single("__all__", str(_("Press Accept or Decline to answer the quote.")))
+
+
+def _tell_business(request: HttpRequest, answer: QuoteAnswer) -> None:
+    """The answer has committed; the business's e-mail is a second step, and a failure to
+    queue it must not turn the client's answer into an error page."""
+    try:
+        sending.notify_business(answer=answer, base_url=request.build_absolute_uri("/"))
+    except Exception:  # the database or the settings; the answer stands either way
+        logger.exception("Quote %s was answered, but the business was not told", answer.quote)
+
+
+@login_not_required
+@csrf_protect_quietly
+@require_http_methods(["GET", "POST"])
+def quote_page(request: HttpRequest, token: str) -> HttpResponse:
+    opened = _open(token)
+    if opened is None:
+        return not_found()
+    link, quote = opened
+    form = AnswerForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                answer = _answer(request, quote, form)
+            except DomainError as exc:
+                show_refusal(form, exc)
+            else:
+                _tell_business(request, answer)
+                # After the answer, the page (a GET) shows it; reloading it answers nothing.
+                page = reverse("quote_link:page", args=[token])
+                return private(HttpResponseRedirect(page, status=303))
+        quote = document.load_quote(pk=quote.pk)  # as it stands now
+    else:
+        _viewed(request, link)
+    business = get_business_settings()
+    data = document.quote_data(quote, business=business)
+    state = shown_state(quote, today=business_today(business))
+    context = {
+        "quote": quote,
+        "doc": {**data, "business": {**data["business"], "logo_url": logo_data_uri(business.logo)}},
+        "business": business,
+        "state": state,
+        "answer": QuoteAnswer.objects.filter(quote=quote).first(),
+        "form": form,
+        "version": document.version_key(data),
+        # The hidden fields' refusals ("changed since you opened it"), shown at the top.
+        "hidden_errors": [
+            *form.errors.get("version", []),
+            *form.errors.get("answer", []),
+        ],
+        "may_answer": state == QuoteState.SENT,
+        "accepted": Answer.ACCEPTED,
+        "pdf_url": reverse("quote_link:pdf", args=[token]),
+    }
+    return private(render(request, "quotes/public_quote.html", context))
+
+
+@login_not_required
+def nothing_here(request: HttpRequest, rest: str = "") -> HttpResponse:
+    return not_found()
+
+
+@login_not_required
+@require_GET
+def quote_pdf(request: HttpRequest, token: str) -> HttpResponse:
+    """The quote's PDF; once accepted, the exact bytes that were accepted."""
+    opened = _open(token)
+    if opened is None:
+        return not_found()
+    link, quote = opened
+    _viewed(request, link)
+    answer = QuoteAnswer.objects.select_related("document").filter(quote=quote).first()
+    if answer is not None and answer.document is not None:
+        content = bytes(answer.document.content)
+    else:
+        content = document.quote_pdf(quote, request=request)
+    response = HttpResponse(content, content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="{document.quote_filename(quote)}"'
+    return private(response)
