@@ -23,6 +23,7 @@ from billing.models import (
 )
 from billing.money import CURRENCIES, DISCOUNT_FIXED, DISCOUNT_NONE, DISCOUNT_PERCENT
 from ledger.models import LedgerEntry
+from links.models import DocumentLink
 from outbox.models import DeliveryAttempt, FailureKind, Message
 from quotes.models import (
     STAFF_CHANNELS,
@@ -769,6 +770,64 @@ class QuoteAnswerInputSerializer(serializers.Serializer):
     reason = _text(help_text="Why, for a decline (optional).")
 
 
+class SendQuoteInputSerializer(serializers.Serializer):
+    to = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        help_text="Addresses separated by commas, each sent its own message with its own link; "
+        "default: the client's e-mail address.",
+    )
+    cc = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        help_text="Addresses separated by commas that also receive the quote; default: none.",
+    )
+    subject = serializers.CharField(
+        required=False,
+        help_text="Default: the quote e-mail subject of the settings. Placeholders such as "
+        "{quote_number} are filled in; {link} goes in the text, never the subject.",
+    )
+    body = serializers.CharField(
+        required=False,
+        trim_whitespace=False,
+        help_text="Default: the quote e-mail text of the settings. Each recipient's link goes "
+        "where {link} is, or on a line of its own at the end.",
+    )
+
+
+class DocumentLinkSerializer(serializers.ModelSerializer):
+    live = serializers.BooleanField(
+        source="is_live",
+        read_only=True,
+        help_text="Whether the link still opens the quote: neither revoked nor expired.",
+    )
+    revoke_reason = serializers.CharField(
+        read_only=True,
+        help_text='Why it was revoked; "replaced" when a newer link to the same recipient '
+        "replaced it.",
+    )
+
+    class Meta:
+        model = DocumentLink
+        fields = [
+            "id",
+            "recipient",
+            "created_at",
+            "expires_at",
+            "revoked_at",
+            "revoke_reason",
+            "first_viewed_at",
+            "last_viewed_at",
+            "view_count",
+            "live",
+        ]
+        read_only_fields = fields
+
+
+class RevokeLinkInputSerializer(serializers.Serializer):
+    reason = _text(help_text="Why (optional).")
+
+
 # --- Payments -----------------------------------------------------------------------------
 
 
@@ -938,6 +997,7 @@ class DeliveryAttemptSerializer(serializers.ModelSerializer):
 
 class MessageSerializer(serializers.ModelSerializer):
     invoice = serializers.SerializerMethodField()
+    quote = serializers.SerializerMethodField()
     to = serializers.CharField(source="to_addresses", read_only=True)
     cc = serializers.CharField(source="cc_addresses", read_only=True)
     bcc = serializers.CharField(source="bcc_addresses", read_only=True)
@@ -952,6 +1012,7 @@ class MessageSerializer(serializers.ModelSerializer):
             "kind",
             "status",
             "invoice",
+            "quote",
             "payment",
             "to",
             "cc",
@@ -974,6 +1035,10 @@ class MessageSerializer(serializers.ModelSerializer):
     def get_invoice(self, message) -> str | None:
         """The invoice's number, or null."""
         return message.invoice.number if message.invoice_id else None
+
+    def get_quote(self, message) -> str | None:
+        """The quote's number (a quote is numbered once sent), or null."""
+        return message.quote.number if message.quote_id else None
 
     def get_attachment_sha256(self, message) -> str | None:
         """SHA-256 of the exact PDF that went out, or null without an attachment."""

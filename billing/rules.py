@@ -210,8 +210,17 @@ def _beyond_credit(
 
 
 def delete_refusal(invoice: Any) -> str | None:
-    """Why ``invoice`` cannot be deleted, or None: only drafts ever are."""
+    """Why ``invoice`` cannot be deleted, or None: only drafts ever are, and not the draft
+    an accepted quote was converted into (the two stay linked: SPEC, Quotes)."""
     if invoice.is_draft:
+        # The reverse side of quotes.Quote.invoice, read without importing the quotes app.
+        quote = type(invoice).objects.filter(pk=invoice.pk).values_list("quote__number", flat=True)
+        number = quote.first() if invoice.pk else None
+        if number:
+            return _(
+                "This draft was made from quote %(number)s, accepted, and stays linked to it: "
+                "change it as needed and issue it, or cancel it once issued."
+            ) % {"number": number}
         return None
     return _("Invoice %(number)s is issued: it can be cancelled, never deleted.") % {
         "number": invoice.number

@@ -32,6 +32,8 @@ max_requests_jitter = 100
 # Logs go to the journal under systemd; the installer's --no-systemd mode names files.
 accesslog = "-"
 errorlog = "-"
+# The access log names a document link's path without its token (otb/access_log.py).
+logger_class = "otb.access_log.MaskedLinksLogger"
 # nginx on the same machine sets X-Forwarded-Proto; the app trusts it only with HTTPS=true.
 forwarded_allow_ips = "127.0.0.1,::1"
 proc_name = "otb-billing-" + _env.str("OTB_INSTANCE", default="main")

@@ -33,3 +33,16 @@ def clean_date(value, *, field: str, label: str, required: bool = True) -> datet
             _("%(label)s: “%(value)s” is not a date; use YYYY-MM-DD.")
             % {"label": label, "value": str(value)[:40]},
         ) from None
+
+
+def days_after(date: datetime.date, days: int, *, field: str, label: str) -> datetime.date:
+    """``date`` + ``days``, or a refusal naming ``field`` when that is past the last date
+    there is (a date typed in the last days of the year 9999)."""
+    try:
+        return date + datetime.timedelta(days=days)
+    except OverflowError:
+        raise InvalidInput.single(
+            field,
+            _("%(label)s: %(date)s leaves no date %(days)d days after it; check the year.")
+            % {"label": label, "date": date.isoformat(), "days": days},
+        ) from None

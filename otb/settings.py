@@ -306,6 +306,10 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "CurrencyEnum": "billing.money.CURRENCY_CHOICES",
         "CreditKindEnum": "billing.models.CreditKind",
+        # Invoices and quotes share their kinds of discount: one enum as read (with the
+        # labels of billing.models.DiscountKind), one as written (the plain values).
+        "DiscountKindEnum": "billing.models.DiscountKind",
+        "DiscountKindInputEnum": "api.serializers.DISCOUNT_KINDS",
     },
 }
 
@@ -354,7 +358,16 @@ CONTENT_SECURITY_POLICY = {
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    # A document link's token never reaches a log (otb/link_tokens.py).
+    "filters": {"mask_link_tokens": {"()": "otb.link_tokens.MaskLinkTokens"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["mask_link_tokens"]}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "INFO"}},
+    "loggers": {
+        "django.db.backends": {"level": "INFO"},
+        # The loggers that name a request's path: masked for every handler (a test's too).
+        **{
+            name: {"filters": ["mask_link_tokens"]}
+            for name in ("django.request", "django.security.csrf", "django.server")
+        },
+    },
 }

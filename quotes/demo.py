@@ -18,14 +18,18 @@ if TYPE_CHECKING:
 D = Decimal
 
 
-def add_quotes(demo: _Demo) -> None:
-    """The quotes, sent in the order of their dates, so that their numbers follow them."""
+def add_quotes(demo: _Demo) -> int:
+    """The quotes, sent in the order of their dates, so that their numbers follow them.
+    Returns how many it made."""
     line = demo.line
+    made: list[Quote] = []
 
     def make(client: str, lines, **fields) -> Quote:
-        return services.create_quote(
+        quote = services.create_quote(
             client=demo.clients[client], lines=lines, acting_user=None, **fields
         )
+        made.append(quote)
+        return quote
 
     def send(quote: Quote, *, days_ago: int) -> Quote:
         # Valid for the settings' 30 days from its date.
@@ -109,5 +113,6 @@ def add_quotes(demo: _Demo) -> None:
             line("CARPENTRY", 12, description="Change room benches and lockers"),
             line("MATERIALS", 1, "940.00", description="Maple benches, locker hardware"),
         ],
-        notes="Draft: waiting for the locker sizes.",
+        notes="Locker hardware priced for 24 lockers; the total follows the final count.",
     )
+    return len(made)

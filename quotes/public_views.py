@@ -13,9 +13,10 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_http_methods, require_safe
 
 from audit.addresses import client_address
+from billing.errors import NotFound
 from links.models import DocumentLink, LinkKind
 from links.pages import csrf_protect_quietly, logo_data_uri, not_found, private
 from links.selectors import open_link
@@ -76,10 +77,13 @@ def _viewed(request: HttpRequest, link: DocumentLink) -> None:
     )
 
 
-def _answer(request: HttpRequest, quote: Quote, form: AnswerForm) -> QuoteAnswer:
+def _answer(
+    request: HttpRequest, link: DocumentLink, quote: Quote, form: AnswerForm
+) -> QuoteAnswer:
     values = form.cleaned_data
     common = {
         "quote": quote,
+        "link_id": link.pk,
         "shown_key": values["version"],
         "name": values["name"],
         "ip_address": client_address(request) or None,
@@ -103,7 +107,8 @@ def _tell_business(request: HttpRequest, answer: QuoteAnswer) -> None:
 
 @login_not_required
 @csrf_protect_quietly
-@require_http_methods(["GET", "POST"])
+# HEAD too: mail scanners check links with it, and Django logs a refused method.
+@require_http_methods(["GET", "HEAD", "POST"])
 def quote_page(request: HttpRequest, token: str) -> HttpResponse:
     opened = _open(token)
     if opened is None:
@@ -113,7 +118,9 @@ def quote_page(request: HttpRequest, token: str) -> HttpResponse:
     if request.method == "POST":
         if form.is_valid():
             try:
-                answer = _answer(request, quote, form)
+                answer = _answer(request, link, quote, form)
+            except NotFound:  # the link was revoked or ran out while the page was open
+                return not_found()
             except DomainError as exc:
                 show_refusal(form, exc)
             else:
@@ -122,7 +129,7 @@ def quote_page(request: HttpRequest, token: str) -> HttpResponse:
                 page = reverse("quote_link:page", args=[token])
                 return private(HttpResponseRedirect(page, status=303))
         quote = document.load_quote(pk=quote.pk)  # as it stands now
-    else:
+    elif request.method == "GET":  # a HEAD (a mail scanner's check) is no view
         _viewed(request, link)
     business = get_business_settings()
     data = document.quote_data(quote, business=business)
@@ -143,6 +150,8 @@ def quote_page(request: HttpRequest, token: str) -> HttpResponse:
         "may_answer": state == QuoteState.SENT,
         "accepted": Answer.ACCEPTED,
         "pdf_url": reverse("quote_link:pdf", args=[token]),
+        # The link downloads the PDF under its name rather than opening it in the page.
+        "pdf_filename": document.quote_filename(quote),
     }
     return private(render(request, "quotes/public_quote.html", context))
 
@@ -153,19 +162,30 @@ def nothing_here(request: HttpRequest, rest: str = "") -> HttpResponse:
 
 
 @login_not_required
-@require_GET
+@require_safe
 def quote_pdf(request: HttpRequest, token: str) -> HttpResponse:
     """The quote's PDF; once accepted, the exact bytes that were accepted."""
     opened = _open(token)
     if opened is None:
         return not_found()
     link, quote = opened
-    _viewed(request, link)
+    if request.method == "GET":
+        _viewed(request, link)
     answer = QuoteAnswer.objects.select_related("document").filter(quote=quote).first()
     if answer is not None and answer.document is not None:
         content = bytes(answer.document.content)
     else:
-        content = document.quote_pdf(quote, request=request)
+        try:
+            content = document.quote_pdf(quote, request=request)
+        except Exception:  # WeasyPrint and Pango raise many kinds; never a 500 here
+            logger.exception("Could not render the PDF of quote %s for its link", quote.pk)
+            return private(
+                HttpResponse(
+                    _("The PDF could not be made just now; try again later."),
+                    status=503,
+                    content_type="text/plain; charset=utf-8",
+                )
+            )
     response = HttpResponse(content, content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="{document.quote_filename(quote)}"'
     return private(response)

@@ -9,6 +9,8 @@ from typing import Any
 from django.utils import formats
 from django.utils.translation import gettext as _
 
+from otb.dates import days_after
+
 from .models import QuoteState, QuoteStatus
 
 
@@ -94,4 +96,4 @@ def convert_refusal(quote: Any) -> str | None:
 
 def default_valid_until(date: datetime.date, settings: Any) -> datetime.date:
     """A quote sent on ``date`` is valid for the settings' number of days."""
-    return date + datetime.timedelta(days=settings.quote_valid_days)
+    return days_after(date, settings.quote_valid_days, field="issue_date", label=_("Quote date"))

@@ -1,9 +1,10 @@
 """Sending a quote by e-mail with its client's own link, and telling the business when the
 client answered through it (SPEC: Quotes; Client portal and document links).
 
-One message per address in To, each with its own link: a link belongs to one document and
-one recipient, and its views and a resend are that recipient's. CC addresses get a copy of
-every message (a copy is what CC means), with no link of their own. The body stored in the
+One message per address, each with its own link: a link belongs to one document and one
+recipient, and its views, its answer and a resend are that recipient's. An address in CC
+is a recipient like those in To (a copy of another's message would hand over that
+person's link): it gets a message and a link of its own. The body stored in the
 outbox has ``MASKED_LINK`` where the link goes; the link itself waits, encrypted, in
 ``Message.secret_link`` until the message is delivered, then it is wiped. A text without
 ``{link}`` gets the link on a line of its own at the end: every quote e-mailed carries it.
@@ -168,9 +169,9 @@ def send_quote(
     cc: Addresses = "",
     base_url: str = "",
 ) -> list[Message]:
-    """E-mail the quote with its PDF attached: one message per address in ``to``, each
-    with that recipient's own link (which replaces the link an earlier send gave it). The
-    messages are delivered once they are queued; their rows say how that went.
+    """E-mail the quote with its PDF attached: one message per address in ``to`` and
+    ``cc``, each with that recipient's own link (which replaces the link an earlier send
+    gave it). The messages are delivered once they are queued; their rows say how that went.
 
     ``base_url``: the site's address as the client reaches it (the page's request);
     ``OTB_BASE_URL``, when set, wins over it.
@@ -181,12 +182,15 @@ def send_quote(
     the queueing fails after that, the quote stays sent and ``SentNotQueued`` says so."""
     ensure_permitted(acting_user, "quotes.send_quote", _("send quotes"))
     ensure_permitted(acting_user, "outbox.send_message", _("send e-mail"))
-    # One message and link per person: an address typed twice (in any case) is one.
+    # One message and link per person, To and CC alike: an address typed twice (in any
+    # case) is one.
     people: dict[str, str] = {}
-    for address in clean_addresses(to, field="to", label=_("To"), required=True):
+    for address in [
+        *clean_addresses(to, field="to", label=_("To"), required=True),
+        *clean_addresses(cc, field="cc", label=_("CC")),
+    ]:
         people.setdefault(address.lower(), address)
     recipients = list(people.values())
-    copies = clean_addresses(cc, field="cc", label=_("CC"))
     if isinstance(subject, str) and any(name == LINK for name in PLACEHOLDER.findall(subject)):
         raise InvalidInput.single(
             "subject", _("Subject: the link goes in the text; remove {link} from the subject.")
@@ -215,7 +219,6 @@ def send_quote(
                     quote=quote,
                     acting_user=acting_user,
                     recipients=recipients,
-                    copies=copies,
                     subject=subject,
                     body=body,
                     rendered_key=document.version_key(data),
@@ -239,7 +242,6 @@ def _queue_quote(
     quote: Quote,
     acting_user: User | None,
     recipients: Sequence[str],
-    copies: Sequence[str],
     subject: str,
     body: str,
     rendered_key: str,
@@ -267,7 +269,6 @@ def _queue_quote(
             queue_document(
                 kind=MessageKind.QUOTE,
                 to=recipient,
-                cc=", ".join(copies),
                 subject=filled_subject,
                 body=filled_body,
                 content=pdf_content,

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from audit import recording as audit
 from billing.errors import InvalidTransition, NotFound
@@ -32,6 +33,7 @@ from billing.services.figures import (
     line_snapshot,
 )
 from billing.services.invoices import create_draft
+from links.models import DocumentLink
 from otb.operations import (
     UNSET,
     DomainError,
@@ -74,6 +76,8 @@ COUNTER_NAME = "quote"
 QUOTE_RELATED = ("lines", "taxes")
 NAME_MAX_LENGTH = 200
 USER_AGENT_MAX_LENGTH = 500
+# How a refusal names a quote's one discount.
+DISCOUNT_LABEL = gettext_noop("Quote discount")
 
 
 class QuoteChanged(DomainError):
@@ -83,14 +87,15 @@ class QuoteChanged(DomainError):
 
 
 # --- Reading and locking ------------------------------------------------------------------
-def lock_quote(quote_pk: int) -> Quote:
-    """Lock the quote's client, then the quote (the lock order of billing.services.locking:
-    clients first; a quote sits where an invoice does)."""
+def lock_quote(quote_pk: int, *, also_clients: Iterable[int] = ()) -> Quote:
+    """Lock the quote's client (and ``also_clients``, a client it moves to), then the quote:
+    the lock order of billing.services.locking, clients first, a quote where an invoice
+    sits."""
     try:
         client_id = Quote.objects.values_list("client_id", flat=True).get(pk=quote_pk)
     except Quote.DoesNotExist:
         raise NotFound(_("That quote no longer exists.")) from None
-    locking.lock_clients([client_id])
+    locking.lock_clients([client_id, *also_clients])
     quote = Quote.objects.select_for_update().select_related("client").get(pk=quote_pk)
     if quote.client_id != client_id:
         raise StaleRead(f"quote {quote_pk} moved to another client")
@@ -165,7 +170,9 @@ def create_quote(
     client = _active_client(client)
     settings = get_business_settings()
     currency = clean_currency(currency) if currency else client.default_currency
-    discount_kind, discount_value = clean_discount(discount_kind, discount_value, currency)
+    discount_kind, discount_value = clean_discount(
+        discount_kind, discount_value, currency, label=_(DISCOUNT_LABEL)
+    )
     issue_date = clean_date(issue_date, field="issue_date", label=_("Quote date"), required=False)
     valid_until = clean_date(
         valid_until, field="valid_until", label=_("Valid until"), required=False
@@ -195,7 +202,7 @@ def create_quote(
         tax_basis=tax_basis,
         created_by=acting_user,
     )
-    apply_figures(quote, cleaned_lines, taxes)
+    apply_figures(quote, cleaned_lines, taxes, discount_label=_(DISCOUNT_LABEL))
     quote.save()
     for line in cleaned_lines:
         line.quote = quote
@@ -223,14 +230,14 @@ def preview_quote(
         currency = quote.currency
     else:
         currency = client.default_currency
-    kind, value = clean_discount(discount_kind, discount_value, currency)
+    kind, value = clean_discount(discount_kind, discount_value, currency, label=_(DISCOUNT_LABEL))
     draft = Quote(client=client, currency=currency, discount_kind=kind, discount_value=value)
     if quote is not None and (quote.number is not None or quote.client_id == client.pk):
         taxes = _quote_taxes(quote.taxes.all())
     else:
         taxes = _quote_taxes(document_taxes(client, get_business_settings())[1])
     cleaned_lines = clean_lines(lines, taxes, currency=currency, line_class=QuoteLine)
-    apply_figures(draft, cleaned_lines, taxes)
+    apply_figures(draft, cleaned_lines, taxes, discount_label=_(DISCOUNT_LABEL))
     return {
         "currency": draft.currency,
         "lines": [line.amount for line in cleaned_lines],
@@ -283,7 +290,9 @@ def update_quote(
     )
     if "client" in requested:
         _active_client(requested["client"])
-    quote = lock_quote(quote.pk)
+    quote = lock_quote(
+        quote.pk, also_clients=[requested["client"].pk] if "client" in requested else []
+    )
     refusal = change_refusal(quote)
     if refusal:
         raise InvalidTransition(refusal)
@@ -317,8 +326,7 @@ def update_quote(
                 )
     retaxed = "client" in requested
     if retaxed:
-        new_client = Client.objects.get(pk=requested["client"].pk)
-        locking.lock_clients([new_client.pk])
+        new_client = Client.objects.get(pk=requested["client"].pk)  # locked above
         if not new_client.is_active:
             raise InvalidInput.single(
                 "client", _("Client: %(code)s is inactive.") % {"code": new_client.code}
@@ -339,6 +347,7 @@ def update_quote(
             requested.get("discount_kind", quote.discount_kind),
             requested.get("discount_value", quote.discount_value),
             quote.currency,
+            label=_(DISCOUNT_LABEL),
         )
     for field, label in (("issue_date", _("Quote date")), ("valid_until", _("Valid until"))):
         if field in requested:
@@ -363,7 +372,7 @@ def update_quote(
                 if line.taxes is not None:
                     kept = [label for label in labels if label in line.taxes]
                     line.taxes = None if kept == labels else kept
-    apply_figures(quote, line_objects, taxes)
+    apply_figures(quote, line_objects, taxes, discount_label=_(DISCOUNT_LABEL))
     quote.save()
     if retaxed:
         quote.tax_basis = tax_basis
@@ -427,7 +436,10 @@ def duplicate_quote(*, quote: Quote, acting_user: User | None) -> Quote:
 
 def _line_data(quote: Quote, *, keep: set[str] | None = None) -> list[LineData]:
     """The quote's lines as a new document takes them; ``keep``: the labels of the new
-    document's taxes (None: the same set as the quote's)."""
+    document's taxes, a line carrying those of its own it still can (None: the quote's own
+    set, each line carrying exactly what it carries on the quote, named, so the service's
+    taxes as they stand now never change an accepted quote's figures)."""
+    labels = [tax.label for tax in quote.taxes.all()]
     return [
         LineData(
             description=line.description,
@@ -438,8 +450,10 @@ def _line_data(quote: Quote, *, keep: set[str] | None = None) -> list[LineData]:
             taxable=line.taxable,
             service=line.service,
             taxes=(
-                line.taxes
-                if line.taxes is None or keep is None
+                (labels if line.taxes is None else line.taxes)
+                if keep is None
+                else None
+                if line.taxes is None
                 else [label for label in line.taxes if label in keep]
             ),
         )
@@ -613,6 +627,7 @@ def _answer_by_link(
     ip_address: str | None,
     user_agent: str,
     rendered: Rendered | None,
+    link_id: int | None,
 ) -> QuoteAnswer:
     name = _clean_name(name)
     if answer == Answer.ACCEPTED and not agreed:
@@ -621,6 +636,14 @@ def _answer_by_link(
         )
     reason = clean_text(reason or "", field="reason", label=_("Reason"))
     quote = lock_quote(quote.pk)
+    if link_id is not None and not (
+        DocumentLink.objects.live(now=timezone.now())
+        .select_for_update()
+        .filter(pk=link_id, quote_id=quote.pk)
+        .exists()
+    ):
+        # Revoked (or expired) while the page was open, or while the PDF was rendered.
+        raise NotFound(_("This link no longer opens the quote."))
     today = business_today(get_business_settings())
     refusal = answer_refusal(quote, today=today, by_client=True)
     if refusal:
@@ -647,10 +670,12 @@ def accept_by_link(
     agreed: bool,
     ip_address: str | None,
     user_agent: str,
+    link_id: int | None = None,
 ) -> QuoteAnswer:
     """The client accepts ``quote`` through its link: the name typed, the box ticked, and
-    the key of the version it read. Refused when the quote changed since, expired, or was
-    already answered or withdrawn. The exact PDF of that version is archived and its
+    the key of the version it read, through the link ``link_id`` (refused when it no longer
+    opens the quote). Refused when the quote changed since, expired, or was already
+    answered or withdrawn. The exact PDF of that version is archived and its
     SHA-256 recorded with the name, time, IP address and browser."""
     rendered = render_current(quote)
     return _answer_by_link(
@@ -663,6 +688,7 @@ def accept_by_link(
         ip_address=ip_address,
         user_agent=user_agent,
         rendered=rendered,
+        link_id=link_id,
     )
 
 
@@ -674,6 +700,7 @@ def decline_by_link(
     reason: str,
     ip_address: str | None,
     user_agent: str,
+    link_id: int | None = None,
 ) -> QuoteAnswer:
     """The client declines ``quote`` through its link, with an optional reason."""
     return _answer_by_link(
@@ -686,6 +713,7 @@ def decline_by_link(
         ip_address=ip_address,
         user_agent=user_agent,
         rendered=None,
+        link_id=link_id,
     )
 
 

@@ -10,3 +10,12 @@ def token_client(user) -> APIClient:
     api = APIClient()
     api.credentials(HTTP_AUTHORIZATION=f"Token {key}")
     return api
+
+
+def refused(response, status, field):
+    """The project's error format, naming ``field``; its first message."""
+    assert response.status_code == status, response.content
+    body = response.json()
+    assert set(body) == {"code", "detail", "errors"}
+    assert field in body["errors"], body
+    return body["errors"][field][0]

@@ -56,7 +56,8 @@ def test_every_office_page_fits_a_phone(browser_page, migration_rows, business):
 
 def test_the_navigation_keeps_to_one_line_on_a_desktop(browser_page, migration_rows, business):
     """With the search box, an administrator's navigation (every link) wrapped "Back office"
-    and "Log out" onto two lines at 1280 px; below 1200 px it folds behind its button."""
+    and "Log out" onto two lines at 1280 px, then ran past the page's edge up to ~1420 px;
+    below 1200 px it folds behind its button."""
     from accounts.services import create_user
 
     create_user(username=USERNAME, role="administrator", password=PASSWORD)
@@ -66,15 +67,20 @@ def test_the_navigation_keeps_to_one_line_on_a_desktop(browser_page, migration_r
     page.fill("input[name=password]", PASSWORD)
     page.click("button[type=submit]")
     page.wait_for_url("**/")
-    for width in (1200, 1280, 1366, 1920):
+    for width in (1200, 1280, 1366, 1440, 1920):
         page.set_viewport_size({"width": width, "height": 800})
         items = page.locator(
             "#main-nav .nav-link, #main-nav button, #nav-search, #main-nav .navbar-text"
         )
-        tops = {round(items.nth(i).bounding_box()["y"] // 20) for i in range(items.count())}
-        heights = [items.nth(i).bounding_box()["height"] for i in range(items.count())]
+        boxes = [items.nth(i).bounding_box() for i in range(items.count())]
+        tops = {round(box["y"] // 20) for box in boxes}
+        heights = [box["height"] for box in boxes]
+        rights = [box["x"] + box["width"] for box in boxes]
         assert page.locator("#nav-search").is_visible(), width
         assert max(heights) < 45, (width, heights)  # no item wraps onto a second line
         assert len(tops) == 1, (width, tops)  # every item on the one row
+        # ... and within the page: "Log out" ran past its right edge up to ~1420 px.
+        assert max(rights) <= width, (width, max(rights))
+        assert page.evaluate("document.documentElement.scrollWidth") == width
     page.set_viewport_size({"width": 1100, "height": 800})
     assert page.locator(".navbar-toggler").is_visible()

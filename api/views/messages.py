@@ -20,7 +20,9 @@ MESSAGE_FILTERS = [
 
 
 def message_with_attempts():
-    return Message.objects.select_related("invoice", "attachment").prefetch_related("attempts")
+    return Message.objects.select_related("invoice", "quote", "attachment").prefetch_related(
+        "attempts"
+    )
 
 
 def message_answer(message_id: int) -> dict:

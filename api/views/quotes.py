@@ -18,7 +18,9 @@ from rest_framework.response import Response
 
 from billing.inputs import clean_currency
 from billing.models import Invoice, InvoiceLine
-from quotes import document
+from links.selectors import links_of
+from links.services import revoke_link as revoke
+from quotes import document, sending
 from quotes import services as quotes
 from quotes.models import Quote, QuoteLine, QuoteState
 from quotes.selectors import filter_quotes
@@ -32,11 +34,13 @@ from .base import (
     PDF_RESPONSES,
     ApiViewMixin,
     client_by_code,
+    object_by_id,
     object_by_ref,
     pdf_download,
     validated,
 )
 from .invoices import _lines
+from .messages import message_with_attempts
 
 QUOTE_FILTERS = [
     OpenApiParameter(
@@ -54,6 +58,9 @@ QUOTE_REF = OpenApiParameter(
     OpenApiTypes.STR,
     OpenApiParameter.PATH,
     description="The quote's number once sent (Q-0001), else its id.",
+)
+LINK_ID = OpenApiParameter(
+    "link_id", OpenApiTypes.INT, OpenApiParameter.PATH, description="The link's id."
 )
 
 
@@ -80,6 +87,8 @@ class QuoteViewSet(
         "answer": ["quotes.answer_quote"],
         "convert": ["quotes.convert_quote", "billing.add_invoice"],
         "duplicate": ["quotes.add_quote"],
+        "send": ["quotes.send_quote", "outbox.send_message"],
+        "revoke_link": ["quotes.send_quote", "links.change_documentlink"],
     }
 
     @cached_property
@@ -231,6 +240,62 @@ class QuoteViewSet(
         (any state: a declined quote offered again), with today's taxes."""
         draft = quotes.duplicate_quote(quote=self.get_object(), acting_user=request.user)
         return self._answer(draft, status.HTTP_201_CREATED)
+
+    @extend_schema(
+        request=s.SendQuoteInputSerializer,
+        responses={202: s.MessageSerializer(many=True)},
+        parameters=[QUOTE_REF],
+    )
+    @action(detail=True, methods=["post"], pagination_class=None)
+    def send(self, request, ref):
+        """E-mail the quote with its PDF attached, through the SMTP server of the settings:
+        one message per recipient, each with that recipient's own link (which replaces
+        the link an earlier send gave it). Fields left
+        out are the settings' quote e-mail, filled in. A draft is marked sent first; when
+        its e-mail then cannot be queued it stays sent (``sent_not_queued``), and sending
+        it again sends it. The answer is the messages in the outbox as they are once the
+        first delivery attempt is over (see the invoice's ``send``), the links masked."""
+        quote = self.get_object()
+        data = validated(s.SendQuoteInputSerializer, request)
+        fields = {**sending.quote_message_defaults(quote), **data}
+        sent = sending.send_quote(
+            quote=quote,
+            acting_user=request.user,
+            base_url=request.build_absolute_uri("/"),
+            **fields,
+        )
+        # Read again: the delivery ran when the messages' transaction committed.
+        messages = message_with_attempts().filter(pk__in=[m.pk for m in sent]).order_by("pk")
+        return Response(
+            s.MessageSerializer(messages, many=True).data, status=status.HTTP_202_ACCEPTED
+        )
+
+    @extend_schema(responses=s.DocumentLinkSerializer(many=True), parameters=[QUOTE_REF])
+    @action(detail=True, methods=["get"], pagination_class=None)
+    def links(self, request, ref):
+        """The links the quote was ever sent with, newest first, revoked, replaced and
+        expired ones too, with their views. A link's token is never shown: only the
+        e-mail it went in carried it."""
+        return Response(s.DocumentLinkSerializer(links_of(self.get_object()), many=True).data)
+
+    @extend_schema(
+        request=s.RevokeLinkInputSerializer,
+        responses=s.DocumentLinkSerializer,
+        parameters=[QUOTE_REF, LINK_ID],
+    )
+    @action(
+        detail=True,
+        methods=["post"],
+        url_path=r"links/(?P<link_id>[^/]+)/revoke",
+        url_name="revoke-link",
+    )
+    def revoke_link(self, request, ref, link_id):
+        """The link no longer opens the quote: whoever follows it gets the same "not found"
+        page as for a link that never existed. A link of another quote is not found."""
+        link = object_by_id(links_of(self.get_object()), link_id, what=_("link"))
+        data = validated(s.RevokeLinkInputSerializer, request)
+        link = revoke(link=link, acting_user=request.user, **data)
+        return Response(s.DocumentLinkSerializer(link).data)
 
     @extend_schema(responses=PDF_RESPONSES, parameters=[QUOTE_REF])
     @action(detail=True, methods=["get"], renderer_classes=PDF_RENDERERS)

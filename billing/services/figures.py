@@ -141,7 +141,7 @@ def clean_lines(
     ``currency`` (``rules.price_from_service``)."""
     if len(lines) > MAX_LINES:
         raise InvalidInput.single(
-            "lines", _("An invoice can have at most %(n)d lines.") % {"n": MAX_LINES}
+            "lines", _("Lines: a document can have at most %(n)d lines.") % {"n": MAX_LINES}
         )
     cleaned = []
     errors: dict[str, list[str]] = {}
@@ -214,16 +214,20 @@ def clean_lines(
     return cleaned
 
 
-def clean_discount(kind: str, value: Any, currency: str) -> tuple[str, Decimal]:
+def clean_discount(
+    kind: str, value: Any, currency: str, *, label: str | None = None
+) -> tuple[str, Decimal]:
+    """The document's one discount (percent or amount); ``label`` names it in a refusal
+    (default "Invoice discount")."""
+    label = label or _("Invoice discount")
     kind = kind or DISCOUNT_NONE
     if kind not in (DISCOUNT_NONE, DISCOUNT_PERCENT, DISCOUNT_FIXED):
         raise InvalidInput.single(
             "discount_kind",
-            _("Invoice discount: “%(kind)s” is not a kind of discount.") % {"kind": kind},
+            _("%(label)s: “%(kind)s” is not a kind of discount.") % {"label": label, "kind": kind},
         )
     if kind == DISCOUNT_NONE:
         return kind, Decimal("0.000")
-    label = _("Invoice discount")
     if kind == DISCOUNT_PERCENT:
         value = clean_decimal(
             value, field="discount_value", label=label, decimal_places=3, maximum=Decimal(100)
@@ -253,9 +257,12 @@ def apply_figures(
     lines: Sequence[DocumentLine],
     taxes: Sequence[DocumentTax],
     settings: BusinessSettings | None = None,
+    *,
+    discount_label: str | None = None,
 ) -> None:
     """Compute every figure with billing.money and put it on the (unsaved) objects: each
-    tax of the document's set on the lines that carry it."""
+    tax of the document's set on the lines that carry it. ``discount_label`` names the
+    document's discount in a refusal (default "Invoice discount")."""
     positions = {tax.label: index for index, tax in enumerate(taxes)}
     try:
         figures = compute_invoice(
@@ -281,7 +288,8 @@ def apply_figures(
     except ValueError:
         raise InvalidInput.single(
             "discount_value",
-            _("Invoice discount: cannot be more than the subtotal."),
+            _("%(label)s: cannot be more than the subtotal.")
+            % {"label": discount_label or _("Invoice discount")},
         ) from None
     for line, amount in zip(lines, figures.line_amounts, strict=True):
         line.amount = amount

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 
 from audit import recording as audit
 from ledger.events import Event
+from otb.dates import days_after
 from otb.operations import UNSET, InvalidInput, ensure_permitted, given, operation
 from settings_app.selectors import business_today, get_business_settings
 
@@ -521,7 +522,12 @@ def issue_invoice(
             if invoice.due_date and invoice.due_date >= invoice.issue_date
             else None
         )
-        or invoice.issue_date + datetime.timedelta(days=settings.payment_terms_days)
+        or days_after(
+            invoice.issue_date,
+            settings.payment_terms_days,
+            field="issue_date",
+            label=_("Issue date"),
+        )
     )
     check_dates(invoice.issue_date, invoice.due_date)
     # The figures stand as the draft was saved: its tax set was copied when it was made.

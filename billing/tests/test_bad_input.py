@@ -541,7 +541,7 @@ def test_too_many_lines_are_refused(world):
     assert_refused(
         lambda: services.create_draft(client=world.acme, acting_user=None, lines=[line()] * 501),
         field="lines",
-        label="An invoice",
+        label="Lines",
         problem="at most 500 lines",
     )
 
@@ -725,3 +725,15 @@ def test_invoice_of_a_client_made_inactive_is_not_issued(world):
         label="Client",
         problem="GONE is inactive",
     )
+
+
+def test_an_issue_date_with_no_due_date_after_it_is_refused_by_field(world):
+    invoice = services.create_draft(client=world.acme, acting_user=None, lines=[line()])
+    assert_refused(
+        lambda: services.issue_invoice(invoice=invoice, acting_user=None, issue_date="9999-12-25"),
+        field="issue_date",
+        label="Issue date",
+        problem="check the year",
+    )
+    invoice.refresh_from_db()
+    assert invoice.number is None

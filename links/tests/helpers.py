@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import re
 
 from django.urls import reverse
@@ -21,6 +22,18 @@ def sent_quote(*, client=None, user=None, description="Kitchen cabinets", **kwar
         acting_user=user,
         lines=[line("10", "85.00", description=description), line("1", "250.00")],
         **kwargs,
+    )
+    return services.mark_sent(quote=quote, acting_user=user)
+
+
+def expired_quote(*, client, user=None):
+    """A quote sent in January 2020, valid until the 31st: expired ever since."""
+    quote = services.create_quote(
+        client=client,
+        acting_user=user,
+        lines=[line()],
+        issue_date=datetime.date(2020, 1, 1),
+        valid_until=datetime.date(2020, 1, 31),
     )
     return services.mark_sent(quote=quote, acting_user=user)
 

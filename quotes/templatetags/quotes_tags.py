@@ -12,25 +12,28 @@ from ..selectors import awaiting_answer, with_shown_state
 
 register = template.Library()
 
+# Bootstrap's text-bg-… colour of each state: waiting blue, expired amber, accepted green,
+# declined red, withdrawn grey, a draft pale (with a border, to show on white).
 STATE_COLOURS: dict[str, str] = {
-    QuoteState.DRAFT: "secondary",
+    QuoteState.DRAFT: "light border",
     QuoteState.SENT: "primary",
     QuoteState.EXPIRED: "warning",
     QuoteState.ACCEPTED: "success",
     QuoteState.DECLINED: "danger",
-    QuoteState.WITHDRAWN: "dark",
+    QuoteState.WITHDRAWN: "secondary",
 }
 LATEST_ON_CLIENT_PAGE = 10
 
 
 @register.simple_tag
-def quote_badge(state: str):
-    """<span class="badge …">Label</span> for the state a quote shows."""
+def quote_badge(state: str, label: str = ""):
+    """<span class="badge …">Label</span> for the state a quote shows; ``label``: another
+    word for it (the client's page says "Awaiting your answer" for sent)."""
     return format_html(
         '<span class="badge text-bg-{} status-{}">{}</span>',
         STATE_COLOURS.get(state, "secondary"),
         state,
-        QuoteState(state).label if state in QuoteState.values else state,
+        label or (QuoteState(state).label if state in QuoteState.values else state),
     )
 
 

@@ -10,7 +10,7 @@ import time_machine
 
 from billing.models import Invoice, InvoiceStatus
 from quotes.models import Channel, Quote, QuoteChange, QuoteStatus
-from tests.api import token_client
+from tests.api import refused, token_client
 from tests.factories import GST_NO, QST_NO, ClientFactory, ServiceFactory, quebec_client
 from tests.pdf import pdf_text
 
@@ -65,15 +65,6 @@ def sent(api, body=None, **fields):
     response = api.post(f"{URL}{draft['id']}/mark-sent/", fields, format="json")
     assert response.status_code == 200, response.json()
     return response.json()
-
-
-def refused(response, status, field):
-    """The project's error format, naming ``field``; the first message."""
-    assert response.status_code == status, response.content
-    body = response.json()
-    assert set(body) == {"code", "detail", "errors"}
-    assert field in body["errors"], body
-    return body["errors"][field][0]
 
 
 # --- Made, read and sent --------------------------------------------------------------------

@@ -317,3 +317,40 @@ def test_converting_an_expired_quote_records_the_override(quote, bookkeeper):
         True,
         bookkeeper,
     )
+
+
+def test_the_state_shown_in_queries_is_the_state_the_rule_derives(quote, bookkeeper):
+    """``quotes.selectors.with_shown_state`` (SQL, for lists, the API and the report) and
+    ``quotes.rules.shown_state`` agree on every status, the day before, of and after
+    "valid until"."""
+    from quotes.models import Quote
+    from quotes.selectors import with_shown_state
+
+    sent = services.mark_sent(
+        quote=quote, acting_user=bookkeeper, issue_date="2026-03-01", valid_until="2026-03-31"
+    )
+    others = []
+    for answer in (Answer.ACCEPTED, Answer.DECLINED, None, "withdraw"):
+        other = services.duplicate_quote(quote=sent, acting_user=bookkeeper)
+        services.mark_sent(
+            quote=other, acting_user=bookkeeper, issue_date="2026-03-01", valid_until="2026-03-31"
+        )
+        if answer == "withdraw":
+            services.withdraw_quote(quote=other, acting_user=bookkeeper)
+        elif answer:
+            _answer(other, bookkeeper, answer)
+        others.append(other)
+    services.duplicate_quote(quote=sent, acting_user=bookkeeper)  # a draft
+    for day in (30, 31, 32):
+        today = datetime.date(2026, 3, 1) + datetime.timedelta(days=day - 1)
+        shown = with_shown_state(Quote.objects.all(), today=today)
+        assert {q.pk: q.shown_state for q in shown} == {
+            q.pk: shown_state(q, today=today) for q in Quote.objects.all()
+        }
+    assert {q.shown_state for q in with_shown_state(Quote.objects.all(), today=today)} == {
+        "draft",
+        "expired",
+        "accepted",
+        "declined",
+        "withdrawn",
+    }

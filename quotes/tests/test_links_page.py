@@ -66,6 +66,17 @@ def test_the_page_shows_the_quote_its_terms_and_the_answer_form(client, quote, t
     assert "Log out" not in text  # no office menu
 
 
+def test_the_page_says_what_to_do_and_where(client, quote, token):
+    text = client.get(page_url(token)).text
+
+    # The badge in the client's words; the document itself (what is accepted) keeps its own.
+    assert 'status-sent">Awaiting your answer</span>' in text
+    assert 'Read the quote below, then <a href="#answer">accept or decline it' in text
+    assert 'id="answer"' in text and 'action="#answer"' in text  # a refusal lands at the form
+    assert f'href="{pdf_url(token)}" download="{quote.number}.pdf"' in text
+    assert "Your answer was not recorded" not in text
+
+
 def test_every_opening_is_recorded_as_a_view(client, quote, token):
     client.get(page_url(token), REMOTE_ADDR="203.0.113.9", HTTP_USER_AGENT=FIREFOX)
     client.get(pdf_url(token), REMOTE_ADDR="203.0.113.9", HTTP_USER_AGENT=FIREFOX)
@@ -239,6 +250,7 @@ def test_an_acceptance_needs_the_name_and_the_box_ticked(client, quote, token):
     assert no_name.context["form"].errors["name"] == [
         "Name: type the name of the person answering."
     ]
+    assert "Your answer was not recorded: <a" in no_name.text  # "see below", to the form
     neither_button = answer(client, token, name="Ann", agreed="on")
     assert "Press Accept or Decline" in neither_button.text
     tampered = answer(client, token, name="Ann", agreed="on", answer="maybe")

@@ -3,7 +3,6 @@ SMTP server on localhost: each recipient's own link in the e-mail, the link mask
 outbox and its token nowhere in the database, replaced on resend; the office's send page and
 revoke button; the business told when the client answers."""
 
-import datetime
 import hashlib
 
 import pytest
@@ -14,25 +13,18 @@ from django.urls import reverse
 from audit.models import AuditRecord
 from billing.errors import InvalidTransition
 from links.models import REPLACED, DocumentLink
-from links.tests.helpers import LINK, link_for, page_url, sent_quote, token_of
+from links.tests.helpers import LINK, expired_quote, link_for, page_url, sent_quote, token_of
 from otb.operations import InvalidInput, NotPermitted
 from outbox.models import MASKED_LINK, Message, MessageKind, MessageStatus
 from quotes import sending, services
 from quotes.models import QuoteStatus
-from tests.factories import ClientFactory, line
+from tests.factories import line
 from tests.mail import free_port, point_settings_at
 from tests.pdf import pdf_text
 
 pytestmark = pytest.mark.django_db
 
 BASE = "http://testserver/"
-
-
-@pytest.fixture
-def maple(business):
-    return ClientFactory(
-        name="Maple Leaf Property", contact_person="Ann Smith", email="ann@maple.example.com"
-    )
 
 
 @pytest.fixture
@@ -135,24 +127,32 @@ def test_sending_again_to_a_recipient_replaces_its_link(smtp, send, quote, clien
     assert old.revoke_reason == REPLACED and new.revoked_at is None
 
 
-def test_each_address_in_to_gets_its_own_message_and_link(smtp, send, quote):
+def test_each_address_in_to_and_cc_gets_its_own_message_and_link(smtp, send, quote):
+    """A copy of another's message would hand over that person's link: CC addresses are
+    recipients of their own."""
     messages = send(
         quote,
         to="ann@maple.example.com, bob@maple.example.com, ANN@maple.example.com",
-        cc="boss@maple.example.com",
+        cc="boss@maple.example.com, bob@MAPLE.example.com",
     )
 
-    assert [m.to_addresses for m in messages] == ["ann@maple.example.com", "bob@maple.example.com"]
-    assert sorted(sorted(r.rcpt_tos) for r in smtp.received) == [
-        ["ann@maple.example.com", "boss@maple.example.com"],
-        ["bob@maple.example.com", "boss@maple.example.com"],
+    assert [m.to_addresses for m in messages] == [
+        "ann@maple.example.com",
+        "bob@maple.example.com",
+        "boss@maple.example.com",
     ]
-    assert all(r.message["Cc"] == "boss@maple.example.com" for r in smtp.received)
+    assert sorted(sorted(r.rcpt_tos) for r in smtp.received) == [
+        ["ann@maple.example.com"],
+        ["bob@maple.example.com"],
+        ["boss@maple.example.com"],
+    ]
+    assert all(r.message["Cc"] is None for r in smtp.received)
     links = {link_in(received) for received in smtp.received}
-    assert len(links) == 2
+    assert len(links) == 3
     assert sorted(DocumentLink.objects.values_list("recipient", flat=True)) == [
         "ann@maple.example.com",
         "bob@maple.example.com",
+        "boss@maple.example.com",
     ]
 
 
@@ -199,14 +199,7 @@ def test_a_withdrawn_or_expired_quote_is_not_sent(smtp, send, quote, bookkeeper,
     services.withdraw_quote(quote=quote, acting_user=bookkeeper)
     with pytest.raises(InvalidTransition, match="was withdrawn; it cannot be sent"):
         send(quote)
-    old = services.create_quote(
-        client=maple,
-        acting_user=bookkeeper,
-        lines=[line()],
-        issue_date=datetime.date(2020, 1, 1),
-        valid_until=datetime.date(2020, 1, 31),
-    )
-    services.mark_sent(quote=old, acting_user=bookkeeper)
+    old = expired_quote(client=maple, user=bookkeeper)
     with pytest.raises(InvalidTransition, match="expired on"):
         send(old)
     assert not smtp.received
@@ -318,7 +311,7 @@ def test_the_panel_lists_the_links_views_and_messages(rf, bookkeeper, quote, smt
     link = DocumentLink.objects.get()
     assert reverse("quote_sending:revoke_link", args=[quote.pk, link.pk]) in html
     assert '<td class="amount">1</td>' in html  # one view
-    assert "opens the quote" in html
+    assert ">live<" in html  # the link opens the quote
     assert Message.objects.get().get_absolute_url() in html
 
 

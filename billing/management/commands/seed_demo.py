@@ -608,9 +608,10 @@ class _Demo:
 
 
 @operation
-def seed_demo_data() -> None:
-    """Create the demo business. Raises DemoAlreadyPresent (nothing changed) if it exists
-    already, DatabaseNotEmpty if the database holds other clients or invoices."""
+def seed_demo_data() -> list[str]:
+    """Create the demo business and return what the other apps added to it ("6 quotes").
+    Raises DemoAlreadyPresent (nothing changed) if it exists already, DatabaseNotEmpty if
+    the database holds other clients or invoices."""
     if Client.objects.filter(code=DEMO_MARKER_CODE).exists():
         raise DemoAlreadyPresent
     if Client.objects.exists() or Invoice.objects.exists():
@@ -627,12 +628,13 @@ def seed_demo_data() -> None:
     demo = _Demo()
     demo.build()
     # The apps built on billing add their part (quotes in every state): each names it in
-    # its AppConfig, as ``seed_demo(demo)``, so billing imports none of them (no cycle
-    # between apps). In this transaction: all of the demo, or nothing.
+    # its AppConfig, as ``seed_demo(demo)`` returning what it made, so billing imports none
+    # of them (no cycle between apps). In this transaction: all of the demo, or nothing.
+    added = []
     for config in apps.get_app_configs():
         add_to_demo = getattr(config, "seed_demo", None)
         if add_to_demo is not None:
-            add_to_demo(demo)
+            added.append(str(add_to_demo(demo)))
     broken = clients_breaking_invariant()
     if broken:
         # Would be a bug in the operations; refuse to leave such data behind.
@@ -640,6 +642,7 @@ def seed_demo_data() -> None:
             _("Demo data breaks the ledger invariant for %(clients)s.")
             % {"clients": ", ".join(client.code for client in broken)}
         )
+    return added
 
 
 class Command(BaseCommand):
@@ -651,7 +654,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         try:
-            seed_demo_data()
+            added = seed_demo_data()
         except DemoAlreadyPresent:
             self.stdout.write(_("Demo data already present; nothing to do"))
             return
@@ -662,13 +665,14 @@ class Command(BaseCommand):
         self.stdout.write(
             _(
                 "Demo data created: %(clients)d clients, %(services)d services, "
-                "%(payments)d payments, %(credit_notes)d credit notes."
+                "%(payments)d payments, %(credit_notes)d credit notes%(added)s."
             )
             % {
                 "clients": Client.objects.count(),
                 "services": Service.objects.count(),
                 "payments": Payment.objects.count(),
                 "credit_notes": CreditNote.objects.count(),
+                "added": "".join(f", {part}" for part in added),
             }
         )
         for status, label in InvoiceStatus.choices:
