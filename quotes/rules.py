@@ -94,6 +94,24 @@ def convert_refusal(quote: Any) -> str | None:
     }
 
 
+def send_refusal(quote: Any, *, today: datetime.date) -> str | None:
+    """Why ``quote`` cannot be e-mailed to its client, or None. A draft is sent (marked sent
+    first); a sent quote may be sent again; an expired one would offer the client a link
+    that cannot accept it."""
+    state = shown_state(quote, today=today)
+    if state == QuoteState.EXPIRED:
+        return _(
+            "Quote %(number)s expired on %(date)s: change its “valid until” date before "
+            "sending it again."
+        ) % {"number": quote.number, "date": _date(quote.valid_until)}
+    if state not in (QuoteState.DRAFT, QuoteState.SENT):
+        return _("Quote %(number)s was %(state)s; it cannot be sent.") % {
+            "number": quote.number,
+            "state": QuoteState(state).label.lower(),
+        }
+    return None
+
+
 def default_valid_until(date: datetime.date, settings: Any) -> datetime.date:
     """A quote sent on ``date`` is valid for the settings' number of days."""
     return days_after(date, settings.quote_valid_days, field="issue_date", label=_("Quote date"))

@@ -96,7 +96,7 @@ class AwaitingAnswer:
 
 def awaiting_answer(*, today: datetime.date) -> AwaitingAnswer:
     """The dashboard's "quotes awaiting an answer" on ``today``, in one query."""
-    still_open = ~Q(valid_until__lt=today)
+    still_open = ~expired(today)
     rows = (
         Quote.objects.filter(status=QuoteStatus.SENT)
         .order_by()
@@ -104,7 +104,7 @@ def awaiting_answer(*, today: datetime.date) -> AwaitingAnswer:
         .annotate(
             open_count=Count("id", filter=still_open),
             open_value=Sum("total", filter=still_open),
-            expired_count=Count("id", filter=Q(valid_until__lt=today)),
+            expired_count=Count("id", filter=expired(today)),
         )
         .order_by("currency")
     )

@@ -40,9 +40,8 @@ from settings_app.models import BusinessSettings
 from settings_app.selectors import business_today, get_business_settings
 from settings_app.templating import PLACEHOLDER, QUOTE_PLACEHOLDERS, fill
 
-from . import document
-from .models import Answer, Quote, QuoteAnswer, QuoteState
-from .rules import shown_state
+from . import document, rules
+from .models import Answer, Quote, QuoteAnswer
 from .services import QuoteChanged, lock_quote, mark_sent
 
 if TYPE_CHECKING:
@@ -140,22 +139,8 @@ def _base_url(base_url: str) -> str:
 
 
 def send_refusal(quote: Quote) -> str | None:
-    """Why ``quote`` cannot be e-mailed to its client, or None. A draft is sent (marked sent
-    first); a sent quote may be sent again; an expired one would offer the client a link
-    that cannot accept it."""
-    today = business_today(get_business_settings())
-    state = shown_state(quote, today=today)
-    if state == QuoteState.EXPIRED:
-        return _(
-            "Quote %(number)s expired on %(date)s: change its “valid until” date before "
-            "sending it again."
-        ) % {"number": quote.number, "date": _date(quote.valid_until)}
-    if state not in (QuoteState.DRAFT, QuoteState.SENT):
-        return _("Quote %(number)s was %(state)s; it cannot be sent.") % {
-            "number": quote.number,
-            "state": QuoteState(state).label.lower(),
-        }
-    return None
+    """``rules.send_refusal`` on the business's today."""
+    return rules.send_refusal(quote, today=business_today(get_business_settings()))
 
 
 # --- Sending ------------------------------------------------------------------------------

@@ -31,7 +31,7 @@ from . import services
 from .document import load_quote, quote_data, quote_filename, quote_pdf
 from .forms import AnswerForm, MarkSentForm, QuoteFilterForm, QuoteForm, WithdrawForm
 from .models import Quote, QuoteAnswer, QuoteStatus
-from .rules import change_refusal, convert_refusal
+from .rules import answer_refusal, change_refusal, convert_refusal, delete_refusal
 from .selectors import change_history, filter_quotes, with_shown_state
 
 PAGE_SIZE = 50
@@ -189,7 +189,6 @@ def quote_detail(request, pk: int):
     business = get_business_settings()
     today = business_today(business)
     doc = quote_data(quote, business=business, today=today)
-    sent = quote.status == QuoteStatus.SENT
     return render(
         request,
         "quotes/quote_detail.html",
@@ -201,10 +200,10 @@ def quote_detail(request, pk: int):
             "history": change_history(quote),
             # What the quote's state allows; the buttons also need the user's permission.
             "can_edit": change_refusal(quote) is None,
-            "can_delete": quote.is_draft,
+            "can_delete": delete_refusal(quote) is None,
             "can_mark_sent": quote.is_draft,
-            "can_withdraw": sent,
-            "can_answer": sent,
+            "can_withdraw": quote.status == QuoteStatus.SENT,
+            "can_answer": answer_refusal(quote, today=today, by_client=False) is None,
             "can_convert": quote.invoice_id is None and convert_refusal(quote) is None,
             "mark_sent_form": MarkSentForm(auto_id="mark-sent-%s"),
             "withdraw_form": WithdrawForm(auto_id="withdraw-%s"),
