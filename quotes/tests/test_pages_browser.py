@@ -32,6 +32,9 @@ def test_a_quote_made_sent_changed_and_declined_in_the_browser(browser_page, off
     assert quote.total == Decimal("550.88") and quote.is_draft
 
     # Mark it sent from its page: the button opens the form in place.
+    # The buttons open their forms in place once Bootstrap's script has run (the load
+    # event); clicked before, they follow their link to the form's page of its own.
+    page.wait_for_load_state("load")
     page.click("a:has-text('Mark as sent')")
     page.click("#mark-sent-panel button[type=submit]")
     page.locator(".alert-success", has_text="Quote marked as sent.").wait_for()
@@ -48,6 +51,9 @@ def test_a_quote_made_sent_changed_and_declined_in_the_browser(browser_page, off
     assert QuoteChange.objects.filter(quote=quote).count() == 1
 
     # The client declines by phone: recorded on its behalf.
+    # The buttons open their forms in place once Bootstrap's script has run (the load
+    # event); clicked before, they follow their link to the form's page of its own.
+    page.wait_for_load_state("load")
     page.click("a:has-text('Record the client')")
     page.check("#answer-panel input[value=declined]")
     page.fill("#answer-panel input[name=name]", "Dr. Lake")
