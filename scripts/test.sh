@@ -2,6 +2,7 @@
 # Runs the whole test suite: installs what is missing (system packages with apt, the dev
 # requirements into .venv), then pytest with any arguments given, e.g.
 #   ./scripts/test.sh -k invoice -x
+#   OTB_TEST_WORKERS=0 ./scripts/test.sh -x   # in one process (a debugger, pdb)
 #   DATABASE_URL=mysql://root:@127.0.0.1:3306/otb_billing ./scripts/test.sh   # on MariaDB
 set -euo pipefail
 # shellcheck source=scripts/lib.sh
@@ -13,4 +14,7 @@ ensure_python_env requirements-dev.txt
 # the PDF tests read PDFs back with pdftotext; the fonts are the ones the app renders with.
 ensure_packages chromium
 ensure_pdf_packages
-exec .venv/bin/pytest "$@"
+# Two worker processes (pytest-xdist) by default: the suite is mostly waiting on the database,
+# PDFs and the browser, and halves its time on two cores. Each worker has its own test
+# database (test_<name>_gw0, ...).
+exec .venv/bin/pytest -n "${OTB_TEST_WORKERS:-2}" "$@"

@@ -18,4 +18,5 @@ export OTB_GALERA_NODES=3311,3312,3313
 export DATABASE_URL=mysql://root:@127.0.0.1:3310/otb_galera
 # Reads wait for what the cluster committed before them (README: Scaling out).
 export DB_WSREP_SYNC_WAIT=1
-./scripts/test.sh -m "concurrency or galera" "$@"
+# In one process: each test already runs several writers against the three nodes.
+OTB_TEST_WORKERS=${OTB_TEST_WORKERS:-0} ./scripts/test.sh -m "concurrency or galera" "$@"
