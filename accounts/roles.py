@@ -9,7 +9,7 @@ BOOKKEEPER = "Bookkeeper"
 VIEWER = "Viewer"
 ROLES = {"administrator": ADMINISTRATOR, "bookkeeper": BOOKKEEPER, "viewer": VIEWER}
 
-BOOKS_APPS = ("billing", "ledger", "links", "outbox", "quotes", "rates")
+BOOKS_APPS = ("billing", "ledger", "links", "outbox", "quotes", "rates", "recurring")
 ADMIN_APPS = (*BOOKS_APPS, "settings_app", "accounts", "auth", "admin", "api", "audit")
 
 

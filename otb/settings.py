@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "rates",
     "quotes",
     "links",
+    "recurring",
     # Last: its post_migrate hook gives the roles the permissions of the apps above.
     "accounts",
 ]
@@ -180,6 +181,10 @@ OTB_RATES_URL = env.str(
 # The address of this site as clients reach it ("https://billing.example.com"): the start of
 # the links e-mails carry (a quote's link). Empty: the address of the request that sends it.
 OTB_BASE_URL = env.str("OTB_BASE_URL", default="")
+
+# The most invoices ``run_recurring`` makes for one schedule in one run: after downtime it
+# catches up the missed dates a number at a time, with a warning (SPEC: Recurring invoices).
+OTB_RECURRING_CATCH_UP = env.int("OTB_RECURRING_CATCH_UP", default=12)
 
 # How often a write operation is tried again after a deadlock (MariaDB 1213, Galera
 # certification failure) before the error reaches the user (SPEC: Scale).

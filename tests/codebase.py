@@ -41,6 +41,7 @@ PRODUCT_PACKAGES = (
     "otb",
     "outbox",
     "quotes",
+    "recurring",
     "rates",
     "reports",
     "settings_app",

@@ -509,6 +509,74 @@ def ex_record_view(ctx):
     record_view(link=link, ip_address="203.0.113.5", user_agent="Firefox")
 
 
+# --- Recurring schedules ------------------------------------------------------------------
+def _schedule(ctx, **kwargs):
+    from recurring import services
+
+    return services.create_schedule(
+        client=ClientFactory(email="ann@example.com"),
+        acting_user=ctx["admin"],
+        name="Hosting",
+        start_date="2026-01-31",
+        lines=[line()],
+        **kwargs,
+    )
+
+
+def ex_create_schedule(ctx):
+    _schedule(ctx)
+
+
+def ex_update_schedule(ctx):
+    from recurring.services import update_schedule
+
+    update_schedule(schedule=_schedule(ctx), acting_user=ctx["admin"], name="Hosting, gold")
+
+
+def ex_pause_schedule(ctx):
+    from recurring.services import pause_schedule
+
+    pause_schedule(schedule=_schedule(ctx), acting_user=ctx["admin"], starts_on="2026-03-01")
+
+
+def ex_resume_schedule(ctx):
+    from recurring.services import pause_schedule, resume_schedule
+
+    schedule = pause_schedule(
+        schedule=_schedule(ctx), acting_user=ctx["admin"], starts_on="2026-03-01"
+    )
+    resume_schedule(schedule=schedule, acting_user=ctx["admin"], ends_on="2026-04-01")
+
+
+def ex_end_schedule(ctx):
+    from recurring.services import end_schedule
+
+    end_schedule(schedule=_schedule(ctx), acting_user=ctx["admin"], reason="Contract over")
+
+
+def ex_delete_schedule(ctx):
+    from recurring.services import delete_schedule
+
+    delete_schedule(schedule=_schedule(ctx), acting_user=ctx["admin"])
+
+
+def ex_bill_next(ctx):
+    from recurring.services import bill_next
+
+    bill_next(schedule=_schedule(ctx), today=datetime.date(2026, 2, 1))
+
+
+def ex_settle_email(ctx):
+    from recurring.models import Occurrence
+    from recurring.services import bill_next, settle_email
+
+    occurrence = bill_next(
+        schedule=_schedule(ctx, email_invoices=True), today=datetime.date(2026, 2, 1)
+    )
+    assert isinstance(occurrence, Occurrence) and occurrence.email_pending
+    settle_email(occurrence=occurrence, note="Not e-mailed: e-mail is not set up.")
+
+
 def ex_delivery_record(ctx):
     from outbox import delivery, smtp
 
@@ -697,6 +765,14 @@ EXAMPLES = {
     "outbox.delivery.recover_stalled": ex_recover_stalled,
     "outbox.receivers._queue_receipt": ex_queue_receipt,
     "outbox.services._queue_invoice": ex_queue_invoice,
+    "recurring.services.bill_next": ex_bill_next,
+    "recurring.services.create_schedule": ex_create_schedule,
+    "recurring.services.delete_schedule": ex_delete_schedule,
+    "recurring.services.end_schedule": ex_end_schedule,
+    "recurring.services.pause_schedule": ex_pause_schedule,
+    "recurring.services.resume_schedule": ex_resume_schedule,
+    "recurring.services.settle_email": ex_settle_email,
+    "recurring.services.update_schedule": ex_update_schedule,
     "outbox.services.mark_dealt_with": ex_mark_dealt_with,
     "outbox.services.queue_password_reset": ex_queue_password_reset,
     "outbox.services.queue_reminder": ex_queue_reminder,

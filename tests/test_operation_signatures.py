@@ -23,6 +23,7 @@ SERVICE_MODULES = [
     "quotes.sending",
     "quotes.services",
     "rates.importing",
+    "recurring.services",
     "rates.services",
     "settings_app.services",
 ]

@@ -192,7 +192,7 @@ def clean_lines(
                 position=index + 1,
             )
             line.taxes = _line_taxes(data, service, taxes, where)
-            line.full_clean(exclude=["invoice", "quote", "amount"])
+            line.full_clean(exclude=["invoice", "quote", "schedule", "amount"])
         except InvalidInput as exc:
             errors.update(
                 {

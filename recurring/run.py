@@ -1,0 +1,248 @@
+"""The daily run of recurring invoices (``manage.py run_recurring``): every schedule's due
+occurrences recorded, each through ``services.bill_next``, its invoice e-mailed when the
+schedule asks, and a report of what was done. Safe to start any number of times, and at
+once on several servers: ``bill_next`` records each occurrence exactly once."""
+
+from __future__ import annotations
+
+import datetime
+import logging
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.db import IntegrityError
+from django.db.models import Q
+from django.utils.translation import gettext as _
+
+from billing.money import format_money
+from otb.operations import DomainError
+from outbox.services import send_invoice
+from settings_app.selectors import business_today, get_business_settings
+
+from . import services
+from .models import EndKind, IssueMode, Occurrence, Outcome, Schedule, ScheduleState
+from .rules import upcoming
+
+logger = logging.getLogger(__name__)
+
+# How often one occurrence is tried again when another run recorded it first (Galera).
+RECORDED_ELSEWHERE_ATTEMPTS = 5
+
+
+@dataclass
+class RunReport:
+    """What a run did (or, dry, would do), line by line, for the command to print."""
+
+    today: datetime.date
+    dry_run: bool = False
+    made: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+    held: list[str] = field(default_factory=list)
+    emailed: list[str] = field(default_factory=list)
+    ended: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+
+
+def due_schedules(today: datetime.date):
+    """The schedules a run looks at: not ended, and a date due or an end reached."""
+    return (
+        Schedule.objects.filter(state__in=[ScheduleState.ACTIVE, ScheduleState.PAUSED])
+        .filter(
+            Q(next_date__lte=today)
+            | Q(next_date__isnull=True)
+            | Q(end_kind=EndKind.ON_DATE, end_date__lt=today)
+        )
+        .select_related("client")
+        .order_by("pk")
+    )
+
+
+def run_recurring(
+    *, today: datetime.date | None = None, dry_run: bool = False, catch_up: int | None = None
+) -> RunReport:
+    """Record every due occurrence of every schedule, at most ``catch_up`` invoices per
+    schedule (``OTB_RECURRING_CATCH_UP``): a schedule further behind is caught up by the
+    next runs, with a warning. ``dry_run`` writes nothing and reports what would be made."""
+    today = today or business_today()
+    limit = catch_up if catch_up is not None else settings.OTB_RECURRING_CATCH_UP
+    report = RunReport(today=today, dry_run=dry_run)
+    if dry_run:
+        for schedule in due_schedules(today):
+            _plan(schedule, today, limit, report)
+        return report
+    # Invoices an earlier run made and could not e-mail (it stopped, the PDF failed).
+    for occurrence in Occurrence.objects.filter(email_pending=True).order_by("pk"):
+        _email(occurrence, report)
+    for schedule in due_schedules(today):
+        _run_schedule(schedule, today, limit, report)
+    return report
+
+
+def _label(schedule: Schedule) -> str:
+    return f"“{schedule.name}” ({schedule.client.code})"
+
+
+def _plan(schedule: Schedule, today: datetime.date, limit: int, report: RunReport) -> None:
+    dates = upcoming(
+        schedule,
+        made=services.invoices_made(schedule),
+        pauses=schedule.pauses.all(),
+        until=today,
+    )
+    invoices = 0
+    verb = (
+        _("would issue an invoice dated %(date)s")
+        if schedule.issue_mode == IssueMode.ISSUE
+        else _("would leave a draft dated %(date)s")
+    )
+    for day, what in dates:
+        if what == "paused":
+            report.skipped.append(
+                _("%(schedule)s: would skip %(date)s (paused)")
+                % {"schedule": _label(schedule), "date": day.isoformat()}
+            )
+            continue
+        if invoices == limit:
+            _warn_behind(schedule, report, more=len(dates) - dates.index((day, what)))
+            return
+        invoices += 1
+        report.made.append(f"{_label(schedule)}: " + verb % {"date": day.isoformat()})
+
+
+def _warn_behind(schedule: Schedule, report: RunReport, *, more: int) -> None:
+    report.warnings.append(
+        _(
+            "%(schedule)s is behind: %(count)d more date(s) are due; the next run makes up "
+            "to %(limit)d more (OTB_RECURRING_CATCH_UP)."
+        )
+        % {"schedule": _label(schedule), "count": more, "limit": settings.OTB_RECURRING_CATCH_UP}
+    )
+
+
+def _run_schedule(schedule: Schedule, today: datetime.date, limit: int, report: RunReport) -> None:
+    invoices = 0
+    collisions = 0
+    while True:
+        if invoices >= limit:
+            schedule.refresh_from_db()
+            left = [
+                day
+                for day, what in upcoming(
+                    schedule,
+                    made=services.invoices_made(schedule),
+                    pauses=schedule.pauses.all(),
+                    until=today,
+                )
+                if what == "invoice"
+            ]
+            if left:
+                _warn_behind(schedule, report, more=len(left))
+            return
+        try:
+            occurrence = services.bill_next(schedule=schedule, today=today)
+        except IntegrityError:
+            # Recorded by a run on another node in the meantime (Galera): read again.
+            collisions += 1
+            if collisions < RECORDED_ELSEWHERE_ATTEMPTS:
+                continue
+            report.problems.append(
+                _("%(schedule)s: another run kept recording the same date; try again.")
+                % {"schedule": _label(schedule)}
+            )
+            return
+        except DomainError as exc:
+            report.problems.append(
+                _("%(schedule)s: nothing made for its next date: %(reason)s")
+                % {"schedule": _label(schedule), "reason": exc.message}
+            )
+            return
+        if occurrence is None:
+            schedule.refresh_from_db()
+            if schedule.is_ended and schedule.end_reason:
+                report.ended.append(f"{_label(schedule)}: {_('ended.')} {schedule.end_reason}")
+            return
+        _report(occurrence, report)
+        if occurrence.invoice_id is not None:
+            invoices += 1
+        if occurrence.email_pending:
+            _email(occurrence, report)
+        if Schedule.objects.filter(pk=schedule.pk, state=ScheduleState.ENDED).exists():
+            schedule.refresh_from_db()
+            report.ended.append(f"{_label(schedule)}: {_('ended.')} {schedule.end_reason}")
+            return
+
+
+def _report(occurrence: Occurrence, report: RunReport) -> None:
+    schedule = occurrence.schedule
+    day = occurrence.date.isoformat()
+    if occurrence.outcome == Outcome.SKIPPED_PAUSED:
+        report.skipped.append(
+            _("%(schedule)s: %(date)s skipped (paused)")
+            % {"schedule": _label(schedule), "date": day}
+        )
+        return
+    invoice = occurrence.invoice
+    assert invoice is not None
+    total = format_money(invoice.total, invoice.currency)
+    if occurrence.outcome == Outcome.HELD:
+        report.held.append(
+            _("%(schedule)s: draft dated %(date)s, %(total)s. %(note)s")
+            % {"schedule": _label(schedule), "date": day, "total": total, "note": occurrence.note}
+        )
+    elif invoice.is_draft:
+        report.made.append(
+            _("%(schedule)s: draft to review dated %(date)s, %(total)s")
+            % {"schedule": _label(schedule), "date": day, "total": total}
+        )
+    else:
+        report.made.append(
+            _("%(schedule)s: %(number)s dated %(date)s, %(total)s")
+            % {"schedule": _label(schedule), "number": invoice.number, "date": day, "total": total}
+        )
+
+
+def _email(occurrence: Occurrence, report: RunReport) -> None:
+    """E-mail an occurrence's issued invoice to its client, once: the message is queued in
+    the transaction that clears ``email_pending`` (``services.settle_email``), so two runs
+    cannot both queue it, and a run that stopped before it leaves it to the next one."""
+    invoice = occurrence.invoice
+    business = get_business_settings()
+    problem = None
+    if invoice is None or invoice.is_draft or invoice.is_cancelled:
+        problem = _("the invoice is no longer an issued one")
+    elif not invoice.client.email:
+        problem = _("client %(code)s has no e-mail address") % {"code": invoice.client.code}
+    elif not business.smtp_configured:
+        problem = _("e-mail is not set up in the settings")
+    if problem is not None:
+        note = _("Not e-mailed: %(problem)s.") % {"problem": problem}
+        try:
+            services.settle_email(occurrence=occurrence, note=note)
+        except services.EmailSettled:
+            return
+        report.warnings.append(f"{_label(occurrence.schedule)}: {occurrence.date}: {note}")
+        return
+    assert invoice is not None
+    try:
+        send_invoice(
+            invoice=invoice,
+            to=invoice.client.email,
+            subject=business.invoice_email_subject,
+            body=business.invoice_email_body,
+            acting_user=None,
+            on_queued=lambda message: services.settle_email(occurrence=occurrence),
+        )
+    except services.EmailSettled:
+        return
+    except Exception as exc:  # the PDF or the database: the next run tries again
+        logger.exception("Invoice %s was not e-mailed", invoice.number)
+        report.problems.append(
+            _("%(number)s was made but not e-mailed yet (%(error)s); the next run tries again.")
+            % {"number": invoice.number, "error": exc}
+        )
+        return
+    report.emailed.append(
+        _("%(number)s e-mailed to %(address)s")
+        % {"number": invoice.number, "address": invoice.client.email}
+    )

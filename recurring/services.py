@@ -1,0 +1,655 @@
+"""Operations on recurring schedules (SPEC: Recurring invoices): schedules made, changed,
+paused, resumed, ended and deleted; and ``bill_next``, the one operation that records a
+schedule's next occurrence and makes its invoice, in one transaction.
+
+Exactly once: ``bill_next`` locks the schedule (after its client: the lock order of
+billing.services.locking) and writes the occurrence row, unique per (schedule, date), in the
+transaction that makes the invoice. A second run waits for the lock and then finds the
+occurrence recorded; on a Galera cluster, where locks taken through two nodes do not block
+each other, one of the two commits fails (a deadlock, retried by ``@operation``, or the
+unique constraint, which the run reads as "made by another run")."""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING, Any
+
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from audit import recording as audit
+from billing.errors import InvalidTransition, NotFound
+from billing.inputs import clean_currency, clean_date, clean_text
+from billing.models import Client, Invoice
+from billing.money import DISCOUNT_NONE
+from billing.services import locking
+from billing.services.figures import (
+    LineData,
+    apply_figures,
+    clean_discount,
+    clean_lines,
+    document_taxes,
+)
+from billing.services.invoices import create_draft, issue_invoice
+from otb.operations import (
+    UNSET,
+    DomainError,
+    InvalidInput,
+    StaleRead,
+    ensure_permitted,
+    given,
+    operation,
+)
+from settings_app.selectors import business_today, get_business_settings
+
+from .dates import Recurrence
+from .models import (
+    MAX_INTERVAL,
+    DayRule,
+    EndKind,
+    IntervalUnit,
+    IssueMode,
+    Occurrence,
+    Outcome,
+    Pause,
+    Schedule,
+    ScheduleLine,
+    ScheduleState,
+)
+from .rules import (
+    end_problem,
+    end_reason,
+    fill_period,
+    fixed_change_refusal,
+    pause_problem,
+    paused_on,
+    period_values,
+    recurrence_problem,
+    resume_problem,
+)
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
+SCHEDULE_RELATED = ("lines",)
+NAME_MAX_LENGTH = 200
+
+
+# --- Reading and locking ------------------------------------------------------------------
+def lock_schedule(schedule_pk: int, *, also_clients: Iterable[int] = ()) -> Schedule:
+    """Lock the schedule's client (and ``also_clients``, one it moves to), then the
+    schedule: clients first, a schedule where an invoice sits in the lock order."""
+    try:
+        client_id = Schedule.objects.values_list("client_id", flat=True).get(pk=schedule_pk)
+    except Schedule.DoesNotExist:
+        raise NotFound(_("That recurring schedule no longer exists.")) from None
+    locking.lock_clients([client_id, *also_clients])
+    schedule = Schedule.objects.select_for_update().select_related("client").get(pk=schedule_pk)
+    if schedule.client_id != client_id:
+        raise StaleRead(f"schedule {schedule_pk} moved to another client")
+    return schedule
+
+
+def invoices_made(schedule: Schedule) -> int:
+    """How many invoices ``schedule`` has made ("after N invoices" counts these); a review
+    draft that was deleted is not one."""
+    return schedule.occurrences.filter(invoice__isnull=False).count()
+
+
+# --- Input --------------------------------------------------------------------------------
+def _client(client: Any) -> Client:
+    if not isinstance(client, Client):
+        raise InvalidInput.single("client", _("Client: choose a client."))
+    return client
+
+
+def _choice(value: Any, choices: Any, *, field: str, label: str) -> str:
+    if value not in choices.values:
+        raise InvalidInput.single(
+            field,
+            _("%(label)s: “%(value)s” is not one of %(choices)s.")
+            % {
+                "label": label,
+                "value": str(value)[:40],
+                "choices": ", ".join(str(choice) for choice in choices.values),
+            },
+        )
+    return str(value)
+
+
+def _positive(value: Any, *, field: str, label: str, maximum: int) -> int:
+    try:
+        number = int(str(value).strip()) if not isinstance(value, bool) else None
+    except (TypeError, ValueError):
+        number = None
+    if number is None or not 1 <= number <= maximum:
+        raise InvalidInput.single(
+            field,
+            _("%(label)s: give a whole number from 1 to %(maximum)d.")
+            % {"label": label, "maximum": maximum},
+        )
+    return number
+
+
+def _name(value: Any) -> str:
+    name = clean_text(value or "", field="name", label=_("Name")).strip()
+    if not name:
+        raise InvalidInput.single("name", _("Name: give the schedule a name, such as “Hosting”."))
+    if len(name) > NAME_MAX_LENGTH:
+        raise InvalidInput.single(
+            "name",
+            _("Name: at most %(n)d characters.") % {"n": NAME_MAX_LENGTH},
+        )
+    return name
+
+
+def _refuse(problem: tuple[str, str] | None) -> None:
+    if problem is not None:
+        raise InvalidInput.single(*problem)
+
+
+def _clean_plan(values: dict[str, Any]) -> dict[str, Any]:
+    """The schedule's dates and end, cleaned: start, interval, day rule, end."""
+    cleaned: dict[str, Any] = {}
+    if "start_date" in values:
+        cleaned["start_date"] = clean_date(
+            values["start_date"], field="start_date", label=_("Start date")
+        )
+    if "interval_count" in values:
+        cleaned["interval_count"] = _positive(
+            values["interval_count"], field="interval_count", label=_("Every"), maximum=MAX_INTERVAL
+        )
+    if "interval_unit" in values:
+        cleaned["interval_unit"] = _choice(
+            values["interval_unit"], IntervalUnit, field="interval_unit", label=_("Interval")
+        )
+    if "day_rule" in values:
+        cleaned["day_rule"] = _choice(
+            values["day_rule"], DayRule, field="day_rule", label=_("Day of the month")
+        )
+    if "end_kind" in values:
+        cleaned["end_kind"] = _choice(
+            values["end_kind"], EndKind, field="end_kind", label=_("Ends")
+        )
+    if values.get("end_after") not in (None, ""):
+        cleaned["end_after"] = _positive(
+            values["end_after"], field="end_after", label=_("Number of invoices"), maximum=100_000
+        )
+    elif "end_after" in values:
+        cleaned["end_after"] = None
+    if "end_date" in values:
+        cleaned["end_date"] = clean_date(
+            values["end_date"], field="end_date", label=_("End date"), required=False
+        )
+    if "issue_mode" in values:
+        cleaned["issue_mode"] = _choice(
+            values["issue_mode"], IssueMode, field="issue_mode", label=_("When an invoice is made")
+        )
+    if "email_invoices" in values:
+        cleaned["email_invoices"] = bool(values["email_invoices"])
+    return cleaned
+
+
+def _check_plan(schedule: Schedule) -> None:
+    """The schedule's start, interval, day rule and end fit together; an unused end is
+    cleared."""
+    _refuse(recurrence_problem(Recurrence.of(schedule)))
+    _refuse(
+        end_problem(
+            end_kind=schedule.end_kind,
+            end_after=schedule.end_after,
+            end_date=schedule.end_date,
+            start=schedule.start_date,
+        )
+    )
+    if schedule.end_kind != EndKind.AFTER:
+        schedule.end_after = None
+    if schedule.end_kind != EndKind.ON_DATE:
+        schedule.end_date = None
+
+
+def _template_lines(schedule: Schedule, lines: Sequence[LineData]) -> list[ScheduleLine]:
+    """The template lines, cleaned against the client's tax set as it is today (each
+    invoice takes the set as it stands when it is made), with their amounts and the
+    schedule's discount checked as an invoice made now would have them."""
+    _basis, taxes = document_taxes(schedule.client, get_business_settings())
+    cleaned = clean_lines(lines, taxes, currency=schedule.currency, line_class=ScheduleLine)
+    apply_figures(
+        Invoice(
+            currency=schedule.currency,
+            discount_kind=schedule.discount_kind,
+            discount_value=schedule.discount_value,
+        ),
+        cleaned,
+        taxes,
+    )
+    return cleaned
+
+
+def _save_lines(schedule: Schedule, lines: list[ScheduleLine]) -> None:
+    for line in lines:
+        line.schedule = schedule
+    ScheduleLine.objects.bulk_create(lines)
+
+
+def _move_to_start(schedule: Schedule) -> None:
+    schedule.next_index = 0
+    schedule.next_date = Recurrence.of(schedule).date(0)
+
+
+# --- Schedules ----------------------------------------------------------------------------
+@operation
+def create_schedule(
+    *,
+    client: Client,
+    acting_user: User | None,
+    name: str,
+    start_date: Any,
+    lines: Sequence[LineData] = (),
+    currency: str | None = None,
+    notes: str = "",
+    terms: str | None = None,
+    discount_kind: str = DISCOUNT_NONE,
+    discount_value: Any = 0,
+    interval_count: Any = 1,
+    interval_unit: str = IntervalUnit.MONTH,
+    day_rule: str = DayRule.START_DAY,
+    end_kind: str = EndKind.NEVER,
+    end_after: Any = None,
+    end_date: Any = None,
+    issue_mode: str = IssueMode.ISSUE,
+    email_invoices: bool = False,
+) -> Schedule:
+    """A new active schedule for ``client``; its first invoice is dated ``start_date``
+    (SPEC: the start itself is billed), made by the first run on or after it."""
+    ensure_permitted(acting_user, "recurring.add_schedule", _("create recurring schedules"))
+    client = _client(client)
+    settings = get_business_settings()
+    currency = clean_currency(currency) if currency else client.default_currency
+    discount_kind, discount_value = clean_discount(discount_kind, discount_value, currency)
+    plan = _clean_plan(
+        {
+            "start_date": start_date,
+            "interval_count": interval_count,
+            "interval_unit": interval_unit,
+            "day_rule": day_rule,
+            "end_kind": end_kind,
+            "end_after": end_after,
+            "end_date": end_date,
+            "issue_mode": issue_mode,
+            "email_invoices": email_invoices,
+        }
+    )
+    schedule = Schedule(
+        name=_name(name),
+        client=client,
+        currency=currency,
+        notes=clean_text(notes or "", field="notes", label=_("Notes")),
+        terms=clean_text(
+            settings.payment_terms_text if terms is None else terms,
+            field="terms",
+            label=_("Payment terms"),
+        ),
+        discount_kind=discount_kind,
+        discount_value=discount_value,
+        created_by=acting_user,
+        **plan,
+    )
+    _check_plan(schedule)
+    client = locking.lock_clients([client.pk])[0]
+    if not client.is_active:
+        raise InvalidInput.single(
+            "client", _("Client: %(code)s is inactive.") % {"code": client.code}
+        )
+    schedule.client = client
+    template = _template_lines(schedule, lines)
+    _move_to_start(schedule)
+    schedule.save()
+    _save_lines(schedule, template)
+    audit.created(schedule, SCHEDULE_RELATED)
+    return schedule
+
+
+@operation
+def update_schedule(
+    *,
+    schedule: Schedule,
+    acting_user: User | None,
+    name: str = UNSET,
+    client: Client = UNSET,
+    currency: str = UNSET,
+    lines: Sequence[LineData] = UNSET,
+    notes: str = UNSET,
+    terms: str = UNSET,
+    discount_kind: str = UNSET,
+    discount_value: Any = UNSET,
+    start_date: Any = UNSET,
+    interval_count: Any = UNSET,
+    interval_unit: str = UNSET,
+    day_rule: str = UNSET,
+    end_kind: str = UNSET,
+    end_after: Any = UNSET,
+    end_date: Any = UNSET,
+    issue_mode: str = UNSET,
+    email_invoices: bool = UNSET,
+) -> Schedule:
+    """Change a schedule: what it changes reaches only the invoices not yet made (SPEC).
+    Its start, interval and day rule (and its client and currency) are fixed once it has
+    recorded an occurrence; an ended schedule never changes."""
+    ensure_permitted(acting_user, "recurring.change_schedule", _("change recurring schedules"))
+    requested = given(
+        name=name,
+        client=client,
+        currency=currency,
+        lines=lines,
+        notes=notes,
+        terms=terms,
+        discount_kind=discount_kind,
+        discount_value=discount_value,
+        start_date=start_date,
+        interval_count=interval_count,
+        interval_unit=interval_unit,
+        day_rule=day_rule,
+        end_kind=end_kind,
+        end_after=end_after,
+        end_date=end_date,
+        issue_mode=issue_mode,
+        email_invoices=email_invoices,
+    )
+    if "client" in requested:
+        _client(requested["client"])
+    schedule = lock_schedule(
+        schedule.pk, also_clients=[requested["client"].pk] if "client" in requested else []
+    )
+    if schedule.is_ended:
+        raise InvalidTransition(
+            _("Schedule “%(name)s” has ended and no longer changes; start a new one.")
+            % {"name": schedule.name}
+        )
+    before = audit.snapshot(schedule, SCHEDULE_RELATED)
+    if "currency" in requested:
+        requested["currency"] = clean_currency(requested["currency"])
+    plan = _clean_plan(requested)
+    changing = {
+        field
+        for field, value in {**requested, **plan}.items()
+        if field != "lines"
+        and getattr(schedule, field if field != "client" else "client_id")
+        != (value.pk if field == "client" else value)
+    }
+    _refuse(fixed_change_refusal(schedule, changing))
+    new_client = (
+        Client.objects.get(pk=requested["client"].pk) if "client" in requested else schedule.client
+    )
+    if "client" in changing and not new_client.is_active:
+        raise InvalidInput.single(
+            "client", _("Client: %(code)s is inactive.") % {"code": new_client.code}
+        )
+    currency = requested.get("currency", schedule.currency)
+    for field, value in plan.items():
+        setattr(schedule, field, value)
+    if "name" in requested:
+        schedule.name = _name(requested["name"])
+    if "notes" in requested:
+        schedule.notes = clean_text(requested["notes"] or "", field="notes", label=_("Notes"))
+    if "terms" in requested:
+        schedule.terms = clean_text(
+            requested["terms"] or "", field="terms", label=_("Payment terms")
+        )
+    if "discount_kind" in requested or "discount_value" in requested or "currency" in changing:
+        schedule.discount_kind, schedule.discount_value = clean_discount(
+            requested.get("discount_kind", schedule.discount_kind),
+            requested.get("discount_value", schedule.discount_value),
+            currency,
+        )
+    schedule.client = new_client
+    schedule.currency = currency
+    _check_plan(schedule)
+    if changing & {"start_date", "interval_count", "interval_unit", "day_rule"}:
+        _move_to_start(schedule)
+    if requested.keys() & {"lines", "discount_kind", "discount_value"} or changing & {
+        "client",
+        "currency",
+    }:
+        source = (
+            requested["lines"]
+            if "lines" in requested
+            else [_line_data(line) for line in schedule.lines.select_related("service")]
+        )
+        template = _template_lines(schedule, source)
+        schedule.lines.all().delete()
+        _save_lines(schedule, template)
+    reason = end_reason(schedule, made=invoices_made(schedule), next_date=schedule.next_date)
+    if reason and schedule.occurrences.exists():
+        _end(schedule, reason)
+    schedule.save()
+    audit.changed(schedule, before, SCHEDULE_RELATED)
+    return schedule
+
+
+def _line_data(line: ScheduleLine, values: dict[str, str] | None = None) -> LineData:
+    """A template line as the input of a document's line; ``values`` fill its period."""
+    return LineData(
+        description=fill_period(line.description, values) if values else line.description,
+        quantity=line.quantity,
+        unit_price=line.unit_price,
+        unit=line.unit,
+        discount_percent=line.discount_percent,
+        taxable=line.taxable,
+        service=line.service,
+        taxes=line.taxes,
+    )
+
+
+def _end(schedule: Schedule, reason: str) -> None:
+    schedule.state = ScheduleState.ENDED
+    schedule.ended_at = timezone.now()
+    schedule.end_reason = reason[:200]
+
+
+@operation
+def pause_schedule(
+    *, schedule: Schedule, acting_user: User | None, starts_on: Any = None
+) -> Schedule:
+    """Pause from ``starts_on`` (default today): its occurrences from that day on are
+    skipped, never billed later, whenever a run happens, until it is resumed."""
+    ensure_permitted(acting_user, "recurring.change_schedule", _("pause recurring schedules"))
+    starts_on = clean_date(starts_on, field="starts_on", label=_("Paused from"), required=False)
+    schedule = lock_schedule(schedule.pk)
+    if schedule.state != ScheduleState.ACTIVE:
+        raise InvalidTransition(
+            _("Schedule “%(name)s” is %(state)s; only an active schedule is paused.")
+            % {"name": schedule.name, "state": ScheduleState(schedule.state).label.lower()}
+        )
+    starts_on = starts_on or business_today()
+    last = schedule.occurrences.order_by("-index").values_list("date", flat=True).first()
+    _refuse(pause_problem(starts_on=starts_on, last_recorded=last))
+    before = audit.snapshot(schedule)
+    pause = Pause.objects.create(schedule=schedule, starts_on=starts_on, created_by=acting_user)
+    schedule.state = ScheduleState.PAUSED
+    schedule.save(update_fields=["state", "updated_at"])
+    audit.created(pause)
+    audit.changed(schedule, before)
+    return schedule
+
+
+@operation
+def resume_schedule(
+    *, schedule: Schedule, acting_user: User | None, ends_on: Any = None
+) -> Schedule:
+    """End the pause on ``ends_on`` (default today): the occurrence of that day and those
+    after are billed again; those in the pause stay skipped."""
+    ensure_permitted(acting_user, "recurring.change_schedule", _("resume recurring schedules"))
+    ends_on = clean_date(ends_on, field="ends_on", label=_("Resume on"), required=False)
+    schedule = lock_schedule(schedule.pk)
+    pause = schedule.pauses.select_for_update().filter(ends_on__isnull=True).first()
+    if schedule.state != ScheduleState.PAUSED or pause is None:
+        raise InvalidTransition(_("Schedule “%(name)s” is not paused.") % {"name": schedule.name})
+    ends_on = ends_on or business_today()
+    _refuse(resume_problem(pause=pause, ends_on=ends_on))
+    before_pause, before = audit.snapshot(pause), audit.snapshot(schedule)
+    pause.ends_on = ends_on
+    pause.resumed_by = acting_user
+    pause.save(update_fields=["ends_on", "resumed_by"])
+    schedule.state = ScheduleState.ACTIVE
+    schedule.save(update_fields=["state", "updated_at"])
+    audit.changed(pause, before_pause)
+    audit.changed(schedule, before)
+    return schedule
+
+
+@operation
+def end_schedule(*, schedule: Schedule, acting_user: User | None, reason: str = "") -> Schedule:
+    """End a schedule for good: it makes nothing more; the invoices it made stay."""
+    ensure_permitted(acting_user, "recurring.change_schedule", _("end recurring schedules"))
+    schedule = lock_schedule(schedule.pk)
+    if schedule.is_ended:
+        raise InvalidTransition(
+            _("Schedule “%(name)s” has already ended.") % {"name": schedule.name}
+        )
+    before = audit.snapshot(schedule)
+    reason = clean_text(reason or "", field="reason", label=_("Reason")).strip()
+    _end(schedule, reason or _("Ended by hand."))
+    pause = schedule.pauses.filter(ends_on__isnull=True).first()
+    if pause is not None:
+        before_pause = audit.snapshot(pause)
+        pause.ends_on = max(business_today(), pause.starts_on)
+        pause.save(update_fields=["ends_on"])
+        audit.changed(pause, before_pause)
+    schedule.save()
+    audit.changed(schedule, before)
+    return schedule
+
+
+@operation
+def delete_schedule(*, schedule: Schedule, acting_user: User | None) -> None:
+    """Delete a schedule that has recorded nothing yet; one with a history is ended."""
+    ensure_permitted(acting_user, "recurring.delete_schedule", _("delete recurring schedules"))
+    schedule = lock_schedule(schedule.pk)
+    if schedule.occurrences.exists():
+        raise InvalidTransition(
+            _(
+                "Schedule “%(name)s” has made invoices or skipped dates, which stay on record; "
+                "end it instead."
+            )
+            % {"name": schedule.name}
+        )
+    audit.deleted(schedule, SCHEDULE_RELATED)
+    schedule.delete()
+
+
+# --- The run ------------------------------------------------------------------------------
+@operation
+def bill_next(
+    *, schedule: Schedule, today: datetime.date, acting_user: User | None = None
+) -> Occurrence | None:
+    """Record ``schedule``'s next occurrence if it is due on ``today`` (the business's
+    today, or the date a run is told): skipped when it falls in a pause, else with its
+    invoice made, dated the occurrence, from the template and the client's tax set as they
+    stand now, and issued when the schedule says so. None when nothing is due; a schedule
+    whose end is reached is ended.
+
+    An invoice whose issue is refused (no exchange rate for its date) is left as a draft,
+    its occurrence saying why. Any other refusal (an inactive client) raises: nothing is
+    recorded, and the date stays due for the next run."""
+    schedule = lock_schedule(schedule.pk)
+    if schedule.is_ended:
+        return None
+    recurrence = Recurrence.of(schedule)
+    index = schedule.next_index
+    day = recurrence.date(index)
+    made = invoices_made(schedule)
+    reason = end_reason(schedule, made=made, next_date=day)
+    if reason:
+        before = audit.snapshot(schedule)
+        _end(schedule, reason)
+        schedule.save()
+        audit.changed(schedule, before)
+        return None
+    assert day is not None  # end_reason ends a schedule without a next date
+    if day > today:
+        return None
+    next_day = recurrence.date(index + 1)
+    occurrence = Occurrence(schedule=schedule, index=index, date=day)
+    pause = paused_on(schedule.pauses.all(), day)
+    if pause is not None:
+        occurrence.outcome = Outcome.SKIPPED_PAUSED
+        occurrence.note = _("Paused from %(date)s.") % {"date": pause.starts_on.isoformat()}
+    else:
+        occurrence.invoice = _make_invoice(schedule, day, next_day, acting_user)
+        occurrence.outcome = Outcome.MADE
+        if schedule.issue_mode == IssueMode.ISSUE:
+            try:
+                occurrence.invoice = issue_invoice(
+                    invoice=occurrence.invoice, acting_user=acting_user, issue_date=day
+                )
+            except DomainError as exc:
+                occurrence.outcome = Outcome.HELD
+                occurrence.note = _("Left as a draft: %(reason)s") % {"reason": exc.message}
+            else:
+                occurrence.email_pending = schedule.email_invoices
+        made += 1
+    occurrence.save()
+    before = audit.snapshot(schedule)
+    schedule.next_index = index + 1
+    schedule.next_date = next_day
+    reason = end_reason(schedule, made=made, next_date=next_day)
+    if reason:
+        _end(schedule, reason)
+    schedule.save()
+    audit.created(occurrence)
+    audit.changed(schedule, before)
+    return occurrence
+
+
+def _make_invoice(
+    schedule: Schedule,
+    day: datetime.date,
+    next_day: datetime.date | None,
+    acting_user: User | None,
+) -> Invoice:
+    """The draft of the occurrence on ``day``: the template as it stands, each line's
+    ``{period}``, ``{month}`` and ``{year}`` filled, with the client's tax set of now."""
+    values = period_values(day, next_day)
+    _basis, taxes = document_taxes(schedule.client, get_business_settings())
+    labels = {tax.label for tax in taxes}
+    lines = []
+    for line in schedule.lines.select_related("service"):
+        data = _line_data(line, values)
+        if data.taxes is not None:
+            # A tax the template named that the client's set no longer has is left off.
+            data = LineData(**{**data.__dict__, "taxes": [t for t in data.taxes if t in labels]})
+        lines.append(data)
+    return create_draft(
+        client=schedule.client,
+        acting_user=acting_user,
+        lines=lines,
+        notes=fill_period(schedule.notes, values),
+        terms=schedule.terms,
+        discount_kind=schedule.discount_kind,
+        discount_value=schedule.discount_value,
+        issue_date=day,
+        currency=schedule.currency,
+    )
+
+
+@operation
+def settle_email(*, occurrence: Occurrence, note: str = "") -> Occurrence:
+    """The occurrence's invoice no longer waits to be e-mailed: its message was queued (in
+    this same transaction), or ``note`` says why it never will be. Refused (``EmailSettled``)
+    when another run settled it first, so the message of this one is rolled back."""
+    locked = Occurrence.objects.select_for_update().get(pk=occurrence.pk)
+    if not locked.email_pending:
+        raise EmailSettled(_("This invoice was already e-mailed by another run."))
+    before = audit.snapshot(locked)
+    locked.email_pending = False
+    if note:
+        locked.note = "\n".join(filter(None, [locked.note, note]))
+    locked.save(update_fields=["email_pending", "note"])
+    audit.changed(locked, before)
+    return locked
+
+
+class EmailSettled(DomainError):
+    code = "email_settled"
