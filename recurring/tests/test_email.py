@@ -1,0 +1,82 @@
+"""Invoices a schedule issues go out through the outbox when it says so, to a real SMTP
+server on localhost: once, never again on the next run; a failed send shows like any other
+and never makes a second invoice; an invoice a stopped run left unsent goes with the next."""
+
+import pytest
+
+from billing.models import Invoice
+from outbox.models import Message, MessageKind, MessageStatus
+from recurring.models import Occurrence
+from recurring.run import run_recurring
+from tests.factories import ClientFactory
+from tests.mail import free_port, point_settings_at
+
+from .conftest import day, schedule_for
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture(autouse=True)
+def counters(migration_rows):
+    """The number counters' rows, which a transactional test's flush removes."""
+
+
+def test_each_issued_invoice_is_e_mailed_once_with_its_pdf(maple, smtp):
+    schedule_for(maple, "2027-01-31", email_invoices=True)
+
+    report = run_recurring(today=day("2027-02-28"))
+
+    assert [m.rcpt_tos for m in smtp.received] == [[maple.email], [maple.email]]
+    attachments = [m.attachments()[0] for m in smtp.received]
+    assert [name for name, _content in attachments] == ["INV-0001.pdf", "INV-0002.pdf"]
+    assert all(content.startswith(b"%PDF") for _name, content in attachments)
+    assert len(report.emailed) == 2
+    assert set(Message.objects.values_list("kind", "status")) == {
+        (MessageKind.INVOICE, MessageStatus.SENT)
+    }
+    assert not Occurrence.objects.filter(email_pending=True).exists()
+
+    run_recurring(today=day("2027-03-01"))
+    assert len(smtp.received) == 2 and Message.objects.count() == 2
+
+
+def test_a_failed_send_shows_in_the_outbox_and_makes_no_second_invoice(maple, settings):
+    settings.OTB_SMTP_TIMEOUT = 2
+    point_settings_at(free_port())  # nothing listens there
+    schedule_for(maple, "2027-01-31", email_invoices=True)
+
+    run_recurring(today=day("2027-01-31"))
+    run_recurring(today=day("2027-02-01"))
+
+    assert Invoice.objects.count() == 1
+    message = Message.objects.get()
+    assert message.status != MessageStatus.SENT and message.attempts.exists()
+    assert not Occurrence.objects.filter(email_pending=True).exists()
+
+
+def test_a_client_without_an_address_is_not_e_mailed_and_the_schedule_says_why(smtp):
+    client = ClientFactory(email="")
+    schedule_for(client, "2027-01-31", email_invoices=True)
+
+    report = run_recurring(today=day("2027-01-31"))
+
+    occurrence = Occurrence.objects.get()
+    assert "has no e-mail address" in occurrence.note and not occurrence.email_pending
+    assert report.warnings and not smtp.received
+    assert Invoice.objects.get().number == "INV-0001"
+
+
+def test_an_invoice_a_stopped_run_left_unsent_goes_with_the_next_run(maple, smtp, monkeypatch):
+    from recurring import run
+
+    schedule_for(maple, "2027-01-31", email_invoices=True)
+    # The run stops between the invoice's commit and its e-mail.
+    monkeypatch.setattr(run, "_email", lambda occurrence, report: None)
+    run_recurring(today=day("2027-01-31"))
+    assert Occurrence.objects.get().email_pending and not smtp.received
+    monkeypatch.undo()
+
+    run_recurring(today=day("2027-02-01"))
+
+    assert len(smtp.received) == 1 and Invoice.objects.count() == 1
+    assert not Occurrence.objects.get().email_pending
