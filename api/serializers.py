@@ -36,6 +36,20 @@ from quotes.models import (
 )
 from quotes.rules import shown_state
 from rates.models import ExchangeRate
+from recurring import services as recurring
+from recurring.models import (
+    MAX_INTERVAL,
+    DayRule,
+    EndKind,
+    IntervalUnit,
+    IssueMode,
+    Occurrence,
+    Pause,
+    Schedule,
+    ScheduleLine,
+    ScheduleState,
+)
+from recurring.selectors import next_dates
 from settings_app.models import BusinessSettings, Tax
 from settings_app.services import SETTINGS_FIELDS
 
@@ -1142,3 +1156,238 @@ class SettingsInputSerializer(serializers.ModelSerializer):
         fields = [*API_SETTINGS_FIELDS, "smtp_password"]
         # Every rule is checked by update_business_settings, which says what is wrong.
         extra_kwargs = {name: {"validators": [], "required": False} for name in fields}
+
+
+# --- Recurring invoices -------------------------------------------------------------------
+
+
+class ScheduleLineSerializer(InvoiceLineSerializer):
+    taxes = serializers.ListField(
+        child=serializers.CharField(),
+        read_only=True,
+        allow_null=True,
+        help_text="The labels of the client's taxes the line carries; null: all of them.",
+    )
+    amount = MoneyField(read_only=True, help_text="The line's amount as the template stands.")
+
+    class Meta:
+        model = ScheduleLine
+        fields = ["position", *ScheduleLine.INPUT_FIELDS, "amount"]
+        read_only_fields = fields
+
+
+class PauseSerializer(serializers.ModelSerializer):
+    ends_on = serializers.DateField(
+        read_only=True,
+        allow_null=True,
+        help_text="The day billing resumes (its occurrence is billed); null: still paused.",
+    )
+
+    class Meta:
+        model = Pause
+        fields = ["starts_on", "ends_on", "created_at"]
+        read_only_fields = fields
+
+
+class OccurrenceSerializer(serializers.ModelSerializer):
+    invoice = serializers.IntegerField(
+        source="invoice_id",
+        read_only=True,
+        allow_null=True,
+        help_text="The id of the invoice made; null: skipped, or a review draft deleted.",
+    )
+    invoice_number = serializers.SerializerMethodField(
+        help_text="The invoice's number once issued, else null."
+    )
+    draft_deleted = serializers.BooleanField(
+        read_only=True,
+        help_text="Its review draft was deleted: not made again, shown as skipped.",
+    )
+
+    class Meta:
+        model = Occurrence
+        fields = [
+            "index",
+            "date",
+            "outcome",
+            "invoice",
+            "invoice_number",
+            "draft_deleted",
+            "note",
+            "recorded_at",
+        ]
+        read_only_fields = fields
+
+    def get_invoice_number(self, occurrence) -> str | None:
+        return occurrence.invoice.number if occurrence.invoice_id else None
+
+
+NEXT_DATE_KINDS = [("invoice", "An invoice"), ("paused", "Skipped: paused")]
+
+
+class NextDateSerializer(serializers.Serializer):
+    date = serializers.DateField(read_only=True)
+    kind = serializers.ChoiceField(
+        choices=NEXT_DATE_KINDS,
+        read_only=True,
+        help_text="invoice: a run on or after the date makes its invoice; paused: the date "
+        "falls in a pause and is skipped.",
+    )
+
+
+SCHEDULE_PLAN_FIELDS = [
+    "start_date",
+    "interval_count",
+    "interval_unit",
+    "day_rule",
+    "end_kind",
+    "end_after",
+    "end_date",
+    "issue_mode",
+    "email_invoices",
+]
+
+
+class ScheduleSerializer(serializers.ModelSerializer):
+    client: serializers.SlugRelatedField[Client] = serializers.SlugRelatedField(
+        slug_field="code", read_only=True
+    )
+    discount_value = DecimalStringField(places=3, read_only=True)
+    lines = ScheduleLineSerializer(many=True, read_only=True)
+    state = serializers.ChoiceField(
+        choices=ScheduleState.choices,
+        read_only=True,
+        help_text="active; paused (a pause without an end is open); ended (by hand, or "
+        "its end reached).",
+    )
+    next_date = serializers.DateField(
+        read_only=True,
+        allow_null=True,
+        help_text="The date of the first occurrence not yet recorded (paused ones included).",
+    )
+
+    class Meta:
+        model = Schedule
+        fields = [
+            "id",
+            "name",
+            "client",
+            "currency",
+            "notes",
+            "terms",
+            "discount_kind",
+            "discount_value",
+            "lines",
+            *SCHEDULE_PLAN_FIELDS,
+            "state",
+            "next_date",
+            "ended_at",
+            "end_reason",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+
+class ScheduleDetailSerializer(ScheduleSerializer):
+    invoices_made = serializers.SerializerMethodField(
+        help_text='How many invoices it has made ("after N invoices" counts these).'
+    )
+    next_dates = serializers.SerializerMethodField(
+        help_text="Its next 12 dates as a run would record them, stopping at its end."
+    )
+    pauses = PauseSerializer(many=True, read_only=True)
+    occurrences = OccurrenceSerializer(
+        many=True, read_only=True, help_text="Every date recorded, oldest first."
+    )
+
+    class Meta(ScheduleSerializer.Meta):
+        fields = [
+            *ScheduleSerializer.Meta.fields,
+            "invoices_made",
+            "next_dates",
+            "pauses",
+            "occurrences",
+        ]
+        read_only_fields = fields
+
+    def get_invoices_made(self, schedule) -> int:
+        return recurring.invoices_made(schedule)
+
+    @extend_schema_field(NextDateSerializer(many=True))
+    def get_next_dates(self, schedule) -> list[dict]:
+        return [{"date": day.isoformat(), "kind": kind} for day, kind in next_dates(schedule)]
+
+
+class ScheduleInputSerializer(serializers.Serializer):
+    """Types and shapes only; recurring.services checks the rules and names the field."""
+
+    name = serializers.CharField(help_text="What the schedule bills, such as “Hosting”.")
+    client = CodeField(
+        help_text="The client's code. Fixed once the schedule has recorded an occurrence."
+    )
+    # many=True makes a ListSerializer, which takes max_length (the stubs do not know).
+    lines = LineInputSerializer(many=True, max_length=500)  # type: ignore[call-arg]
+    currency = serializers.CharField(
+        required=False,
+        help_text="Default: the client's. Fixed once the schedule has recorded an occurrence.",
+    )
+    notes = _text(help_text="{period}, {month} and {year} are filled in for each invoice.")
+    terms = _text(help_text="Default: the payment terms text of the settings.")
+    discount_kind = serializers.ChoiceField(choices=DISCOUNT_KINDS, required=False)
+    discount_value = DecimalStringField(places=3, allow_int=True, required=False)
+    start_date = serializers.DateField(
+        help_text="The first invoice's date (SPEC: the start itself is billed)."
+    )
+    interval_count = serializers.IntegerField(
+        required=False, min_value=1, max_value=MAX_INTERVAL, help_text="Every N units; default 1."
+    )
+    interval_unit = serializers.ChoiceField(choices=IntervalUnit.choices, required=False)
+    day_rule = serializers.ChoiceField(
+        choices=DayRule.choices,
+        required=False,
+        help_text="start_day: the start's day of the month, the month's last day when "
+        "shorter; last_day: always the month's last day (the start must be one).",
+    )
+    end_kind = serializers.ChoiceField(choices=EndKind.choices, required=False)
+    end_after = serializers.IntegerField(
+        required=False,
+        allow_null=True,
+        min_value=1,
+        max_value=100_000,
+        help_text='With end_kind "after": how many invoices it makes.',
+    )
+    end_date = serializers.DateField(
+        required=False,
+        allow_null=True,
+        help_text='With end_kind "on_date": the date of the last possible invoice.',
+    )
+    issue_mode = serializers.ChoiceField(
+        choices=IssueMode.choices,
+        required=False,
+        help_text="issue: each invoice is issued when made; draft: left to review.",
+    )
+    email_invoices = serializers.BooleanField(
+        required=False, help_text="E-mail each invoice to the client when it is issued."
+    )
+
+
+class PauseInputSerializer(serializers.Serializer):
+    starts_on = serializers.DateField(
+        required=False,
+        allow_null=True,
+        help_text="Default: today. Its occurrences from that day on are skipped, never "
+        "billed later.",
+    )
+
+
+class ResumeInputSerializer(serializers.Serializer):
+    ends_on = serializers.DateField(
+        required=False,
+        allow_null=True,
+        help_text="Default: today. The occurrence of that day and those after are billed.",
+    )
+
+
+class EndInputSerializer(serializers.Serializer):
+    reason = _text(help_text="Why it ends (optional).")

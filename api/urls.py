@@ -21,6 +21,7 @@ from .views import (
     payments,
     quotes,
     rates,
+    recurring,
     services,
     settings,
     taxes,
@@ -35,6 +36,9 @@ router.register("exchange-rates", rates.ExchangeRateViewSet, basename="exchange-
 router.register("invoices", invoices.InvoiceViewSet, basename="invoice")
 router.register("credit-notes", credit_notes.CreditNoteViewSet, basename="credit-note")
 router.register("quotes", quotes.QuoteViewSet, basename="quote")
+router.register(
+    "recurring-invoices", recurring.RecurringScheduleViewSet, basename="recurring-invoice"
+)
 router.register("payments", payments.PaymentViewSet, basename="payment")
 router.register("refunds", credit_notes.RefundViewSet, basename="refund")
 router.register("messages", messages.MessageViewSet, basename="message")

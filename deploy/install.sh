@@ -483,8 +483,8 @@ if [ "$UPGRADE" = 0 ]; then
 fi
 
 if [ "$USE_SYSTEMD" = 1 ]; then
-  step "Installing the systemd units $SERVICE, $TIMER (daily maintenance, backup and \
-reminders) and $OUTBOX_TIMER (e-mail every 5 minutes)"
+  step "Installing the systemd units $SERVICE, $TIMER (daily maintenance, backup, \
+reminders and recurring invoices) and $OUTBOX_TIMER (e-mail every 5 minutes)"
 else
   step "Writing the systemd units (not enabled: --no-systemd)"
 fi
@@ -573,8 +573,9 @@ else
   printf '  - No systemd: it runs until stopped (pid in %s, log in %s); nothing restarts it\n' \
     "$PID_FILE" "$APP_LOG"
   printf '    at boot, and the daily maintenance (%s refresh_invoice_status; backup;\n' "$MANAGE"
-  printf '    send_reminders) and the e-mail retries (process_outbox, every few minutes) are yours,\n'
-  printf "    as is the optional import of the ECB's exchange rates (import_rates, working days).\n"
+  printf '    send_reminders; run_recurring) and the e-mail retries (process_outbox, every few\n'
+  printf "    minutes) are yours, as is the optional import of the ECB's exchange rates\n"
+  printf '    (import_rates, working days).\n'
 fi
 if [ "$GENERATED_PASSWORD" = 1 ]; then
   # After the log's last line, on the terminal only: the install log never holds it.

@@ -280,9 +280,10 @@ REST_FRAMEWORK = {
 SPECTACULAR_SETTINGS = {
     "TITLE": "OTB Billing API",
     "DESCRIPTION": (
-        "Clients, services, quotes, invoices, payments, ledgers and settings. Authenticate "
-        "with `Authorization: Token <key>` (manage.py create_api_token). Money values are "
-        'strings with two decimals ("1190.00"); dates are ISO 8601.\n\n'
+        "Clients, services, quotes, invoices, recurring invoices, payments, ledgers and "
+        "settings. Authenticate with `Authorization: Token <key>` (manage.py "
+        'create_api_token). Money values are strings with two decimals ("1190.00"); dates '
+        "are ISO 8601.\n\n"
         "Currencies: each document, payment and ledger entry has its `currency` (a client's "
         "is the default of its new documents). The business's base currency is the settings' "
         "`default_currency`. Issuing a document in another one freezes its `exchange_rate` "
@@ -297,7 +298,13 @@ SPECTACULAR_SETTINGS = {
         "zone), which is never stored. A sent quote may change until it is accepted or "
         "declined (each change recorded); an accepted quote never changes. Staff record the "
         "client's `answer` on its behalf (phone, e-mail, in person); `convert` makes one "
-        "draft invoice (201), and the same invoice again after (200)."
+        "draft invoice (201), and the same invoice again after (200).\n\n"
+        "Recurring invoices (`/recurring-invoices/`): a schedule bills its client the same "
+        "template lines every N weeks, months, quarters or years from its `start_date` (the "
+        "start itself is billed); a daily run makes each due invoice once, issued or left as "
+        "a draft. Its `next_dates` are what the next runs will do; its `occurrences`, what "
+        "they did. Start, interval, day rule, client and currency are fixed once it has "
+        "recorded an occurrence; `pause`, `resume` and `end` change its state."
     ),
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
@@ -315,6 +322,8 @@ SPECTACULAR_SETTINGS = {
         # labels of billing.models.DiscountKind), one as written (the plain values).
         "DiscountKindEnum": "billing.models.DiscountKind",
         "DiscountKindInputEnum": "api.serializers.DISCOUNT_KINDS",
+        # A quote's state and a recurring schedule's are both named "state".
+        "ScheduleStateEnum": "recurring.models.ScheduleState",
     },
 }
 

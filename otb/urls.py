@@ -11,6 +11,7 @@ from outbox import urls as outbox_urls
 from quotes import public_urls as quote_link_urls
 from quotes import send_urls as quote_send_urls
 from quotes import urls as quotes_urls
+from recurring import urls as recurring_urls
 from settings_app.views import settings_page, tax_form
 
 admin.site.site_header = "OTB Billing"
@@ -42,6 +43,7 @@ urlpatterns = [
     # Sending a quote and revoking its links (quotes/send_urls.py), beside its pages.
     path("quotes/", include((quote_send_urls.urlpatterns, "quote_sending"))),
     path("quotes/", include((quotes_urls.urlpatterns, "quotes"))),
+    path("recurring/", include((recurring_urls.urlpatterns, "recurring"))),
     path("payments/", include((billing_urls.payment_patterns, "payments"))),
     path("refunds/", include((billing_urls.refund_patterns, "refunds"))),
     path("search/", search.search, name="search"),

@@ -17,14 +17,12 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from billing.forms.invoices import LineFormSet, initial_lines
-from billing.models import Client
 from billing.views import object_or_none, refused
 from billing.views.documents import MAX_ID
-from billing.views.invoices import services_data, shown_currency, totals_json
+from billing.views.invoices import create_with_lines, line_form_page, totals_json
 from otb.forms import show_refusal
 from otb.operations import DomainError
 from otb.paging import keyset_page
-from settings_app.models import Tax
 from settings_app.selectors import business_today, get_business_settings
 
 from . import services
@@ -67,50 +65,29 @@ def quote_list(request):
 
 # --- The form -----------------------------------------------------------------------------
 def _form_page(request, *, form, formset, quote: Quote | None = None):
-    return render(
+    # The invoice form's template, which this page extends, calls the document it edits
+    # "invoice" (its totals, its save button).
+    return line_form_page(
         request,
         "quotes/quote_form.html",
-        {
-            "form": form,
-            "formset": formset,
-            "quote": quote,
-            # The invoice form's template, which this page extends, calls the document it
-            # edits "invoice" (its totals, its save button).
-            "invoice": quote,
-            "currency": shown_currency(form, quote),
-            "services_data": services_data(),
-            "several_taxes": Tax.objects.filter(is_active=True).count() > 1,
-        },
+        form=form,
+        formset=formset,
+        document=quote,
+        quote=quote,
+        invoice=quote,
     )
 
 
 @permission_required("quotes.add_quote", raise_exception=True)
 def quote_create(request):
-    if request.method == "POST":
-        form = QuoteForm(request.POST)
-        formset = LineFormSet(request.POST, prefix="lines")
-        if form.is_valid() and formset.is_valid():
-            try:
-                quote = services.create_quote(
-                    acting_user=request.user,
-                    lines=formset.line_data(),
-                    **form.operation_fields(),
-                )
-            except DomainError as exc:
-                show_refusal(form, exc, formset)
-            else:
-                messages.success(request, _("Draft quote saved."))
-                return HttpResponseRedirect(quote.get_absolute_url())
-    else:
-        client = Client.objects.filter(code=request.GET.get("client", "").upper()).first()
-        form = QuoteForm(
-            initial={
-                "client": client.code if client else None,
-                "terms": get_business_settings().quote_terms_text,
-            }
-        )
-        formset = LineFormSet(prefix="lines")
-    return _form_page(request, form=form, formset=formset)
+    return create_with_lines(
+        request,
+        form_class=QuoteForm,
+        create=services.create_quote,
+        success=_("Draft quote saved."),
+        page=_form_page,
+        initial={"terms": get_business_settings().quote_terms_text},
+    )
 
 
 @permission_required("quotes.change_quote", raise_exception=True)

@@ -12,6 +12,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
+from django.utils import formats
 from django.utils.translation import gettext_lazy as _
 
 from billing.models import Client, DiscountKind, DocumentLine, Invoice
@@ -222,7 +223,9 @@ class Pause(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.starts_on} – {self.ends_on or '…'}"
+        # Dates as every page writes them: the audit trail shows this.
+        ends = formats.date_format(self.ends_on) if self.ends_on else "…"
+        return f"{formats.date_format(self.starts_on)} – {ends}"
 
     def covers(self, date) -> bool:
         return self.starts_on <= date and (self.ends_on is None or date < self.ends_on)
@@ -273,7 +276,7 @@ class Occurrence(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.schedule} · {self.date}"
+        return f"{self.schedule} · {formats.date_format(self.date)}"
 
     @property
     def draft_deleted(self) -> bool:

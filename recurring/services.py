@@ -12,7 +12,7 @@ unique constraint, which the run reads as "made by another run")."""
 from __future__ import annotations
 
 import datetime
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from django.utils import timezone
@@ -23,6 +23,7 @@ from billing.errors import InvalidTransition, NotFound
 from billing.inputs import clean_currency, clean_date, clean_text
 from billing.models import Client, Invoice
 from billing.money import DISCOUNT_NONE
+from billing.rules import has_billable_line
 from billing.services import locking
 from billing.services.figures import (
     LineData,
@@ -224,6 +225,12 @@ def _template_lines(schedule: Schedule, lines: Sequence[LineData]) -> list[Sched
         cleaned,
         taxes,
     )
+    if not has_billable_line(cleaned):
+        # Each invoice would be refused its issue, every period, as a draft with no amount.
+        raise InvalidInput.single(
+            "lines",
+            _("Lines: give the schedule at least one line with a quantity and a price."),
+        )
     return cleaned
 
 
@@ -412,11 +419,7 @@ def update_schedule(
         "client",
         "currency",
     }:
-        source = (
-            requested["lines"]
-            if "lines" in requested
-            else [_line_data(line) for line in schedule.lines.select_related("service")]
-        )
+        source = requested["lines"] if "lines" in requested else template_line_data(schedule)
         template = _template_lines(schedule, source)
         schedule.lines.all().delete()
         _save_lines(schedule, template)
@@ -428,18 +431,33 @@ def update_schedule(
     return schedule
 
 
-def _line_data(line: ScheduleLine, values: dict[str, str] | None = None) -> LineData:
-    """A template line as the input of a document's line; ``values`` fill its period."""
-    return LineData(
-        description=fill_period(line.description, values) if values else line.description,
-        quantity=line.quantity,
-        unit_price=line.unit_price,
-        unit=line.unit,
-        discount_percent=line.discount_percent,
-        taxable=line.taxable,
-        service=line.service,
-        taxes=line.taxes,
-    )
+def template_line_data(
+    schedule: Schedule,
+    *,
+    labels: Collection[str] | None = None,
+    values: dict[str, str] | None = None,
+) -> list[LineData]:
+    """The template lines as the input of an invoice's lines: ``values`` fill each
+    description's ``{period}``, ``{month}`` and ``{year}``; a tax the template named that
+    the client's set (``labels``) no longer has is left off."""
+    found = []
+    for line in schedule.lines.select_related("service"):
+        taxes = line.taxes
+        if taxes is not None and labels is not None:
+            taxes = [label for label in taxes if label in labels]
+        found.append(
+            LineData(
+                description=fill_period(line.description, values) if values else line.description,
+                quantity=line.quantity,
+                unit_price=line.unit_price,
+                unit=line.unit,
+                discount_percent=line.discount_percent,
+                taxable=line.taxable,
+                service=line.service,
+                taxes=taxes,
+            )
+        )
+    return found
 
 
 def _end(schedule: Schedule, reason: str) -> None:
@@ -613,14 +631,7 @@ def _make_invoice(
     ``{period}``, ``{month}`` and ``{year}`` filled, with the client's tax set of now."""
     values = period_values(day, next_day)
     _basis, taxes = document_taxes(schedule.client, get_business_settings())
-    labels = {tax.label for tax in taxes}
-    lines = []
-    for line in schedule.lines.select_related("service"):
-        data = _line_data(line, values)
-        if data.taxes is not None:
-            # A tax the template named that the client's set no longer has is left off.
-            data = LineData(**{**data.__dict__, "taxes": [t for t in data.taxes if t in labels]})
-        lines.append(data)
+    lines = template_line_data(schedule, labels={tax.label for tax in taxes}, values=values)
     return create_draft(
         client=schedule.client,
         acting_user=acting_user,

@@ -12,6 +12,9 @@ from billing.models import Client, CreditNote, Invoice, Payment, Refund
 from outbox.models import Message, MessageKind
 from rates.models import ExchangeRate
 from rates.services import record_rate
+from recurring import services as recurring
+from recurring.models import Schedule
+from recurring.run import run_recurring
 from tests.factories import ClientFactory, ServiceFactory, draft, issued, line, pay
 
 
@@ -26,6 +29,7 @@ class Office:
     draft_credit_note: CreditNote
     refund: Refund
     rate: ExchangeRate
+    schedule: Schedule
 
 
 def fill_office() -> Office:
@@ -90,8 +94,29 @@ def fill_office() -> Office:
     rate = record_rate(
         acting_user=None, currency="USD", date=datetime.date(2026, 12, 1), rate="1.3625"
     )
+    # A monthly schedule that has made its first invoice and is paused from a later date.
+    schedule = recurring.create_schedule(
+        client=acme,
+        acting_user=None,
+        name="Monthly retainer and maintenance of the main hall, two coats, ceilings included",
+        start_date=datetime.date(2026, 11, 30),
+        lines=[line(description="Retainer for {period}", quantity="1", unit_price="6400")],
+    )
+    run_recurring(today=datetime.date(2026, 11, 30))
+    recurring.pause_schedule(
+        schedule=schedule, acting_user=None, starts_on=datetime.date(2027, 2, 1)
+    )
     return Office(
-        acme, draft_invoice, invoice, payment, message, credit_note, draft_credit_note, refund, rate
+        acme,
+        draft_invoice,
+        invoice,
+        payment,
+        message,
+        credit_note,
+        draft_credit_note,
+        refund,
+        rate,
+        schedule,
     )
 
 
@@ -143,6 +168,12 @@ def office_pages(office: Office) -> list[str]:
         reverse("reports:statement") + f"?client={acme.code}&start=2026-01-01",
         reverse("reports:exchange_gains") + "?start=2026-01-01&end=2026-12-31",
         reverse("reports:quotes") + "?start=2026-01-01&end=2026-12-31",
+        reverse("recurring:list"),
+        reverse("recurring:create"),
+        reverse("recurring:detail", args=[office.schedule.pk]),
+        reverse("recurring:edit", args=[office.schedule.pk]),
+        reverse("recurring:resume", args=[office.schedule.pk]),
+        reverse("recurring:end", args=[office.schedule.pk]),
         reverse("rates:list"),
         reverse("rates:create"),
         reverse("rates:edit", args=[office.rate.pk]),

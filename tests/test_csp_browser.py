@@ -7,6 +7,7 @@ import pytest
 from billing.models import Client, CreditNote, Invoice, Payment, Service
 from outbox.models import Message
 from rates.models import ExchangeRate
+from recurring.models import Schedule
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -29,6 +30,19 @@ def demo(migration_rows):
         body="Hi",
         message_id="<csp@example.com>",
     )
+    if not Schedule.objects.exists():
+        import datetime
+
+        from recurring.services import create_schedule
+        from tests.factories import line
+
+        create_schedule(
+            client=Client.objects.filter(is_active=True).order_by("code").first(),
+            acting_user=None,
+            name="Monthly hosting",
+            start_date=datetime.date(2026, 1, 31),
+            lines=[line(description="Hosting, {month} {year}")],
+        )
 
 
 def office_pages() -> list[str]:
@@ -40,6 +54,7 @@ def office_pages() -> list[str]:
     message = Message.objects.first()
     note = CreditNote.objects.order_by("pk").first()
     rate = ExchangeRate.objects.order_by("-date", "pk").first()  # the demo's ECB rates
+    schedule = Schedule.objects.order_by("pk").first()
     return [
         "/",
         "/invoices/",
@@ -66,6 +81,10 @@ def office_pages() -> list[str]:
         "/reports/revenue/",
         "/reports/tax/",
         f"/reports/statement/?client={client.code}",
+        "/recurring/",
+        "/recurring/new/",
+        f"/recurring/{schedule.pk}/",
+        f"/recurring/{schedule.pk}/edit/",
         "/rates/",
         "/rates/new/",
         f"/rates/{rate.pk}/edit/",

@@ -5,6 +5,8 @@ Views validate the shape of the input, call one operation, and show its refusal 
 
 from __future__ import annotations
 
+from typing import cast
+
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
@@ -17,6 +19,7 @@ from django.views.decorators.http import require_POST
 from billing import rules, services
 from billing.forms.filters import InvoiceFilterForm
 from billing.forms.invoices import (
+    BaseLineFormSet,
     ForeignIssueForm,
     InvoiceForm,
     IssueForm,
@@ -104,31 +107,36 @@ def shown_currency(form, invoice) -> str:
     return client.default_currency if client is not None else ""
 
 
-def _form_page(request, *, form, formset, invoice=None, lock_reason=None):
+def line_form_page(request, template: str, *, form, formset, document=None, **context):
+    """The page of a document's form with lines and live totals (an invoice's, a quote's,
+    a schedule's): ``template`` extends billing/invoice_form.html; ``document`` is the one
+    edited (None: a new one); ``context`` adds what the template needs besides."""
     return render(
         request,
-        "billing/invoice_form.html",
+        template,
         {
             "form": form,
             "formset": formset,
-            "invoice": invoice,
-            "lock_reason": lock_reason,
-            "currency": shown_currency(form, invoice),
+            "currency": shown_currency(form, document),
             "services_data": services_data(),
             # A line may name the taxes it carries once there is more than one to choose.
             "several_taxes": Tax.objects.filter(is_active=True).count() > 1,
+            **context,
         },
     )
 
 
-@permission_required("billing.add_invoice", raise_exception=True)
-def invoice_create(request):
+def create_with_lines(request, *, form_class, create, success: str, page, initial: dict):
+    """The "new" page of a document with lines: GET shows the form (the client named by
+    ``?client=`` chosen, ``initial`` filled in); POST calls the operation ``create`` with
+    the form's fields and lines and goes to the document, or shows its refusal beside the
+    field it names. ``page(request, form=, formset=)`` renders the form."""
     if request.method == "POST":
-        form = InvoiceForm(request.POST)
-        formset = LineFormSet(request.POST, prefix="lines")
+        form = form_class(request.POST)
+        formset = cast(BaseLineFormSet, LineFormSet(request.POST, prefix="lines"))
         if form.is_valid() and formset.is_valid():
             try:
-                invoice = services.create_draft(
+                document = create(
                     acting_user=request.user,
                     lines=formset.line_data(),
                     **form.operation_fields(),
@@ -136,18 +144,37 @@ def invoice_create(request):
             except DomainError as exc:
                 show_refusal(form, exc, formset)
             else:
-                messages.success(request, _("Draft saved."))
-                return HttpResponseRedirect(invoice.get_absolute_url())
+                messages.success(request, success)
+                return HttpResponseRedirect(document.get_absolute_url())
     else:
         client = Client.objects.filter(code=request.GET.get("client", "").upper()).first()
-        form = InvoiceForm(
-            initial={
-                "client": client.code if client else None,
-                "terms": get_business_settings().payment_terms_text,
-            }
-        )
-        formset = LineFormSet(prefix="lines")
-    return _form_page(request, form=form, formset=formset)
+        form = form_class(initial={"client": client.code if client else None, **initial})
+        formset = cast(BaseLineFormSet, LineFormSet(prefix="lines"))
+    return page(request, form=form, formset=formset)
+
+
+def _form_page(request, *, form, formset, invoice=None, lock_reason=None):
+    return line_form_page(
+        request,
+        "billing/invoice_form.html",
+        form=form,
+        formset=formset,
+        document=invoice,
+        invoice=invoice,
+        lock_reason=lock_reason,
+    )
+
+
+@permission_required("billing.add_invoice", raise_exception=True)
+def invoice_create(request):
+    return create_with_lines(
+        request,
+        form_class=InvoiceForm,
+        create=services.create_draft,
+        success=_("Draft saved."),
+        page=_form_page,
+        initial={"terms": get_business_settings().payment_terms_text},
+    )
 
 
 @permission_required("billing.change_invoice", raise_exception=True)

@@ -150,8 +150,11 @@ grep -q "ExecStart=$ROOT/opt/otb_billing/%i/current" "$ROOT/etc/systemd/system/o
 [ -f "$ROOT/etc/systemd/system/otb-billing-rates@.timer" ] || fail "no exchange rates timer"
 grep -q "manage.py import_rates" "$ROOT/etc/systemd/system/otb-billing-rates@.service" \
   || fail "the exchange rates unit does not import the rates"
-grep -q "manage.py send_reminders" "$ROOT/etc/systemd/system/otb-billing-maintenance@.service" \
-  || fail "the daily maintenance does not send the reminders"
+# The daily maintenance's steps, each its own ExecStart; the recurring invoices after the backup.
+steps=$(sed -n 's/^ExecStart=.* manage\.py //p' \
+  "$ROOT/etc/systemd/system/otb-billing-maintenance@.service" | paste -sd' ')
+[ "$steps" = "refresh_invoice_status backup send_reminders run_recurring" ] \
+  || fail "the daily maintenance runs: $steps (expected refresh_invoice_status backup send_reminders run_recurring)"
 if command -v systemd-analyze >/dev/null 2>&1; then
   # systemd's own check of the units as written, for this instance (its paths exist).
   mkdir "$WORK/units"
@@ -165,7 +168,7 @@ if command -v systemd-analyze >/dev/null 2>&1; then
     || show_and_fail "$WORK/verify.out" "systemd-analyze verify refuses the units"
   [ -s "$WORK/verify.out" ] && show_and_fail "$WORK/verify.out" "systemd-analyze warns"
 fi
-ok "the systemd units (service, daily maintenance, e-mail outbox, exchange rates, their timers) are written and verify"
+ok "the systemd units (service, daily maintenance with the recurring invoices, e-mail outbox, exchange rates, their timers) are written and verify"
 
 echo "== 2. A second instance $B on port $PORT_B beside it"
 paths "$B"

@@ -37,6 +37,8 @@ pytestmark = pytest.mark.django_db
         ({"issue_mode": "maybe"}, "issue_mode", "is not one of"),
         ({"currency": "XYZ"}, "currency", "XYZ"),
         ({"lines": [line("-1", "10.00")]}, "lines.0.quantity", "Line 1"),
+        ({"lines": []}, "lines", "at least one line"),
+        ({"lines": [line("0", "10.00")]}, "lines", "at least one line"),
         ({"discount_kind": "fixed", "discount_value": "900.00"}, "discount_value", "subtotal"),
         ({"discount_kind": "percent", "discount_value": "140"}, "discount_value", "100"),
     ],

@@ -648,8 +648,8 @@ def seed_demo_data() -> list[str]:
 class Command(BaseCommand):
     help = _(
         "Fill an empty installation with a demo business (Northwind Contracting): clients, "
-        "services, quotes and invoices in every state, payments and ledger entries. Safe to "
-        "run twice."
+        "services, quotes and invoices in every state, payments and ledger entries, and "
+        "recurring schedules (their invoices are made by run_recurring). Safe to run twice."
     )
 
     def handle(self, *args, **options):

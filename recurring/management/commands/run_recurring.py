@@ -63,9 +63,9 @@ class Command(BaseCommand):
         )
         self.stdout.write(heading % {"date": as_of.isoformat()})
         sections = [
-            (_("Made"), report.made),
+            (_("Would make") if dry_run else _("Made"), report.made),
             (_("Left as drafts"), report.held),
-            (_("Skipped"), report.skipped),
+            (_("Would skip") if dry_run else _("Skipped"), report.skipped),
             (_("E-mailed"), report.emailed),
             (_("Ended"), report.ended),
         ]
