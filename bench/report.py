@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import platform
+import re
 from pathlib import Path
 
 import django
@@ -399,10 +400,19 @@ def markdown(results: dict) -> str:
     return "\n".join(lines)
 
 
+def _old_text(path: Path) -> str:
+    return path.read_text() if path.exists() else ""
+
+
 def write(results: dict, path: Path) -> Path:
     """Write the Markdown to ``path`` and the raw numbers to the same path with .json."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(markdown(results))
+    text = markdown(results)
+    # The recurring run's section (bench/recurring.py, a run of its own) stays.
+    kept = re.search(r"<!-- recurring-run -->.*?<!-- /recurring-run -->", _old_text(path), re.S)
+    if kept:
+        text = text.rstrip("\n") + "\n\n" + kept.group(0) + "\n"
+    path.write_text(text)
     json_path = path.with_suffix(".json")
     json_path.write_text(json.dumps(results, indent=2, default=str) + "\n")
     return json_path

@@ -101,23 +101,58 @@ def paused_on(pauses: Iterable[Pause], day: datetime.date) -> Pause | None:
 
 
 def pause_problem(
-    *, starts_on: datetime.date, last_recorded: datetime.date | None
+    *,
+    starts_on: datetime.date,
+    last_recorded: datetime.date | None,
+    last_resumed: datetime.date | None = None,
 ) -> tuple[str, str] | None:
-    """A pause cannot cover a date whose occurrence is already recorded."""
+    """A pause cannot cover a date whose occurrence is already recorded, nor reach back
+    into the previous pause (pauses never overlap: each date is in one at most)."""
     if last_recorded is not None and starts_on <= last_recorded:
         return "starts_on", _(
             "Paused from: the occurrence of %(date)s is already recorded; pause from the day "
             "after it or later."
         ) % {"date": _date(last_recorded)}
+    if last_resumed is not None and starts_on < last_resumed:
+        return "starts_on", _(
+            "Paused from: the schedule was last resumed on %(date)s; pause from that day or later."
+        ) % {"date": _date(last_resumed)}
     return None
 
 
-def resume_problem(*, pause: Pause, ends_on: datetime.date) -> tuple[str, str] | None:
+def resume_problem(
+    *,
+    pause: Pause,
+    ends_on: datetime.date,
+    today: datetime.date,
+    last_recorded: datetime.date | None,
+) -> tuple[str, str] | None:
+    """A pause ends on a day from its start to today (a resume is not planned ahead: the
+    schedule would show active while still skipping), and never before a date the run has
+    already recorded as skipped in it: that date stays skipped whenever the run happened."""
     if ends_on < pause.starts_on:
         return "ends_on", _("Resume on: cannot be before the pause began (%(date)s).") % {
             "date": _date(pause.starts_on)
         }
+    if ends_on > today:
+        return "ends_on", _(
+            "Resume on: cannot be after today (%(date)s); resume the schedule on the day its "
+            "invoices start again."
+        ) % {"date": _date(today)}
+    if last_recorded is not None and ends_on <= last_recorded:
+        return "ends_on", _(
+            "Resume on: the occurrence of %(date)s is already recorded as skipped; resume on "
+            "the day after it or later."
+        ) % {"date": _date(last_recorded)}
     return None
+
+
+def resume_default(*, today: datetime.date, last_recorded: datetime.date | None) -> datetime.date:
+    """The day a resume takes effect when none is given: today, or the day after the last
+    recorded (skipped) date when the run recorded today already."""
+    if last_recorded is not None and last_recorded >= today:
+        return last_recorded + datetime.timedelta(days=1)
+    return today
 
 
 def period_values(day: datetime.date, next_day: datetime.date | None) -> dict[str, str]:

@@ -25,8 +25,12 @@ from .rules import upcoming
 
 logger = logging.getLogger(__name__)
 
-# How often one occurrence is tried again when another run recorded it first (Galera).
+# How often a batch is tried again when another run recorded one of its dates first (Galera).
 RECORDED_ELSEWHERE_ATTEMPTS = 5
+# Schedules per transaction (``services.bill_due``): the invoice counter is held for the
+# batch, so a batch stays short (at most this many × the catch-up limit invoices, seldom
+# more than this many) for a user issuing an invoice by hand meanwhile.
+BATCH_SCHEDULES = 50
 
 
 @dataclass
@@ -74,8 +78,9 @@ def run_recurring(
     # Invoices an earlier run made and could not e-mail (it stopped, the PDF failed).
     for occurrence in Occurrence.objects.filter(email_pending=True).order_by("pk"):
         _email(occurrence, report)
-    for schedule in due_schedules(today):
-        _run_schedule(schedule, today, limit, report)
+    ids = list(due_schedules(today).values_list("pk", flat=True))
+    for start in range(0, len(ids), BATCH_SCHEDULES):
+        _run_batch(ids[start : start + BATCH_SCHEDULES], today, limit, report)
     return report
 
 
@@ -120,57 +125,51 @@ def _warn_behind(schedule: Schedule, report: RunReport, *, more: int) -> None:
     )
 
 
-def _run_schedule(schedule: Schedule, today: datetime.date, limit: int, report: RunReport) -> None:
-    invoices = 0
-    collisions = 0
-    while True:
-        if invoices >= limit:
-            schedule.refresh_from_db()
-            left = [
-                day
-                for day, what in upcoming(
-                    schedule,
-                    made=services.invoices_made(schedule),
-                    pauses=schedule.pauses.all(),
-                    until=today,
-                )
-                if what == "invoice"
-            ]
-            if left:
-                _warn_behind(schedule, report, more=len(left))
-            return
+def _run_batch(ids: list[int], today: datetime.date, limit: int, report: RunReport) -> None:
+    """One ``services.bill_due`` over the schedules ``ids``, reported, and the invoices it
+    issued e-mailed once it has committed."""
+    for _attempt in range(RECORDED_ELSEWHERE_ATTEMPTS):
         try:
-            occurrence = services.bill_next(schedule=schedule, today=today)
+            batch = services.bill_due(schedules=ids, today=today, limit=limit)
+            break
         except IntegrityError:
-            # Recorded by a run on another node in the meantime (Galera): read again.
-            collisions += 1
-            if collisions < RECORDED_ELSEWHERE_ATTEMPTS:
-                continue
+            # A run on another node recorded one of these dates first (Galera): read again.
+            continue
+        except DomainError as exc:  # a schedule or client deleted since the list was read
             report.problems.append(
-                _("%(schedule)s: another run kept recording the same date; try again.")
-                % {"schedule": _label(schedule)}
+                _("Schedules %(ids)s: %(reason)s")
+                % {"ids": ", ".join(str(pk) for pk in ids), "reason": exc.message}
             )
             return
-        except DomainError as exc:
-            report.problems.append(
-                _("%(schedule)s: nothing made for its next date: %(reason)s")
-                % {"schedule": _label(schedule), "reason": exc.message}
-            )
-            return
-        if occurrence is None:
-            schedule.refresh_from_db()
-            if schedule.is_ended and schedule.end_reason:
-                report.ended.append(f"{_label(schedule)}: {_('ended.')} {schedule.end_reason}")
-            return
+    else:
+        report.problems.append(
+            _("Another run kept recording the same dates (schedules %(ids)s); try again.")
+            % {"ids": ", ".join(str(pk) for pk in ids)}
+        )
+        return
+    for occurrence in batch.occurrences:
         _report(occurrence, report)
-        if occurrence.invoice_id is not None:
-            invoices += 1
+    schedules = Schedule.objects.select_related("client").in_bulk(ids)
+    for pk, message in batch.refused.items():
+        report.problems.append(
+            _("%(schedule)s: nothing made for its next date: %(reason)s")
+            % {"schedule": _label(schedules[pk]), "reason": message}
+        )
+    for pk in batch.behind:
+        schedule = schedules[pk]
+        left = upcoming(
+            schedule,
+            made=services.invoices_made(schedule),
+            pauses=schedule.pauses.all(),
+            until=today,
+        )
+        _warn_behind(schedule, report, more=sum(1 for _day, what in left if what == "invoice"))
+    for pk in batch.ended:
+        schedule = schedules[pk]
+        report.ended.append(f"{_label(schedule)}: {_('ended.')} {schedule.end_reason}")
+    for occurrence in batch.occurrences:
         if occurrence.email_pending:
             _email(occurrence, report)
-        if Schedule.objects.filter(pk=schedule.pk, state=ScheduleState.ENDED).exists():
-            schedule.refresh_from_db()
-            report.ended.append(f"{_label(schedule)}: {_('ended.')} {schedule.end_reason}")
-            return
 
 
 def _report(occurrence: Occurrence, report: RunReport) -> None:
@@ -202,6 +201,16 @@ def _report(occurrence: Occurrence, report: RunReport) -> None:
         )
 
 
+def _settle(occurrence: Occurrence, note: str, report: RunReport) -> None:
+    """The occurrence's invoice will not be e-mailed: ``note`` says why, on the schedule's
+    page and in the run's warnings."""
+    try:
+        services.settle_email(occurrence=occurrence, note=note)
+    except services.EmailSettled:
+        return
+    report.warnings.append(f"{_label(occurrence.schedule)}: {occurrence.date}: {note}")
+
+
 def _email(occurrence: Occurrence, report: RunReport) -> None:
     """E-mail an occurrence's issued invoice to its client, once: the message is queued in
     the transaction that clears ``email_pending`` (``services.settle_email``), so two runs
@@ -216,12 +225,7 @@ def _email(occurrence: Occurrence, report: RunReport) -> None:
     elif not business.smtp_configured:
         problem = _("e-mail is not set up in the settings")
     if problem is not None:
-        note = _("Not e-mailed: %(problem)s.") % {"problem": problem}
-        try:
-            services.settle_email(occurrence=occurrence, note=note)
-        except services.EmailSettled:
-            return
-        report.warnings.append(f"{_label(occurrence.schedule)}: {occurrence.date}: {note}")
+        _settle(occurrence, _("Not e-mailed: %(problem)s.") % {"problem": problem}, report)
         return
     assert invoice is not None
     try:
@@ -234,6 +238,11 @@ def _email(occurrence: Occurrence, report: RunReport) -> None:
             on_queued=lambda message: services.settle_email(occurrence=occurrence),
         )
     except services.EmailSettled:
+        return
+    except DomainError as exc:
+        # Refused as it stands (an address the outbox does not take, a template of the
+        # settings with a placeholder it does not know): trying again changes nothing.
+        _settle(occurrence, _("Not e-mailed: %(problem)s") % {"problem": exc.message}, report)
         return
     except Exception as exc:  # the PDF or the database: the next run tries again
         logger.exception("Invoice %s was not e-mailed", invoice.number)

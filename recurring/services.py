@@ -13,8 +13,10 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Collection, Iterable, Sequence
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -42,7 +44,7 @@ from otb.operations import (
     given,
     operation,
 )
-from settings_app.selectors import business_today, get_business_settings
+from settings_app.selectors import business_today, get_business_settings, settings_read_once
 
 from .dates import Recurrence
 from .models import (
@@ -67,7 +69,9 @@ from .rules import (
     paused_on,
     period_values,
     recurrence_problem,
+    resume_default,
     resume_problem,
+    upcoming,
 )
 
 if TYPE_CHECKING:
@@ -379,11 +383,11 @@ def update_schedule(
         requested["currency"] = clean_currency(requested["currency"])
     plan = _clean_plan(requested)
     changing = {
-        field
-        for field, value in {**requested, **plan}.items()
-        if field != "lines"
-        and getattr(schedule, field if field != "client" else "client_id")
-        != (value.pk if field == "client" else value)
+        key
+        for key, value in {**requested, **plan}.items()
+        if key != "lines"
+        and getattr(schedule, key if key != "client" else "client_id")
+        != (value.pk if key == "client" else value)
     }
     _refuse(fixed_change_refusal(schedule, changing))
     new_client = (
@@ -394,8 +398,8 @@ def update_schedule(
             "client", _("Client: %(code)s is inactive.") % {"code": new_client.code}
         )
     currency = requested.get("currency", schedule.currency)
-    for field, value in plan.items():
-        setattr(schedule, field, value)
+    for attribute, value in plan.items():
+        setattr(schedule, attribute, value)
     if "name" in requested:
         schedule.name = _name(requested["name"])
     if "notes" in requested:
@@ -461,9 +465,21 @@ def template_line_data(
 
 
 def _end(schedule: Schedule, reason: str) -> None:
+    """End ``schedule`` (saved by the caller); an open pause ends with it, today (or on
+    its first day, if that is later)."""
     schedule.state = ScheduleState.ENDED
     schedule.ended_at = timezone.now()
     schedule.end_reason = reason[:200]
+    pause = schedule.pauses.filter(ends_on__isnull=True).first()
+    if pause is not None:
+        before = audit.snapshot(pause)
+        pause.ends_on = max(business_today(), pause.starts_on)
+        pause.save(update_fields=["ends_on"])
+        audit.changed(pause, before)
+
+
+def _last_recorded(schedule: Schedule) -> datetime.date | None:
+    return schedule.occurrences.order_by("-index").values_list("date", flat=True).first()
 
 
 @operation
@@ -481,8 +497,17 @@ def pause_schedule(
             % {"name": schedule.name, "state": ScheduleState(schedule.state).label.lower()}
         )
     starts_on = starts_on or business_today()
-    last = schedule.occurrences.order_by("-index").values_list("date", flat=True).first()
-    _refuse(pause_problem(starts_on=starts_on, last_recorded=last))
+    last_resumed = (
+        schedule.pauses.exclude(ends_on__isnull=True)
+        .order_by("-ends_on")
+        .values_list("ends_on", flat=True)
+        .first()
+    )
+    _refuse(
+        pause_problem(
+            starts_on=starts_on, last_recorded=_last_recorded(schedule), last_resumed=last_resumed
+        )
+    )
     before = audit.snapshot(schedule)
     pause = Pause.objects.create(schedule=schedule, starts_on=starts_on, created_by=acting_user)
     schedule.state = ScheduleState.PAUSED
@@ -504,8 +529,10 @@ def resume_schedule(
     pause = schedule.pauses.select_for_update().filter(ends_on__isnull=True).first()
     if schedule.state != ScheduleState.PAUSED or pause is None:
         raise InvalidTransition(_("Schedule “%(name)s” is not paused.") % {"name": schedule.name})
-    ends_on = ends_on or business_today()
-    _refuse(resume_problem(pause=pause, ends_on=ends_on))
+    today = business_today()
+    last = _last_recorded(schedule)
+    ends_on = ends_on or resume_default(today=today, last_recorded=last)
+    _refuse(resume_problem(pause=pause, ends_on=ends_on, today=today, last_recorded=last))
     before_pause, before = audit.snapshot(pause), audit.snapshot(schedule)
     pause.ends_on = ends_on
     pause.resumed_by = acting_user
@@ -529,12 +556,6 @@ def end_schedule(*, schedule: Schedule, acting_user: User | None, reason: str = 
     before = audit.snapshot(schedule)
     reason = clean_text(reason or "", field="reason", label=_("Reason")).strip()
     _end(schedule, reason or _("Ended by hand."))
-    pause = schedule.pauses.filter(ends_on__isnull=True).first()
-    if pause is not None:
-        before_pause = audit.snapshot(pause)
-        pause.ends_on = max(business_today(), pause.starts_on)
-        pause.save(update_fields=["ends_on"])
-        audit.changed(pause, before_pause)
     schedule.save()
     audit.changed(schedule, before)
     return schedule
@@ -558,39 +579,150 @@ def delete_schedule(*, schedule: Schedule, acting_user: User | None) -> None:
 
 
 # --- The run ------------------------------------------------------------------------------
+@dataclass
+class _Progress:
+    """What recording a schedule's occurrences reads once, however many are recorded in
+    one transaction: its invoices made so far and its pauses."""
+
+    made: int
+    pauses: list[Pause]
+
+    @classmethod
+    def of(cls, schedule: Schedule) -> _Progress:
+        return cls(made=invoices_made(schedule), pauses=list(schedule.pauses.all()))
+
+
 @operation
 def bill_next(
     *, schedule: Schedule, today: datetime.date, acting_user: User | None = None
 ) -> Occurrence | None:
     """Record ``schedule``'s next occurrence if it is due on ``today`` (the business's
-    today, or the date a run is told): skipped when it falls in a pause, else with its
-    invoice made, dated the occurrence, from the template and the client's tax set as they
-    stand now, and issued when the schedule says so. None when nothing is due; a schedule
-    whose end is reached is ended.
-
-    An invoice whose issue is refused (no exchange rate for its date) is left as a draft,
-    its occurrence saying why. Any other refusal (an inactive client) raises: nothing is
-    recorded, and the date stays due for the next run."""
+    today, or the date a run is told), in a transaction of its own (``_record_next``
+    says how). None when nothing is due; a schedule whose end is reached is ended."""
     schedule = lock_schedule(schedule.pk)
     if schedule.is_ended:
         return None
+    before = audit.snapshot(schedule)
+    occurrence = _record_next(schedule, today, _Progress.of(schedule), acting_user)
+    _save_progress(schedule, before)
+    return occurrence
+
+
+@dataclass
+class Batch:
+    """What ``bill_due`` recorded, and why a schedule stopped short (its id: the refusal)."""
+
+    occurrences: list[Occurrence] = field(default_factory=list)
+    refused: dict[int, str] = field(default_factory=dict)
+    # Schedules whose catch-up stopped at the limit with dates still due.
+    behind: list[int] = field(default_factory=list)
+    # Schedules that reached their end in this batch.
+    ended: list[int] = field(default_factory=list)
+
+
+@operation
+def bill_due(
+    *,
+    schedules: Sequence[int],
+    today: datetime.date,
+    limit: int,
+    acting_user: User | None = None,
+) -> Batch:
+    """Record the due occurrences of many schedules (by id) in one transaction, at most
+    ``limit`` invoices each: the run's batch. The clients are locked first, then the
+    schedules, each in id order, and the invoice counter, taken by the first invoice
+    issued, is held to the end: one lock and one commit for the batch instead of one per
+    invoice, and the settings read once (``settings_read_once``). Each occurrence is
+    recorded as ``bill_next`` records it (``_record_next``), in a savepoint: one that is
+    refused (an inactive client) undoes only itself and stops its schedule, which
+    ``Batch.refused`` reports; the others go on."""
+    ids = sorted({int(pk) for pk in schedules})
+    client_of = dict(Schedule.objects.filter(pk__in=ids).values_list("pk", "client_id"))
+    locking.lock_clients(client_of.values())
+    locked = list(
+        Schedule.objects.select_for_update()
+        .select_related("client")
+        .filter(pk__in=client_of)
+        .order_by("pk")
+    )
+    if any(schedule.client_id != client_of[schedule.pk] for schedule in locked):
+        raise StaleRead("a schedule moved to another client")
+    batch = Batch()
+    with settings_read_once():
+        for schedule in locked:
+            if schedule.is_ended:
+                continue
+            before = audit.snapshot(schedule)
+            progress = _Progress.of(schedule)
+            invoices = 0
+            while True:
+                if invoices >= limit:
+                    if _is_due(schedule, today, progress):
+                        batch.behind.append(schedule.pk)
+                    break
+                try:
+                    with transaction.atomic():
+                        occurrence = _record_next(schedule, today, progress, acting_user)
+                except DomainError as exc:
+                    batch.refused[schedule.pk] = exc.message
+                    break
+                if occurrence is None:
+                    break
+                batch.occurrences.append(occurrence)
+                if occurrence.invoice_id is not None:
+                    invoices += 1
+                if schedule.is_ended:
+                    break
+            if schedule.is_ended:
+                batch.ended.append(schedule.pk)
+            _save_progress(schedule, before)
+    return batch
+
+
+def _is_due(schedule: Schedule, today: datetime.date, progress: _Progress) -> bool:
+    """Whether ``schedule`` has an invoice due by ``today`` not yet made."""
+    return any(
+        what == "invoice"
+        for _day, what in upcoming(
+            schedule, made=progress.made, pauses=progress.pauses, until=today, count=None
+        )
+    )
+
+
+def _save_progress(schedule: Schedule, before: dict[str, Any]) -> None:
+    schedule.save()
+    audit.changed(schedule, before)
+
+
+def _record_next(
+    schedule: Schedule,
+    today: datetime.date,
+    progress: _Progress,
+    acting_user: User | None,
+) -> Occurrence | None:
+    """Record the locked ``schedule``'s next occurrence if it is due on ``today``: skipped
+    when it falls in a pause, else with its invoice made, dated the occurrence, from the
+    template and the client's tax set as they stand now, and issued when the schedule says
+    so. The schedule's place (``next_index``, ``next_date``, ended) moves on in memory,
+    saved by the caller; ``progress`` counts the invoice made.
+
+    An invoice whose issue is refused (no exchange rate for its date) is left as a draft,
+    its occurrence saying why. Any other refusal (an inactive client) raises before the
+    schedule moves: nothing is recorded, and the date stays due for the next run."""
     recurrence = Recurrence.of(schedule)
     index = schedule.next_index
     day = recurrence.date(index)
-    made = invoices_made(schedule)
-    reason = end_reason(schedule, made=made, next_date=day)
+    reason = end_reason(schedule, made=progress.made, next_date=day)
     if reason:
-        before = audit.snapshot(schedule)
         _end(schedule, reason)
-        schedule.save()
-        audit.changed(schedule, before)
         return None
     assert day is not None  # end_reason ends a schedule without a next date
     if day > today:
         return None
     next_day = recurrence.date(index + 1)
     occurrence = Occurrence(schedule=schedule, index=index, date=day)
-    pause = paused_on(schedule.pauses.all(), day)
+    pause = paused_on(progress.pauses, day)
+    made = progress.made
     if pause is not None:
         occurrence.outcome = Outcome.SKIPPED_PAUSED
         occurrence.note = _("Paused from %(date)s.") % {"date": pause.starts_on.isoformat()}
@@ -609,15 +741,14 @@ def bill_next(
                 occurrence.email_pending = schedule.email_invoices
         made += 1
     occurrence.save()
-    before = audit.snapshot(schedule)
+    audit.created(occurrence)
+    # Nothing below can be refused: the schedule moves on only with its occurrence.
+    progress.made = made
     schedule.next_index = index + 1
     schedule.next_date = next_day
     reason = end_reason(schedule, made=made, next_date=next_day)
     if reason:
         _end(schedule, reason)
-    schedule.save()
-    audit.created(occurrence)
-    audit.changed(schedule, before)
     return occurrence
 
 
@@ -630,7 +761,7 @@ def _make_invoice(
     """The draft of the occurrence on ``day``: the template as it stands, each line's
     ``{period}``, ``{month}`` and ``{year}`` filled, with the client's tax set of now."""
     values = period_values(day, next_day)
-    _basis, taxes = document_taxes(schedule.client, get_business_settings())
+    basis, taxes = document_taxes(schedule.client, get_business_settings())
     lines = template_line_data(schedule, labels={tax.label for tax in taxes}, values=values)
     return create_draft(
         client=schedule.client,
@@ -642,6 +773,8 @@ def _make_invoice(
         discount_value=schedule.discount_value,
         issue_date=day,
         currency=schedule.currency,
+        # The set just read (billing.rules.tax_set), not read a second time.
+        tax_set=(basis, taxes),
     )
 
 

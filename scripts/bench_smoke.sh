@@ -24,3 +24,5 @@ export DATABASE_URL="mysql://root:@127.0.0.1:3306/$name" OTB_VAR_DIR="$work/var"
 .venv/bin/python manage.py migrate --noinput --verbosity 0
 .venv/bin/python -m bench.seed --clients 100 --invoices 3000 --check
 .venv/bin/python bench/run.py --smoke --out "$work/RESULTS.md"
+# The recurring run (bench/recurring.py): 20 schedules made once, numbers gapless.
+.venv/bin/python -m bench.recurring --smoke --out "$work/RESULTS.md"

@@ -566,6 +566,12 @@ def ex_bill_next(ctx):
     bill_next(schedule=_schedule(ctx), today=datetime.date(2026, 2, 1))
 
 
+def ex_bill_due(ctx):
+    from recurring.services import bill_due
+
+    bill_due(schedules=[_schedule(ctx).pk], today=datetime.date(2026, 3, 1), limit=12)
+
+
 def ex_settle_email(ctx):
     from recurring.models import Occurrence
     from recurring.services import bill_next, settle_email
@@ -765,6 +771,7 @@ EXAMPLES = {
     "outbox.delivery.recover_stalled": ex_recover_stalled,
     "outbox.receivers._queue_receipt": ex_queue_receipt,
     "outbox.services._queue_invoice": ex_queue_invoice,
+    "recurring.services.bill_due": ex_bill_due,
     "recurring.services.bill_next": ex_bill_next,
     "recurring.services.create_schedule": ex_create_schedule,
     "recurring.services.delete_schedule": ex_delete_schedule,

@@ -99,3 +99,21 @@ def test_in_process_phases_run_on_small_data(books):
     text = report.markdown(results)
     assert "## Pages" in text and "## Invoice PDF" in text and "## Issuing" in text
     assert typical.number in report.summary(results)
+
+
+@pytest.mark.django_db
+def test_the_recurring_bench_makes_each_invoice_once_and_keeps_its_section(business, tmp_path):
+    import argparse
+
+    from bench import recurring
+
+    result = recurring.measure(argparse.Namespace(schedules=5, lines=2))
+    assert (result["invoices"], result["exactly_once"], result["gapless"]) == (5, True, True)
+    assert result["second_run_made"] == 0 and not result["problems"]
+    out = tmp_path / "RESULTS.md"
+    recurring.write(result, out)
+    recurring.write(result, out)  # replaced, not added twice
+    assert out.read_text().count("## Recurring run") == 1
+    # bench/run.py's report keeps the section when it rewrites the file.
+    kept = report._old_text(out)
+    assert recurring.START in kept

@@ -245,15 +245,17 @@ def test_pause_resume_and_end_go_through_the_operations(office, maple):
     assert not Pause.objects.exists()
 
     assert (
-        office.post(action_url("pause", schedule), {"starts_on": "2026-03-15"}).status_code == 302
+        office.post(action_url("pause", schedule), {"starts_on": "2026-03-01"}).status_code == 302
     )
     schedule.refresh_from_db()
     assert schedule.state == ScheduleState.PAUSED
-    response = office.post(action_url("resume", schedule), {"ends_on": ""})
-    assert response.status_code == 200  # today is before the pause began
+    response = office.post(action_url("resume", schedule), {"ends_on": "2026-02-27"})
+    assert response.status_code == 200
     assert "cannot be before the pause began" in response.content.decode()
-    assert office.post(action_url("resume", schedule), {"ends_on": "2026-04-30"}).status_code == 302
-    assert Pause.objects.get().ends_on == day("2026-04-30")
+    response = office.post(action_url("resume", schedule), {"ends_on": "2026-04-30"})
+    assert "cannot be after today" in response.content.decode()  # never planned ahead
+    assert office.post(action_url("resume", schedule), {"ends_on": ""}).status_code == 302
+    assert Pause.objects.get().ends_on == day("2026-03-10")  # today
     response = office.post(action_url("end", schedule), {"reason": "Client left"}, follow=True)
     assert "Schedule ended." in response.content.decode()
     schedule.refresh_from_db()

@@ -289,7 +289,9 @@ def test_a_pause_skips_its_dates_and_resume_bills_again(api, acme):
     ]
     assert {row["kind"] for row in paused.json()["next_dates"]} == {"paused"}
 
-    resumed = api.post(f"{URL}{body['id']}/resume/", {"ends_on": "2026-04-30"}, format="json")
+    # Resumed on 30 April, that day (a resume is never planned ahead).
+    with time_machine.travel(NOON + datetime.timedelta(days=51), tick=False):
+        resumed = api.post(f"{URL}{body['id']}/resume/", {"ends_on": "2026-04-30"}, format="json")
     assert resumed.status_code == 200, resumed.json()
     assert resumed.json()["state"] == "active"
     assert [(row["date"], row["kind"]) for row in resumed.json()["next_dates"][:3]] == [

@@ -80,3 +80,15 @@ def test_an_invoice_a_stopped_run_left_unsent_goes_with_the_next_run(maple, smtp
 
     assert len(smtp.received) == 1 and Invoice.objects.count() == 1
     assert not Occurrence.objects.get().email_pending
+
+
+def test_an_address_the_outbox_refuses_is_noted_once_not_tried_every_day(smtp):
+    client = ClientFactory(email="ann@")
+    schedule_for(client, "2027-01-31", email_invoices=True)
+
+    report = run_recurring(today=day("2027-01-31"))
+
+    occurrence = Occurrence.objects.get()
+    assert not occurrence.email_pending and "Not e-mailed" in occurrence.note
+    assert report.warnings and not report.problems and not smtp.received
+    assert not run_recurring(today=day("2027-02-01")).problems

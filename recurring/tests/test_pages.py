@@ -4,9 +4,11 @@ a schedule that has begun, the detail page's next 12 dates and the invoices made
 button and its refusals, the viewer's read-only pages, and the schedules on a client's page
 and an invoice's."""
 
+import datetime
 from decimal import Decimal
 
 import pytest
+import time_machine
 from django.urls import reverse
 
 from billing.services import delete_draft
@@ -375,7 +377,9 @@ def test_the_page_marks_paused_dates_and_every_outcome(office, maple):
     delete_draft(invoice=schedule.occurrences.get(index=1).invoice, acting_user=None)
     services.pause_schedule(schedule=schedule, acting_user=None, starts_on="2027-03-01")
     run_recurring(today=day("2027-03-31"))
-    services.resume_schedule(schedule=schedule, acting_user=None, ends_on="2027-05-01")
+    # Resumed on 1 May, that day: the pause covers 30 April too.
+    with time_machine.travel(datetime.datetime(2027, 5, 1, 16, tzinfo=datetime.UTC), tick=False):
+        services.resume_schedule(schedule=schedule, acting_user=None, ends_on="2027-05-01")
 
     response = office.get(schedule.get_absolute_url())
     page = text(response)
@@ -424,7 +428,13 @@ def test_pause_then_resume_from_the_page(office, maple):
     assert reverse("recurring:resume", args=[schedule.pk]) in page
     assert reverse("recurring:pause", args=[schedule.pk]) not in page
 
-    office.post(reverse("recurring:resume", args=[schedule.pk]), {"ends_on": "2027-06-01"})
+    # A resume on a day to come is refused: the schedule would show active and skip still.
+    response = office.post(
+        reverse("recurring:resume", args=[schedule.pk]), {"ends_on": "2099-06-01"}
+    )
+    assert "cannot be after today" in text(response)
+    with time_machine.travel(datetime.datetime(2027, 6, 1, 16, tzinfo=datetime.UTC), tick=False):
+        services.resume_schedule(schedule=schedule, acting_user=None, ends_on="2027-06-01")
     schedule.refresh_from_db()
     assert schedule.state == ScheduleState.ACTIVE
     assert Pause.objects.get().ends_on == day("2027-06-01")

@@ -2,9 +2,11 @@
 caught up after downtime, pauses skipped, ends kept, template changes reaching only the
 invoices not yet made."""
 
+import datetime
 from decimal import Decimal
 
 import pytest
+import time_machine
 from django.core.management import CommandError, call_command
 
 from billing.models import Invoice, InvoiceNumberCounter
@@ -19,6 +21,12 @@ from tests.factories import ClientFactory, line
 from .conftest import day, schedule_for
 
 pytestmark = pytest.mark.django_db
+
+
+def on_day(text):
+    """The clock at noon in Toronto (the business's time zone) on ``text``."""
+    noon = datetime.datetime.combine(day(text), datetime.time(17), tzinfo=datetime.UTC)
+    return time_machine.travel(noon, tick=False)
 
 
 def invoices_of(schedule):
@@ -61,11 +69,15 @@ def test_a_pause_from_day_3_to_day_20_with_no_run_between_bills_none_of_its_date
         maple, "2027-03-01", interval_unit=IntervalUnit.WEEK, lines=[line("1", "100.00")]
     )
     run_recurring(today=day("2027-03-01"))
-    services.pause_schedule(schedule=schedule, acting_user=None, starts_on="2027-03-03")
-    services.resume_schedule(schedule=schedule, acting_user=None, ends_on="2027-03-20")
+    with on_day("2027-03-03"):
+        services.pause_schedule(schedule=schedule, acting_user=None)
+    with on_day("2027-03-20"):
+        services.resume_schedule(schedule=schedule, acting_user=None)
 
     report = run_recurring(today=day("2027-03-22"))
 
+    pauses = list(schedule.pauses.values_list("starts_on", "ends_on"))
+    assert pauses == [(day("2027-03-03"), day("2027-03-20"))]
     outcomes = list(schedule.occurrences.values_list("date", "outcome", "invoice__issue_date"))
     assert outcomes == [
         (day("2027-03-01"), Outcome.MADE, day("2027-03-01")),
@@ -86,7 +98,8 @@ def test_dates_in_a_pause_are_skipped_while_it_lasts_and_never_billed_later(mapl
         Outcome.SKIPPED_PAUSED,
         Outcome.SKIPPED_PAUSED,
     ]
-    services.resume_schedule(schedule=schedule, acting_user=None, ends_on="2027-04-21")
+    with on_day("2027-04-21"):
+        services.resume_schedule(schedule=schedule, acting_user=None)
     run_recurring(today=day("2027-05-15"))
     assert [invoice.issue_date for invoice in invoices_of(schedule)] == [
         day("2027-01-15"),
@@ -190,32 +203,46 @@ def test_no_rate_for_its_date_leaves_a_draft_and_the_run_goes_on(maple):
 
 
 def test_a_crash_between_two_invoices_leaves_no_half_made_one(maple, monkeypatch):
-    schedule = schedule_for(maple, "2027-01-01")
+    """The run records a batch of schedules in one transaction: a crash in it (the process
+    killed after an invoice took its number) leaves nothing of that batch, the batches
+    before it whole, and the next run finishes the job with gapless numbers."""
+    from recurring import run
+
+    monkeypatch.setattr(run, "BATCH_SCHEDULES", 1)
+    first = schedule_for(maple, "2027-01-01", name="First")
+    second = schedule_for(ClientFactory(), "2027-01-01", name="Second")
     real_issue = services.issue_invoice
     calls = []
 
-    def crash_on_second(**kwargs):
+    def crash_on_fourth(**kwargs):
         calls.append(kwargs)
         invoice = real_issue(**kwargs)
-        if len(calls) == 2:
+        if len(calls) == 4:
             raise SystemExit("killed")  # the process dies after the number was taken
         return invoice
 
-    monkeypatch.setattr(services, "issue_invoice", crash_on_second)
+    monkeypatch.setattr(services, "issue_invoice", crash_on_fourth)
     with pytest.raises(SystemExit):
         run_recurring(today=day("2027-03-01"))
 
-    assert [invoice.number for invoice in Invoice.objects.all()] == ["INV-0001"]
-    assert schedule.occurrences.count() == 1
-    assert InvoiceNumberCounter.objects.get(name="invoice").last_number == 1
-    monkeypatch.setattr(services, "issue_invoice", real_issue)
-
-    run_recurring(today=day("2027-03-01"))
-    assert [invoice.number for invoice in invoices_of(schedule)] == [
+    # The first schedule's batch (three invoices) committed; the second's left nothing.
+    assert [invoice.number for invoice in invoices_of(first)] == [
         "INV-0001",
         "INV-0002",
         "INV-0003",
     ]
+    assert not invoices_of(second) and not second.occurrences.exists()
+    assert Invoice.objects.count() == 3
+    assert InvoiceNumberCounter.objects.get(name="invoice").last_number == 3
+    monkeypatch.setattr(services, "issue_invoice", real_issue)
+
+    run_recurring(today=day("2027-03-01"))
+    assert [invoice.number for invoice in invoices_of(second)] == [
+        "INV-0004",
+        "INV-0005",
+        "INV-0006",
+    ]
+    assert len(invoices_of(first)) == 3
 
 
 def test_the_command_prints_what_it_made_and_a_dry_run_makes_nothing(maple, capsys):

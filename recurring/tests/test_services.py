@@ -118,3 +118,44 @@ def test_an_end_after_fewer_invoices_than_made_ends_the_schedule_at_once(maple):
     services.update_schedule(schedule=schedule, acting_user=None, end_kind="after", end_after=2)
     schedule.refresh_from_db()
     assert schedule.state == ScheduleState.ENDED
+
+
+def test_a_resume_cannot_undo_a_date_the_run_recorded_as_skipped(maple):
+    """Whether the run came before the resume or not, a date in the pause is skipped: a
+    resume dated before a skipped date already recorded would leave it skipped with no
+    pause covering it, where without that run it would be billed."""
+    schedule = schedule_for(maple, "2025-03-01", interval_unit="week", lines=[line("1", "100.00")])
+    run_recurring(today=day("2025-03-01"))
+    services.pause_schedule(schedule=schedule, acting_user=None, starts_on="2025-03-03")
+    run_recurring(today=day("2025-03-16"))  # skips 8 and 15 March
+
+    with pytest.raises(InvalidInput) as refused:
+        services.resume_schedule(schedule=schedule, acting_user=None, ends_on="2025-03-05")
+    assert (
+        refused.value.field == "ends_on" and "already recorded as skipped" in refused.value.message
+    )
+    services.resume_schedule(schedule=schedule, acting_user=None, ends_on="2025-03-16")
+    assert Pause.objects.get().ends_on == day("2025-03-16")
+
+
+def test_a_resume_is_not_planned_ahead_and_pauses_never_overlap(maple):
+    schedule = schedule_for(maple, "2025-01-10")
+    services.pause_schedule(schedule=schedule, acting_user=None, starts_on="2025-03-03")
+    with pytest.raises(InvalidInput) as refused:
+        services.resume_schedule(schedule=schedule, acting_user=None, ends_on="2999-04-30")
+    assert refused.value.field == "ends_on" and "after today" in refused.value.message
+    services.resume_schedule(schedule=schedule, acting_user=None, ends_on="2025-04-30")
+    with pytest.raises(InvalidInput) as refused:
+        services.pause_schedule(schedule=schedule, acting_user=None, starts_on="2025-03-04")
+    assert refused.value.field == "starts_on" and "last resumed on" in refused.value.message
+    assert Pause.objects.count() == 1
+
+
+def test_ending_a_paused_schedule_closes_its_pause(maple):
+    schedule = schedule_for(maple, "2025-01-10", end_kind="after", end_after=2)
+    run_recurring(today=day("2025-01-10"))
+    services.pause_schedule(schedule=schedule, acting_user=None, starts_on="2025-01-20")
+    services.update_schedule(schedule=schedule, acting_user=None, end_after=1)
+    schedule.refresh_from_db()
+    assert schedule.state == ScheduleState.ENDED
+    assert Pause.objects.get().ends_on is not None

@@ -88,3 +88,14 @@ def test_the_api_answers_in_utc(administrator, message):
     api = token_client(administrator)
     body = api.get(f"/api/v1/messages/{message.pk}/").json()
     assert body["sent_at"] in ("2026-12-03T18:35:00Z", "2026-12-03T18:35:00+00:00"), body
+
+
+@pytest.mark.django_db
+def test_settings_read_once_answers_one_row_inside_a_transaction(business):
+    from django.db import transaction
+
+    from settings_app.selectors import get_business_settings, settings_read_once
+
+    with transaction.atomic(), settings_read_once() as shared:
+        assert get_business_settings() is shared
+    assert get_business_settings() is not shared
