@@ -27,10 +27,11 @@ logger = logging.getLogger(__name__)
 
 # How often a batch is tried again when another run recorded one of its dates first (Galera).
 RECORDED_ELSEWHERE_ATTEMPTS = 5
-# Schedules per transaction (``services.bill_due``): the invoice counter is held for the
-# batch, so a batch stays short (at most this many × the catch-up limit invoices, seldom
-# more than this many) for a user issuing an invoice by hand meanwhile.
+# Schedules, and invoices at most, per transaction (``services.bill_due``): the invoice
+# counter is held for the batch, which stays short for a user issuing an invoice by hand
+# meanwhile.
 BATCH_SCHEDULES = 50
+BATCH_INVOICES = 100
 
 
 @dataclass
@@ -78,9 +79,7 @@ def run_recurring(
     # Invoices an earlier run made and could not e-mail (it stopped, the PDF failed).
     for occurrence in Occurrence.objects.filter(email_pending=True).order_by("pk"):
         _email(occurrence, report)
-    ids = list(due_schedules(today).values_list("pk", flat=True))
-    for start in range(0, len(ids), BATCH_SCHEDULES):
-        _run_batch(ids[start : start + BATCH_SCHEDULES], today, limit, report)
+    _run_batches(list(due_schedules(today).values_list("pk", flat=True)), today, limit, report)
     return report
 
 
@@ -125,12 +124,31 @@ def _warn_behind(schedule: Schedule, report: RunReport, *, more: int) -> None:
     )
 
 
-def _run_batch(ids: list[int], today: datetime.date, limit: int, report: RunReport) -> None:
-    """One ``services.bill_due`` over the schedules ``ids``, reported, and the invoices it
-    issued e-mailed once it has committed."""
+def _run_batches(ids: list[int], today: datetime.date, limit: int, report: RunReport) -> None:
+    """The schedules ``ids`` through ``services.bill_due``, ``BATCH_SCHEDULES`` at a time
+    and at most ``BATCH_INVOICES`` invoices a transaction, each at most ``limit`` invoices
+    in this run; a schedule a batch did not finish goes into the next one."""
+    left = dict.fromkeys(ids, limit)
+    queue = list(ids)
+    while queue:
+        chunk, queue = queue[:BATCH_SCHEDULES], queue[BATCH_SCHEDULES:]
+        batch = _run_batch({pk: left[pk] for pk in chunk}, today, report)
+        if batch is None:
+            continue
+        for pk, made in batch.made.items():
+            left[pk] -= made
+        queue = batch.unfinished + queue
+
+
+def _run_batch(
+    limits: dict[int, int], today: datetime.date, report: RunReport
+) -> services.Batch | None:
+    """One ``services.bill_due``, reported, and the invoices it issued e-mailed once it has
+    committed."""
+    ids = list(limits)
     for _attempt in range(RECORDED_ELSEWHERE_ATTEMPTS):
         try:
-            batch = services.bill_due(schedules=ids, today=today, limit=limit)
+            batch = services.bill_due(limits=limits, today=today, budget=BATCH_INVOICES)
             break
         except IntegrityError:
             # A run on another node recorded one of these dates first (Galera): read again.
@@ -140,13 +158,13 @@ def _run_batch(ids: list[int], today: datetime.date, limit: int, report: RunRepo
                 _("Schedules %(ids)s: %(reason)s")
                 % {"ids": ", ".join(str(pk) for pk in ids), "reason": exc.message}
             )
-            return
+            return None
     else:
         report.problems.append(
             _("Another run kept recording the same dates (schedules %(ids)s); try again.")
             % {"ids": ", ".join(str(pk) for pk in ids)}
         )
-        return
+        return None
     for occurrence in batch.occurrences:
         _report(occurrence, report)
     schedules = Schedule.objects.select_related("client").in_bulk(ids)
@@ -170,6 +188,7 @@ def _run_batch(ids: list[int], today: datetime.date, limit: int, report: RunRepo
     for occurrence in batch.occurrences:
         if occurrence.email_pending:
             _email(occurrence, report)
+    return batch
 
 
 def _report(occurrence: Occurrence, report: RunReport) -> None:

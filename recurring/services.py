@@ -12,7 +12,7 @@ unique constraint, which the run reads as "made by another run")."""
 from __future__ import annotations
 
 import datetime
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -613,9 +613,13 @@ class Batch:
     """What ``bill_due`` recorded, and why a schedule stopped short (its id: the refusal)."""
 
     occurrences: list[Occurrence] = field(default_factory=list)
+    # Invoices made, by schedule id.
+    made: dict[int, int] = field(default_factory=dict)
     refused: dict[int, str] = field(default_factory=dict)
-    # Schedules whose catch-up stopped at the limit with dates still due.
+    # Schedules whose catch-up stopped at their limit with dates still due.
     behind: list[int] = field(default_factory=list)
+    # Schedules left with dates due when the batch had made its ``budget`` of invoices.
+    unfinished: list[int] = field(default_factory=list)
     # Schedules that reached their end in this batch.
     ended: list[int] = field(default_factory=list)
 
@@ -623,20 +627,25 @@ class Batch:
 @operation
 def bill_due(
     *,
-    schedules: Sequence[int],
+    limits: Mapping[int, int],
     today: datetime.date,
-    limit: int,
+    budget: int,
     acting_user: User | None = None,
 ) -> Batch:
-    """Record the due occurrences of many schedules (by id) in one transaction, at most
-    ``limit`` invoices each: the run's batch. The clients are locked first, then the
-    schedules, each in id order, and the invoice counter, taken by the first invoice
-    issued, is held to the end: one lock and one commit for the batch instead of one per
-    invoice, and the settings read once (``settings_read_once``). Each occurrence is
-    recorded as ``bill_next`` records it (``_record_next``), in a savepoint: one that is
-    refused (an inactive client) undoes only itself and stops its schedule, which
-    ``Batch.refused`` reports; the others go on."""
-    ids = sorted({int(pk) for pk in schedules})
+    """Record the due occurrences of many schedules in one transaction: the run's batch.
+    ``limits`` maps each schedule's id to the most invoices it may make here (what is left
+    of its catch-up); the batch stops at ``budget`` invoices in all, the schedules it did
+    not finish in ``Batch.unfinished``, so the invoice counter is never held for long by
+    one transaction while a user issues an invoice by hand.
+
+    The clients are locked first, then the schedules, each in id order, and the invoice
+    counter, taken by the first invoice issued, is held to the end: one lock and one commit
+    for the batch instead of one per invoice, and the settings read once
+    (``settings_read_once``). Each occurrence is recorded as ``bill_next`` records it
+    (``_record_next``), in a savepoint: one that is refused (an inactive client) undoes
+    only itself and stops its schedule, which ``Batch.refused`` reports; the others go
+    on."""
+    ids = sorted({int(pk) for pk in limits})
     client_of = dict(Schedule.objects.filter(pk__in=ids).values_list("pk", "client_id"))
     locking.lock_clients(client_of.values())
     locked = list(
@@ -648,17 +657,24 @@ def bill_due(
     if any(schedule.client_id != client_of[schedule.pk] for schedule in locked):
         raise StaleRead("a schedule moved to another client")
     batch = Batch()
+    total = 0
     with settings_read_once():
         for schedule in locked:
             if schedule.is_ended:
+                continue
+            if total >= budget:
+                batch.unfinished.append(schedule.pk)
                 continue
             before = audit.snapshot(schedule)
             progress = _Progress.of(schedule)
             invoices = 0
             while True:
-                if invoices >= limit:
+                if invoices >= limits[schedule.pk] or total >= budget:
                     if _is_due(schedule, today, progress):
-                        batch.behind.append(schedule.pk)
+                        if invoices >= limits[schedule.pk]:
+                            batch.behind.append(schedule.pk)
+                        else:
+                            batch.unfinished.append(schedule.pk)
                     break
                 try:
                     with transaction.atomic():
@@ -671,8 +687,10 @@ def bill_due(
                 batch.occurrences.append(occurrence)
                 if occurrence.invoice_id is not None:
                     invoices += 1
+                    total += 1
                 if schedule.is_ended:
                     break
+            batch.made[schedule.pk] = invoices
             if schedule.is_ended:
                 batch.ended.append(schedule.pk)
             _save_progress(schedule, before)

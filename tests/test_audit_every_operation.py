@@ -569,7 +569,7 @@ def ex_bill_next(ctx):
 def ex_bill_due(ctx):
     from recurring.services import bill_due
 
-    bill_due(schedules=[_schedule(ctx).pk], today=datetime.date(2026, 3, 1), limit=12)
+    bill_due(limits={_schedule(ctx).pk: 12}, today=datetime.date(2026, 3, 1), budget=100)
 
 
 def ex_settle_email(ctx):

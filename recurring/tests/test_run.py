@@ -272,3 +272,20 @@ def test_the_command_prints_what_it_made_and_a_dry_run_makes_nothing(maple, caps
 def test_the_command_refuses_bad_arguments_by_name(business, arguments, message):
     with pytest.raises(CommandError, match=message):
         call_command("run_recurring", *arguments)
+
+
+def test_a_batch_that_made_its_budget_leaves_the_rest_to_the_next_batch(maple, monkeypatch):
+    """A transaction makes at most BATCH_INVOICES invoices (the counter is held for it); the
+    run goes on with what is left, in the same run, within each schedule's catch-up."""
+    from recurring import run
+
+    monkeypatch.setattr(run, "BATCH_INVOICES", 2)
+    first = schedule_for(maple, "2027-01-01", name="First")
+    second = schedule_for(ClientFactory(), "2027-01-01", name="Second")
+
+    report = run_recurring(today=day("2027-05-01"), catch_up=4)
+
+    assert len(invoices_of(first)) == 4 and len(invoices_of(second)) == 4
+    assert len(report.warnings) == 2  # each has May still due: its catch-up of 4 is spent
+    sequences = sorted(Invoice.objects.values_list("sequence", flat=True))
+    assert sequences == list(range(1, 9))
