@@ -209,6 +209,7 @@ def schedule_detail(request, pk: int):
         for index, line in enumerate(schedule.lines.select_related("service"))
     ]
     occurrences = history(schedule, today=today)
+    notes = fill_period(schedule.notes, period) if period else schedule.notes
     state = schedule.state
     return render(
         request,
@@ -217,6 +218,7 @@ def schedule_detail(request, pk: int):
             "schedule": schedule,
             "figures": figures,
             "lines": lines,
+            "notes": notes,
             "next_dates": next_dates(schedule),
             "occurrences": occurrences,
             "made": sum(1 for occurrence, _invoice in occurrences if occurrence.invoice_id),
