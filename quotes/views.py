@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from billing.forms.invoices import LineFormSet, initial_lines
-from billing.views import object_or_none, refused
+from billing.views import action_with_form, confirm_page, object_or_none, refused
 from billing.views.documents import MAX_ID
 from billing.views.invoices import create_with_lines, line_form_page, totals_json
 from otb.forms import show_refusal
@@ -206,37 +206,17 @@ def quote_pdf_view(request, pk: int):
 
 # --- The buttons --------------------------------------------------------------------------
 def _confirm_page(request, quote: Quote, *, form, title: str, button: str, danger=False):
-    return render(
-        request,
-        "billing/confirm.html",
-        {
-            "object": quote,
-            "form": form,
-            "title": title % {"quote": quote},
-            "button": button,
-            "danger": danger,
-            "back_url": quote.get_absolute_url(),
-        },
+    return confirm_page(
+        request, quote, form=form, title=title % {"quote": quote}, button=button, danger=danger
     )
 
 
-def _quote_action(request, pk: int, *, form_class, operation, title, button, success, danger=False):
-    """GET: the action's form on a page of its own; POST (from it, or from the quote's
-    page): run ``operation`` with the form's fields. A refusal goes beside its field, or
-    else to the quote's page."""
+def _quote_action(request, pk: int, *, title: str, **action):
+    """An action on the quote that takes a form's details (``action_with_form``)."""
     quote = _quote(pk)
-    form = form_class(request.POST if request.method == "POST" else None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            operation(quote=quote, acting_user=request.user, **form.cleaned_data)
-        except DomainError as exc:
-            if exc.field not in form.fields:
-                return refused(request, exc, quote.get_absolute_url())
-            show_refusal(form, exc)
-        else:
-            messages.success(request, success)
-            return HttpResponseRedirect(quote.get_absolute_url())
-    return _confirm_page(request, quote, form=form, title=title, button=button, danger=danger)
+    return action_with_form(
+        request, quote, argument="quote", title=title % {"quote": quote}, **action
+    )
 
 
 @permission_required("quotes.send_quote", raise_exception=True)

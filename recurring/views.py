@@ -19,7 +19,7 @@ from django.views.decorators.http import require_POST
 
 from billing.forms.invoices import LineFormSet, initial_lines
 from billing.services.invoices import preview_invoice
-from billing.views import object_or_none, refused
+from billing.views import action_with_form, confirm_page, object_or_none, refused
 from billing.views.documents import MAX_ID
 from billing.views.invoices import create_with_lines, line_form_page, totals_json
 from otb.forms import show_refusal
@@ -239,39 +239,22 @@ def schedule_detail(request, pk: int):
 
 # --- The buttons --------------------------------------------------------------------------
 def _confirm_page(request, schedule: Schedule, *, form, title: str, button: str, danger=False):
-    return render(
+    return confirm_page(
         request,
-        "billing/confirm.html",
-        {
-            "object": schedule,
-            "form": form,
-            "title": title % {"name": schedule.name},
-            "button": button,
-            "danger": danger,
-            "back_url": schedule.get_absolute_url(),
-        },
+        schedule,
+        form=form,
+        title=title % {"name": schedule.name},
+        button=button,
+        danger=danger,
     )
 
 
-def _schedule_action(
-    request, pk: int, *, form_class, operation, title, button, success, danger=False, initial=None
-):
-    """GET: the action's form on a page of its own; POST (from it, or from the schedule's
-    page): run ``operation`` with the form's fields. A refusal goes beside its field, or
-    else to the schedule's page."""
+def _schedule_action(request, pk: int, *, title: str, **action):
+    """An action on the schedule that takes a form's details (``action_with_form``)."""
     schedule = _schedule(pk)
-    form = form_class(request.POST) if request.method == "POST" else form_class(initial=initial)
-    if request.method == "POST" and form.is_valid():
-        try:
-            operation(schedule=schedule, acting_user=request.user, **form.cleaned_data)
-        except DomainError as exc:
-            if exc.field not in form.fields:
-                return refused(request, exc, schedule.get_absolute_url())
-            show_refusal(form, exc)
-        else:
-            messages.success(request, success)
-            return HttpResponseRedirect(schedule.get_absolute_url())
-    return _confirm_page(request, schedule, form=form, title=title, button=button, danger=danger)
+    return action_with_form(
+        request, schedule, argument="schedule", title=title % {"name": schedule.name}, **action
+    )
 
 
 @permission_required("recurring.change_schedule", raise_exception=True)
