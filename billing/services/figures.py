@@ -192,12 +192,7 @@ def clean_lines(
                 position=index + 1,
             )
             line.taxes = _line_taxes(data, service, taxes, where)
-            # Each check constraint of a line (quantity and price ≥ 0, discount 0–100) has
-            # its field validator, which refuses it here by name; validating the constraints
-            # too would ask the database the same thing again, three queries a line.
-            line.full_clean(
-                exclude=["invoice", "quote", "schedule", "amount"], validate_constraints=False
-            )
+            line.full_clean(exclude=["invoice", "quote", "schedule", "amount"])
         except InvalidInput as exc:
             errors.update(
                 {

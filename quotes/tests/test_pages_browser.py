@@ -36,6 +36,7 @@ def test_a_quote_made_sent_changed_and_declined_in_the_browser(browser_page, off
     # event); clicked before, they follow their link to the form's page of its own.
     page.wait_for_load_state("load")
     page.click("a:has-text('Mark as sent')")
+    page.locator("#mark-sent-panel.show").wait_for()
     page.click("#mark-sent-panel button[type=submit]")
     page.locator(".alert-success", has_text="Quote marked as sent.").wait_for()
     quote.refresh_from_db()
@@ -55,6 +56,7 @@ def test_a_quote_made_sent_changed_and_declined_in_the_browser(browser_page, off
     # event); clicked before, they follow their link to the form's page of its own.
     page.wait_for_load_state("load")
     page.click("a:has-text('Record the client')")
+    page.locator("#answer-panel.show").wait_for()  # opened in place, not mid-animation
     page.check("#answer-panel input[value=declined]")
     page.fill("#answer-panel input[name=name]", "Dr. Lake")
     page.click("#answer-panel button[type=submit]")
