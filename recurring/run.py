@@ -1,7 +1,8 @@
 """The daily run of recurring invoices (``manage.py run_recurring``): every schedule's due
-occurrences recorded, each through ``services.bill_next``, its invoice e-mailed when the
-schedule asks, and a report of what was done. Safe to start any number of times, and at
-once on several servers: ``bill_next`` records each occurrence exactly once."""
+occurrences recorded in batches through ``services.bill_due``, the invoices e-mailed when
+their schedule asks, and a report of what was done. Safe to start any number of times, and
+at once on several servers: each occurrence is recorded exactly once
+(``services._record_next``)."""
 
 from __future__ import annotations
 
@@ -40,6 +41,8 @@ class RunReport:
 
     today: datetime.date
     dry_run: bool = False
+    # The most invoices one schedule makes in this run.
+    catch_up: int = 0
     made: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
     held: list[str] = field(default_factory=list)
@@ -71,7 +74,7 @@ def run_recurring(
     next runs, with a warning. ``dry_run`` writes nothing and reports what would be made."""
     today = today or business_today()
     limit = catch_up if catch_up is not None else settings.OTB_RECURRING_CATCH_UP
-    report = RunReport(today=today, dry_run=dry_run)
+    report = RunReport(today=today, dry_run=dry_run, catch_up=limit)
     if dry_run:
         for schedule in due_schedules(today):
             _plan(schedule, today, limit, report)
@@ -108,7 +111,8 @@ def _plan(schedule: Schedule, today: datetime.date, limit: int, report: RunRepor
             )
             continue
         if invoices == limit:
-            _warn_behind(schedule, report, more=len(dates) - dates.index((day, what)))
+            rest = dates[dates.index((day, what)) :]
+            _warn_behind(schedule, report, more=sum(1 for _d, w in rest if w == "invoice"))
             return
         invoices += 1
         report.made.append(f"{_label(schedule)}: " + verb % {"date": day.isoformat()})
@@ -117,10 +121,10 @@ def _plan(schedule: Schedule, today: datetime.date, limit: int, report: RunRepor
 def _warn_behind(schedule: Schedule, report: RunReport, *, more: int) -> None:
     report.warnings.append(
         _(
-            "%(schedule)s is behind: %(count)d more date(s) are due; the next run makes up "
-            "to %(limit)d more (OTB_RECURRING_CATCH_UP)."
+            "%(schedule)s is behind: %(count)d more date(s) are due; each run makes up to "
+            "%(limit)d (OTB_RECURRING_CATCH_UP, or --catch-up)."
         )
-        % {"schedule": _label(schedule), "count": more, "limit": settings.OTB_RECURRING_CATCH_UP}
+        % {"schedule": _label(schedule), "count": more, "limit": report.catch_up}
     )
 
 

@@ -289,3 +289,17 @@ def test_a_batch_that_made_its_budget_leaves_the_rest_to_the_next_batch(maple, m
     assert len(report.warnings) == 2  # each has May still due: its catch-up of 4 is spent
     sequences = sorted(Invoice.objects.values_list("sequence", flat=True))
     assert sequences == list(range(1, 9))
+
+
+def test_a_dry_run_warns_of_a_schedule_behind_counting_only_invoices(maple):
+    schedule = schedule_for(maple, "2027-01-05")
+    services.pause_schedule(schedule=schedule, acting_user=None, starts_on="2027-04-01")
+
+    report = run_recurring(today=day("2027-06-06"), dry_run=True, catch_up=2)
+
+    # January to March billed (two now, one behind), April to June skipped, never counted.
+    assert len(report.made) == 2 and not Invoice.objects.exists()
+    assert report.warnings == [
+        "“Hosting” (%s) is behind: 1 more date(s) are due; each run makes up to 2 "
+        "(OTB_RECURRING_CATCH_UP, or --catch-up)." % maple.code
+    ]
