@@ -300,6 +300,6 @@ def test_a_dry_run_warns_of_a_schedule_behind_counting_only_invoices(maple):
     # January to March billed (two now, one behind), April to June skipped, never counted.
     assert len(report.made) == 2 and not Invoice.objects.exists()
     assert report.warnings == [
-        "“Hosting” (%s) is behind: 1 more date(s) are due; each run makes up to 2 "
-        "(OTB_RECURRING_CATCH_UP, or --catch-up)." % maple.code
+        f"“Hosting” ({maple.code}) is behind: 1 more date(s) are due; each run makes up to 2 "
+        "(OTB_RECURRING_CATCH_UP, or --catch-up)."
     ]
