@@ -177,15 +177,8 @@ def _run_batch(
             _("%(schedule)s: nothing made for its next date: %(reason)s")
             % {"schedule": _label(schedules[pk]), "reason": message}
         )
-    for pk in batch.behind:
-        schedule = schedules[pk]
-        left = upcoming(
-            schedule,
-            made=services.invoices_made(schedule),
-            pauses=schedule.pauses.all(),
-            until=today,
-        )
-        _warn_behind(schedule, report, more=sum(1 for _day, what in left if what == "invoice"))
+    for pk, more in batch.behind.items():
+        _warn_behind(schedules[pk], report, more=more)
     for pk in batch.ended:
         schedule = schedules[pk]
         report.ended.append(f"{_label(schedule)}: {_('ended.')} {schedule.end_reason}")

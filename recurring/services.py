@@ -616,8 +616,8 @@ class Batch:
     # Invoices made, by schedule id.
     made: dict[int, int] = field(default_factory=dict)
     refused: dict[int, str] = field(default_factory=dict)
-    # Schedules whose catch-up stopped at their limit with dates still due.
-    behind: list[int] = field(default_factory=list)
+    # Schedules whose catch-up stopped at their limit: how many invoices are still due.
+    behind: dict[int, int] = field(default_factory=dict)
     # Schedules left with dates due when the batch had made its ``budget`` of invoices.
     unfinished: list[int] = field(default_factory=list)
     # Schedules that reached their end in this batch.
@@ -670,9 +670,9 @@ def bill_due(
             invoices = 0
             while True:
                 if invoices >= limits[schedule.pk] or total >= budget:
-                    if _is_due(schedule, today, progress):
+                    if due := _due_count(schedule, today, progress):
                         if invoices >= limits[schedule.pk]:
-                            batch.behind.append(schedule.pk)
+                            batch.behind[schedule.pk] = due
                         else:
                             batch.unfinished.append(schedule.pk)
                     break
@@ -697,13 +697,14 @@ def bill_due(
     return batch
 
 
-def _is_due(schedule: Schedule, today: datetime.date, progress: _Progress) -> bool:
-    """Whether ``schedule`` has an invoice due by ``today`` not yet made."""
-    return any(
-        what == "invoice"
+def _due_count(schedule: Schedule, today: datetime.date, progress: _Progress) -> int:
+    """How many invoices ``schedule`` has due by ``today`` not yet made."""
+    return sum(
+        1
         for _day, what in upcoming(
             schedule, made=progress.made, pauses=progress.pauses, until=today, count=None
         )
+        if what == "invoice"
     )
 
 
