@@ -203,6 +203,29 @@ def _write(
     before: dict | None,
     after: dict | None,
 ) -> AuditRecord:
+    record = _record(
+        action=action,
+        object_type=object_type,
+        object_id=object_id,
+        object_repr=object_repr,
+        before=before,
+        after=after,
+    )
+    record.save()
+    return record
+
+
+def _record(
+    *,
+    action: str,
+    object_type: str,
+    object_id: str,
+    object_repr: str,
+    before: dict | None,
+    after: dict | None,
+) -> AuditRecord:
+    """A record (not saved yet) of who did it, when, from where, in which operation,
+    counted in the operation's scope."""
     scope = _scope.get()
     where = origins.current()
     user = scope.acting_user if scope is not None and scope.acting_user is not None else None
@@ -214,7 +237,7 @@ def _write(
         actor_name = f"manage.py {where.command}"
     else:
         actor_name = ""
-    record = AuditRecord.objects.create(
+    record = AuditRecord(
         at=timezone.now(),
         actor_id=getattr(user, "pk", None),
         actor_name=actor_name,
@@ -237,7 +260,15 @@ def _write(
 def _write_about(
     instance: Model, *, action: str, before: dict | None, after: dict | None
 ) -> AuditRecord:
-    return _write(
+    record = _record_about(instance, action=action, before=before, after=after)
+    record.save()
+    return record
+
+
+def _record_about(
+    instance: Model, *, action: str, before: dict | None, after: dict | None
+) -> AuditRecord:
+    return _record(
         action=action,
         object_type=instance._meta.label_lower,
         object_id=str(instance.pk),
@@ -256,8 +287,13 @@ def _stored(instance: Model) -> Model:
 def created(instance: Model, related: Sequence[str] = ()) -> AuditRecord:
     """Record a new row (call it once it is saved, with the rows of ``related``)."""
     instance = _stored(instance)
-    after = {name: _shown(name, value) for name, value in _raw(instance, related).items()}
-    return _write_about(instance, action=Action.CREATED, before=None, after=after)
+    return _write_about(
+        instance, action=Action.CREATED, before=None, after=_shown_all(_raw(instance, related))
+    )
+
+
+def _shown_all(values: dict[str, Any]) -> dict[str, Any]:
+    return {name: _shown(name, value) for name, value in values.items()}
 
 
 def changed(
@@ -266,7 +302,17 @@ def changed(
     """Record what changed in ``instance`` since ``before`` (a ``snapshot`` with the same
     ``related``); nothing when nothing did. Call it once the change is saved."""
     instance = _stored(instance)
-    now = _raw(instance, related)
+    record = _change_record(instance, before, _raw(instance, related))
+    if record is not None:
+        record.save()
+    return record
+
+
+def _change_record(
+    instance: Model, before: dict[str, Any], now: dict[str, Any]
+) -> AuditRecord | None:
+    """The record (not saved) of what changed in ``instance`` from ``before`` to ``now``,
+    its values as stored; None, counted as checked and unchanged, when nothing did."""
     stamps = {f.attname for f in instance._meta.concrete_fields if getattr(f, "auto_now", False)}
     # The "updated at" stamp changes with every save: it is the record's own time.
     names = [
@@ -285,7 +331,56 @@ def changed(
         else:
             shown_before[name] = _plain(before.get(name))
             shown_after[name] = _plain(now[name])
-    return _write_about(instance, action=Action.CHANGED, before=shown_before, after=shown_after)
+    return _record_about(instance, action=Action.CHANGED, before=shown_before, after=shown_after)
+
+
+# --- Many rows at once (a batch of the recurring run) --------------------------------------
+def _stored_many(
+    model: type[Model], pks: Sequence[Any], related: Sequence[str]
+) -> list[tuple[Model, dict[str, Any]]]:
+    """Each row of ``model`` with these keys as the database holds it, in their order, with
+    its values and those of its ``related`` rows, as ``_raw`` gives them: a query for the
+    rows and one per kind of related row, however many rows."""
+    rows = model._base_manager.in_bulk(pks)
+    values = {pk: _fields(row) for pk, row in rows.items()}
+    for m2m in model._meta.many_to_many:
+        for pk, row in rows.items():
+            values[pk][m2m.name] = sorted(getattr(row, m2m.name).values_list("pk", flat=True))
+    for name in related:
+        back = model._meta.get_field(name).field  # type: ignore[union-attr]
+        for pk in rows:
+            values[pk][name] = []
+        for row in back.model._base_manager.filter(**{f"{back.name}__in": pks}).order_by("pk"):
+            values[getattr(row, back.attname)][name].append(
+                {key: _plain(value) for key, value in _fields(row, skip=back.attname).items()}
+            )
+    return [(rows[pk], values[pk]) for pk in pks]
+
+
+def created_many(instances: Sequence[Model], related: Sequence[str] = ()) -> None:
+    """``created`` for many new rows of one model: read back and recorded in a few
+    statements, however many rows."""
+    if not instances:
+        return
+    stored = _stored_many(type(instances[0]), [instance.pk for instance in instances], related)
+    # Named by the instances in hand, whose related rows are read already.
+    AuditRecord.objects.bulk_create(
+        _record_about(instance, action=Action.CREATED, before=None, after=_shown_all(values))
+        for instance, (_row, values) in zip(instances, stored, strict=True)
+    )
+
+
+def changed_many(changes: Sequence[tuple[Model, dict[str, Any]]]) -> None:
+    """``changed`` for many rows of one model, each with its ``snapshot`` before."""
+    if not changes:
+        return
+    model = type(changes[0][0])
+    stored = _stored_many(model, [instance.pk for instance, _before in changes], ())
+    records = [
+        _change_record(instance, before, now)
+        for (_row, now), (instance, before) in zip(stored, changes, strict=True)
+    ]
+    AuditRecord.objects.bulk_create(record for record in records if record is not None)
 
 
 def changed_values(
@@ -303,15 +398,15 @@ def changed_values(
         object_type=model._meta.label_lower,
         object_id=str(object_id),
         object_repr=object_repr,
-        before={name: _shown(name, value) for name, value in before.items()},
-        after={name: _shown(name, value) for name, value in after.items()},
+        before=_shown_all(before),
+        after=_shown_all(after),
     )
 
 
 def deleted(instance: Model, related: Sequence[str] = ()) -> AuditRecord:
     """Record that ``instance`` is about to be deleted, with all its values: call it before
     the delete."""
-    before = {name: _shown(name, value) for name, value in _raw(instance, related).items()}
+    before = _shown_all(_raw(instance, related))
     return _write_about(instance, action=Action.DELETED, before=before, after=None)
 
 

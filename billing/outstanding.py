@@ -202,15 +202,25 @@ def refresh(*invoice_ids: int) -> None:
 def record_issued(invoice) -> None:
     """The spans of an invoice just issued, from the invoice in hand: a draft has no
     payments, entries or spans, so there is nothing to read or delete."""
-    facts = InvoiceFacts(
-        invoice.pk,
-        invoice.client_id,
-        invoice.currency,
-        invoice.issue_date,
-        invoice.due_date,
-        charges=[(invoice.issue_date, -invoice.total)],
+    record_issued_many([invoice])
+
+
+def record_issued_many(invoices) -> None:
+    """``record_issued`` for many invoices just issued, in one INSERT."""
+    OutstandingSpan.objects.bulk_create(
+        OutstandingSpan(**piece)
+        for invoice in invoices
+        for piece in pieces(
+            InvoiceFacts(
+                invoice.pk,
+                invoice.client_id,
+                invoice.currency,
+                invoice.issue_date,
+                invoice.due_date,
+                charges=[(invoice.issue_date, -invoice.total)],
+            )
+        )
     )
-    OutstandingSpan.objects.bulk_create(OutstandingSpan(**piece) for piece in pieces(facts))
 
 
 def _issued_batches(models: Models, batch: int) -> Iterator[list[int]]:

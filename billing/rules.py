@@ -7,6 +7,7 @@ the benchmark data ask this module. It imports no services.
 from __future__ import annotations
 
 import datetime
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Protocol
@@ -84,18 +85,21 @@ def tax_applies(client: Any, settings: Any) -> bool:
     return untaxed_basis(client, settings) is None
 
 
-def tax_set(client: Any, settings: Any) -> tuple[str, list[Tax]]:
+def tax_set(
+    client: Any, settings: Any, *, default_set: Sequence[Tax] | None = None
+) -> tuple[str, list[Tax]]:
     """SPEC: Several taxes. The taxes a new document of ``client`` copies, and where they
     come from (``TaxBasis``): the client's own set (possibly empty), which the local-client
     and tax-exempt rules do not override; else the business's default set, unless those
-    rules say no tax. Inactive taxes are never put on a new document."""
+    rules say no tax. Inactive taxes are never put on a new document. ``default_set``: the
+    default set read once for many documents (``Tax.objects.default_set()``)."""
     if not client.uses_default_taxes:
         own = [tax for tax in client.taxes.all() if tax.is_active] if client.pk else []
         return TaxBasis.CLIENT, sorted(own, key=lambda tax: (tax.position, tax.pk))
     basis = untaxed_basis(client, settings)
     if basis is not None:
         return basis, []
-    return TaxBasis.DEFAULT, list(Tax.objects.default_set())
+    return TaxBasis.DEFAULT, list(Tax.objects.default_set() if default_set is None else default_set)
 
 
 def no_tax_reason(invoice: Any, settings: Any = None) -> str | None:

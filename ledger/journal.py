@@ -2,7 +2,7 @@
 
 Called by ``billing.accounting`` (the one path for money events) inside the transaction of
 the operation that caused the event, and by nothing else: ``append`` for each live event,
-``append_many`` for history loaded in bulk.
+``append_many`` for history loaded in bulk and for invoices issued in a batch.
 """
 
 from __future__ import annotations
@@ -103,8 +103,9 @@ def _beyond_the_books(client_label: str) -> InvalidInput:
 def append_many(postings: Iterable[Posting]) -> int:
     """Append many entries at once and move every balance they touch, in one transaction:
     for history loaded in bulk (``billing.accounting.post_in_bulk``), where ``append``'s
-    statements for each entry would multiply the time of a load of millions. Returns how
-    many entries were written.
+    statements for each entry would multiply the time of a load of millions, and for a
+    batch of invoices issued at once (``billing.accounting.issue_in_bulk``, the recurring
+    run). Returns how many entries were written.
 
     The balances the entries touch are read under a lock and checked first: an entry, or a
     balance it would make, beyond what the column holds is refused (InvalidInput on

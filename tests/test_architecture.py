@@ -47,6 +47,7 @@ CALLERS = {
     "ledger.journal.*": {"billing.accounting"},
     "billing.outstanding.refresh": {"billing.accounting"},
     "billing.outstanding.record_issued": {"billing.accounting"},
+    "billing.outstanding.record_issued_many": {"billing.accounting"},
     "billing.outstanding.rebuild": {"billing.accounting", MANAGEMENT_COMMANDS},
     "billing.outstanding.refresh_reversed": {"billing.accounting", MANAGEMENT_COMMANDS},
 }

@@ -15,11 +15,18 @@ from django.utils import formats
 from django.utils.translation import gettext as _
 
 from otb.operations import InvalidInput, field_label
-from settings_app.models import BusinessSettings
+from settings_app.models import BusinessSettings, Tax
 from settings_app.selectors import get_business_settings
 
 from ..inputs import clean_decimal, require_minor_unit
-from ..models import DocumentLine, DocumentTax, Invoice, InvoiceLine, InvoiceTax, Service
+from ..models import (
+    DocumentLine,
+    DocumentTax,
+    Invoice,
+    InvoiceLine,
+    InvoiceTax,
+    Service,
+)
 from ..money import (
     DISCOUNT_FIXED,
     DISCOUNT_NONE,
@@ -56,10 +63,13 @@ class LineData:
     taxes: Sequence[str] | None = None
 
 
-def document_taxes(client: Any, settings: BusinessSettings) -> tuple[str, list[InvoiceTax]]:
-    """The tax set a new document of ``client`` copies (``rules.tax_set``): label, rate
-    and registration number as they are today, which later settings never change."""
-    basis, taxes = tax_set(client, settings)
+def document_taxes(
+    client: Any, settings: BusinessSettings, *, default_set: Sequence[Tax] | None = None
+) -> tuple[str, list[InvoiceTax]]:
+    """The tax set a new document of ``client`` copies (``rules.tax_set``, with its
+    ``default_set``): label, rate and registration number as they are today, which later
+    settings never change."""
+    basis, taxes = tax_set(client, settings, default_set=default_set)
     return basis, [
         InvoiceTax(tax=tax, label=tax.label, rate=tax.rate, number=tax.number) for tax in taxes
     ]
@@ -114,7 +124,11 @@ def service_taxes(service: Service) -> set[int]:
 
 @overload
 def clean_lines(
-    lines: Sequence[LineData], taxes: Sequence[DocumentTax] = (), *, currency: str
+    lines: Sequence[LineData],
+    taxes: Sequence[DocumentTax] = (),
+    *,
+    currency: str,
+    check_constraints: bool = True,
 ) -> list[InvoiceLine]: ...
 
 
@@ -125,6 +139,7 @@ def clean_lines(
     *,
     currency: str,
     line_class: type[L],
+    check_constraints: bool = True,
 ) -> list[L]: ...
 
 
@@ -134,11 +149,17 @@ def clean_lines(
     *,
     currency: str,
     line_class: type[DocumentLine] = InvoiceLine,
+    check_constraints: bool = True,
 ) -> list[Any]:
     """The lines of a document in ``currency`` whose tax set is ``taxes``, cleaned, as
     unsaved ``line_class`` (an invoice's or a quote's lines); each message names its line
     and field. A line of a service without a price typed takes the service's price in
-    ``currency`` (``rules.price_from_service``)."""
+    ``currency`` (``rules.price_from_service``).
+
+    ``check_constraints=False`` leaves out the table's check constraints, which Django
+    checks with a query each per line: for lines copied from ones already cleaned (a
+    recurring schedule's template), whose fields' validators say the same in Python and
+    which the database's own CHECK would refuse anyway."""
     if len(lines) > MAX_LINES:
         raise InvalidInput.single(
             "lines", _("Lines: a document can have at most %(n)d lines.") % {"n": MAX_LINES}
@@ -192,7 +213,10 @@ def clean_lines(
                 position=index + 1,
             )
             line.taxes = _line_taxes(data, service, taxes, where)
-            line.full_clean(exclude=["invoice", "quote", "schedule", "amount"])
+            line.full_clean(
+                exclude=["invoice", "quote", "schedule", "amount"],
+                validate_constraints=check_constraints,
+            )
         except InvalidInput as exc:
             errors.update(
                 {

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -15,6 +16,7 @@ from audit import recording as audit
 from ledger.events import Event
 from otb.dates import days_after
 from otb.operations import UNSET, InvalidInput, ensure_permitted, given, operation
+from settings_app.models import BusinessSettings
 from settings_app.selectors import business_today, get_business_settings
 
 from .. import accounting
@@ -38,7 +40,7 @@ from ..rules import (
     invoice_lock_reason,
 )
 from . import locking
-from .exchange import apply_base_figures, clean_typed_rate, freeze_rate
+from .exchange import TypedRate, apply_base_figures, clean_typed_rate, freeze_rate
 from .figures import (
     LineData,
     apply_figures,
@@ -58,6 +60,16 @@ if TYPE_CHECKING:
 COUNTER_NAME = "invoice"
 # What an invoice's audit records hold besides its own fields.
 INVOICE_RELATED = ("lines", "taxes")
+
+
+@dataclass
+class DraftParts:
+    """A draft invoice built in memory (``build_draft``), not saved: the invoice with its
+    figures, its lines and its tax set."""
+
+    invoice: Invoice
+    lines: list[InvoiceLine]
+    taxes: list[InvoiceTax]
 
 
 @operation
@@ -82,13 +94,50 @@ def create_draft(
     ensure_permitted(acting_user, "billing.add_invoice", _("create invoices"))
     if not isinstance(client, Client):
         raise InvalidInput.single("client", _("Client: choose a client."))
-    settings = get_business_settings()
+    parts = build_draft(
+        client=locking.lock_clients([client.pk])[0],
+        settings=get_business_settings(),
+        acting_user=acting_user,
+        lines=lines,
+        notes=notes,
+        terms=terms,
+        discount_kind=discount_kind,
+        discount_value=discount_value,
+        issue_date=issue_date,
+        due_date=due_date,
+        currency=currency,
+        tax_set=tax_set,
+    )
+    parts.invoice.save()
+    _save_rows([parts])
+    audit.created(parts.invoice, INVOICE_RELATED)
+    return parts.invoice
+
+
+def build_draft(
+    *,
+    client: Client,
+    settings: BusinessSettings,
+    acting_user: User | None,
+    lines: Sequence[LineData] = (),
+    notes: str = "",
+    terms: str | None = None,
+    discount_kind: str = DISCOUNT_NONE,
+    discount_value: Any = 0,
+    issue_date: Any = None,
+    due_date: Any = None,
+    currency: str | None = None,
+    tax_set: tuple[str, Sequence[DocumentTax]] | None = None,
+    check_constraints: bool = True,
+) -> DraftParts:
+    """The draft ``create_draft`` makes, built in memory from the locked ``client``: every
+    input cleaned (InvalidInput naming its field), its figures computed; nothing saved.
+    ``check_constraints``: ``clean_lines``'s."""
     currency = clean_currency(currency) if currency else client.default_currency
     discount_kind, discount_value = clean_discount(discount_kind, discount_value, currency)
     issue_date = clean_date(issue_date, field="issue_date", label=_("Issue date"), required=False)
     due_date = clean_date(due_date, field="due_date", label=_("Due date"), required=False)
     check_dates(issue_date, due_date)
-    client = locking.lock_clients([client.pk])[0]
     if not client.is_active:
         raise InvalidInput.single(
             "client", _("Client: %(code)s is inactive.") % {"code": client.code}
@@ -97,7 +146,9 @@ def create_draft(
         tax_basis, taxes = document_taxes(client, settings)
     else:
         tax_basis, taxes = tax_set[0], copied_taxes(tax_set[1])
-    cleaned_lines = clean_lines(lines, taxes, currency=currency)
+    cleaned_lines = clean_lines(
+        lines, taxes, currency=currency, check_constraints=check_constraints
+    )
     invoice = Invoice(
         client=client,
         currency=currency,
@@ -115,20 +166,62 @@ def create_draft(
         tax_basis=tax_basis,
     )
     apply_figures(invoice, cleaned_lines, taxes)
-    invoice.save()
-    for line in cleaned_lines:
-        line.invoice = invoice
-    InvoiceLine.objects.bulk_create(cleaned_lines)
-    _save_taxes(invoice, taxes)
-    audit.created(invoice, INVOICE_RELATED)
-    return invoice
+    return DraftParts(invoice=invoice, lines=cleaned_lines, taxes=taxes)
+
+
+def save_batch(
+    *,
+    issued: Sequence[DraftParts],
+    drafts: Sequence[DraftParts],
+    settings: BusinessSettings,
+    acting_user: User | None,
+    today: datetime.date,
+) -> None:
+    """Save many invoices built by ``build_draft`` at once, in a few statements however
+    many (the recurring run's batch): ``drafts`` as drafts, and ``issued``, each prepared by
+    ``prepare_issue``, issued as ``issue_invoice`` issues one: numbered in their order from
+    one take of the counter (``locking.next_numbers``, held to the end of the transaction)
+    and posted through ``accounting.issue_in_bulk``. The caller holds the clients' locks
+    and writes the audit records."""
+    if issued:
+        first = locking.next_numbers(COUNTER_NAME, len(issued))
+        for offset, parts in enumerate(issued):
+            number_invoice(
+                invoice=parts.invoice,
+                sequence=first + offset,
+                settings=settings,
+                acting_user=acting_user,
+            )
+        accounting.issue_in_bulk(
+            [parts.invoice for parts in issued], acting_user=acting_user, today=today
+        )
+    Invoice.objects.bulk_create([parts.invoice for parts in drafts])
+    _save_rows([*issued, *drafts])
+
+
+def _save_rows(invoices: Sequence[DraftParts]) -> None:
+    """The lines and the tax sets of invoices just saved, one INSERT for each kind."""
+    lines: list[InvoiceLine] = []
+    taxes: list[InvoiceTax] = []
+    for parts in invoices:
+        for line in parts.lines:
+            line.invoice = parts.invoice
+            lines.append(line)
+        taxes.extend(_placed(parts.invoice, parts.taxes))
+    InvoiceLine.objects.bulk_create(lines)
+    InvoiceTax.objects.bulk_create(taxes)
 
 
 def _save_taxes(invoice: Invoice, taxes: list[InvoiceTax]) -> None:
+    InvoiceTax.objects.bulk_create(_placed(invoice, taxes))
+
+
+def _placed(invoice: Invoice, taxes: Sequence[InvoiceTax]) -> Sequence[InvoiceTax]:
+    """``taxes`` given to ``invoice``, in their order."""
     for position, tax in enumerate(taxes, start=1):
         tax.invoice = invoice
         tax.position = position
-    InvoiceTax.objects.bulk_create(taxes)
+    return taxes
 
 
 def preview_invoice(
@@ -499,46 +592,25 @@ def issue_invoice(
         raise InvalidTransition(
             _("Invoice %(number)s is already issued.") % {"number": invoice.number}
         )
-    if not invoice.client.is_active:
-        raise InvalidInput.single(
-            "client", _("Client: %(code)s is inactive.") % {"code": invoice.client.code}
-        )
-    lines = list(invoice.lines.all())
-    if not lines:
-        raise InvalidTransition(_("Add at least one line before issuing the invoice."))
-    if not has_billable_line(lines):
-        raise InvalidTransition(
-            _(
-                "Every line of this draft comes to 0.00: give a line a quantity and a price "
-                "before issuing the invoice."
-            )
-        )
     today = business_today(settings)
-    invoice.issue_date = issue_date or invoice.issue_date or today
-    invoice.due_date = (
-        due_date
-        or (
-            invoice.due_date
-            if invoice.due_date and invoice.due_date >= invoice.issue_date
-            else None
-        )
-        or days_after(
-            invoice.issue_date,
-            settings.payment_terms_days,
-            field="issue_date",
-            label=_("Issue date"),
-        )
-    )
-    check_dates(invoice.issue_date, invoice.due_date)
-    # The figures stand as the draft was saved: its tax set was copied when it was made.
-    freeze_rate(invoice, date=invoice.issue_date, settings=settings, typed=typed_rate)
     taxes = list(invoice.taxes.all())
-    apply_base_figures(invoice, taxes, base_currency=settings.default_currency)
+    prepare_issue(
+        invoice,
+        list(invoice.lines.all()),
+        taxes,
+        settings=settings,
+        today=today,
+        issue_date=issue_date,
+        due_date=due_date,
+        typed_rate=typed_rate,
+    )
     InvoiceTax.objects.bulk_update(taxes, ["amount_in_base"])
-    invoice.sequence = locking.next_in_series(COUNTER_NAME)
-    invoice.number = f"{settings.invoice_number_prefix}{invoice.sequence:04d}"
-    invoice.issued_at = timezone.now()
-    invoice.issued_by = acting_user
+    number_invoice(
+        invoice=invoice,
+        sequence=locking.next_in_series(COUNTER_NAME),
+        settings=settings,
+        acting_user=acting_user,
+    )
     accounting.post(
         Event.INVOICE_ISSUED,
         client=invoice.client,
@@ -551,6 +623,64 @@ def issue_invoice(
     )
     audit.changed(invoice, before, INVOICE_RELATED)
     return invoice
+
+
+def prepare_issue(
+    invoice: Invoice,
+    lines: Sequence[InvoiceLine],
+    taxes: Sequence[InvoiceTax],
+    *,
+    settings: BusinessSettings,
+    today: datetime.date,
+    issue_date: datetime.date | None = None,
+    due_date: datetime.date | None = None,
+    typed_rate: TypedRate | None = None,
+) -> None:
+    """Give the draft ``invoice`` (in memory, with its ``lines`` and its tax set ``taxes``)
+    what issuing it gives before its number: its issue date (``issue_date``, else its own,
+    else ``today``), its due date (``due_date``, else its own if not before the issue
+    date, else the settings' payment terms after the issue date), its exchange rate frozen
+    (``exchange.freeze_rate``) and its base figures. Refused (a DomainError, nothing
+    saved) for an inactive client, a draft with nothing to bill, dates out of order, or a
+    foreign currency without a rate; a refused draft is left as it was."""
+    if not invoice.client.is_active:
+        raise InvalidInput.single(
+            "client", _("Client: %(code)s is inactive.") % {"code": invoice.client.code}
+        )
+    if not lines:
+        raise InvalidTransition(_("Add at least one line before issuing the invoice."))
+    if not has_billable_line(lines):
+        raise InvalidTransition(
+            _(
+                "Every line of this draft comes to 0.00: give a line a quantity and a price "
+                "before issuing the invoice."
+            )
+        )
+    issue_date = issue_date or invoice.issue_date or today
+    due_date = (
+        due_date
+        or (invoice.due_date if invoice.due_date and invoice.due_date >= issue_date else None)
+        or days_after(
+            issue_date, settings.payment_terms_days, field="issue_date", label=_("Issue date")
+        )
+    )
+    check_dates(issue_date, due_date)
+    # The figures stand as the draft was saved: its tax set was copied when it was made.
+    # The rate first: a refusal leaves the draft in memory as it was.
+    freeze_rate(invoice, date=issue_date, settings=settings, typed=typed_rate)
+    invoice.issue_date, invoice.due_date = issue_date, due_date
+    apply_base_figures(invoice, taxes, base_currency=settings.default_currency)
+
+
+def number_invoice(
+    *, invoice: Invoice, sequence: int, settings: BusinessSettings, acting_user: User | None
+) -> None:
+    """Give ``invoice`` its place ``sequence`` in the gapless series, its number as the
+    settings write it (prefix and four digits at least), and who issued it when."""
+    invoice.sequence = sequence
+    invoice.number = f"{settings.invoice_number_prefix}{sequence:04d}"
+    invoice.issued_at = timezone.now()
+    invoice.issued_by = acting_user
 
 
 @operation

@@ -63,7 +63,15 @@ def next_in_series(name: str) -> int:
     the last step of the lock order. The counter row is locked with SELECT ... FOR UPDATE
     inside the caller's transaction: a second issuer waits until the first commits (and
     then reads its number) or rolls back (and the number is given again)."""
+    return next_numbers(name, 1)
+
+
+def next_numbers(name: str, count: int) -> int:
+    """The first of the next ``count`` numbers of the series ``name``, all taken at once
+    under the counter's lock (``next_in_series``): for a batch of invoices issued in one
+    transaction, which then holds the counter to its end."""
     counter = InvoiceNumberCounter.objects.select_for_update().get(name=name)
-    counter.last_number += 1
+    first = counter.last_number + 1
+    counter.last_number += count
     counter.save(update_fields=["last_number"])
-    return counter.last_number
+    return first
