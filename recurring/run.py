@@ -2,7 +2,7 @@
 occurrences recorded in batches through ``services.bill_due``, the invoices e-mailed when
 their schedule asks, and a report of what was done. Safe to start any number of times, and
 at once on several servers: each occurrence is recorded exactly once
-(``services._record_next``)."""
+(``services.bill_due``)."""
 
 from __future__ import annotations
 

@@ -1,11 +1,11 @@
 """Operations on recurring schedules (SPEC: Recurring invoices): schedules made, changed,
-paused, resumed, ended and deleted; and ``bill_next``, the one operation that records a
-schedule's next occurrence and makes its invoice, in one transaction.
+paused, resumed, ended and deleted; and ``bill_due``, the one operation that records
+schedules' due occurrences and makes their invoices, a batch in one transaction.
 
-Exactly once: ``bill_next`` locks the schedule (after its client: the lock order of
-billing.services.locking) and writes the occurrence row, unique per (schedule, date), in the
-transaction that makes the invoice. A second run waits for the lock and then finds the
-occurrence recorded; on a Galera cluster, where locks taken through two nodes do not block
+Exactly once: ``bill_due`` locks the schedules (after their clients: the lock order of
+billing.services.locking) and writes each occurrence row, unique per (schedule, date), in
+the transaction that makes its invoice. A second run waits for the locks and then finds the
+occurrences recorded; on a Galera cluster, where locks taken through two nodes do not block
 each other, one of the two commits fails (a deadlock, retried by ``@operation``, or the
 unique constraint, which the run reads as "made by another run")."""
 
@@ -16,7 +16,9 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from django.db import transaction
+from django.db import connection
+from django.db.models import Count, Prefetch, prefetch_related_objects
+from django.db.models import Field as DbField
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -34,7 +36,13 @@ from billing.services.figures import (
     clean_lines,
     document_taxes,
 )
-from billing.services.invoices import create_draft, issue_invoice
+from billing.services.invoices import (
+    INVOICE_RELATED,
+    DraftParts,
+    build_draft,
+    prepare_issue,
+    save_batch,
+)
 from otb.operations import (
     UNSET,
     DomainError,
@@ -44,6 +52,7 @@ from otb.operations import (
     given,
     operation,
 )
+from settings_app.models import BusinessSettings, Tax
 from settings_app.selectors import business_today, get_business_settings, settings_read_once
 
 from .dates import Recurrence
@@ -440,12 +449,16 @@ def template_line_data(
     *,
     labels: Collection[str] | None = None,
     values: dict[str, str] | None = None,
+    template: Iterable[ScheduleLine] | None = None,
 ) -> list[LineData]:
-    """The template lines as the input of an invoice's lines: ``values`` fill each
-    description's ``{period}``, ``{month}`` and ``{year}``; a tax the template named that
-    the client's set (``labels``) no longer has is left off."""
+    """The template lines (``template``: the schedule's lines already read, else read
+    here) as the input of an invoice's lines: ``values`` fill each description's
+    ``{period}``, ``{month}`` and ``{year}``; a tax the template named that the client's
+    set (``labels``) no longer has is left off."""
     found = []
-    for line in schedule.lines.select_related("service"):
+    if template is None:
+        template = schedule.lines.select_related("service")
+    for line in template:
         taxes = line.taxes
         if taxes is not None and labels is not None:
             taxes = [label for label in taxes if label in labels]
@@ -587,25 +600,15 @@ class _Progress:
     made: int
     pauses: list[Pause]
 
-    @classmethod
-    def of(cls, schedule: Schedule) -> _Progress:
-        return cls(made=invoices_made(schedule), pauses=list(schedule.pauses.all()))
 
+@dataclass
+class _Step:
+    """One occurrence of a batch, built in memory (``_next_step``): its row, and its
+    invoice (None when skipped), to be issued or left as a draft."""
 
-@operation
-def bill_next(
-    *, schedule: Schedule, today: datetime.date, acting_user: User | None = None
-) -> Occurrence | None:
-    """Record ``schedule``'s next occurrence if it is due on ``today`` (the business's
-    today, or the date a run is told), in a transaction of its own (``_record_next``
-    says how). None when nothing is due; a schedule whose end is reached is ended."""
-    schedule = lock_schedule(schedule.pk)
-    if schedule.is_ended:
-        return None
-    before = audit.snapshot(schedule)
-    occurrence = _record_next(schedule, today, _Progress.of(schedule), acting_user)
-    _save_progress(schedule, before)
-    return occurrence
+    occurrence: Occurrence
+    draft: DraftParts | None = None
+    issue: bool = False
 
 
 @dataclass
@@ -624,6 +627,10 @@ class Batch:
     ended: list[int] = field(default_factory=list)
 
 
+# The schedule's fields a batch moves (its place, and its end).
+PROGRESS_FIELDS = ["next_index", "next_date", "state", "ended_at", "end_reason", "updated_at"]
+
+
 @operation
 def bill_due(
     *,
@@ -638,35 +645,58 @@ def bill_due(
     not finish in ``Batch.unfinished``, so the invoice counter is never held for long by
     one transaction while a user issues an invoice by hand.
 
-    The clients are locked first, then the schedules, each in id order, and the invoice
-    counter, taken by the first invoice issued, is held to the end: one lock and one commit
-    for the batch instead of one per invoice, and the settings read once
-    (``settings_read_once``). Each occurrence is recorded as ``bill_next`` records it
-    (``_record_next``), in a savepoint: one that is refused (an inactive client) undoes
-    only itself and stops its schedule, which ``Batch.refused`` reports; the others go
-    on."""
+    Exactly once: each occurrence's row, unique per (schedule, date) and per (schedule,
+    index), is written in the transaction that makes its invoice. The clients are locked
+    first, then the schedules, each in id order, then the invoice counter, held to the
+    end: a second run waits, then finds the dates recorded. On a Galera cluster, where
+    locks taken through two nodes do not block each other, one of two commits fails (a
+    deadlock, retried by ``@operation``, or the unique rows, an IntegrityError the run
+    reads as "recorded by another run").
+
+    In bulk: every occurrence is first built in memory (``_next_step``) with the
+    settings, the default tax set and each template read once, the invoices by the
+    functions ``create_draft`` and ``issue_invoice`` use (``build_draft``,
+    ``prepare_issue``); then all are written in a few statements for the whole batch
+    (``billing.services.invoices.save_batch``: one take of the counter, the money events
+    through ``accounting.issue_in_bulk``). An occurrence whose invoice cannot be built (an
+    inactive client) stops its schedule, before it moves: ``Batch.refused`` says why, the
+    date stays due, and the other schedules go on."""
     ids = sorted({int(pk) for pk in limits})
     client_of = dict(Schedule.objects.filter(pk__in=ids).values_list("pk", "client_id"))
-    locking.lock_clients(client_of.values())
+    clients = {client.pk: client for client in locking.lock_clients(client_of.values())}
+    prefetch_related_objects(list(clients.values()), "taxes")
     locked = list(
         Schedule.objects.select_for_update()
-        .select_related("client")
         .filter(pk__in=client_of)
         .order_by("pk")
+        .prefetch_related(
+            Prefetch(
+                "lines",
+                queryset=ScheduleLine.objects.select_related("service").prefetch_related(
+                    "service__prices"
+                ),
+            ),
+            "pauses",
+        )
     )
     if any(schedule.client_id != client_of[schedule.pk] for schedule in locked):
         raise StaleRead("a schedule moved to another client")
+    made = _invoices_made([schedule.pk for schedule in locked])
     batch = Batch()
+    steps: list[_Step] = []
+    moved: list[tuple[Schedule, dict[str, Any]]] = []
     total = 0
-    with settings_read_once():
+    with settings_read_once() as settings:
+        build = _Builder(settings=settings, acting_user=acting_user)
         for schedule in locked:
             if schedule.is_ended:
                 continue
             if total >= budget:
                 batch.unfinished.append(schedule.pk)
                 continue
-            before = audit.snapshot(schedule)
-            progress = _Progress.of(schedule)
+            schedule.client = clients[schedule.client_id]
+            moved.append((schedule, audit.snapshot(schedule)))
+            progress = _Progress(made=made.get(schedule.pk, 0), pauses=list(schedule.pauses.all()))
             invoices = 0
             while True:
                 if invoices >= limits[schedule.pk] or total >= budget:
@@ -677,15 +707,14 @@ def bill_due(
                             batch.unfinished.append(schedule.pk)
                     break
                 try:
-                    with transaction.atomic():
-                        occurrence = _record_next(schedule, today, progress, acting_user)
+                    step = _next_step(schedule, today, progress, build)
                 except DomainError as exc:
                     batch.refused[schedule.pk] = exc.message
                     break
-                if occurrence is None:
+                if step is None:
                     break
-                batch.occurrences.append(occurrence)
-                if occurrence.invoice_id is not None:
+                steps.append(step)
+                if step.draft is not None:
                     invoices += 1
                     total += 1
                 if schedule.is_ended:
@@ -693,8 +722,19 @@ def bill_due(
             batch.made[schedule.pk] = invoices
             if schedule.is_ended:
                 batch.ended.append(schedule.pk)
-            _save_progress(schedule, before)
+        _write(steps, moved, build)
+    batch.occurrences = [step.occurrence for step in steps]
     return batch
+
+
+def _invoices_made(schedule_ids: list[int]) -> dict[int, int]:
+    """``invoices_made`` of many schedules, in one query."""
+    return dict(
+        Occurrence.objects.filter(schedule_id__in=schedule_ids, invoice__isnull=False)
+        .values_list("schedule_id")
+        .annotate(count=Count("pk"))
+        .values_list("schedule_id", "count")
+    )
 
 
 def _due_count(schedule: Schedule, today: datetime.date, progress: _Progress) -> int:
@@ -708,22 +748,60 @@ def _due_count(schedule: Schedule, today: datetime.date, progress: _Progress) ->
     )
 
 
-def _save_progress(schedule: Schedule, before: dict[str, Any]) -> None:
-    schedule.save()
-    audit.changed(schedule, before)
+@dataclass
+class _Builder:
+    """Builds the invoice of an occurrence (``__call__``), reading what is the same for a
+    whole batch once: the settings, the default tax set."""
+
+    settings: BusinessSettings
+    acting_user: User | None
+    default_set: list[Tax] = field(init=False)
+    # The business's today: an invoice's status (overdue) is derived as of it.
+    today: datetime.date = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.default_set = list(Tax.objects.default_set())
+        self.today = business_today(self.settings)
+
+    def __call__(
+        self, schedule: Schedule, day: datetime.date, next_day: datetime.date | None
+    ) -> DraftParts:
+        """The invoice of the occurrence on ``day``, not saved: the template as it stands,
+        each line's ``{period}``, ``{month}`` and ``{year}`` filled, with the client's tax
+        set of now. Refused as ``create_draft`` would refuse it."""
+        values = period_values(day, next_day)
+        basis, taxes = document_taxes(schedule.client, self.settings, default_set=self.default_set)
+        lines = template_line_data(
+            schedule,
+            labels={tax.label for tax in taxes},
+            values=values,
+            template=schedule.lines.all(),
+        )
+        return build_draft(
+            client=schedule.client,
+            settings=self.settings,
+            acting_user=self.acting_user,
+            lines=lines,
+            notes=fill_period(schedule.notes, values),
+            terms=schedule.terms,
+            discount_kind=schedule.discount_kind,
+            discount_value=schedule.discount_value,
+            issue_date=day,
+            currency=schedule.currency,
+            tax_set=(basis, taxes),
+            # The template's lines were cleaned when it was saved.
+            check_constraints=False,
+        )
 
 
-def _record_next(
-    schedule: Schedule,
-    today: datetime.date,
-    progress: _Progress,
-    acting_user: User | None,
-) -> Occurrence | None:
-    """Record the locked ``schedule``'s next occurrence if it is due on ``today``: skipped
-    when it falls in a pause, else with its invoice made, dated the occurrence, from the
-    template and the client's tax set as they stand now, and issued when the schedule says
-    so. The schedule's place (``next_index``, ``next_date``, ended) moves on in memory,
-    saved by the caller; ``progress`` counts the invoice made.
+def _next_step(
+    schedule: Schedule, today: datetime.date, progress: _Progress, build: _Builder
+) -> _Step | None:
+    """The locked ``schedule``'s next occurrence if it is due on ``today``, built in
+    memory: skipped when it falls in a pause, else with its invoice, dated the
+    occurrence, to be issued when the schedule says so. The schedule's place
+    (``next_index``, ``next_date``, ended) moves on in memory, saved with the batch;
+    ``progress`` counts the invoice made.
 
     An invoice whose issue is refused (no exchange rate for its date) is left as a draft,
     its occurrence saying why. Any other refusal (an inactive client) raises before the
@@ -739,62 +817,101 @@ def _record_next(
     if day > today:
         return None
     next_day = recurrence.date(index + 1)
-    occurrence = Occurrence(schedule=schedule, index=index, date=day)
+    step = _Step(Occurrence(schedule=schedule, index=index, date=day))
+    occurrence = step.occurrence
     pause = paused_on(progress.pauses, day)
-    made = progress.made
     if pause is not None:
         occurrence.outcome = Outcome.SKIPPED_PAUSED
         occurrence.note = _("Paused from %(date)s.") % {"date": pause.starts_on.isoformat()}
     else:
-        occurrence.invoice = _make_invoice(schedule, day, next_day, acting_user)
+        step.draft = build(schedule, day, next_day)
         occurrence.outcome = Outcome.MADE
         if schedule.issue_mode == IssueMode.ISSUE:
+            parts = step.draft
             try:
-                occurrence.invoice = issue_invoice(
-                    invoice=occurrence.invoice, acting_user=acting_user, issue_date=day
+                prepare_issue(
+                    parts.invoice,
+                    parts.lines,
+                    parts.taxes,
+                    settings=build.settings,
+                    today=build.today,
+                    issue_date=day,
                 )
             except DomainError as exc:
                 occurrence.outcome = Outcome.HELD
                 occurrence.note = _("Left as a draft: %(reason)s") % {"reason": exc.message}
             else:
+                step.issue = True
                 occurrence.email_pending = schedule.email_invoices
-        made += 1
-    occurrence.save()
-    audit.created(occurrence)
+        progress.made += 1
     # Nothing below can be refused: the schedule moves on only with its occurrence.
-    progress.made = made
     schedule.next_index = index + 1
     schedule.next_date = next_day
-    reason = end_reason(schedule, made=made, next_date=next_day)
+    reason = end_reason(schedule, made=progress.made, next_date=next_day)
     if reason:
         _end(schedule, reason)
-    return occurrence
+    return step
 
 
-def _make_invoice(
-    schedule: Schedule,
-    day: datetime.date,
-    next_day: datetime.date | None,
-    acting_user: User | None,
-) -> Invoice:
-    """The draft of the occurrence on ``day``: the template as it stands, each line's
-    ``{period}``, ``{month}`` and ``{year}`` filled, with the client's tax set of now."""
-    values = period_values(day, next_day)
-    basis, taxes = document_taxes(schedule.client, get_business_settings())
-    lines = template_line_data(schedule, labels={tax.label for tax in taxes}, values=values)
-    return create_draft(
-        client=schedule.client,
-        acting_user=acting_user,
-        lines=lines,
-        notes=fill_period(schedule.notes, values),
-        terms=schedule.terms,
-        discount_kind=schedule.discount_kind,
-        discount_value=schedule.discount_value,
-        issue_date=day,
-        currency=schedule.currency,
-        # The set just read (billing.rules.tax_set), not read a second time.
-        tax_set=(basis, taxes),
+def _write(
+    steps: list[_Step], moved: list[tuple[Schedule, dict[str, Any]]], build: _Builder
+) -> None:
+    """Write a batch built in memory: its invoices (``save_batch``), its occurrences and
+    the schedules' new places, each kind in one INSERT or UPDATE, with their audit
+    records."""
+    drafts = [step.draft for step in steps if step.draft is not None]
+    save_batch(
+        issued=[step.draft for step in steps if step.draft is not None and step.issue],
+        drafts=[step.draft for step in steps if step.draft is not None and not step.issue],
+        settings=build.settings,
+        acting_user=build.acting_user,
+        today=build.today,
     )
+    audit.created_many([draft.invoice for draft in drafts], INVOICE_RELATED)
+    for step in steps:
+        if step.draft is not None:
+            step.occurrence.invoice = step.draft.invoice
+    occurrences = [step.occurrence for step in steps]
+    Occurrence.objects.bulk_create(occurrences)
+    audit.created_many(occurrences)
+    now = timezone.now()
+    moved = [
+        (schedule, before)
+        for schedule, before in moved
+        if any(getattr(schedule, name) != before[name] for name in PROGRESS_FIELDS[:-1])
+    ]
+    for schedule, _before in moved:
+        schedule.updated_at = now
+    _save_places([schedule for schedule, _before in moved])
+    audit.changed_many(moved)
+
+
+def _column(name: str) -> DbField:
+    found = Schedule._meta.get_field(name)
+    assert isinstance(found, DbField)
+    return found
+
+
+def _save_places(schedules: list[Schedule]) -> None:
+    """Save the ``PROGRESS_FIELDS`` of many schedules: one UPDATE each, sent at once
+    (Django's ``bulk_update`` writes a CASE of every row into every column, which cost
+    more than the rest of a batch's writes together)."""
+    if not schedules:
+        return
+    fields = [_column(name) for name in PROGRESS_FIELDS]
+    quote = connection.ops.quote_name
+    sql = (
+        f"UPDATE {quote(Schedule._meta.db_table)} SET "
+        + ", ".join(f"{quote(f.column)} = %s" for f in fields)
+        + f" WHERE {quote(_column('id').column)} = %s"
+    )
+    rows = [
+        [f.get_db_prep_save(getattr(schedule, f.attname), connection) for f in fields]
+        + [schedule.pk]
+        for schedule in schedules
+    ]
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, rows)
 
 
 @operation

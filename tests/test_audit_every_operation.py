@@ -560,12 +560,6 @@ def ex_delete_schedule(ctx):
     delete_schedule(schedule=_schedule(ctx), acting_user=ctx["admin"])
 
 
-def ex_bill_next(ctx):
-    from recurring.services import bill_next
-
-    bill_next(schedule=_schedule(ctx), today=datetime.date(2026, 2, 1))
-
-
 def ex_bill_due(ctx):
     from recurring.services import bill_due
 
@@ -574,11 +568,14 @@ def ex_bill_due(ctx):
 
 def ex_settle_email(ctx):
     from recurring.models import Occurrence
-    from recurring.services import bill_next, settle_email
+    from recurring.services import bill_due, settle_email
 
-    occurrence = bill_next(
-        schedule=_schedule(ctx, email_invoices=True), today=datetime.date(2026, 2, 1)
+    batch = bill_due(
+        limits={_schedule(ctx, email_invoices=True).pk: 1},
+        today=datetime.date(2026, 2, 1),
+        budget=1,
     )
+    occurrence = batch.occurrences[0]
     assert isinstance(occurrence, Occurrence) and occurrence.email_pending
     settle_email(occurrence=occurrence, note="Not e-mailed: e-mail is not set up.")
 
@@ -772,7 +769,6 @@ EXAMPLES = {
     "outbox.receivers._queue_receipt": ex_queue_receipt,
     "outbox.services._queue_invoice": ex_queue_invoice,
     "recurring.services.bill_due": ex_bill_due,
-    "recurring.services.bill_next": ex_bill_next,
     "recurring.services.create_schedule": ex_create_schedule,
     "recurring.services.delete_schedule": ex_delete_schedule,
     "recurring.services.end_schedule": ex_end_schedule,

@@ -211,17 +211,18 @@ def test_a_crash_between_two_invoices_leaves_no_half_made_one(maple, monkeypatch
     monkeypatch.setattr(run, "BATCH_SCHEDULES", 1)
     first = schedule_for(maple, "2027-01-01", name="First")
     second = schedule_for(ClientFactory(), "2027-01-01", name="Second")
-    real_issue = services.issue_invoice
+    from billing import accounting
+
+    real_issue = accounting.issue_in_bulk
     calls = []
 
-    def crash_on_fourth(**kwargs):
-        calls.append(kwargs)
-        invoice = real_issue(**kwargs)
-        if len(calls) == 4:
-            raise SystemExit("killed")  # the process dies after the number was taken
-        return invoice
+    def crash_on_second_batch(invoices, **kwargs):
+        calls.append(invoices)
+        real_issue(invoices, **kwargs)
+        if len(calls) == 2:
+            raise SystemExit("killed")  # the process dies after the numbers were taken
 
-    monkeypatch.setattr(services, "issue_invoice", crash_on_fourth)
+    monkeypatch.setattr(accounting, "issue_in_bulk", crash_on_second_batch)
     with pytest.raises(SystemExit):
         run_recurring(today=day("2027-03-01"))
 
@@ -231,10 +232,11 @@ def test_a_crash_between_two_invoices_leaves_no_half_made_one(maple, monkeypatch
         "INV-0002",
         "INV-0003",
     ]
+    assert [invoice.number for invoice in calls[1]] == ["INV-0004", "INV-0005", "INV-0006"]
     assert not invoices_of(second) and not second.occurrences.exists()
     assert Invoice.objects.count() == 3
     assert InvoiceNumberCounter.objects.get(name="invoice").last_number == 3
-    monkeypatch.setattr(services, "issue_invoice", real_issue)
+    monkeypatch.setattr(accounting, "issue_in_bulk", real_issue)
 
     run_recurring(today=day("2027-03-01"))
     assert [invoice.number for invoice in invoices_of(second)] == [
