@@ -22,7 +22,8 @@ from __future__ import annotations
 
 import datetime
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from typing import TypeVar
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -39,14 +40,23 @@ from .models import KEY_MAX_LENGTH, SignInThrottle
 
 FORGET_AFTER = datetime.timedelta(days=1)
 # What is being tried, as the audit trail names it.
-PASSWORD, CODE, API_TOKEN, RESET_REQUEST, NEW_PASSWORD = (
+PASSWORD, CODE, API_TOKEN, RESET_REQUEST, NEW_PASSWORD, DOCUMENT_LINK = (
     "password",
     "second-factor code",
     "API token",
     "reset request",
     "new password",
+    "document link",
 )
 ACCOUNT, ADDRESS, RESET = "account", "address", "reset"
+
+Found = TypeVar("Found")
+
+# How the audit trail names a failure that is not a sign-in's.
+FAILURE_EVENTS = {
+    RESET_REQUEST: "password reset asked",
+    DOCUMENT_LINK: "document link opened nothing",
+}
 
 
 class SignInLocked(DomainError):
@@ -179,7 +189,7 @@ def record_failure(*, keys: Sequence[str], what: str) -> datetime.datetime | Non
             latest = max(latest, row.locked_until) if latest else row.locked_until
         row.save(update_fields=["failures", "last_failure_at", "locked_until"])
     audit.event(
-        "sign-in failed" if what != RESET_REQUEST else "password reset asked",
+        FAILURE_EVENTS.get(what, "sign-in failed"),
         subject=keys[0],
         object_type="accounts.signin",
         details={"with": what, "keys": sorted(set(keys)), "locked_until": latest},
@@ -210,3 +220,18 @@ def attempt(keys: Sequence[str], check, *, what: str) -> bool:
         return True
     fail(keys, what=what)
     return False
+
+
+def look_up(keys: Sequence[str], find: Callable[[], Found | None], *, what: str) -> Found | None:
+    """``find()`` (a document link by the token in its address: ``what``) unless a key is
+    locked: what it found, or None. Finding nothing counts a failure against every key;
+    finding something never counts nor clears one. While a key is locked nothing is
+    looked up and the answer is None, right token or wrong, so a guesser learns nothing
+    from the answers until the lock ends (the refusal is in the audit trail)."""
+    if locked_until(keys) is not None:
+        refused_while_locked(keys=keys, what=what)
+        return None
+    found = find()
+    if found is None:
+        record_failure(keys=keys, what=what)
+    return found

@@ -13,6 +13,7 @@ import functools
 import hashlib
 import json
 from collections.abc import Callable
+from typing import Any
 
 from django.db import IntegrityError
 from django.utils.translation import gettext as _
@@ -120,15 +121,21 @@ def idempotent(view_method):
     return wrapper
 
 
-def idempotent_resource(*, render: Callable[[int], dict], status_code: int):
+def _ids(made: Any) -> int | list[int]:
+    """The id of the row made, or the ids of the rows made."""
+    return [row.pk for row in made] if isinstance(made, list) else made.pk
+
+
+def idempotent_resource(*, render: Callable[[Any], Any], status_code: int):
     """Decorate a view's write whose answer is the state *now* of the row it made: an e-mail
     is delivered after the write commits, retried later or by a person, so a first answer
     kept as it was would soon be wrong.
 
     The view method gets ``remember``: None without a key, else a function to call with the
-    new row inside the transaction that writes it, which keeps the key with the row's id
-    (committed with the row or not at all). It returns the row. The answer, first and
-    replayed, is ``render(id)``, read once everything has committed."""
+    new row (or list of rows) inside the transaction that writes it, which keeps the key
+    with the row's id (the rows' ids) (committed with the rows or not at all). It returns the
+    row (the rows). The answer, first and replayed, is ``render(id)`` (``render(ids)``), read
+    once everything has committed."""
 
     def decorator(view_method):
         @functools.wraps(view_method)
@@ -136,7 +143,7 @@ def idempotent_resource(*, render: Callable[[int], dict], status_code: int):
             key = _key(request)
             if key is None:
                 row = view_method(view, request, *args, remember=None, **kwargs)
-                return Response(render(row.pk), status=status_code)
+                return Response(render(_ids(row)), status=status_code)
             fingerprint = _fingerprint(request)
             record = IdempotentRequest.objects.filter(user=request.user, key=key).first()
             if record is None:
@@ -147,7 +154,7 @@ def idempotent_resource(*, render: Callable[[int], dict], status_code: int):
                         key=key,
                         fingerprint=fingerprint,
                         response_status=status_code,
-                        response_body={"id": row.pk},
+                        response_body={"id": _ids(row)},
                     )
 
                 try:
@@ -159,7 +166,7 @@ def idempotent_resource(*, render: Callable[[int], dict], status_code: int):
                     if record is None:
                         raise
                 else:
-                    return Response(render(row.pk), status=status_code)
+                    return Response(render(_ids(row)), status=status_code)
             _check_same_request(record, fingerprint)
             return Response(
                 render(record.response_body["id"]),

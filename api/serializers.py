@@ -354,6 +354,12 @@ class InvoiceSerializer(InBaseCurrencyFields, serializers.ModelSerializer):
     amount_paid = MoneyField(read_only=True)
     amount_credited = MoneyField(read_only=True, help_text="The totals of its issued credit notes.")
     balance_due = MoneyField(read_only=True, help_text="total − amount_paid − amount_credited")
+    viewed_at = serializers.DateTimeField(
+        read_only=True,
+        allow_null=True,
+        help_text="When the client last opened the invoice through one of its links (null: "
+        "not yet, or never sent with one). The links themselves: its links/ action.",
+    )
 
     class Meta:
         model = Invoice
@@ -385,6 +391,7 @@ class InvoiceSerializer(InBaseCurrencyFields, serializers.ModelSerializer):
             "issued_at",
             "cancelled_at",
             "cancel_reason",
+            "viewed_at",
         ]
         read_only_fields = fields
 
@@ -813,7 +820,7 @@ class DocumentLinkSerializer(serializers.ModelSerializer):
     live = serializers.BooleanField(
         source="is_live",
         read_only=True,
-        help_text="Whether the link still opens the quote: neither revoked nor expired.",
+        help_text="Whether the link still opens its document: neither revoked nor expired.",
     )
     revoke_reason = serializers.CharField(
         read_only=True,

@@ -19,6 +19,7 @@ from django.db.models import (
     Count,
     DecimalField,
     F,
+    Max,
     OuterRef,
     Q,
     QuerySet,
@@ -323,6 +324,21 @@ def latest_invoices(*, today: datetime.date, limit: int = LATEST_COUNT):
         .prefetch_related("client")  # not a join: see billing.views.invoices.invoice_list
         .order_by("-issue_date", "-sequence")[:limit]
     )
+
+
+def with_viewed_at(invoices: QuerySet[Invoice]) -> QuerySet[Invoice]:
+    """Annotate ``viewed_at``: when a document link of the invoice was last opened (None:
+    never, or never sent with one). One subquery per shown row, served by the links'
+    invoice index, so a page of the list costs the same queries however many rows. It goes
+    through the invoice's reverse relation ``links`` (links.DocumentLink): links sits above
+    billing, which never imports it."""
+    latest = (
+        Invoice.objects.filter(pk=OuterRef("pk"))
+        .values("pk")
+        .annotate(latest=Max("links__last_viewed_at"))
+        .values("latest")
+    )
+    return invoices.annotate(viewed_at=Subquery(latest))
 
 
 def latest_payments(*, limit: int = LATEST_COUNT):

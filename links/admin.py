@@ -5,10 +5,13 @@ document and revoked from its page, never here; the token itself is nowhere to b
 from __future__ import annotations
 
 from django.contrib import admin
+from django.utils import formats
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from otb.admin import OperationAdmin
 
-from .models import DocumentLink, DocumentView
+from .models import DOCUMENT_FIELDS, DocumentLink, DocumentView, LinkKind
 
 
 class DocumentViewInline(admin.TabularInline):
@@ -31,9 +34,7 @@ class DocumentLinkAdmin(OperationAdmin):
         "created_at",
         "kind",
         "client",
-        "quote",
-        "invoice",
-        "credit_note",
+        "document",
         "recipient",
         "expires_at",
         "revoked_at",
@@ -41,10 +42,27 @@ class DocumentLinkAdmin(OperationAdmin):
         "view_count",
     )
     list_filter = ("kind", "revoke_reason")
-    search_fields = ("recipient", "client__code", "client__name", "quote__number")
+    search_fields = (
+        "recipient",
+        "client__code",
+        "client__name",
+        "quote__number",
+        "invoice__number",
+        "credit_note__number",
+    )
     list_select_related = ("client", "quote", "invoice", "credit_note")
     exclude = ("token_hash", "active_key")
     inlines = (DocumentViewInline,)
+
+    @admin.display(description=gettext_lazy("document"))
+    def document(self, link: DocumentLink) -> str:
+        """What the link opens, in one column for every kind: the document's number, or a
+        statement's dates (as in the office's links table)."""
+        if link.kind == LinkKind.STATEMENT:
+            start = formats.date_format(link.statement_start) if link.statement_start else "…"
+            end = formats.date_format(link.statement_end) if link.statement_end else "…"
+            return _("Statement %(start)s – %(end)s") % {"start": start, "end": end}
+        return str(getattr(link, DOCUMENT_FIELDS[LinkKind(link.kind)]))
 
     def get_readonly_fields(self, request, obj=None):
         return [

@@ -1,14 +1,17 @@
-"""Reading document links: the one a token opens, and the links of a document."""
+"""Reading document links: the one a token opens, the links of a document, and when it was
+last viewed."""
 
 from __future__ import annotations
 
+import datetime
+from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Count, Max, QuerySet
 from django.utils import timezone
 
 from .documents import document_lookup, hash_token, well_formed
-from .models import DocumentLink
+from .models import DocumentLink, LinkKind
 
 
 def open_link(token: Any, *, kind: str) -> DocumentLink | None:
@@ -29,3 +32,28 @@ def links_of(document: Any) -> QuerySet[DocumentLink]:
     return DocumentLink.objects.filter(**document_lookup(document)).select_related(
         "created_by", "revoked_by"
     )
+
+
+def statement_links_of(client: Any) -> QuerySet[DocumentLink]:
+    """Every statement link ever issued for ``client``, whatever its dates, newest first."""
+    return DocumentLink.objects.filter(client=client, kind=LinkKind.STATEMENT).select_related(
+        "client", "created_by", "revoked_by"
+    )
+
+
+@dataclass(frozen=True)
+class Viewed:
+    """Whether a document was sent with links, and when one was last opened (None: not
+    yet)."""
+
+    has_links: bool
+    last_viewed_at: datetime.datetime | None
+
+
+def viewed(document: Any) -> Viewed:
+    """When any link of ``document`` was last opened, revoked and expired ones too: the
+    client saw the document then, whatever became of the link since."""
+    found = DocumentLink.objects.filter(**document_lookup(document)).aggregate(
+        links=Count("pk"), latest=Max("last_viewed_at")
+    )
+    return Viewed(has_links=bool(found["links"]), last_viewed_at=found["latest"])

@@ -11,8 +11,9 @@ from __future__ import annotations
 import logging
 import re
 
-# The first path segment of each kind of document link (quotes/public_urls.py is /q/).
-LINK_PREFIXES = ("q",)
+# The first path segment of each kind of document link: a quote's (quotes/public_urls.py),
+# an invoice's, a credit note's and a statement's (portal/public_urls.py).
+LINK_PREFIXES = ("q", "i", "c", "s")
 TOKEN_IN_PATH = re.compile("/(" + "|".join(LINK_PREFIXES) + r")/[^/?#\s\"']+")
 MASK = r"/\1/[token]"
 

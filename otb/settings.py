@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "quotes",
     "links",
     "recurring",
+    "portal",
     # Last: its post_migrate hook gives the roles the permissions of the apps above.
     "accounts",
 ]

@@ -5,9 +5,11 @@ from audit.views import audit_list
 from billing import urls as billing_urls
 from billing.views import search
 from billing.views.dashboard import dashboard
+from links import urls as links_urls
 from otb.health import healthz
 from otb.media import uploaded_file
 from outbox import urls as outbox_urls
+from portal import public_urls as portal_link_urls
 from quotes import public_urls as quote_link_urls
 from quotes import send_urls as quote_send_urls
 from quotes import urls as quotes_urls
@@ -26,6 +28,9 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     # A quote's own link, for its client: no login (quotes/public_views.py).
     path("q/", include((quote_link_urls.urlpatterns, "quote_link"))),
+    path("i/", include((portal_link_urls.invoice_patterns, "invoice_link"))),
+    path("c/", include((portal_link_urls.credit_note_patterns, "credit_note_link"))),
+    path("s/", include((portal_link_urls.statement_patterns, "statement_link"))),
     path("", include("accounts.urls")),
     path("clients/", include((billing_urls.client_patterns, "clients"))),
     path("services/", include((billing_urls.service_patterns, "services"))),
@@ -44,6 +49,8 @@ urlpatterns = [
     path("quotes/", include((quote_send_urls.urlpatterns, "quote_sending"))),
     path("quotes/", include((quotes_urls.urlpatterns, "quotes"))),
     path("recurring/", include((recurring_urls.urlpatterns, "recurring"))),
+    # Revoking a document link from its document's page (links/views.py).
+    path("links/", include((links_urls.urlpatterns, "links"))),
     path("payments/", include((billing_urls.payment_patterns, "payments"))),
     path("refunds/", include((billing_urls.refund_patterns, "refunds"))),
     path("search/", search.search, name="search"),

@@ -126,7 +126,7 @@ def send_selected_by_email(modeladmin, request, queryset):
     sent = not_sent = 0
     for invoice in sendable:
         defaults = services.invoice_message_defaults(invoice)
-        message = modeladmin.run_operation(
+        queued = modeladmin.run_operation(
             request,
             services.send_invoice,
             invoice=invoice,
@@ -134,18 +134,22 @@ def send_selected_by_email(modeladmin, request, queryset):
             to=defaults["to"],
             subject=defaults["subject"],
             body=defaults["body"],
+            base_url=request.build_absolute_uri("/"),
         )
-        if not message:
+        if not queued:
             not_sent += 1
             continue
-        message.refresh_from_db()
-        if message.status == MessageStatus.SENT:
+        problems = []
+        for message in queued:
+            message.refresh_from_db()
+            if message.status != MessageStatus.SENT:
+                problems.append(f"{message.invoice}: {message.problem}")
+        if not problems:
             sent += 1
         else:
             not_sent += 1
-            modeladmin.message_user(
-                request, f"{message.invoice}: {message.problem}", messages.WARNING
-            )
+            for problem in problems:
+                modeladmin.message_user(request, problem, messages.WARNING)
     if sent:
         modeladmin.message_user(
             request, _("%(n)d invoice(s) sent.") % {"n": sent}, messages.SUCCESS

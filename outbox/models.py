@@ -44,6 +44,8 @@ class MessageKind(models.TextChoices):
     QUOTE = "quote", _("Quote")
     # The business told that a client answered a quote through its link.
     QUOTE_ANSWER = "answer", _("Answer to a quote")
+    # The business told that a client reported a payment through its invoice's link.
+    PAYMENT_REPORT = "reported", _("Payment reported")
 
 
 # Where a message's secret link goes. The stored body holds this instead of the link, so that

@@ -5,6 +5,14 @@ to ``delivery.deliver`` only once that transaction has committed (``transaction.
 no e-mail goes out for something that was rolled back. Sending a draft is the one exception
 to "one operation": the draft is issued first, in a transaction of its own, and the message
 queued in a second (see ``send_invoice``).
+
+A document e-mailed to a client (an invoice, a reminder of one, a credit note, a statement;
+a quote in quotes/sending.py) carries its recipient's own link (SPEC: Client portal and
+document links), issued in the transaction that queues the message. So there is one message
+per address, To, CC and BCC alike: a copy of another's message would hand over that
+person's link. The stored body has ``MASKED_LINK`` where the link goes; the link itself
+waits, encrypted, in ``Message.secret_link`` until the message is delivered, then it is
+wiped. A text without ``{link}`` gets the link on a line of its own at its end.
 """
 
 from __future__ import annotations
@@ -16,9 +24,11 @@ from collections.abc import Callable, Sequence
 from email.utils import formataddr, make_msgid
 from typing import TYPE_CHECKING, Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
+from django.urls import reverse
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
@@ -27,11 +37,21 @@ from audit import recording as audit
 from billing import pdf
 from billing.models import CreditNote, Invoice, Payment
 from billing.money import format_money
-from billing.services import InvalidTransition, issue_invoice
+from billing.services import InvalidTransition, issue_invoice, locking
+from links.services import issue_link
 from otb.operations import DomainError, InvalidInput, ensure_permitted, operation
 from settings_app.models import BusinessSettings, ReminderStage
 from settings_app.selectors import business_today, get_business_settings
-from settings_app.templating import INVOICE_PLACEHOLDERS, braced, fill, unknown_placeholders
+from settings_app.templating import (
+    INVOICE_PLACEHOLDERS,
+    LINK,
+    LINK_ONLY_PLACEHOLDERS,
+    braced,
+    fill,
+    has_link,
+    unknown_placeholders,
+    without_link,
+)
 
 from . import delivery
 from .models import MASKED_LINK, ArchivedDocument, Message, MessageKind, MessageStatus
@@ -52,6 +72,13 @@ BODY_MAX_LENGTH = 100_000
 
 NOT_SET_UP = gettext_noop(
     "E-mail is not set up: enter the SMTP host and the from address in the settings."
+)
+SITE_ADDRESS_UNKNOWN = gettext_noop(
+    "The address of this site is not known, so the document's link cannot be made: set "
+    "OTB_BASE_URL in the instance's settings."
+)
+LINK_IN_SUBJECT = gettext_noop(
+    "Subject: the link goes in the text; remove {link} from the subject."
 )
 ISSUED_NOT_SENT = gettext_noop(
     "Invoice %(number)s was issued, but it could not be sent just now. Send it again from its "
@@ -134,11 +161,15 @@ def _clean_template_text(
 
 
 def clean_subject(value, allowed=INVOICE_PLACEHOLDERS) -> str:
+    """A subject, whose placeholders are ``allowed`` less {link}: the subject is stored as it
+    went out, and a link there would be readable in the outbox and its backups."""
+    if isinstance(value, str) and has_link(value):
+        raise InvalidInput.single("subject", _(LINK_IN_SUBJECT))
     return _clean_template_text(
         value,
         field="subject",
         label=_("Subject"),
-        allowed=allowed,
+        allowed=without_link(tuple(allowed)),
         one_line=True,
         max_length=SUBJECT_MAX_LENGTH,
     )
@@ -153,6 +184,54 @@ def clean_body(value, allowed=INVOICE_PLACEHOLDERS) -> str:
         one_line=False,
         max_length=BODY_MAX_LENGTH,
     )
+
+
+def one_per_person(*groups: Sequence[str]) -> list[str]:
+    """The addresses of ``groups`` (To, CC, BCC, each cleaned), each person once, in the
+    order given: an address typed twice, in any case, is one recipient."""
+    people: dict[str, str] = {}
+    for address in (address for group in groups for address in group):
+        people.setdefault(address.lower(), address)
+    return list(people.values())
+
+
+# --- Document links -----------------------------------------------------------------------
+def site_address(base_url: str = "") -> str:
+    """The site's address the links start with: OTB_BASE_URL when set (commands, a proxy
+    that changes the host name), else ``base_url``, the address of the page's request."""
+    base_url = (settings.OTB_BASE_URL or base_url or "").strip()
+    if not base_url.startswith(("http://", "https://")):
+        raise InvalidInput.single("__all__", _(SITE_ADDRESS_UNKNOWN))
+    return base_url
+
+
+def site_address_known() -> bool:
+    """Whether a command (no request) can make links: OTB_BASE_URL is set."""
+    try:
+        site_address()
+    except InvalidInput:
+        return False
+    return True
+
+
+def link_url(page: str, token: str, base_url: str) -> str:
+    """The address of the page ``page`` (a URL name such as "invoice_link:page") that
+    ``token`` opens, on the site ``base_url``."""
+    return base_url.rstrip("/") + reverse(page, args=[token])
+
+
+def with_link(body: str, *, prompt: str) -> str:
+    """``body`` with a {link} placeholder: the one it has, or ``prompt`` and the link on
+    lines of their own at its end."""
+    if has_link(body):
+        return body
+    return body.rstrip() + "\n\n" + prompt + "\n{" + LINK + "}\n"
+
+
+def masked(body: str, values: dict[str, str]) -> str:
+    """``body`` filled in, with ``MASKED_LINK`` where the link goes. Filled once only, so a
+    client named "{link}" stays so."""
+    return fill(body, {**values, LINK: MASKED_LINK})
 
 
 # --- What the placeholders stand for ------------------------------------------------------
@@ -277,6 +356,10 @@ def _invoice_attachment(invoice: Invoice) -> tuple[ArchivedDocument, str]:
     return archive(pdf.invoice_pdf(document)), pdf.pdf_filename(document)
 
 
+def invoice_link_prompt() -> str:
+    return _("You can also read this invoice here:")
+
+
 def send_invoice(
     *,
     invoice: Invoice,
@@ -287,10 +370,16 @@ def send_invoice(
     cc: Addresses = "",
     bcc: Addresses = "",
     issue_draft: bool = False,
-    on_queued: Callable[[Message], object] | None = None,
-) -> Message:
-    """E-mail the invoice with its PDF attached. The message is delivered once it is queued;
-    its row says how that went.
+    on_queued: Callable[[list[Message]], object] | None = None,
+    base_url: str = "",
+) -> list[Message]:
+    """E-mail the invoice with its PDF attached: one message per address in ``to``, ``cc``
+    and ``bcc``, each with that recipient's own link (which replaces the link an earlier
+    send gave it). The messages are delivered once they are queued; their rows say how that
+    went.
+
+    ``base_url``: the site's address as the client reaches it (the page's request);
+    ``OTB_BASE_URL``, when set, wins over it.
 
     A draft is issued first when ``issue_draft`` says the user confirmed it, after all the
     input was checked (a refused message issues nothing). The issue is an operation of its
@@ -298,14 +387,18 @@ def send_invoice(
     and every other issuer would wait seconds for WeasyPrint. If the PDF or the queueing fails
     after that, the invoice stays issued and ``IssuedNotSent`` says so.
 
-    ``on_queued(message)`` runs in the transaction that queues the message: what it writes
-    commits with the message or not at all (the API's Idempotency-Key answer)."""
+    ``on_queued(messages)`` runs once, in the transaction that queues the messages: what it
+    writes commits with them or not at all (the API's Idempotency-Key answer, the recurring
+    run's claim)."""
     ensure_permitted(acting_user, "outbox.send_message", _("send e-mail"))
-    to = clean_addresses(to, field="to", label=_("To"), required=True)
-    cc = clean_addresses(cc, field="cc", label=_("CC"))
-    bcc = clean_addresses(bcc, field="bcc", label=_("BCC"))
+    recipients = one_per_person(
+        clean_addresses(to, field="to", label=_("To"), required=True),
+        clean_addresses(cc, field="cc", label=_("CC")),
+        clean_addresses(bcc, field="bcc", label=_("BCC")),
+    )
     subject = clean_subject(subject)
-    body = clean_body(body)
+    body = with_link(clean_body(body), prompt=invoice_link_prompt())
+    base_url = site_address(base_url)
     business = get_business_settings()
     _require_set_up(business)
     invoice = Invoice.objects.select_related("client").get(pk=invoice.pk)
@@ -318,9 +411,7 @@ def send_invoice(
             )
         invoice = issue_invoice(invoice=invoice, acting_user=acting_user)
     elif invoice.is_cancelled:
-        raise InvalidTransition(
-            _("Invoice %(number)s is cancelled; it cannot be sent.") % {"number": invoice.number}
-        )
+        raise InvalidTransition(_cancelled(invoice))
     try:
         # Rendered in no transaction: on SQLite an open write transaction holds the lock of
         # the whole database, and the render takes seconds.
@@ -330,14 +421,13 @@ def send_invoice(
             invoice=invoice,
             business=business,
             acting_user=acting_user,
-            to=to,
-            cc=cc,
-            bcc=bcc,
+            recipients=recipients,
             subject=subject,
             body=body,
             pdf_content=content,
             pdf_name=pdf.pdf_filename(document),
             on_queued=on_queued,
+            base_url=base_url,
         )
     except Exception as exc:  # WeasyPrint and the database raise many kinds
         if not issuing:
@@ -346,38 +436,54 @@ def send_invoice(
         raise IssuedNotSent(invoice) from exc
 
 
+def _cancelled(invoice: Invoice) -> str:
+    return _("Invoice %(number)s is cancelled; it cannot be sent.") % {"number": invoice.number}
+
+
 @operation
 def _queue_invoice(
     *,
     invoice: Invoice,
     business: BusinessSettings,
     acting_user: User | None,
-    to: list[str],
-    cc: list[str],
-    bcc: list[str],
+    recipients: Sequence[str],
     subject: str,
     body: str,
     pdf_content: bytes,
     pdf_name: str,
-    on_queued: Callable[[Message], object] | None,
-) -> Message:
+    on_queued: Callable[[list[Message]], object] | None,
+    base_url: str,
+) -> list[Message]:
+    # The client's lock first (billing's lock order, as issue_link takes it): a cancellation
+    # waits for it, so no link goes out for an invoice cancelled while its PDF was rendered.
+    locking.lock_clients([invoice.client_id])
+    invoice = Invoice.objects.select_related("client").get(pk=invoice.pk)
+    if invoice.is_cancelled:
+        raise InvalidTransition(_cancelled(invoice))
     values = invoice_values(invoice, business)
-    message = _queue(
-        business=business,
-        acting_user=acting_user,
-        kind=MessageKind.INVOICE,
-        invoice=invoice,
-        to=to,
-        cc=cc,
-        bcc=bcc,
-        subject=fill(subject, values),
-        body=fill(body, values),
-        attachment=archive(pdf_content),
-        attachment_name=pdf_name,
-    )
+    filled_subject = fill(subject, values)
+    filled_body = masked(body, values)
+    attachment = archive(pdf_content)
+    messages = []
+    for recipient in recipients:
+        _link, token = issue_link(document=invoice, recipient=recipient, acting_user=acting_user)
+        messages.append(
+            _queue(
+                business=business,
+                acting_user=acting_user,
+                kind=MessageKind.INVOICE,
+                invoice=invoice,
+                to=[recipient],
+                subject=filled_subject,
+                body=filled_body,
+                attachment=attachment,
+                attachment_name=pdf_name,
+                secret_link=link_url("invoice_link:page", token, base_url),
+            )
+        )
     if on_queued is not None:
-        on_queued(message)
-    return message
+        on_queued(messages)
+    return messages
 
 
 def queue_receipt(*, payment: Payment) -> Message | None:
@@ -446,11 +552,57 @@ def queue_document(
     )
 
 
+@operation
+def queue_linked_document(
+    *,
+    document: Any,
+    page: str,
+    kind: str,
+    recipients: Sequence[str],
+    subject: str,
+    body: str,
+    content: bytes | None,
+    filename: str,
+    acting_user: User | None,
+    base_url: str,
+    invoice: Invoice | None = None,
+) -> list[Message]:
+    """Queue ``document`` (an issued credit note, a ``links.documents.Statement``) to each
+    of ``recipients``, cleaned and one per person: a message each, with that recipient's own
+    link to it (``page``: the URL name of the page the link opens), which replaces the link
+    an earlier send gave it. ``body`` has the {link} placeholder (``with_link``) and is
+    otherwise filled in; ``base_url``: the site's address (``site_address``)."""
+    ensure_permitted(acting_user, "outbox.send_message", _("send e-mail"))
+    business = get_business_settings()
+    _require_set_up(business)
+    attachment = archive(content) if content is not None else None
+    filled_body = masked(body, {})
+    messages = []
+    for recipient in recipients:
+        _link, token = issue_link(document=document, recipient=recipient, acting_user=acting_user)
+        messages.append(
+            _queue(
+                business=business,
+                acting_user=acting_user,
+                kind=kind,
+                to=[recipient],
+                subject=subject,
+                body=filled_body,
+                attachment=attachment,
+                attachment_name=filename if content is not None else "",
+                invoice=invoice,
+                secret_link=link_url(page, token, base_url),
+            )
+        )
+    return messages
+
+
 def credit_note_message_defaults(
     note: CreditNote, business: BusinessSettings | None = None
 ) -> dict[str, str]:
     """The credit note send form's first values: the client's address, a subject and a
-    text naming the credit note, the invoice it credits, the amount and every tax."""
+    text naming the credit note, the invoice it credits, the amount and every tax, and
+    {link}, where each recipient's own link to it goes."""
     business = business or get_business_settings()
     client = note.client
     values = {
@@ -464,8 +616,8 @@ def credit_note_message_defaults(
     }
     body = _(
         "Dear %(person)s,\n\nplease find attached our credit note %(number)s for invoice "
-        "%(invoice)s of %(date)s: %(total)s in your favour.\n\n%(taxes)s\n\nThank you,\n"
-        "%(business)s\n"
+        "%(invoice)s of %(date)s: %(total)s in your favour.\n\n%(taxes)s\n\n"
+        "You can also read it here:\n{link}\n\nThank you,\n%(business)s\n"
     )
     return {
         "to": client.email,
@@ -483,50 +635,78 @@ def send_credit_note(
     body: str,
     acting_user: User | None,
     cc: Addresses = "",
-) -> Message:
-    """E-mail an issued credit note with its PDF attached, through the outbox; the message
-    is listed on the invoice it credits."""
+    base_url: str = "",
+) -> list[Message]:
+    """E-mail an issued credit note with its PDF attached, through the outbox: one message
+    per address in ``to`` and ``cc``, each with that recipient's own link to the credit
+    note (``base_url`` as for ``send_invoice``). The messages are listed on the invoice it
+    credits."""
     ensure_permitted(acting_user, "outbox.send_message", _("send e-mail"))
+    recipients = one_per_person(
+        clean_addresses(to, field="to", label=_("To"), required=True),
+        clean_addresses(cc, field="cc", label=_("CC")),
+    )
+    subject = clean_subject(subject, allowed=())
+    body = with_link(
+        clean_body(body, allowed=LINK_ONLY_PLACEHOLDERS),
+        prompt=_("You can also read this credit note here:"),
+    )
+    base_url = site_address(base_url)
+    _require_set_up(get_business_settings())
     note = pdf.load_credit_note(pk=credit_note.pk)
     if note.is_draft:
         raise InvalidTransition(_("Issue this credit note before sending it."))
-    return queue_document(
+    return queue_linked_document(
+        document=note,
+        page="credit_note_link:page",
         kind=MessageKind.CREDIT_NOTE,
-        to=to,
-        cc=cc,
-        subject=clean_subject(subject, allowed=frozenset()),
-        body=clean_body(body, allowed=frozenset()),
+        recipients=recipients,
+        subject=subject,
+        body=body,
         content=pdf.credit_note_pdf(note),  # before the operation's transaction
         filename=pdf.credit_note_filename(note),
         acting_user=acting_user,
+        base_url=base_url,
         invoice=note.invoice,
     )
 
 
+def reminder_link_prompt() -> str:
+    return _("You can read the invoice here:")
+
+
 @operation
 def queue_reminder(
-    *, invoice: Invoice, stage: ReminderStage, today: datetime.date
+    *, invoice: Invoice, stage: ReminderStage, today: datetime.date, base_url: str = ""
 ) -> Message | None:
     """Queue the reminder ``stage`` for ``invoice``, unless it was already (or is at this
     moment being) queued: then None. The unique (invoice, stage) pair in the database makes
-    that hold across overlapping runs, on any number of servers."""
+    that hold across overlapping runs, on any number of servers.
+
+    The reminder carries the client's current link to the invoice: a new one, issued with
+    it, which replaces the link the client had (``base_url`` as for ``send_invoice``)."""
+    base_url = site_address(base_url)
     business = get_business_settings()
     invoice = Invoice.objects.select_related("client").get(pk=invoice.pk)
     values = reminder_values(invoice, business, today=today)
     attachment, name = _invoice_attachment(invoice) if stage.attach_pdf else (None, "")
+    recipient = invoice.client.email
     try:
         with transaction.atomic():
+            # In the savepoint: a reminder queued already rolls back the link with it.
+            _link, token = issue_link(document=invoice, recipient=recipient, acting_user=None)
             return _queue(
                 business=business,
                 acting_user=None,
                 kind=MessageKind.REMINDER,
                 invoice=invoice,
                 reminder_stage=stage,
-                to=[invoice.client.email],
+                to=[recipient],
                 subject=fill(stage.subject, values),
-                body=fill(stage.body, values),
+                body=masked(with_link(stage.body, prompt=reminder_link_prompt()), values),
                 attachment=attachment,
                 attachment_name=name,
+                secret_link=link_url("invoice_link:page", token, base_url),
             )
     except IntegrityError:
         return None
@@ -646,6 +826,10 @@ def queue_due_reminders(*, today: datetime.date | None = None) -> list[Message]:
     commits); the messages this run queued."""
     business = get_business_settings()
     if not business.send_reminders or not business.smtp_configured:
+        return []
+    if not site_address_known():
+        # Each reminder carries its link; once OTB_BASE_URL is set, the next run catches up.
+        logger.warning("No reminder sent: %s", SITE_ADDRESS_UNKNOWN)
         return []
     today = today or business_today(business)
     stages = list(ReminderStage.objects.filter(is_active=True).order_by("days_from_due"))

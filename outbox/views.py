@@ -44,6 +44,13 @@ def report_delivery(request, message: Message, *, sent_text: str) -> None:
         messages.error(request, _("Not sent: %(problem)s") % {"problem": message.problem})
 
 
+def prefilled(request, initial: dict) -> dict:
+    """The send form's defaults, with the recipient the page was opened for ("Send a new
+    link" on a document's links: ``?to=address``), if any."""
+    to = request.GET.get("to", "").strip()
+    return {**initial, "to": to} if to else initial
+
+
 @permission_required("outbox.send_message", raise_exception=True)
 def send_invoice(request, pk: int):
     invoice = get_object_or_404(Invoice.objects.select_related("client"), pk=pk)
@@ -58,8 +65,11 @@ def send_invoice(request, pk: int):
         form = SendInvoiceForm(request.POST, is_draft=invoice.is_draft)
         if form.is_valid():
             try:
-                message = services.send_invoice(
-                    invoice=invoice, acting_user=request.user, **form.operation_fields()
+                sent = services.send_invoice(
+                    invoice=invoice,
+                    acting_user=request.user,
+                    base_url=request.build_absolute_uri("/"),
+                    **form.operation_fields(),
                 )
             except services.IssuedNotSent as exc:
                 # Issued now: its page (with "Send by e-mail") is where to try again, not
@@ -69,18 +79,19 @@ def send_invoice(request, pk: int):
             except DomainError as exc:
                 show_refusal(form, exc)
             else:
-                message.refresh_from_db()
                 invoice.refresh_from_db()  # numbered now, if it was a draft
-                report_delivery(
-                    request,
-                    message,
-                    sent_text=_("Invoice %(number)s sent to %(to)s.")
-                    % {"number": invoice.number, "to": message.to_addresses},
-                )
+                for message in sent:
+                    message.refresh_from_db()
+                    report_delivery(
+                        request,
+                        message,
+                        sent_text=_("Invoice %(number)s sent to %(to)s.")
+                        % {"number": invoice.number, "to": message.to_addresses},
+                    )
                 return HttpResponseRedirect(invoice.get_absolute_url())
     else:
         form = SendInvoiceForm(
-            initial=services.invoice_message_defaults(invoice, business),
+            initial=prefilled(request, services.invoice_message_defaults(invoice, business)),
             is_draft=invoice.is_draft,
         )
     return render(
@@ -101,23 +112,28 @@ def send_credit_note(request, pk: int):
         )
     business = get_business_settings()
     form = SendCreditNoteForm(
-        request.POST or None, initial=services.credit_note_message_defaults(note, business)
+        request.POST or None,
+        initial=prefilled(request, services.credit_note_message_defaults(note, business)),
     )
     if request.method == "POST" and form.is_valid():
         try:
-            message = services.send_credit_note(
-                credit_note=note, acting_user=request.user, **form.cleaned_data
+            sent = services.send_credit_note(
+                credit_note=note,
+                acting_user=request.user,
+                base_url=request.build_absolute_uri("/"),
+                **form.cleaned_data,
             )
         except DomainError as exc:
             show_refusal(form, exc)
         else:
-            message.refresh_from_db()
-            report_delivery(
-                request,
-                message,
-                sent_text=_("Credit note %(number)s sent to %(to)s.")
-                % {"number": note.number, "to": message.to_addresses},
-            )
+            for message in sent:
+                message.refresh_from_db()
+                report_delivery(
+                    request,
+                    message,
+                    sent_text=_("Credit note %(number)s sent to %(to)s.")
+                    % {"number": note.number, "to": message.to_addresses},
+                )
             return HttpResponseRedirect(note.get_absolute_url())
     return render(
         request,

@@ -15,6 +15,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods, require_safe
 
+from accounts.throttle import DOCUMENT_LINK, address_key, look_up
 from audit.addresses import client_address
 from billing.errors import NotFound
 from links.models import DocumentLink, LinkKind
@@ -56,8 +57,11 @@ class AnswerForm(Form):
     )
 
 
-def _open(token: str) -> tuple[DocumentLink, Quote] | None:
-    link = open_link(token, kind=LinkKind.QUOTE)
+def _open(request: HttpRequest, token: str) -> tuple[DocumentLink, Quote] | None:
+    # Throttled per address (accounts.throttle): a token that opens nothing counts a failure.
+    link = look_up(
+        [address_key(request)], lambda: open_link(token, kind=LinkKind.QUOTE), what=DOCUMENT_LINK
+    )
     if link is None:
         return None
     try:
@@ -110,7 +114,7 @@ def _tell_business(request: HttpRequest, answer: QuoteAnswer) -> None:
 # HEAD too: mail scanners check links with it, and Django logs a refused method.
 @require_http_methods(["GET", "HEAD", "POST"])
 def quote_page(request: HttpRequest, token: str) -> HttpResponse:
-    opened = _open(token)
+    opened = _open(request, token)
     if opened is None:
         return not_found()
     link, quote = opened
@@ -165,7 +169,7 @@ def nothing_here(request: HttpRequest, rest: str = "") -> HttpResponse:
 @require_safe
 def quote_pdf(request: HttpRequest, token: str) -> HttpResponse:
     """The quote's PDF; once accepted, the exact bytes that were accepted."""
-    opened = _open(token)
+    opened = _open(request, token)
     if opened is None:
         return not_found()
     link, quote = opened

@@ -1,5 +1,5 @@
-"""Sending a quote by e-mail and revoking its links: otb/urls.py mounts these under
-/quotes/, beside the quote pages, in the namespace ``quote_sending``."""
+"""Sending a quote by e-mail: otb/urls.py mounts this under /quotes/, beside the quote pages,
+in the namespace ``quote_sending``. Its links are revoked by links/urls.py."""
 
 from django.urls import path
 
@@ -7,5 +7,4 @@ from . import send_views
 
 urlpatterns = [
     path("<int:pk>/send/", send_views.send_quote, name="send"),
-    path("<int:pk>/links/<int:link_pk>/revoke/", send_views.revoke_link, name="revoke_link"),
 ]

@@ -1,4 +1,5 @@
-"""The office's pages for sending a quote by e-mail and revoking one of its links."""
+"""The office's page for sending a quote by e-mail. (Its links are revoked from the quote's
+page by links/views.py, as every document's.)"""
 
 from __future__ import annotations
 
@@ -7,16 +8,13 @@ from django.contrib.auth.decorators import permission_required
 from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
 
 from billing.views import refused
 from billing.views.documents import MAX_ID
-from links.models import DocumentLink
-from links.services import revoke_link as revoke
 from otb.forms import Form, show_refusal
 from otb.operations import DomainError
 from outbox.forms import SendInvoiceForm
-from outbox.views import report_delivery
+from outbox.views import prefilled, report_delivery
 from settings_app.selectors import get_business_settings
 
 from . import sending
@@ -44,7 +42,8 @@ def send_quote(request, pk: int) -> HttpResponse:
         return refused(request, DomainError(refusal), quote.get_absolute_url())
     business = get_business_settings()
     form = SendQuoteForm(
-        request.POST or None, initial=sending.quote_message_defaults(quote, business)
+        request.POST or None,
+        initial=prefilled(request, sending.quote_message_defaults(quote, business)),
     )
     if request.method == "POST" and form.is_valid():
         try:
@@ -72,22 +71,3 @@ def send_quote(request, pk: int) -> HttpResponse:
                 )
             return HttpResponseRedirect(quote.get_absolute_url())
     return render(request, "quotes/send.html", {"quote": quote, "form": form, "business": business})
-
-
-@permission_required("quotes.send_quote", raise_exception=True)
-@require_POST
-def revoke_link(request, pk: int, link_pk: int) -> HttpResponse:
-    quote = _quote(pk)
-    if link_pk > MAX_ID:
-        raise Http404("No link with this id.")
-    link = get_object_or_404(DocumentLink, pk=link_pk, quote=quote)
-    try:
-        revoke(link=link, acting_user=request.user)
-    except DomainError as exc:
-        return refused(request, exc, quote.get_absolute_url())
-    messages.success(
-        request,
-        _("The link sent to %(recipient)s no longer opens the quote.")
-        % {"recipient": link.recipient},
-    )
-    return HttpResponseRedirect(quote.get_absolute_url())

@@ -17,7 +17,6 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
-from django.urls import reverse
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
@@ -27,18 +26,23 @@ from billing.errors import InvalidTransition
 from billing.money import format_money
 from links.services import issue_link
 from otb.operations import DomainError, InvalidInput, ensure_permitted, operation
-from outbox.models import MASKED_LINK, Message, MessageKind
+from outbox.models import Message, MessageKind
 from outbox.services import (
     NOT_SET_UP,
     Addresses,
     clean_addresses,
     clean_body,
     clean_subject,
+    link_url,
+    masked,
+    one_per_person,
     queue_document,
+    site_address,
+    with_link,
 )
 from settings_app.models import BusinessSettings
 from settings_app.selectors import business_today, get_business_settings
-from settings_app.templating import PLACEHOLDER, QUOTE_PLACEHOLDERS, fill
+from settings_app.templating import QUOTE_PLACEHOLDERS, fill
 
 from . import document, rules
 from .models import Answer, Quote, QuoteAnswer
@@ -48,10 +52,6 @@ if TYPE_CHECKING:
     from django.contrib.auth.models import User
 
 logger = logging.getLogger(__name__)
-
-# The placeholder the link goes in; a subject never carries it (the subject is stored).
-LINK = "link"
-SUBJECT_PLACEHOLDERS = tuple(name for name in QUOTE_PLACEHOLDERS if name != LINK)
 
 SENT_NOT_QUEUED = gettext_noop(
     "Quote %(number)s was marked sent, but its e-mail could not be queued just now. Send it "
@@ -106,36 +106,8 @@ def quote_message_defaults(
     return {"to": quote.client.email, "cc": "", "subject": subject, "body": body}
 
 
-def with_link(body: str) -> str:
-    """``body`` with a {link} placeholder: the one it has, or a line added at its end."""
-    if any(name == LINK for name in PLACEHOLDER.findall(body)):
-        return body
-    return (
-        body.rstrip()
-        + "\n\n"
-        + _("Read, accept or decline this quote here:")
-        + "\n{"
-        + LINK
-        + "}\n"
-    )
-
-
-def link_url(token: str, base_url: str) -> str:
-    return base_url.rstrip("/") + reverse("quote_link:page", args=[token])
-
-
-def _base_url(base_url: str) -> str:
-    """The site's address for the links: OTB_BASE_URL when set, else ``base_url``."""
-    base_url = (settings.OTB_BASE_URL or base_url or "").strip()
-    if not base_url.startswith(("http://", "https://")):
-        raise InvalidInput.single(
-            "__all__",
-            _(
-                "The address of this site is not known, so the quote's link cannot be made: "
-                "set OTB_BASE_URL in the instance's settings."
-            ),
-        )
-    return base_url
+def quote_link_prompt() -> str:
+    return _("Read, accept or decline this quote here:")
 
 
 def send_refusal(quote: Quote) -> str | None:
@@ -169,20 +141,14 @@ def send_quote(
     ensure_permitted(acting_user, "outbox.send_message", _("send e-mail"))
     # One message and link per person, To and CC alike: an address typed twice (in any
     # case) is one.
-    people: dict[str, str] = {}
-    for address in [
-        *clean_addresses(to, field="to", label=_("To"), required=True),
-        *clean_addresses(cc, field="cc", label=_("CC")),
-    ]:
-        people.setdefault(address.lower(), address)
-    recipients = list(people.values())
-    if isinstance(subject, str) and any(name == LINK for name in PLACEHOLDER.findall(subject)):
-        raise InvalidInput.single(
-            "subject", _("Subject: the link goes in the text; remove {link} from the subject.")
-        )
-    subject = clean_subject(subject, allowed=SUBJECT_PLACEHOLDERS)
-    body = with_link(clean_body(body, allowed=QUOTE_PLACEHOLDERS))
-    base_url = _base_url(base_url)
+    recipients = one_per_person(
+        clean_addresses(to, field="to", label=_("To"), required=True),
+        clean_addresses(cc, field="cc", label=_("CC")),
+    )
+    # {link} is refused in the subject (stored as it went out).
+    subject = clean_subject(subject, allowed=QUOTE_PLACEHOLDERS)
+    body = with_link(clean_body(body, allowed=QUOTE_PLACEHOLDERS), prompt=quote_link_prompt())
+    base_url = site_address(base_url)
     business = get_business_settings()
     if not business.smtp_configured:
         raise InvalidInput.single("__all__", _(NOT_SET_UP))
@@ -246,7 +212,7 @@ def _queue_quote(
     values = quote_values(quote, get_business_settings())
     filled_subject = fill(subject, values)
     # The stored body has MASKED_LINK where the link goes; a client named "{link}" stays so.
-    filled_body = fill(body, {**values, LINK: MASKED_LINK})
+    filled_body = masked(body, values)
     messages = []
     for recipient in recipients:
         _link, token = issue_link(document=quote, recipient=recipient, acting_user=acting_user)
@@ -260,7 +226,7 @@ def _queue_quote(
                 filename=pdf_name,
                 acting_user=acting_user,
                 quote=quote,
-                secret_link=link_url(token, base_url),
+                secret_link=link_url("quote_link:page", token, base_url),
             )
         )
     return messages

@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 
 from billing.money import format_money
 from otb.operations import DomainError
-from outbox.services import send_invoice
+from outbox.services import send_invoice, site_address_known
 from settings_app.selectors import business_today, get_business_settings
 
 from . import services
@@ -240,6 +240,9 @@ def _email(occurrence: Occurrence, report: RunReport) -> None:
         problem = _("client %(code)s has no e-mail address") % {"code": invoice.client.code}
     elif not business.smtp_configured:
         problem = _("e-mail is not set up in the settings")
+    elif not site_address_known():
+        # The e-mail carries the client's link to the invoice, which starts with it.
+        problem = _("the address of this site is not known: set OTB_BASE_URL")
     if problem is not None:
         _settle(occurrence, _("Not e-mailed: %(problem)s.") % {"problem": problem}, report)
         return
@@ -251,7 +254,9 @@ def _email(occurrence: Occurrence, report: RunReport) -> None:
             subject=business.invoice_email_subject,
             body=business.invoice_email_body,
             acting_user=None,
-            on_queued=lambda message: services.settle_email(occurrence=occurrence),
+            # Once, in the transaction that queues the messages: they and the claim commit
+            # together, or neither does.
+            on_queued=lambda messages: services.settle_email(occurrence=occurrence),
         )
     except services.EmailSettled:
         return

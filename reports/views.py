@@ -4,9 +4,7 @@ figures and renders them as a page, or as CSV (``?format=csv``), or for the stat
 
 from __future__ import annotations
 
-import csv
 import datetime
-import io
 import logging
 from decimal import Decimal
 
@@ -26,7 +24,7 @@ from billing.selectors import client_currencies
 from otb.operations import DomainError
 from settings_app.selectors import business_today, get_business_settings
 
-from . import charts, selectors, statements
+from . import charts, selectors, spreadsheets, statements
 from .forms import AsOfForm, PeriodRangeForm, RangeForm, StatementForm
 
 logger = logging.getLogger(__name__)
@@ -36,26 +34,13 @@ OUTSTANDING_PAGE_SIZE = 100
 GAINS_PAGE_SIZE = 100
 
 
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _cell(value):
-    """Text a person typed (a name, a memo) that a spreadsheet would run as a formula is
-    kept as text; amounts and dates are written as they are."""
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        return "'" + value
-    return value
-
-
 def _csv_response(filename: str, header: list[str], rows) -> HttpResponse:
-    """CSV with a BOM (spreadsheets then read it as UTF-8), amounts as plain decimals."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(header)
-    writer.writerows([_cell(value) for value in row] for row in rows)
-    response = HttpResponse(
-        ("\ufeff" + buffer.getvalue()).encode(), content_type="text/csv; charset=utf-8"
-    )
+    """CSV (spreadsheets.csv_content) as a download."""
+    return _csv_download(filename, spreadsheets.csv_content(header, rows))
+
+
+def _csv_download(filename: str, content: bytes) -> HttpResponse:
+    response = HttpResponse(content, content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
 
@@ -531,37 +516,8 @@ def _document_url(entry) -> str:
 
 
 def _statement_csv(report) -> HttpResponse:
-    currency = report.currency
-    rows = [[report.start, "opening_balance", "", "", "", report.opening, ""]]
-    rows += [
-        [
-            entry.date,
-            entry.kind,
-            entry.invoice.number if entry.invoice_id else "",
-            entry.memo,
-            entry.amount,
-            entry.running,
-            entry.credit_note.number if entry.credit_note_id else "",
-        ]
-        for entry in report.entries
-    ]
-    rows.append([report.end, "closing_balance", "", "", "", report.closing, ""])
-    rows += [
-        [
-            invoice.due_date,
-            "open_invoice",
-            invoice.number,
-            _("%(days)s days past due") % {"days": invoice.days_past_due},
-            -invoice.balance_at,
-            "",
-            "",
-        ]
-        for invoice in report.open_invoices
-    ]
-    return _csv_response(
-        f"statement-{report.client.code}-{report.start}-{report.end}-{currency}.csv",
-        ["date", "entry", "invoice", "memo", "amount", "balance", "credit_note"],
-        rows,
+    return _csv_download(
+        statements.statement_csv_filename(report), statements.statement_csv(report)
     )
 
 
@@ -599,19 +555,24 @@ def statement_send(request):
         return HttpResponseRedirect(back)
     data = form.cleaned_data
     try:
-        message = statements.send_statement(
+        sent = statements.send_statement(
             client=data["client"],
             start=data["start"],
             end=data["end"],
             currency=data["currency"],
             to=request.POST.get("to", ""),
             acting_user=request.user,
+            base_url=request.build_absolute_uri("/"),
         )
     except DomainError as exc:
         messages.error(request, exc.message)
         return HttpResponseRedirect(back)
-    messages.success(request, _("Statement queued for %(to)s.") % {"to": message.to_addresses})
-    return HttpResponseRedirect(message.get_absolute_url())
+    for message in sent:
+        messages.success(request, _("Statement queued for %(to)s.") % {"to": message.to_addresses})
+    # One recipient: its message's page; several: the outbox lists them.
+    if len(sent) == 1:
+        return HttpResponseRedirect(sent[0].get_absolute_url())
+    return HttpResponseRedirect(reverse("outbox:list"))
 
 
 @permission_required(READ, raise_exception=True)

@@ -26,6 +26,8 @@ from .templating import (
     REMINDER_PLACEHOLDERS,
     braced,
     check_placeholders,
+    check_subject_placeholders,
+    without_link,
 )
 
 COUNTRY_CODE_VALIDATOR = CountryCodeValidator()
@@ -49,6 +51,9 @@ DEFAULT_INVOICE_BODY = """Dear {contact_person},
 please find attached invoice {invoice_number} for {total}, due on {due_date}.
 
 {taxes}
+
+You can also read it and download it here:
+{link}
 
 Thank you for your business.
 
@@ -224,12 +229,17 @@ class BusinessSettings(models.Model):
         max_length=200,
         default=DEFAULT_INVOICE_SUBJECT,
         validators=[validate_one_line],
-        help_text=format_lazy(_("Placeholders: {names}"), names=braced(INVOICE_PLACEHOLDERS)),
+        help_text=format_lazy(
+            _("Placeholders: {names}"), names=braced(without_link(INVOICE_PLACEHOLDERS))
+        ),
     )
     invoice_email_body = models.TextField(
         _("invoice e-mail text"),
         default=DEFAULT_INVOICE_BODY,
-        help_text=_("The invoice PDF is attached. Same placeholders as the subject."),
+        help_text=_(
+            "The invoice PDF is attached; {link} is the client's own link to read it (added at "
+            "the end when the text has none). Same placeholders as the subject."
+        ),
     )
     quote_email_subject = models.CharField(
         _("quote e-mail subject"),
@@ -301,16 +311,16 @@ class BusinessSettings(models.Model):
                 "Use another prefix than the invoices' (%(prefix)s): a credit note and an "
                 "invoice must never share a number."
             ) % {"prefix": self.invoice_number_prefix or _("none")}
-        for field, allowed in (
-            ("invoice_email_subject", INVOICE_PLACEHOLDERS),
-            ("invoice_email_body", INVOICE_PLACEHOLDERS),
-            ("quote_email_subject", QUOTE_PLACEHOLDERS),
-            ("quote_email_body", QUOTE_PLACEHOLDERS),
-            ("receipt_email_subject", RECEIPT_PLACEHOLDERS),
-            ("receipt_email_body", RECEIPT_PLACEHOLDERS),
+        for field, allowed, check in (
+            ("invoice_email_subject", INVOICE_PLACEHOLDERS, check_subject_placeholders),
+            ("invoice_email_body", INVOICE_PLACEHOLDERS, check_placeholders),
+            ("quote_email_subject", QUOTE_PLACEHOLDERS, check_subject_placeholders),
+            ("quote_email_body", QUOTE_PLACEHOLDERS, check_placeholders),
+            ("receipt_email_subject", RECEIPT_PLACEHOLDERS, check_placeholders),
+            ("receipt_email_body", RECEIPT_PLACEHOLDERS, check_placeholders),
         ):
             try:
-                check_placeholders(getattr(self, field), allowed)
+                check(getattr(self, field), allowed)
             except ValidationError as exc:
                 errors[field] = exc
         if errors:
@@ -341,9 +351,17 @@ class ReminderStage(models.Model):
         _("subject"),
         max_length=200,
         validators=[validate_one_line],
-        help_text=format_lazy(_("Placeholders: {names}"), names=braced(REMINDER_PLACEHOLDERS)),
+        help_text=format_lazy(
+            _("Placeholders: {names}"), names=braced(without_link(REMINDER_PLACEHOLDERS))
+        ),
     )
-    body = models.TextField(_("text"))
+    body = models.TextField(
+        _("text"),
+        help_text=_(
+            "Same placeholders as the subject, and {link}: the client's own link to the invoice "
+            "(added at the end when the text has none)."
+        ),
+    )
     attach_pdf = models.BooleanField(_("attach the invoice PDF"), default=True)
     is_active = models.BooleanField(_("active"), default=True)
 
@@ -357,9 +375,12 @@ class ReminderStage(models.Model):
 
     def clean(self) -> None:
         errors = {}
-        for field in ("subject", "body"):
+        for field, check in (
+            ("subject", check_subject_placeholders),
+            ("body", check_placeholders),
+        ):
             try:
-                check_placeholders(getattr(self, field), REMINDER_PLACEHOLDERS)
+                check(getattr(self, field), REMINDER_PLACEHOLDERS)
             except ValidationError as exc:
                 errors[field] = exc
         if errors:

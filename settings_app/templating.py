@@ -16,6 +16,10 @@ from django.utils.translation import gettext_lazy as _
 
 PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
+# The recipient's own document link (SPEC: Client portal and document links): allowed in the
+# text of an e-mail, never in its subject, which the outbox stores as it went out.
+LINK = "link"
+
 INVOICE_PLACEHOLDERS = (
     "invoice_number",
     "client_name",
@@ -25,6 +29,7 @@ INVOICE_PLACEHOLDERS = (
     "balance_due",
     "issue_date",
     "due_date",
+    LINK,
     "business_name",
     "business_email",
     "business_phone",
@@ -43,6 +48,9 @@ QUOTE_PLACEHOLDERS = (
     "business_phone",
 )
 REMINDER_PLACEHOLDERS = (*INVOICE_PLACEHOLDERS, "days_until_due", "days_overdue")
+# A credit note's and a statement's texts are typed out in full on the send form: the link
+# is their one placeholder.
+LINK_ONLY_PLACEHOLDERS = (LINK,)
 RECEIPT_PLACEHOLDERS = (
     "client_name",
     "contact_person",
@@ -56,6 +64,15 @@ RECEIPT_PLACEHOLDERS = (
     "business_email",
     "business_phone",
 )
+
+
+def without_link(names: tuple[str, ...]) -> tuple[str, ...]:
+    """The placeholders of a subject: those of its text, less the link."""
+    return tuple(name for name in names if name != LINK)
+
+
+def has_link(text: str) -> bool:
+    return LINK in PLACEHOLDER.findall(text)
 
 
 def braced(names) -> str:
@@ -79,6 +96,17 @@ def check_placeholders(text: str, allowed) -> None:
                 "allowed": braced(allowed),
             },
         )
+
+
+def check_subject_placeholders(text: str, allowed) -> None:
+    """``check_placeholders`` for a subject, whose placeholders are ``allowed`` less the
+    link: the link goes in the text."""
+    if has_link(text):
+        raise ValidationError(
+            _("The link goes in the text; remove {link} from the subject."),
+            code="link_in_subject",
+        )
+    check_placeholders(text, without_link(tuple(allowed)))
 
 
 def fill(text: str, values: Mapping[str, str]) -> str:

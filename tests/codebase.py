@@ -40,6 +40,7 @@ PRODUCT_PACKAGES = (
     "maintenance",
     "otb",
     "outbox",
+    "portal",
     "quotes",
     "recurring",
     "rates",

@@ -282,6 +282,27 @@ def ex_queue_document(ctx):
     )
 
 
+def ex_queue_linked_document(ctx):
+    from links.documents import Statement
+    from outbox.models import MessageKind
+    from outbox.services import queue_linked_document
+
+    _smtp_ready(ctx["business"])
+    client = ClientFactory(email="ap@example.com")
+    queue_linked_document(
+        document=Statement(client, datetime.date(2026, 1, 1), datetime.date(2026, 12, 31)),
+        page="statement_link:page",
+        kind=MessageKind.STATEMENT,
+        recipients=["ap@example.com"],
+        subject="Statement",
+        body="Hello: {link}",
+        content=b"%PDF-1.4 statement",
+        filename="statement.pdf",
+        acting_user=ctx["admin"],
+        base_url="http://testserver/",
+    )
+
+
 def ex_update_payment(ctx):
     from billing.services import update_payment
 
@@ -509,6 +530,23 @@ def ex_record_view(ctx):
     record_view(link=link, ip_address="203.0.113.5", user_agent="Firefox")
 
 
+def ex_report_payment(ctx):
+    from links.services import issue_link
+    from portal.services import report_payment
+    from settings_app.selectors import business_today
+
+    link, _token = issue_link(document=issued(), recipient="ann@example.com", acting_user=None)
+    report_payment(
+        link=link,
+        amount="10.00",
+        date=business_today(),
+        method="e_transfer",
+        reference="TX-1",
+        ip_address="203.0.113.5",
+        user_agent="Firefox",
+    )
+
+
 # --- Recurring schedules ------------------------------------------------------------------
 def _schedule(ctx, **kwargs):
     from recurring import services
@@ -615,7 +653,14 @@ def ex_queue_invoice(ctx):
     from outbox.services import send_invoice
 
     _smtp_ready(ctx["business"])
-    send_invoice(invoice=issued(), to="c@example.com", subject="Inv", body="Here", acting_user=None)
+    send_invoice(
+        invoice=issued(),
+        to="c@example.com",
+        subject="Inv",
+        body="Here: {link}",
+        acting_user=None,
+        base_url="http://testserver/",
+    )
 
 
 def ex_mark_dealt_with(ctx):
@@ -641,7 +686,12 @@ def ex_queue_reminder(ctx):
     stage = ReminderStage.objects.create(
         name="Late", days_from_due=3, subject="Late", body="Pay", attach_pdf=False
     )
-    queue_reminder(invoice=issued(), stage=stage, today=datetime.date.today())
+    queue_reminder(
+        invoice=issued(),
+        stage=stage,
+        today=datetime.date.today(),
+        base_url="http://testserver/",
+    )
 
 
 def ex_retry_message(ctx):
@@ -765,6 +815,7 @@ EXAMPLES = {
     "otb.secrets.reencrypt_all": ex_reencrypt_all,
     "outbox.delivery._record": ex_delivery_record,
     "outbox.services.queue_document": ex_queue_document,
+    "outbox.services.queue_linked_document": ex_queue_linked_document,
     "outbox.delivery.recover_stalled": ex_recover_stalled,
     "outbox.receivers._queue_receipt": ex_queue_receipt,
     "outbox.services._queue_invoice": ex_queue_invoice,
@@ -801,6 +852,7 @@ EXAMPLES = {
     "links.services.issue_link": ex_issue_link,
     "links.services.revoke_link": ex_revoke_link,
     "links.services.record_view": ex_record_view,
+    "portal.services.report_payment": ex_report_payment,
 }
 
 

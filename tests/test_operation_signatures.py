@@ -20,6 +20,7 @@ SERVICE_MODULES = [
     *(f"billing.services.{info.name}" for info in pkgutil.iter_modules(billing.services.__path__)),
     "links.services",
     "outbox.services",
+    "portal.services",
     "quotes.sending",
     "quotes.services",
     "rates.importing",

@@ -18,8 +18,11 @@ from rest_framework import mixins, renderers, status, viewsets
 from rest_framework.response import Response
 
 from billing.models import Client
+from links.selectors import links_of
+from links.services import revoke_link
 from otb.operations import InvalidInput
 
+from .. import serializers
 from ..errors import ApiError
 
 log = logging.getLogger(__name__)
@@ -171,3 +174,18 @@ class CodeViewSet(
 
     def _answer(self, obj, status_code=status.HTTP_200_OK) -> Response:
         return Response(self.get_serializer(obj).data, status=status_code)
+
+
+def links_answer(document) -> Response:
+    """The links ``document`` was ever sent with (the ``links`` action of each document that
+    links open: an invoice, a credit note, a quote)."""
+    return Response(serializers.DocumentLinkSerializer(links_of(document), many=True).data)
+
+
+def revoke_link_answer(document, link_id: str, request) -> Response:
+    """Revoke one of ``document``'s links (another document's link is not found): the
+    ``revoke_link`` action of each document that links open."""
+    link = object_by_id(links_of(document), link_id, what=_("link"))
+    data = validated(serializers.RevokeLinkInputSerializer, request)
+    link = revoke_link(link=link, acting_user=request.user, **data)
+    return Response(serializers.DocumentLinkSerializer(link).data)

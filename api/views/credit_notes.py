@@ -16,6 +16,8 @@ from billing import pdf
 from billing import services as billing
 from billing.lists import client_code
 from billing.models import CreditNote, CreditNoteStatus, Invoice, Refund
+from links.models import LinkKind
+from links.office import REVOKE_PERMISSIONS
 from otb.operations import InvalidInput
 
 from .. import serializers as s
@@ -26,11 +28,14 @@ from .base import (
     PDF_RESPONSES,
     ApiViewMixin,
     client_by_code,
+    links_answer,
     object_by_id,
     object_by_ref,
     pdf_download,
+    revoke_link_answer,
     validated,
 )
+from .invoices import LINK_ID
 
 CREDIT_NOTE_FILTERS = [
     OpenApiParameter("client", OpenApiTypes.STR, description="A client code, any case."),
@@ -90,6 +95,7 @@ class CreditNoteViewSet(
         "partial_update": ["billing.change_creditnote"],
         "destroy": ["billing.delete_creditnote"],
         "issue": ["billing.issue_creditnote"],
+        "revoke_link": list(REVOKE_PERMISSIONS[LinkKind.CREDIT_NOTE]),
     }
 
     def filter_queryset(self, queryset: QuerySet) -> QuerySet:
@@ -177,6 +183,30 @@ class CreditNoteViewSet(
             filename=pdf.credit_note_filename(note),
             what=f"credit note {note.pk}",
         )
+
+    @extend_schema(responses=s.DocumentLinkSerializer(many=True), parameters=[CREDIT_NOTE_REF])
+    @action(detail=True, methods=["get"], pagination_class=None)
+    def links(self, request, pk):
+        """The links the credit note was ever sent with, newest first, revoked, replaced
+        and expired ones too, with their views. A link's token is never shown."""
+        return links_answer(self.get_object())
+
+    @extend_schema(
+        request=s.RevokeLinkInputSerializer,
+        responses=s.DocumentLinkSerializer,
+        parameters=[CREDIT_NOTE_REF, LINK_ID],
+    )
+    @action(
+        detail=True,
+        methods=["post"],
+        url_path=r"links/(?P<link_id>[^/]+)/revoke",
+        url_name="revoke-link",
+    )
+    def revoke_link(self, request, pk, link_id):
+        """The link no longer opens the credit note: whoever follows it gets the same "not
+        found" page as for a link that never existed. A link of another credit note is not
+        found. To replace a link, send the credit note again to its recipient."""
+        return revoke_link_answer(self.get_object(), link_id, request)
 
 
 @extend_schema(tags=["refunds"])

@@ -17,6 +17,9 @@ from billing import services as billing
 from billing.lists import filter_invoices
 from billing.models import Invoice, InvoiceLine, InvoiceStatus, Service
 from billing.pdf import invoice_pdf, load_invoice, pdf_filename
+from billing.selectors import with_viewed_at
+from links.models import LinkKind
+from links.office import REVOKE_PERMISSIONS
 from otb.operations import InvalidInput
 from outbox import services as outbox
 from settings_app.selectors import business_today
@@ -29,12 +32,14 @@ from .base import (
     PDF_RESPONSES,
     ApiViewMixin,
     client_by_code,
+    links_answer,
     object_by_ref,
     pdf_download,
     query_date,
+    revoke_link_answer,
     validated,
 )
-from .messages import message_answer
+from .messages import messages_answer
 
 
 def _lines(items: list[dict]) -> list[billing.LineData]:
@@ -61,6 +66,10 @@ def _lines(items: list[dict]) -> list[billing.LineData]:
 
 # What each filter means is billing.lists.filter_invoices'; the office's invoice list has the
 # same ones (its number search is "q").
+LINK_ID = OpenApiParameter(
+    "link_id", OpenApiTypes.INT, OpenApiParameter.PATH, description="The link's id."
+)
+
 INVOICE_FILTERS = [
     OpenApiParameter(
         "status",
@@ -103,6 +112,7 @@ class InvoiceViewSet(
         "cancel": ["billing.cancel_invoice"],
         "duplicate": ["billing.add_invoice"],
         "send": ["outbox.send_message"],
+        "revoke_link": list(REVOKE_PERMISSIONS[LinkKind.INVOICE]),
     }
 
     @cached_property
@@ -110,7 +120,7 @@ class InvoiceViewSet(
         return business_today()
 
     def get_queryset(self):
-        return (
+        return with_viewed_at(
             Invoice.objects.with_shown_status(today=self.today)
             .select_related("client")
             .prefetch_related(
@@ -198,22 +208,28 @@ class InvoiceViewSet(
 
     @extend_schema(
         request=s.SendInvoiceInputSerializer,
-        responses={202: s.MessageSerializer},
+        responses={202: s.MessageSerializer(many=True)},
         parameters=[IDEMPOTENCY_PARAMETER],
     )
-    @action(detail=True, methods=["post"])
-    @idempotent_resource(render=message_answer, status_code=status.HTTP_202_ACCEPTED)
+    @action(detail=True, methods=["post"], pagination_class=None)
+    @idempotent_resource(render=messages_answer, status_code=status.HTTP_202_ACCEPTED)
     def send(self, request, ref, *, remember):
-        """E-mail the invoice with its PDF attached, through the SMTP server of the settings.
-        The answer is the message in the outbox as it is once the first delivery attempt is
-        over: ``sent``, ``queued`` (a temporary failure, tried again later: see
+        """E-mail the invoice with its PDF attached, through the SMTP server of the settings:
+        one message per recipient (to, cc and bcc alike), each with that recipient's own link
+        to the invoice (which replaces the link an earlier send gave it). The answer is the
+        messages in the outbox as they are once the first delivery attempt is over, the
+        links masked: each ``sent``, ``queued`` (a temporary failure, tried again later: see
         ``next_attempt_at``) or ``failed`` with the ``problem``. Sent again with the same
-        ``Idempotency-Key``, the answer is that message as it is now."""
+        ``Idempotency-Key``, the answer is those messages as they are now."""
         invoice = self.get_object()
         data = validated(s.SendInvoiceInputSerializer, request)
         fields = {**outbox.invoice_message_defaults(invoice), **data}
         return outbox.send_invoice(
-            invoice=invoice, acting_user=request.user, on_queued=remember, **fields
+            invoice=invoice,
+            acting_user=request.user,
+            on_queued=remember,
+            base_url=request.build_absolute_uri("/"),
+            **fields,
         )
 
     @extend_schema(responses=PDF_RESPONSES)
@@ -226,3 +242,28 @@ class InvoiceViewSet(
             filename=pdf_filename(invoice),
             what=f"invoice {invoice.pk}",
         )
+
+    @extend_schema(responses=s.DocumentLinkSerializer(many=True))
+    @action(detail=True, methods=["get"], pagination_class=None)
+    def links(self, request, ref):
+        """The links the invoice was ever sent with, newest first, revoked, replaced and
+        expired ones too, with their views. A link's token is never shown: only the
+        e-mail it went in carried it."""
+        return links_answer(self.get_object())
+
+    @extend_schema(
+        request=s.RevokeLinkInputSerializer,
+        responses=s.DocumentLinkSerializer,
+        parameters=[LINK_ID],
+    )
+    @action(
+        detail=True,
+        methods=["post"],
+        url_path=r"links/(?P<link_id>[^/]+)/revoke",
+        url_name="revoke-link",
+    )
+    def revoke_link(self, request, ref, link_id):
+        """The link no longer opens the invoice: whoever follows it gets the same "not
+        found" page as for a link that never existed. A link of another invoice is not
+        found. To replace a link, send the invoice again to its recipient."""
+        return revoke_link_answer(self.get_object(), link_id, request)

@@ -19,7 +19,7 @@ from .. import serializers as s
 from ..fields import MoneyField
 from ..idempotency import idempotent
 from .base import IDEMPOTENCY_PARAMETER, ApiViewMixin, validated
-from .messages import message_answer
+from .messages import messages_answer
 
 
 @extend_schema(tags=["clients"])
@@ -75,7 +75,8 @@ class ClientLedgerView(ApiViewMixin, generics.GenericAPIView):
 
 
 class ClientStatementSendView(ApiViewMixin, generics.GenericAPIView):
-    """E-mail the client's statement for a range, with its PDF, through the outbox."""
+    """E-mail the client's statement for a range, with its PDF, through the outbox: one
+    message per recipient, each with that recipient's own link to the statement."""
 
     serializer_class = s.MessageSerializer
     write_permissions = {"post": ["billing.view_client", "outbox.send_message"]}
@@ -83,12 +84,19 @@ class ClientStatementSendView(ApiViewMixin, generics.GenericAPIView):
     @extend_schema(
         operation_id="clients_statement_send",
         request=s.StatementSendInputSerializer,
-        responses={202: s.MessageSerializer},
+        responses={202: s.MessageSerializer(many=True)},
     )
     def post(self, request, code):
         client = get_object_or_404(Client, code=code)
         data = validated(s.StatementSendInputSerializer, request)
         if data["end"] < data["start"]:
             raise InvalidInput.single("end", _("End: must not be before the start."))
-        message = send_statement(client=client, acting_user=request.user, **data)
-        return Response(message_answer(message.pk), status=status.HTTP_202_ACCEPTED)
+        sent = send_statement(
+            client=client,
+            acting_user=request.user,
+            base_url=request.build_absolute_uri("/"),
+            **data,
+        )
+        return Response(
+            messages_answer([message.pk for message in sent]), status=status.HTTP_202_ACCEPTED
+        )

@@ -30,6 +30,14 @@ def message_answer(message_id: int) -> dict:
     return s.MessageSerializer(message_with_attempts().get(pk=message_id)).data
 
 
+def messages_answer(message_ids: int | list[int]) -> list:
+    """``message_answer`` of several e-mails, in the order they were queued (one id: a key
+    kept before a send became one message per recipient)."""
+    ids = message_ids if isinstance(message_ids, list) else [message_ids]
+    found = message_with_attempts().filter(pk__in=ids).order_by("pk")
+    return list(s.MessageSerializer(found, many=True).data)
+
+
 @extend_schema(tags=["e-mail"])
 class MessageViewSet(
     ApiViewMixin,

@@ -18,8 +18,6 @@ from rest_framework.response import Response
 
 from billing.inputs import clean_currency
 from billing.models import Invoice, InvoiceLine
-from links.selectors import links_of
-from links.services import revoke_link as revoke
 from quotes import document, sending
 from quotes import services as quotes
 from quotes.models import Quote, QuoteLine, QuoteState
@@ -34,9 +32,10 @@ from .base import (
     PDF_RESPONSES,
     ApiViewMixin,
     client_by_code,
-    object_by_id,
+    links_answer,
     object_by_ref,
     pdf_download,
+    revoke_link_answer,
     validated,
 )
 from .invoices import _lines
@@ -276,7 +275,7 @@ class QuoteViewSet(
         """The links the quote was ever sent with, newest first, revoked, replaced and
         expired ones too, with their views. A link's token is never shown: only the
         e-mail it went in carried it."""
-        return Response(s.DocumentLinkSerializer(links_of(self.get_object()), many=True).data)
+        return links_answer(self.get_object())
 
     @extend_schema(
         request=s.RevokeLinkInputSerializer,
@@ -292,10 +291,7 @@ class QuoteViewSet(
     def revoke_link(self, request, ref, link_id):
         """The link no longer opens the quote: whoever follows it gets the same "not found"
         page as for a link that never existed. A link of another quote is not found."""
-        link = object_by_id(links_of(self.get_object()), link_id, what=_("link"))
-        data = validated(s.RevokeLinkInputSerializer, request)
-        link = revoke(link=link, acting_user=request.user, **data)
-        return Response(s.DocumentLinkSerializer(link).data)
+        return revoke_link_answer(self.get_object(), link_id, request)
 
     @extend_schema(responses=PDF_RESPONSES, parameters=[QUOTE_REF])
     @action(detail=True, methods=["get"], renderer_classes=PDF_RENDERERS)

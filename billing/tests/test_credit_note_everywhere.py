@@ -90,11 +90,15 @@ def test_the_invoice_and_its_credit_note_show_the_same_taxes_everywhere(
     # The e-mails, and the PDFs attached to them.
     with django_capture_on_commit_callbacks(execute=True):
         outbox.send_invoice(
-            invoice=invoice, acting_user=bookkeeper, **outbox.invoice_message_defaults(invoice)
+            invoice=invoice,
+            acting_user=bookkeeper,
+            base_url="http://testserver/",
+            **outbox.invoice_message_defaults(invoice),
         )
         outbox.send_credit_note(
             credit_note=note,
             acting_user=bookkeeper,
+            base_url="http://testserver/",
             **outbox.credit_note_message_defaults(note),
         )
     invoice_mail, note_mail = smtp.received

@@ -85,7 +85,9 @@ def test_every_tax_is_shown_on_the_page_the_pdf_the_email_the_api_and_the_tax_re
     document = pdf_text(invoice_pdf(invoice))
     defaults = outbox.invoice_message_defaults(invoice)
     with django_capture_on_commit_callbacks(execute=True):
-        outbox.send_invoice(invoice=invoice, acting_user=bookkeeper, **defaults)
+        outbox.send_invoice(
+            invoice=invoice, acting_user=bookkeeper, base_url="http://testserver/", **defaults
+        )
     [received] = smtp.received
     mail = received.text()
     [(_name, attached)] = received.attachments()

@@ -30,6 +30,7 @@ from billing.forms.invoices import (
 from billing.lists import filter_invoices
 from billing.models import Client, Invoice, InvoiceStatus, Service
 from billing.money import format_money, plain_decimal
+from billing.selectors import with_viewed_at
 from otb.forms import show_refusal
 from otb.operations import DomainError
 from otb.paging import keyset_page
@@ -46,7 +47,9 @@ def invoice_list(request):
     today = business_today()
     # Clients by prefetch, not a join: joined, MariaDB would start the ordered, limited
     # query from the client table and sort a million invoices (bench/RESULTS.md).
-    invoices = Invoice.objects.prefetch_related("client").with_shown_status(today=today)
+    invoices = with_viewed_at(
+        Invoice.objects.prefetch_related("client").with_shown_status(today=today)
+    )
     filters = InvoiceFilterForm(request.GET or None)
     selection = filters.selection()
     if selection is None:

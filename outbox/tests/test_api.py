@@ -6,8 +6,9 @@ import hashlib
 import pytest
 
 from billing.models import Invoice
+from links.models import DocumentLink
 from outbox import services
-from outbox.models import Message, MessageStatus
+from outbox.models import MASKED_LINK, Message, MessageStatus
 from tests.api import token_client
 from tests.factories import ClientFactory, draft, issued
 from tests.mail import free_port, point_settings_at
@@ -40,7 +41,7 @@ def test_an_invoice_is_sent_with_the_settings_templates_by_default(api, business
     response = send(api, invoice.number)
 
     assert response.status_code == 202, response.json()
-    answer = response.json()
+    [answer] = response.json()
     assert answer["status"] == MessageStatus.SENT
     assert answer["invoice"] == invoice.number
     assert answer["to"] == "office@birch.example.com"
@@ -63,10 +64,20 @@ def test_the_fields_given_replace_the_defaults(api, invoice, smtp):
     )
 
     assert response.status_code == 202
-    [received] = smtp.received
-    assert sorted(received.rcpt_tos) == ["a@example.com", "b@example.com", "c@example.com"]
-    assert received.message["Subject"] == f"Your invoice {invoice.number}"
-    assert received.text().strip() == "Total 113.00 CAD."
+    assert [answer["to"] for answer in response.json()] == [
+        "a@example.com",
+        "b@example.com",
+        "c@example.com",
+    ]
+    assert sorted(received.rcpt_tos for received in smtp.received) == [
+        ["a@example.com"],
+        ["b@example.com"],
+        ["c@example.com"],
+    ]
+    for received in smtp.received:
+        assert received.message["Subject"] == f"Your invoice {invoice.number}"
+        assert received.text().replace("\r\n", "\n").startswith("Total 113.00 CAD.\n\n")
+        assert "You can also read this invoice here:" in received.text()
 
 
 def test_a_draft_is_sent_only_when_issue_draft_is_true(api, business, smtp):
@@ -81,7 +92,7 @@ def test_a_draft_is_sent_only_when_issue_draft_is_true(api, business, smtp):
     assert response.status_code == 202
     invoice.refresh_from_db()
     assert invoice.number == "INV-0001"
-    assert response.json()["subject"] == f"Invoice INV-0001 from {business.business_name}"
+    assert response.json()[0]["subject"] == f"Invoice INV-0001 from {business.business_name}"
     assert len(smtp.received) == 1
 
 
@@ -124,7 +135,7 @@ def test_a_failure_is_answered_and_listed_as_needing_attention(api, invoice, smt
     response = send(api, invoice.number)
 
     assert response.status_code == 202
-    answer = response.json()
+    [answer] = response.json()
     assert answer["status"] == MessageStatus.FAILED and answer["needs_attention"]
     assert answer["failure_kind"] == "tls"  # a login offered on a server without it
     assert answer["problem"]
@@ -144,9 +155,33 @@ def test_the_same_idempotency_key_sends_once(api, invoice, smtp):
     )
 
     assert first.status_code == again.status_code == 202
-    assert again.json()["id"] == first.json()["id"]
+    assert again.json() == first.json()
+    assert [answer["to"] for answer in first.json()] == ["office@birch.example.com"]
     assert Message.objects.count() == 1 and len(smtp.received) == 1
     assert Invoice.objects.count() == 1
+
+
+def test_a_send_to_two_people_replayed_with_its_key_makes_no_new_message_or_link(
+    api, invoice, smtp
+):
+    fields = {"to": "a@example.com", "cc": "b@example.com"}
+    first = send_with_key(api, invoice.number, "s-two", **fields)
+    links = list(DocumentLink.objects.order_by("pk").values_list("pk", "revoked_at"))
+    again = send_with_key(api, invoice.number, "s-two", **fields)
+
+    assert first.status_code == again.status_code == 202, first.json()
+    assert again["Idempotent-Replayed"] == "true"
+    assert [answer["to"] for answer in again.json()] == ["a@example.com", "b@example.com"]
+    assert again.json() == first.json()
+    assert Message.objects.count() == 2 and len(smtp.received) == 2
+    assert list(DocumentLink.objects.order_by("pk").values_list("pk", "revoked_at")) == links
+    assert [link.recipient for link in DocumentLink.objects.order_by("pk")] == [
+        "a@example.com",
+        "b@example.com",
+    ]
+    for received in smtp.received:
+        assert "http://testserver/i/" in received.text()
+        assert MASKED_LINK not in received.text()
 
 
 def send_with_key(api, ref, key, **body):
@@ -159,12 +194,12 @@ def test_with_an_idempotency_key_the_answer_and_its_replay_say_the_message_was_s
     first = send_with_key(api, invoice.number, "s-sent")
     again = send_with_key(api, invoice.number, "s-sent")
 
-    answer = first.json()
+    [answer] = first.json()
     assert first.status_code == 202, answer
     assert (answer["status"], answer["attempt_count"]) == (MessageStatus.SENT, 1)
     assert [attempt["outcome"] for attempt in answer["attempts"]] == ["sent"]
     assert again.status_code == 202 and again["Idempotent-Replayed"] == "true"
-    assert again.json() == answer
+    assert again.json() == [answer]
     assert len(smtp.received) == 1
 
 
@@ -174,7 +209,7 @@ def test_a_replay_tells_the_messages_state_now_not_when_it_was_first_answered(
     point_settings_at(free_port())  # nothing listens there: the first attempt fails
     first = send_with_key(api, invoice.number, "s-retried")
     assert first.status_code == 202, first.json()
-    assert first.json()["status"] == MessageStatus.FAILED, first.json()
+    assert first.json()[0]["status"] == MessageStatus.FAILED, first.json()
     replay = send_with_key(api, invoice.number, "s-retried")
     assert replay.status_code == 202 and replay["Idempotent-Replayed"] == "true"
     assert replay.json() == first.json()
@@ -183,9 +218,9 @@ def test_a_replay_tells_the_messages_state_now_not_when_it_was_first_answered(
     services.retry_message(message=Message.objects.get(), acting_user=bookkeeper)
     again = send_with_key(api, invoice.number, "s-retried")
 
-    answer = again.json()
+    [answer] = again.json()
     assert again.status_code == 202 and again["Idempotent-Replayed"] == "true"
-    assert answer["id"] == first.json()["id"]
+    assert answer["id"] == first.json()[0]["id"]
     assert (answer["status"], answer["attempt_count"]) == (MessageStatus.SENT, 2)
     assert not answer["needs_attention"]
     assert [attempt["outcome"] for attempt in answer["attempts"]] == ["failed", "sent"]

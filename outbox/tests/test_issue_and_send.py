@@ -64,7 +64,13 @@ def held_render(monkeypatch):
 
 def send_draft(invoice, user):
     defaults = services.invoice_message_defaults(invoice)
-    return services.send_invoice(invoice=invoice, acting_user=user, issue_draft=True, **defaults)
+    return services.send_invoice(
+        invoice=invoice,
+        acting_user=user,
+        issue_draft=True,
+        base_url="http://testserver/",
+        **defaults,
+    )
 
 
 def test_issuing_another_draft_does_not_wait_for_the_pdf_of_a_draft_being_sent(
@@ -124,6 +130,7 @@ def test_a_draft_is_not_issued_when_the_message_is_refused(smtp, bookkeeper):
             invoice=invoice,
             acting_user=bookkeeper,
             issue_draft=True,
+            base_url="http://testserver/",
             **{**defaults, "subject": "Invoice {invoce_number}"},
         )
 

@@ -20,6 +20,7 @@ from tests.processes import run_in_processes
 # commits, as in production, so the run's report can say how each delivery went.
 pytestmark = pytest.mark.django_db(transaction=True)
 
+SITE = "https://billing.northwind.example.com"
 ISSUED = datetime.date(2026, 3, 1)
 DUE = datetime.date(2026, 3, 31)
 
@@ -41,8 +42,9 @@ def default_stages(migration_rows):
 
 
 @pytest.fixture
-def reminders_on(default_stages, smtp):
+def reminders_on(default_stages, smtp, settings):
     point_settings_at(smtp.port, send_reminders=True)
+    settings.OTB_BASE_URL = SITE
     return smtp
 
 

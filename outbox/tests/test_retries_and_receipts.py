@@ -24,6 +24,8 @@ from tests.processes import run_in_processes
 
 pytestmark = pytest.mark.django_db
 
+BASE = "http://testserver/"
+
 START = datetime.datetime(2026, 3, 2, 9, 0, tzinfo=datetime.UTC)
 
 
@@ -32,9 +34,12 @@ def send(django_capture_on_commit_callbacks, bookkeeper):
     def send(invoice, **fields):
         arguments = {**services.invoice_message_defaults(invoice), **fields}
         with django_capture_on_commit_callbacks(execute=True):
-            message = services.send_invoice(invoice=invoice, acting_user=bookkeeper, **arguments)
-        message.refresh_from_db()
-        return message
+            messages = services.send_invoice(
+                invoice=invoice, acting_user=bookkeeper, base_url=BASE, **arguments
+            )
+        for message in messages:
+            message.refresh_from_db()
+        return messages
 
     return send
 
@@ -48,7 +53,7 @@ def process_outbox() -> str:
 def test_temporary_failures_are_retried_with_back_off_then_given_up(smtp, send):
     invoice = issued(client=ClientFactory(email=f"{BUSY_PREFIX}example.com"))
     with time_machine.travel(START, tick=False) as clock:
-        message = send(invoice)
+        [message] = send(invoice)
         assert message.status == MessageStatus.QUEUED
         assert message.next_attempt_at == START + RETRY_DELAYS[0]
 
@@ -75,7 +80,7 @@ def test_a_message_sent_again_after_a_fix_goes_out_once(
 ):
     invoice = issued(client=ClientFactory(email="a@example.com"))
     point_settings_at(smtp.port, smtp_use_tls=True)  # the server has no STARTTLS
-    message = send(invoice)
+    [message] = send(invoice)
     assert message.status == MessageStatus.FAILED and message.failure_kind == FailureKind.TLS
 
     point_settings_at(smtp.port)
@@ -91,7 +96,7 @@ def test_a_message_sent_again_after_a_fix_goes_out_once(
 
 def test_a_message_left_sending_by_a_stopped_process_is_failed_not_sent_again(smtp, send):
     invoice = issued(client=ClientFactory(email="a@example.com"))
-    message = send(invoice)
+    [message] = send(invoice)
     Message.objects.filter(pk=message.pk).update(
         status=MessageStatus.SENDING, claimed_at=timezone.now() - STALLED_AFTER * 2
     )
@@ -107,7 +112,7 @@ def test_a_message_left_sending_by_a_stopped_process_is_failed_not_sent_again(sm
 
 def test_a_message_being_sent_right_now_is_left_alone(smtp, send):
     invoice = issued(client=ClientFactory(email="a@example.com"))
-    message = send(invoice)
+    [message] = send(invoice)
     Message.objects.filter(pk=message.pk).update(
         status=MessageStatus.SENDING, claimed_at=timezone.now()
     )

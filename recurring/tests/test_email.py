@@ -2,6 +2,8 @@
 server on localhost: once, never again on the next run; a failed send shows like any other
 and never makes a second invoice; an invoice a stopped run left unsent goes with the next."""
 
+import re
+
 import pytest
 
 from billing.models import Invoice
@@ -16,9 +18,18 @@ from .conftest import day, schedule_for
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
+SITE = "https://billing.northwind.example.com"
+
+
 @pytest.fixture(autouse=True)
 def counters(migration_rows):
     """The number counters' rows, which a transactional test's flush removes."""
+
+
+@pytest.fixture(autouse=True)
+def site(settings):
+    """A run has no request: the links in its e-mails start with OTB_BASE_URL."""
+    settings.OTB_BASE_URL = SITE
 
 
 def test_each_issued_invoice_is_e_mailed_once_with_its_pdf(maple, smtp):
@@ -92,3 +103,31 @@ def test_an_address_the_outbox_refuses_is_noted_once_not_tried_every_day(smtp):
     assert not occurrence.email_pending and "Not e-mailed" in occurrence.note
     assert report.warnings and not report.problems and not smtp.received
     assert not run_recurring(today=day("2027-02-01")).problems
+
+
+def test_the_e_mail_of_a_run_carries_the_clients_link_to_its_invoice(maple, smtp):
+    from links.models import LinkKind
+    from links.selectors import open_link
+
+    schedule_for(maple, "2027-01-31", email_invoices=True)
+
+    run_recurring(today=day("2027-01-31"))
+    run_recurring(today=day("2027-01-31"))  # again: nothing more
+
+    [received] = smtp.received
+    token = re.search(SITE + r"/i/([A-Za-z0-9_-]{43})/", received.text()).group(1)
+    link = open_link(token, kind=LinkKind.INVOICE)
+    assert link.invoice_id == Invoice.objects.get().pk and link.recipient == maple.email
+    assert Message.objects.count() == 1
+    assert not Occurrence.objects.filter(email_pending=True).exists()
+
+
+def test_without_the_sites_address_the_run_says_why_it_did_not_e_mail(maple, smtp, settings):
+    settings.OTB_BASE_URL = ""
+    schedule_for(maple, "2027-01-31", email_invoices=True)
+
+    report = run_recurring(today=day("2027-01-31"))
+
+    occurrence = Occurrence.objects.get()
+    assert "set OTB_BASE_URL" in occurrence.note and not occurrence.email_pending
+    assert report.warnings and not smtp.received and not Message.objects.exists()

@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand
 from django.utils.translation import gettext as _
 
-from outbox.services import queue_due_reminders
+from outbox.services import queue_due_reminders, site_address_known
 from settings_app.selectors import get_business_settings
 
 from .process_outbox import report_deliveries
@@ -21,6 +21,15 @@ class Command(BaseCommand):
         if not business.smtp_configured:
             self.stdout.write(
                 _("E-mail is not set up (SMTP host and from address); no reminder sent.")
+            )
+            return
+        if not site_address_known():
+            self.stdout.write(
+                _(
+                    "The address of this site is not known, and each reminder carries the "
+                    "client's link to its invoice: set OTB_BASE_URL. No reminder sent; the "
+                    "next run sends the ones due meanwhile."
+                )
             )
             return
         queued = queue_due_reminders()
