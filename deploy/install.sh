@@ -308,6 +308,8 @@ OTB_ENCRYPTION_KEYS=$encryption_key
 DEBUG=false
 ALLOWED_HOSTS=$hosts
 CSRF_TRUSTED_ORIGINS=$origins
+# The address the links in e-mails start with; the daily reminders and recurring run need it.
+OTB_BASE_URL=$origins
 HTTPS=$https
 DATABASE_URL=mysql://$DB_USER:$db_password@127.0.0.1:3306/$DB_NAME
 OTB_VAR_DIR=$DATA_DIR

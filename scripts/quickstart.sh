@@ -13,6 +13,9 @@ set -euo pipefail
 cd "$OTB_ROOT"
 
 port=${PORT:-5050}
+# The address the links in e-mails start with (a client opens its invoice from one): the
+# commands below (the recurring run e-mails invoices) have no request to take it from.
+export OTB_BASE_URL=${OTB_BASE_URL:-http://127.0.0.1:$port}
 # What this script and the app write (the database, uploads, backups, kept e-mail) is this
 # user's only; var/ of an older quick start is made so too.
 umask 077
