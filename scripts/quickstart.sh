@@ -72,4 +72,6 @@ MSG
 
 export WEB_CONCURRENCY=${WEB_CONCURRENCY:-2}
 # Not exec: the mail sink is stopped when gunicorn ends.
-.venv/bin/gunicorn otb.wsgi:application --bind "127.0.0.1:$port" --access-logfile -
+# The access log names a document link's path without its token, as in production.
+.venv/bin/gunicorn otb.wsgi:application --bind "127.0.0.1:$port" --access-logfile - \
+  --logger-class otb.access_log.MaskedLinksLogger

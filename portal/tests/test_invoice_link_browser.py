@@ -39,3 +39,21 @@ def test_the_invoice_link_works_on_a_phone(browser_page, invoice, invoice_token)
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     payment = Payment.objects.get()
     assert payment.status == PaymentStatus.PENDING and str(payment.amount) == "243.00"
+
+
+@pytest.mark.parametrize("viewport", [{"width": 1366, "height": 800}, PHONE])
+def test_the_statement_link_keeps_its_columns_apart(browser_page, statement_token, viewport):
+    """Each cell of the statement holds its text (a date never runs into the entry beside
+    it), at desktop width and on a phone, where the table scrolls inside its box."""
+    page = browser_page
+    page.set_viewport_size(viewport)
+    page.goto(url("statement_link:page", statement_token))
+    page.locator(".statement-entries").wait_for()
+
+    spilling = page.evaluate(
+        """() => [...document.querySelectorAll('.statement-entries th, .statement-entries td')]
+            .filter(cell => cell.scrollWidth > cell.clientWidth + 1)
+            .map(cell => cell.textContent.trim())"""
+    )
+    assert spilling == []
+    assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"]
