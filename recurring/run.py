@@ -240,11 +240,20 @@ def _email(occurrence: Occurrence, report: RunReport) -> None:
         problem = _("client %(code)s has no e-mail address") % {"code": invoice.client.code}
     elif not business.smtp_configured:
         problem = _("e-mail is not set up in the settings")
-    elif not site_address_known():
-        # The e-mail carries the client's link to the invoice, which starts with it.
-        problem = _("the address of this site is not known: set OTB_BASE_URL")
     if problem is not None:
         _settle(occurrence, _("Not e-mailed: %(problem)s.") % {"problem": problem}, report)
+        return
+    if not site_address_known():
+        # The e-mail carries the client's link to the invoice, which starts with the site's
+        # address. A setting missing on this instance (one upgraded from before 0.18.0):
+        # the invoice waits, and the first run after it is set e-mails it.
+        report.problems.append(
+            _(
+                "%(number)s was made but not e-mailed yet: the address of this site is not "
+                "known (set OTB_BASE_URL); the next run tries again."
+            )
+            % {"number": invoice.number}
+        )
         return
     assert invoice is not None
     try:

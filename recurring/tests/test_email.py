@@ -122,12 +122,23 @@ def test_the_e_mail_of_a_run_carries_the_clients_link_to_its_invoice(maple, smtp
     assert not Occurrence.objects.filter(email_pending=True).exists()
 
 
-def test_without_the_sites_address_the_run_says_why_it_did_not_e_mail(maple, smtp, settings):
+def test_without_the_sites_address_the_invoice_waits_for_the_run_after_it_is_set(
+    maple, smtp, settings
+):
+    """The e-mail carries the client's link, which starts with OTB_BASE_URL: an instance
+    without it (one upgraded from before 0.18.0) is told so, and the invoice is e-mailed by
+    the first run once the setting is there."""
     settings.OTB_BASE_URL = ""
     schedule_for(maple, "2027-01-31", email_invoices=True)
 
     report = run_recurring(today=day("2027-01-31"))
 
     occurrence = Occurrence.objects.get()
-    assert "set OTB_BASE_URL" in occurrence.note and not occurrence.email_pending
-    assert report.warnings and not smtp.received and not Message.objects.exists()
+    assert occurrence.email_pending and not occurrence.note
+    assert any("set OTB_BASE_URL" in problem for problem in report.problems)
+    assert not smtp.received and not Message.objects.exists()
+
+    settings.OTB_BASE_URL = SITE
+    report = run_recurring(today=day("2027-01-31"))
+    assert len(report.emailed) == 1 and not Occurrence.objects.get().email_pending
+    assert len(smtp.received) == 1
