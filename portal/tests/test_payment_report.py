@@ -51,6 +51,18 @@ def test_a_report_makes_one_pending_payment_naming_who_reported_it(client, invoi
     assert AuditRecord.objects.filter(object_type="billing.payment", action="created").exists()
 
 
+def test_the_office_sees_who_reported_a_payment(client, invoice, invoice_token, bookkeeper):
+    """On the invoice's page a client's report is told apart from a payment staff entered:
+    its note says who reported it, through the link, and from where."""
+    report(client, invoice_token)
+    office = Client()
+    office.force_login(bookkeeper)
+
+    page = office.get(invoice.get_absolute_url()).content.decode()
+
+    assert f"Reported by {ANN} through the invoice" in page and "203.0.113.9" in page
+
+
 def test_after_a_report_the_page_says_it_is_pending_and_lists_the_reports(
     client, invoice, invoice_token
 ):
