@@ -243,6 +243,7 @@ def _email(occurrence: Occurrence, report: RunReport) -> None:
     if problem is not None:
         _settle(occurrence, _("Not e-mailed: %(problem)s.") % {"problem": problem}, report)
         return
+    assert invoice is not None
     if not site_address_known():
         # The e-mail carries the client's link to the invoice, which starts with the site's
         # address. A setting missing on this instance (one upgraded from before 0.18.0):
@@ -255,7 +256,6 @@ def _email(occurrence: Occurrence, report: RunReport) -> None:
             % {"number": invoice.number}
         )
         return
-    assert invoice is not None
     try:
         send_invoice(
             invoice=invoice,

@@ -79,6 +79,8 @@ class ClientStatementSendView(ApiViewMixin, generics.GenericAPIView):
     message per recipient, each with that recipient's own link to the statement."""
 
     serializer_class = s.MessageSerializer
+    # The answer is the list of the messages sent, whole: no page of it.
+    pagination_class = None
     write_permissions = {"post": ["billing.view_client", "outbox.send_message"]}
 
     @extend_schema(
