@@ -24,11 +24,13 @@ git rev-parse -q --verify "refs/tags/$tag^{commit}" >/dev/null \
 
 tagged() { git show "$tag:$1" 2>/dev/null || fail "the tag $tag has no $1"; }
 
-tagged pyproject.toml | grep -qx "version = \"$version\"" \
+# grep reads all its input (no -q): quitting at the first match would cut the pipe, and
+# pipefail would then count git show's SIGPIPE as a failure.
+tagged pyproject.toml | grep -x "version = \"$version\"" >/dev/null \
   || fail "pyproject.toml at $tag does not say version = \"$version\""
-tagged PROJECT_STATE.md | grep -qE "^- Version: $version\b" \
+tagged PROJECT_STATE.md | grep -E "^- Version: $version\b" >/dev/null \
   || fail "PROJECT_STATE.md at $tag does not name the version on its line \"- Version: $version\""
-tagged README.md | grep -qE "^### $version( |$)" \
+tagged README.md | grep -E "^### $version( |$)" >/dev/null \
   || fail "the README changelog at $tag has no entry \"### $version\""
 
 mkdir -p dist

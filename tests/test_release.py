@@ -116,3 +116,19 @@ def test_this_projects_documents_name_its_version():
     readme = (ROOT / "README.md").read_text()
     assert re.search(rf"^- Version: {re.escape(version)}\b", state, re.M)
     assert re.search(rf"^### {re.escape(version)}( |$)", readme, re.M)
+
+
+def test_long_documents_that_name_the_version_early_are_accepted(repo):
+    """The version's line near the top of a long README or PROJECT_STATE (as the real ones
+    are: hundreds of kilobytes behind it): the check reads the whole file, where a grep that
+    quit at its first match cut the pipe and failed the release under pipefail."""
+    filler = "".join(
+        f"- an older line {n} of text that goes on for a while\n" for n in range(20000)
+    )
+    commit(
+        repo,
+        state=STATE.format(v="1.2.3") + filler,
+        readme=README.format(v="1.2.3") + filler,
+    )
+    result = release(repo)
+    assert result.returncode == 0, result.stderr
