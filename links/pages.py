@@ -16,6 +16,7 @@ from django.template.loader import render_to_string
 from django.utils.cache import patch_cache_control
 from django.utils.decorators import decorator_from_middleware
 from django.utils.module_loading import import_string
+from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 
 logger = logging.getLogger(__name__)
@@ -79,3 +80,22 @@ def logo_data_uri(logo: Any) -> str:
         return ""
     content_type = mimetypes.guess_type(logo.name)[0] or "application/octet-stream"
     return f"data:{content_type};base64,{base64.b64encode(content).decode()}"
+
+
+def pdf_response(content: Callable[[], bytes], *, filename: str, what: str) -> HttpResponse:
+    """A link's PDF, made by ``content``, shown inline; when it cannot be made (WeasyPrint
+    and Pango raise many kinds), a plain 503 saying to try again, never a 500."""
+    try:
+        body = content()
+    except Exception:
+        logger.exception("Could not render the PDF of %s for its link", what)
+        return private(
+            HttpResponse(
+                _("The PDF could not be made just now; try again later."),
+                status=503,
+                content_type="text/plain; charset=utf-8",
+            )
+        )
+    response = HttpResponse(body, content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="{filename}"'
+    return private(response)

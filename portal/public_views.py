@@ -29,7 +29,7 @@ from billing.errors import NotFound
 from billing.models import InvoiceStatus
 from billing.selectors import client_currencies
 from links.models import DocumentLink, LinkKind
-from links.pages import csrf_protect_quietly, logo_data_uri, not_found, private
+from links.pages import csrf_protect_quietly, logo_data_uri, not_found, pdf_response, private
 from links.selectors import open_link
 from links.services import record_view
 from otb.forms import Form, show_refusal
@@ -96,23 +96,6 @@ def _viewed(request: HttpRequest, link: DocumentLink) -> None:
         ip_address=client_address(request) or None,
         user_agent=request.META.get("HTTP_USER_AGENT", ""),
     )
-
-
-def _pdf(content: Callable[[], bytes], *, filename: str, what: str) -> HttpResponse:
-    try:
-        body = content()
-    except Exception:  # WeasyPrint and Pango raise many kinds; never a 500 here
-        logger.exception("Could not render the PDF of %s for its link", what)
-        return private(
-            HttpResponse(
-                _("The PDF could not be made just now; try again later."),
-                status=503,
-                content_type="text/plain; charset=utf-8",
-            )
-        )
-    response = HttpResponse(body, content_type="application/pdf")
-    response["Content-Disposition"] = f'inline; filename="{filename}"'
-    return private(response)
 
 
 def _business_context() -> dict:
@@ -188,7 +171,7 @@ def invoice_pdf(request: HttpRequest, token: str) -> HttpResponse:
     if link is None or invoice is None:
         return not_found()
     _viewed(request, link)
-    return _pdf(
+    return pdf_response(
         lambda: pdf.invoice_pdf(invoice, request=request),
         filename=pdf.pdf_filename(invoice),
         what=f"invoice {invoice.number}",
@@ -224,7 +207,7 @@ def credit_note_pdf(request: HttpRequest, token: str) -> HttpResponse:
     if link is None or note is None:
         return not_found()
     _viewed(request, link)
-    return _pdf(
+    return pdf_response(
         lambda: pdf.credit_note_pdf(note, request=request),
         filename=pdf.credit_note_filename(note),
         what=f"credit note {note.number}",
@@ -289,7 +272,7 @@ def statement_pdf(request: HttpRequest, token: str) -> HttpResponse:
         return not_found()
     link, report = opened
     _viewed(request, link)
-    return _pdf(
+    return pdf_response(
         lambda: statements.statement_pdf(report),
         filename=statements.statement_filename(report),
         what=f"the statement of {report.client.code}",

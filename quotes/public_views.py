@@ -19,7 +19,7 @@ from accounts.throttle import DOCUMENT_LINK, address_key, look_up
 from audit.addresses import client_address
 from billing.errors import NotFound
 from links.models import DocumentLink, LinkKind
-from links.pages import csrf_protect_quietly, logo_data_uri, not_found, private
+from links.pages import csrf_protect_quietly, logo_data_uri, not_found, pdf_response, private
 from links.selectors import open_link
 from links.services import record_view
 from otb.forms import Form, show_refusal
@@ -176,20 +176,11 @@ def quote_pdf(request: HttpRequest, token: str) -> HttpResponse:
     if request.method == "GET":
         _viewed(request, link)
     answer = QuoteAnswer.objects.select_related("document").filter(quote=quote).first()
-    if answer is not None and answer.document is not None:
-        content = bytes(answer.document.content)
-    else:
-        try:
-            content = document.quote_pdf(quote, request=request)
-        except Exception:  # WeasyPrint and Pango raise many kinds; never a 500 here
-            logger.exception("Could not render the PDF of quote %s for its link", quote.pk)
-            return private(
-                HttpResponse(
-                    _("The PDF could not be made just now; try again later."),
-                    status=503,
-                    content_type="text/plain; charset=utf-8",
-                )
-            )
-    response = HttpResponse(content, content_type="application/pdf")
-    response["Content-Disposition"] = f'inline; filename="{document.quote_filename(quote)}"'
-    return private(response)
+    accepted = answer.document if answer is not None else None
+    return pdf_response(
+        (lambda: bytes(accepted.content))
+        if accepted is not None
+        else (lambda: document.quote_pdf(quote, request=request)),
+        filename=document.quote_filename(quote),
+        what=f"quote {quote.pk}",
+    )
