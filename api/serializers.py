@@ -8,6 +8,7 @@ from rest_framework import serializers
 
 from billing.models import (
     Client,
+    ClientContact,
     CreditKind,
     CreditNote,
     CreditNoteLine,
@@ -22,6 +23,7 @@ from billing.models import (
     ServicePrice,
 )
 from billing.money import CURRENCIES, DISCOUNT_FIXED, DISCOUNT_NONE, DISCOUNT_PERCENT
+from billing.services.clients import MAX_CONTACTS
 from ledger.models import LedgerEntry
 from links.models import DocumentLink
 from outbox.models import DeliveryAttempt, FailureKind, Message
@@ -140,8 +142,21 @@ def _shown_text(**kwargs):
     return serializers.CharField(read_only=True, **kwargs)
 
 
+class ClientContactSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = ClientContact
+        fields = ["name", "email"]
+        read_only_fields = fields
+
+
 class ClientSerializer(serializers.ModelSerializer):
     email = _shown_text()
+    contacts = ClientContactSerializer(
+        many=True,
+        read_only=True,
+        help_text="Its other contacts, beside its own e-mail: each address is on file for the "
+        "client, as the e-mail is.",
+    )
     taxes = _tax_labels(
         read_only=True,
         help_text="The client's own set, charged when uses_default_taxes is false (empty: no tax).",
@@ -160,6 +175,7 @@ class ClientSerializer(serializers.ModelSerializer):
             "name",
             "contact_person",
             "email",
+            "contacts",
             "phone",
             "address",
             "country",
@@ -182,11 +198,25 @@ def _text(**kwargs):
     return serializers.CharField(required=False, allow_blank=True, trim_whitespace=False, **kwargs)
 
 
+class ClientContactInputSerializer(serializers.Serializer):
+    name = _text(help_text="Whose address it is.")
+    email = serializers.CharField(
+        trim_whitespace=False, help_text="An address; not the client's e-mail, nor given twice."
+    )
+
+
 class ClientInputSerializer(serializers.Serializer):
     code = CodeField()
     name = serializers.CharField()
     contact_person = _text()
     email = _text()
+    contacts = ClientContactInputSerializer(
+        many=True,
+        required=False,
+        # No max_length: the operation's refusal of too many names the field.
+        help_text=f"All its other contacts, at most {MAX_CONTACTS} (an address left out is no "
+        "longer on file); leave out to keep them.",
+    )
     phone = _text()
     address = _text()
     country = serializers.CharField()

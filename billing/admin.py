@@ -38,6 +38,7 @@ from .forms.invoices import IssueForm, OptionalReasonForm, ReasonForm, ServiceOr
 from .forms.ledger import ManualEntryAdminForm
 from .models import (
     Client,
+    ClientContact,
     CreditKind,
     CreditNote,
     CreditNoteLine,
@@ -71,6 +72,50 @@ def badge(value: str, label: str) -> str:
 
 
 # --- Clients ----------------------------------------------------------------------------
+class ClientContactForm(OperationModelForm):
+    """A row of a client's other contacts: the operation checks it."""
+
+    class Meta:
+        model = ClientContact
+        fields = ("name", "email")
+
+
+class PartOfParentInline(admin.TabularInline):
+    """Rows that are part of their parent (``parent``: "client", "service"), saved with it
+    by its operation: whoever may add or change the parent may set them."""
+
+    parent = ""
+
+    def _may_edit(self, request, obj) -> bool:
+        action = "change" if obj is not None else "add"
+        return request.user.has_perm(f"billing.{action}_{self.parent}")
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.has_perm(f"billing.view_{self.parent}") or self._may_edit(request, obj)
+
+    def has_add_permission(self, request, obj=None):
+        return self._may_edit(request, obj)
+
+    def has_change_permission(self, request, obj=None):
+        return self._may_edit(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return self._may_edit(request, obj)
+
+
+class ClientContactInline(PartOfParentInline):
+    """A client's other contacts, saved with it by its operation."""
+
+    model = ClientContact
+    form = ClientContactForm
+    extra = 1
+    verbose_name = gettext_lazy("other contact")
+    verbose_name_plural = gettext_lazy("other contacts")
+
+    # The contacts are part of the client: who may add or change it may set them.
+    parent = "client"
+
+
 @admin.register(Client)
 class ClientAdmin(OperationAdmin):
     list_display = (
@@ -85,6 +130,7 @@ class ClientAdmin(OperationAdmin):
     list_display_links = ("code", "name")
     search_fields = ("code", "name", "email", "contact_person")
     list_filter = ("is_active", "tax_exempt", "default_currency", "country")
+    inlines = (ClientContactInline,)
     fieldsets = (
         (None, {"fields": ("code", "name", "is_active")}),
         (
@@ -105,8 +151,26 @@ class ClientAdmin(OperationAdmin):
         models.ManyToManyField: {"widget": forms.CheckboxSelectMultiple},
     }
 
+    def save_model(self, request, obj, form, change):
+        # Saved with its taxes and other contacts by one operation, in save_related.
+        pass
+
     def save_related(self, request, form, formsets, change):
-        """The operation of save_model set the client's taxes; nothing else to write."""
+        fields = {k: v for k, v in form.cleaned_data.items() if k in services.CLIENT_FIELDS}
+        contact_formset = next((fs for fs in formsets if fs.model is ClientContact), None)
+        if contact_formset is not None:
+            fields["contacts"] = [
+                {"name": data.get("name") or "", "email": data.get("email") or ""}
+                for data in (f.cleaned_data for f in contact_formset.forms)
+                if data and not data.get("DELETE")
+            ]
+        if change:
+            services.update_client(client=form.instance, acting_user=request.user, **fields)
+        else:
+            form.instance.pk = services.create_client(acting_user=request.user, **fields).pk
+        for formset in formsets:
+            # The operation saved the contacts; the admin's change message expects these.
+            formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
 
     def get_queryset(self, request):
         return with_balance(super().get_queryset(request))
@@ -151,13 +215,6 @@ class ClientAdmin(OperationAdmin):
         actions.pop("delete_selected", None)
         return actions
 
-    def save_model(self, request, obj, form, change):
-        fields = {k: v for k, v in form.cleaned_data.items() if k in services.CLIENT_FIELDS}
-        if change:
-            services.update_client(client=obj, acting_user=request.user, **fields)
-        else:
-            obj.pk = services.create_client(acting_user=request.user, **fields).pk
-
 
 # --- Services ---------------------------------------------------------------------------
 class ServicePriceForm(OperationModelForm):
@@ -168,7 +225,7 @@ class ServicePriceForm(OperationModelForm):
         fields = ("currency", "unit_price")
 
 
-class ServicePriceInline(admin.TabularInline):
+class ServicePriceInline(PartOfParentInline):
     """A service's prices in other currencies, saved with it by its operation."""
 
     model = ServicePrice
@@ -176,22 +233,7 @@ class ServicePriceInline(admin.TabularInline):
     extra = 1
 
     # The prices are part of the service: who may add or change it may set them.
-    def _may_edit(self, request, obj) -> bool:
-        return request.user.has_perm(
-            "billing.change_service" if obj is not None else "billing.add_service"
-        )
-
-    def has_view_permission(self, request, obj=None):
-        return request.user.has_perm("billing.view_service") or self._may_edit(request, obj)
-
-    def has_add_permission(self, request, obj=None):
-        return self._may_edit(request, obj)
-
-    def has_change_permission(self, request, obj=None):
-        return self._may_edit(request, obj)
-
-    def has_delete_permission(self, request, obj=None):
-        return self._may_edit(request, obj)
+    parent = "service"
 
 
 @admin.register(Service)

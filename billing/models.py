@@ -94,6 +94,38 @@ class Client(models.Model):
         return reverse("clients:detail", args=[self.code])
 
 
+# The longest name and address of a client's other contact (an address: RFC 5321's path).
+CONTACT_NAME_MAX_LENGTH = 200
+CONTACT_EMAIL_MAX_LENGTH = 254
+
+
+class ClientContact(models.Model):
+    """Another address of a client's, beside its own e-mail. Which addresses a client has on
+    file, and so who may sign in to its portal, is ``selectors.clients_for_address``."""
+
+    # A client is deleted only when entered by mistake (rules.client_deletion_refusal): its
+    # contacts go with it.
+    client = models.ForeignKey(
+        Client, on_delete=models.CASCADE, related_name="contacts", verbose_name=_("client")
+    )
+    name = models.CharField(_("name"), max_length=CONTACT_NAME_MAX_LENGTH, blank=True)
+    email = models.EmailField(_("e-mail"), max_length=CONTACT_EMAIL_MAX_LENGTH)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name", "email"]
+        verbose_name = _("other contact")
+        verbose_name_plural = _("other contacts")
+        constraints = [
+            # Case-sensitive on SQLite; the operation compares addresses in any case.
+            models.UniqueConstraint(fields=["client", "email"], name="client_contact_email_unique"),
+            models.CheckConstraint(condition=~Q(email=""), name="client_contact_email_given"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} <{self.email}>" if self.name else self.email
+
+
 class Service(models.Model):
     code = models.CharField(_("service code"), max_length=20, validators=[CODE_VALIDATOR])
     name = models.CharField(_("name"), max_length=200)

@@ -14,10 +14,13 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.db.models import (
     Case,
     Count,
     DecimalField,
+    Exists,
     F,
     Max,
     OuterRef,
@@ -38,6 +41,7 @@ from ledger.selectors import client_balance, collections, stored_balance, sum_am
 from .models import (
     BALANCE_DUE,
     Client,
+    ClientContact,
     CreditNote,
     CreditNoteStatus,
     Invoice,
@@ -446,3 +450,40 @@ def with_credit(clients: QuerySet) -> QuerySet:
         available_credit=F("balance")
         + Coalesce(Subquery(due, output_field=_AMOUNT), Value(ZERO), output_field=_AMOUNT)
     )
+
+
+# --- Addresses on file ---------------------------------------------------------------------
+def addresses_on_file(client: Client) -> list[str]:
+    """The client's addresses: its own e-mail, then each other contact's, without blanks and
+    each once in any case (an address is compared without regard to case)."""
+    addresses: dict[str, str] = {}
+    for address in [client.email, *(contact.email for contact in client.contacts.all())]:
+        address = address.strip()
+        if address:
+            addresses.setdefault(address.lower(), address)
+    return list(addresses.values())
+
+
+def clients_for_address(email: str) -> QuerySet[Client]:
+    """The active clients that have ``email`` on file, as their own e-mail or as one of
+    their other contacts', in any case, by name; none for a blank or malformed address.
+
+    The one rule of who may sign in to a client's portal (SPEC: Client portal): an
+    inactive client has no address on file. Each client once: the contacts are an EXISTS,
+    not a join, so the answer needs no DISTINCT and can be filtered further."""
+    address = (email or "").strip()
+    try:
+        validate_email(address)
+    except ValidationError:
+        return Client.objects.none()
+    # iexact escapes LIKE's wildcards: "a_b@x.example" never matches "axb@x.example".
+    contact = ClientContact.objects.filter(client=OuterRef("pk"), email__iexact=address)
+    return Client.objects.filter(
+        Q(email__iexact=address) | Exists(contact), is_active=True
+    ).order_by("name", "code")
+
+
+def has_address_on_file(client: Client, email: str) -> bool:
+    """Whether ``email`` is on file for ``client``: the rule of ``clients_for_address``, so
+    never for an inactive client."""
+    return clients_for_address(email).filter(pk=client.pk).exists()

@@ -30,7 +30,7 @@ class ClientViewSet(CodeViewSet):
     """Clients, addressed by their code. Deactivate one (``is_active: false``) instead of
     deleting it: its invoices, payments and ledger keep pointing at it."""
 
-    queryset = with_credit(Client.objects.prefetch_related("taxes"))
+    queryset = with_credit(Client.objects.prefetch_related("taxes", "contacts"))
     serializer_class = s.ClientSerializer
     read_permissions = ["billing.view_client"]
     write_permissions = {

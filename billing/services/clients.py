@@ -5,20 +5,30 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, TypedDict, Unpack
+from typing import TYPE_CHECKING, Any, NotRequired, TypedDict, Unpack
 
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from audit import recording as audit
 from otb.operations import InvalidInput, ensure_permitted, field_label, operation
+from otb.text import CONTROL_CHARACTERS
 from settings_app.models import Tax
 from settings_app.selectors import get_business_settings
 
 from .. import accounting
 from ..errors import InvalidTransition
 from ..inputs import clean_decimal, full_clean
-from ..models import Client, Service, ServicePrice
+from ..models import (
+    CONTACT_EMAIL_MAX_LENGTH,
+    CONTACT_NAME_MAX_LENGTH,
+    Client,
+    ClientContact,
+    Service,
+    ServicePrice,
+)
 from ..money import CURRENCIES
 from ..rules import client_deletion_refusal
 from . import locking
@@ -28,13 +38,23 @@ if TYPE_CHECKING:
     from django.contrib.auth.models import User
 
 
+class ContactFields(TypedDict):
+    """One of a client's other contacts: an address, and maybe whose it is."""
+
+    name: NotRequired[str]
+    email: str
+
+
 class ClientFields(TypedDict, total=False):
-    """What a caller may set on a client (the admin picks these out of its form)."""
+    """What a caller may set on a client (the admin picks these out of its form).
+    ``contacts``: its other contacts, beside its own e-mail; given, they are all of them (an
+    address left out is no longer on file)."""
 
     code: str
     name: str
     contact_person: str
     email: str
+    contacts: Sequence[ContactFields]
     phone: str
     address: str
     country: str
@@ -72,18 +92,23 @@ class ServiceFields(TypedDict, total=False):
 
 CLIENT_FIELDS = frozenset(ClientFields.__annotations__)
 SERVICE_FIELDS = frozenset(ServiceFields.__annotations__)
-# The rows a service's audit records show with it.
+# The rows a client's and a service's audit records show with them.
+CLIENT_RELATED = ("contacts",)
 SERVICE_RELATED = ("prices",)
+# More would be a list, not the contacts of one client.
+MAX_CONTACTS = 50
 # Codes are kept in capitals, without the spaces a paste brings.
 _CAPITALS = frozenset({"code", "country", "default_currency"})
 
 
 def _normalised(fields: ClientFields | ServiceFields) -> dict[str, Any]:
-    """The fields given, codes in capitals, a service's price cleaned; the taxes and a
-    service's prices in other currencies are set apart (``_set_taxes``, ``_set_prices``)."""
+    """The fields given, codes in capitals, a service's price cleaned; the taxes, a client's
+    other contacts and a service's prices in other currencies are set apart (``_set_taxes``,
+    ``_set_contacts``, ``_set_prices``)."""
     values: dict[str, Any] = dict(fields)
     values.pop("taxes", None)
     values.pop("prices", None)
+    values.pop("contacts", None)
     for key in _CAPITALS & values.keys():
         if isinstance(values[key], str):
             values[key] = values[key].strip().upper()
@@ -194,6 +219,114 @@ def _set_prices(service: Service, prices: dict[str, Decimal] | None) -> None:
             price.save(update_fields=["unit_price"])
 
 
+def _contact_problem(row: Any, *, where: str, own_email: str, seen: set[str]) -> str | None:
+    """What is wrong with one of the other contacts given, or None. ``seen`` holds the
+    addresses of the contacts before it, in lower case, and gets this one's: an address is
+    on file once, in any case."""
+    if not isinstance(row, Mapping):
+        return _("%(where)s: give an e-mail address, and maybe a name.") % {"where": where}
+    name, email = row.get("name") or "", row.get("email")
+    if not isinstance(name, str) or CONTROL_CHARACTERS.search(name):
+        return _("%(where)s: the name must be one line of text.") % {"where": where}
+    if len(name.strip()) > CONTACT_NAME_MAX_LENGTH:
+        return _("%(where)s: a name has at most %(n)d characters.") % {
+            "where": where,
+            "n": CONTACT_NAME_MAX_LENGTH,
+        }
+    address = email.strip() if isinstance(email, str) else ""
+    if not address:
+        return _("%(where)s: give an e-mail address.") % {"where": where}
+    try:
+        validate_email(address)
+        if len(address) > CONTACT_EMAIL_MAX_LENGTH:
+            raise ValidationError("too long")
+    except ValidationError:
+        shown = CONTROL_CHARACTERS.sub(" ", address)[:80]
+        return _("%(where)s: “%(email)s” is not an e-mail address.") % {
+            "where": where,
+            "email": shown,
+        }
+    key = address.lower()
+    if key == own_email.strip().lower():
+        return _("%(where)s: %(email)s is the client's own e-mail.") % {
+            "where": where,
+            "email": address,
+        }
+    if key in seen:
+        return _("%(where)s: %(email)s is given twice.") % {"where": where, "email": address}
+    seen.add(key)
+    return None
+
+
+def _clean_contacts(fields: ClientFields, *, own_email: str) -> list[ContactFields] | None:
+    """A client's other contacts, names and addresses stripped, or None when not given.
+    Each is refused with a message naming its line: no address, one that is not an
+    address, one already on file (the client's own e-mail, or given twice, in any case)."""
+    if "contacts" not in fields:
+        return None
+    given = fields["contacts"]
+    if isinstance(given, str | bytes | Mapping) or not isinstance(given, Sequence):
+        raise InvalidInput.single(
+            "contacts", _("Other contacts: give an e-mail address, and maybe a name, for each.")
+        )
+    if len(given) > MAX_CONTACTS:
+        raise InvalidInput.single(
+            "contacts", _("Other contacts: at most %(n)d.") % {"n": MAX_CONTACTS}
+        )
+    seen: set[str] = set()
+    problems = [
+        _contact_problem(
+            row,
+            where=_("Other contacts, line %(n)d") % {"n": index + 1},
+            own_email=own_email,
+            seen=seen,
+        )
+        for index, row in enumerate(given)
+    ]
+    if any(problems):
+        raise InvalidInput({"contacts": [problem for problem in problems if problem]})
+    return [
+        {"name": (row.get("name") or "").strip(), "email": row["email"].strip()} for row in given
+    ]
+
+
+def _refuse_own_email_among_contacts(client: Client) -> None:
+    """The client's e-mail, changed without its contacts, must not be one of them: an
+    address is on file once."""
+    if client.email and client.contacts.filter(email__iexact=client.email.strip()).exists():
+        raise InvalidInput.single(
+            "email",
+            _("%(label)s: %(email)s is one of the client's other contacts already.")
+            % {"label": field_label(client, "email"), "email": client.email},
+        )
+
+
+def _set_contacts(client: Client, contacts: list[ContactFields] | None) -> None:
+    """Make the client's other contacts ``contacts``: the rows of addresses left out are
+    deleted, the others kept (with their ids) or added. Addresses match in any case."""
+    if contacts is None:
+        return
+    wanted = {contact["email"].lower(): contact for contact in contacts}
+    kept: dict[str, ClientContact] = {}
+    gone = []
+    for row in client.contacts.all():
+        key = row.email.lower()
+        if key in wanted and key not in kept:
+            kept[key] = row
+        else:
+            gone.append(row.pk)
+    if gone:
+        ClientContact.objects.filter(pk__in=gone).delete()
+    for key, contact in wanted.items():
+        name = contact.get("name", "")
+        stored = kept.get(key)
+        if stored is None:
+            ClientContact.objects.create(client=client, name=name, email=contact["email"])
+        elif (stored.name, stored.email) != (name, contact["email"]):
+            stored.name, stored.email = name, contact["email"]
+            stored.save(update_fields=["name", "email"])
+
+
 def _save_unique_code(instance: Client | Service) -> None:
     """Save a client or service. full_clean checked the code is free, but another request
     may have taken it since: the unique index then refuses, and that is the user's answer
@@ -219,9 +352,11 @@ def create_client(*, acting_user: User | None, **fields: Unpack[ClientFields]) -
         values["default_currency"] = get_business_settings().default_currency
     client = Client(**values)
     full_clean(client)
+    contacts = _clean_contacts(fields, own_email=client.email)
     _save_unique_code(client)
     _set_taxes(client, taxes)
-    audit.created(client)
+    _set_contacts(client, contacts)
+    audit.created(client, CLIENT_RELATED)
     return client
 
 
@@ -234,14 +369,19 @@ def update_client(
     ensure_permitted(acting_user, "billing.change_client", _("change clients"))
     values = _normalised(fields)
     taxes = _clean_taxes(fields)
+    # The client's row lock also guards its contacts: two changes of them take turns.
     client = locking.lock_clients([client.pk])[0]
-    before = audit.snapshot(client)
+    before = audit.snapshot(client, CLIENT_RELATED)
     for key, value in values.items():
         setattr(client, key, value)
     full_clean(client)
+    contacts = _clean_contacts(fields, own_email=client.email)
+    if contacts is None and "email" in values:
+        _refuse_own_email_among_contacts(client)
     _save_unique_code(client)
     _set_taxes(client, taxes)
-    audit.changed(client, before)
+    _set_contacts(client, contacts)
+    audit.changed(client, before, CLIENT_RELATED)
     return client
 
 
@@ -254,7 +394,7 @@ def delete_client(*, client: Client, acting_user: User | None) -> None:
     refusal = client_deletion_refusal(client)
     if refusal:
         raise InvalidTransition(refusal)
-    audit.deleted(client)
+    audit.deleted(client, CLIENT_RELATED)
     accounting.close_accounts(client)
     client.delete()
 

@@ -107,6 +107,9 @@ CLIENTS: list[dict[str, Any]] = [
         "name": "Harbourfront Condominium Corp. No. 1147",
         "contact_person": "Martin Leclerc",
         "email": "board@hcc1147.example.com",
+        # A second address on file: the property manager's accounts payable, who may also
+        # sign in to the client's portal.
+        "contacts": [{"name": "Accounts payable", "email": "accounts@hcc1147.example.com"}],
         "address": "8 York Street\nToronto ON  M5J 2Y2",
         "country": "CA",
     },
