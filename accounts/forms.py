@@ -14,7 +14,8 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from otb.operations import DomainError
-from outbox.services import queue_password_reset
+from outbox.models import MessageKind
+from outbox.services import queue_sign_in_link
 
 from . import throttle
 
@@ -107,7 +108,8 @@ class PasswordResetForm(auth_forms.PasswordResetForm):
         link = f"{context['protocol']}://{context['domain']}{path}"
         subject = "".join(loader.render_to_string(subject_template_name, context).splitlines())
         try:
-            queue_password_reset(
+            queue_sign_in_link(
+                kind=MessageKind.PASSWORD_RESET,
                 to=to_email,
                 subject=subject,
                 body_template=lambda masked: loader.render_to_string(

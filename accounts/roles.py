@@ -10,7 +10,7 @@ VIEWER = "Viewer"
 ROLES = {"administrator": ADMINISTRATOR, "bookkeeper": BOOKKEEPER, "viewer": VIEWER}
 
 BOOKS_APPS = ("billing", "ledger", "links", "outbox", "quotes", "rates", "recurring")
-ADMIN_APPS = (*BOOKS_APPS, "settings_app", "accounts", "auth", "admin", "api", "audit")
+ADMIN_APPS = (*BOOKS_APPS, "settings_app", "accounts", "auth", "admin", "api", "audit", "portal")
 
 
 def permissions_for(group_name, Permission):

@@ -48,6 +48,7 @@ PASSWORD, CODE, API_TOKEN, RESET_REQUEST, NEW_PASSWORD, DOCUMENT_LINK = (
     "new password",
     "document link",
 )
+PORTAL_SIGN_IN_REQUEST, PORTAL_SIGN_IN_LINK = "portal sign-in request", "portal sign-in link"
 ACCOUNT, ADDRESS, RESET = "account", "address", "reset"
 
 Found = TypeVar("Found")
@@ -56,6 +57,8 @@ Found = TypeVar("Found")
 FAILURE_EVENTS = {
     RESET_REQUEST: "password reset asked",
     DOCUMENT_LINK: "document link opened nothing",
+    PORTAL_SIGN_IN_REQUEST: "portal sign-in asked",
+    PORTAL_SIGN_IN_LINK: "portal sign-in link opened nothing",
 }
 
 

@@ -9,7 +9,7 @@ from django.utils import formats
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from otb.admin import OperationAdmin
+from otb.admin import ReadOnlyAdmin
 
 from .models import DOCUMENT_FIELDS, DocumentLink, DocumentView, LinkKind
 
@@ -29,7 +29,7 @@ class DocumentViewInline(admin.TabularInline):
 
 
 @admin.register(DocumentLink)
-class DocumentLinkAdmin(OperationAdmin):
+class DocumentLinkAdmin(ReadOnlyAdmin):
     list_display = (
         "created_at",
         "kind",
@@ -51,7 +51,7 @@ class DocumentLinkAdmin(OperationAdmin):
         "credit_note__number",
     )
     list_select_related = ("client", "quote", "invoice", "credit_note")
-    exclude = ("token_hash", "active_key")
+    hidden = ("token_hash", "active_key")
     inlines = (DocumentViewInline,)
 
     @admin.display(description=gettext_lazy("document"))
@@ -63,19 +63,3 @@ class DocumentLinkAdmin(OperationAdmin):
             end = formats.date_format(link.statement_end) if link.statement_end else "…"
             return _("Statement %(start)s – %(end)s") % {"start": start, "end": end}
         return str(getattr(link, DOCUMENT_FIELDS[LinkKind(link.kind)]))
-
-    def get_readonly_fields(self, request, obj=None):
-        return [
-            field.name
-            for field in DocumentLink._meta.fields
-            if field.name not in ("token_hash", "active_key")
-        ]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

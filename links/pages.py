@@ -13,6 +13,7 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.middleware.csrf import CsrfViewMiddleware
 from django.template.loader import render_to_string
+from django.utils import translation
 from django.utils.cache import patch_cache_control
 from django.utils.decorators import decorator_from_middleware
 from django.utils.module_loading import import_string
@@ -24,9 +25,10 @@ logger = logging.getLogger(__name__)
 NOT_FOUND_TEMPLATE = "links/not_found.html"
 # The settings page refuses a larger logo; a bigger file is not inlined.
 LOGO_MAX_BYTES = 1024 * 1024
-# No Referer to any other site: the page's address holds the token. Not "no-referrer": with
-# it, browsers send "Origin: null" with the page's own form, and the CSRF check refuses it.
-REFERRER_POLICY = "same-origin"
+# No Referer at all: the page's address holds the token. With it, browsers send "Origin:
+# null" with the page's own forms; the CSRF check below takes that from the page's own site
+# (Sec-Fetch-Site), and the CSRF token is checked as always.
+REFERRER_POLICY = "no-referrer"
 
 
 def private(response: HttpResponse) -> HttpResponse:
@@ -42,7 +44,9 @@ def not_found() -> HttpResponse:
     """The answer to every token that opens nothing (unknown, malformed, expired, revoked, of
     another kind of document): the same status and the same bytes, rendered without the
     request, so nothing in it can tell one case from another."""
-    response = HttpResponse(render_to_string(NOT_FOUND_TEMPLATE), status=404)
+    # In the business's language, whoever asks (the portal's pages speak it too).
+    with translation.override(settings.LANGUAGE_CODE):
+        response = HttpResponse(render_to_string(NOT_FOUND_TEMPLATE), status=404)
     # Django logs every 404 with its path, and this path holds a token someone was given.
     response._has_been_logged = True  # type: ignore[attr-defined]
     return private(response)
@@ -50,7 +54,20 @@ def not_found() -> HttpResponse:
 
 class _QuietCsrfMiddleware(CsrfViewMiddleware):
     """Django's CSRF check, whose refusal is logged without the path: a link's path holds
-    its token, and logs are read by more people than the client it was sent to."""
+    its token, and logs are read by more people than the client it was sent to.
+
+    A page sent with "Referrer-Policy: no-referrer" makes the browser send "Origin: null"
+    with its forms, which Django's origin check refuses. Such a request is taken as the
+    site's own when the browser says so in Sec-Fetch-Site (a header no page can set);
+    the CSRF token (cookie and form) is checked as for every other request."""
+
+    def _origin_verified(self, request: HttpRequest) -> bool:
+        if (
+            request.META.get("HTTP_ORIGIN") == "null"
+            and request.META.get("HTTP_SEC_FETCH_SITE") == "same-origin"
+        ):
+            return True
+        return super()._origin_verified(request)  # type: ignore[misc]
 
     def _reject(self, request: HttpRequest, reason: str) -> HttpResponse:
         response = import_string(settings.CSRF_FAILURE_VIEW)(request, reason=reason)

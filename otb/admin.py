@@ -236,3 +236,28 @@ class OperationAdmin(admin.ModelAdmin):
         if success_message:
             self.message_user(request, success_message, messages.SUCCESS)
         return result if result is not None else True
+
+
+class ReadOnlyAdmin(OperationAdmin):
+    """Rows written only by operations elsewhere (a quote's answers, document links, portal
+    sessions): looked at here, never added, changed or deleted. ``hidden``: fields never
+    shown (a token's hash); every other field is shown read-only."""
+
+    hidden: tuple[str, ...] = ()
+
+    def get_exclude(self, request, obj=None):
+        return self.hidden or None
+
+    def get_readonly_fields(self, request, obj=None):
+        if self.readonly_fields:
+            return self.readonly_fields
+        return [field.name for field in self.model._meta.fields if field.name not in self.hidden]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

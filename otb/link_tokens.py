@@ -1,9 +1,10 @@
 """Document links' tokens kept out of every log.
 
 A document link's path holds its token (``/q/<token>/``), the key that opens a client's
-document without a login: anyone who reads a log (the journal, a log shipper) could use it.
-``mask_link_tokens`` replaces it; the access log (otb/access_log.py) and Django's own log
-records (``MaskLinkTokens``, on every handler in otb/settings.py) go through it.
+document without a login, and a portal sign-in link's holds its own
+(``/portal/sign-in/<token>/``): anyone who reads a log (the journal, a log shipper) could
+use them. ``mask_link_tokens`` replaces them; the access log (otb/access_log.py) and Django's
+own log records (``MaskLinkTokens``, on every handler in otb/settings.py) go through it.
 """
 
 from __future__ import annotations
@@ -11,9 +12,10 @@ from __future__ import annotations
 import logging
 import re
 
-# The first path segment of each kind of document link: a quote's (quotes/public_urls.py),
-# an invoice's, a credit note's and a statement's (portal/public_urls.py).
-LINK_PREFIXES = ("q", "i", "c", "s")
+# The path before the token of each kind of link: a quote's (quotes/public_urls.py), an
+# invoice's, a credit note's and a statement's (portal/public_urls.py), and a portal sign-in
+# link's (portal/urls.py).
+LINK_PREFIXES = ("q", "i", "c", "s", "portal/sign-in")
 TOKEN_IN_PATH = re.compile("/(" + "|".join(LINK_PREFIXES) + r")/[^/?#\s\"']+")
 MASK = r"/\1/[token]"
 

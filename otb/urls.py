@@ -10,6 +10,7 @@ from otb.health import healthz
 from otb.media import uploaded_file
 from outbox import urls as outbox_urls
 from portal import public_urls as portal_link_urls
+from portal import urls as portal_urls
 from quotes import public_urls as quote_link_urls
 from quotes import send_urls as quote_send_urls
 from quotes import urls as quotes_urls
@@ -31,6 +32,8 @@ urlpatterns = [
     path("i/", include((portal_link_urls.invoice_patterns, "invoice_link"))),
     path("c/", include((portal_link_urls.credit_note_patterns, "credit_note_link"))),
     path("s/", include((portal_link_urls.statement_patterns, "statement_link"))),
+    # The client portal: its contacts sign in with an e-mailed link; never an office login.
+    path("portal/", include((portal_urls.urlpatterns, "portal"))),
     path("", include("accounts.urls")),
     path("clients/", include((billing_urls.client_patterns, "clients"))),
     path("services/", include((billing_urls.service_patterns, "services"))),

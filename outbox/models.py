@@ -46,6 +46,8 @@ class MessageKind(models.TextChoices):
     QUOTE_ANSWER = "answer", _("Answer to a quote")
     # The business told that a client reported a payment through its invoice's link.
     PAYMENT_REPORT = "reported", _("Payment reported")
+    # A client's contact asked to sign in to the portal.
+    PORTAL_SIGN_IN = "portal", _("Portal sign-in")
 
 
 # Where a message's secret link goes. The stored body holds this instead of the link, so that

@@ -733,20 +733,26 @@ def send_test_email(*, to: Addresses, acting_user: User | None) -> Message:
     )
 
 
+# The messages that carry a sign-in link (to the office or the portal), never a document.
+SIGN_IN_KINDS = (MessageKind.PASSWORD_RESET, MessageKind.PORTAL_SIGN_IN)
+
+
 @operation
-def queue_password_reset(
-    *, to: str, subject: str, body_template: Callable[[str], str], link: str
+def queue_sign_in_link(
+    *, kind: str, to: str, subject: str, body_template: Callable[[str], str], link: str
 ) -> Message:
-    """A password reset e-mail. ``body_template(marker)`` is the text with
-    ``marker`` where the link goes: the outbox keeps it so, and the link only until the
-    message is sent (see ``MASKED_LINK``)."""
+    """An e-mail carrying a sign-in link (``kind``: a password reset, a portal sign-in).
+    ``body_template(marker)`` is the text with ``marker`` where the link goes: the outbox
+    keeps it so, and the link only until the message is sent (see ``MASKED_LINK``)."""
+    if kind not in SIGN_IN_KINDS:
+        raise ValueError(f"{kind!r} is not a kind of sign-in message.")
     to_list = clean_addresses(to, field="to", label=_("To"), required=True)
     business = get_business_settings()
     _require_set_up(business)
     return _queue(
         business=business,
         acting_user=None,
-        kind=MessageKind.PASSWORD_RESET,
+        kind=kind,
         to=to_list,
         subject=" ".join(subject.split())[:SUBJECT_MAX_LENGTH],
         body=body_template(MASKED_LINK),

@@ -7,12 +7,17 @@ malformed, expired, revoked, of another kind of document) gets the same "not fou
 and counts a failure against the request's address (accounts.throttle); while the address
 is locked, nothing is looked up and every link answers "not found" alike, right token or
 wrong. Every opening of a page, PDF or CSV is recorded as a view. A quote's pages are the
-quotes app's (quotes/public_views.py), under the same rules."""
+quotes app's (quotes/public_views.py), under the same rules.
+
+The pages themselves (``invoice_response``, ``credit_note_response``, ``statement_response``
+and the PDF and CSV answers) are the signed-in client's portal pages too (views.py)."""
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Callable
+from typing import Any
 
 from django import forms
 from django.contrib.auth.decorators import login_not_required
@@ -26,7 +31,7 @@ from accounts import throttle
 from audit.addresses import client_address
 from billing import pdf
 from billing.errors import NotFound
-from billing.models import InvoiceStatus
+from billing.models import CreditNote, Invoice, InvoiceStatus, Payment
 from billing.selectors import client_currencies
 from links.models import DocumentLink, LinkKind
 from links.pages import csrf_protect_quietly, logo_data_uri, not_found, pdf_response, private
@@ -35,7 +40,7 @@ from links.services import record_view
 from otb.forms import Form, show_refusal
 from otb.operations import DomainError
 from reports import statements
-from reports.selectors import BUCKETS
+from reports.selectors import BUCKETS, Statement
 from settings_app.selectors import business_today, get_business_settings
 
 from . import selectors, services
@@ -113,6 +118,65 @@ def nothing_here(request: HttpRequest, rest: str = "") -> HttpResponse:
 
 
 # --- An invoice ---------------------------------------------------------------------------
+def invoice_response(
+    request: HttpRequest,
+    invoice: Invoice,
+    *,
+    report: Callable[..., Payment],
+    page_url: str,
+    pdf_url: str,
+    context: dict[str, Any] | None = None,
+) -> HttpResponse:
+    """An invoice's page for its client, with how to pay and "I've paid": the link's and
+    the client portal's alike. A POST reports through ``report`` (the link's operation or
+    the portal's) and goes back to ``page_url``, which then thanks; ``context``: what the
+    page's layout needs more (the portal's menu)."""
+    form = PaymentReportForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                report(
+                    ip_address=client_address(request) or None,
+                    user_agent=request.META.get("HTTP_USER_AGENT", ""),
+                    base_url=request.build_absolute_uri("/"),
+                    **form.cleaned_data,
+                )
+            except NotFound:  # the link or the portal no longer opens it (page left open)
+                return not_found()
+            except DomainError as exc:
+                show_refusal(form, exc)
+            else:
+                # After the report, the page (a GET) shows it; reloading reports nothing.
+                thanks = page_url + "?reported=1#payment"
+                return private(HttpResponseRedirect(thanks, status=303))
+        invoice = pdf.load_invoice(pk=invoice.pk, with_payments=False)  # as it stands now
+    shown = _business_context()
+    doc = _with_logo(pdf.document_data(invoice, business=shown["business"]), shown["logo_url"])
+    page = {
+        **shown,
+        **(context or {}),
+        "invoice": invoice,
+        "doc": doc,
+        "state": doc["status"],
+        "may_report": doc["status"] in OWING and invoice.balance_due > 0,
+        "pending": selectors.pending_payments(invoice),
+        "reported": request.method == "GET" and request.GET.get("reported") == "1",
+        "form": form,
+        "pdf_url": pdf_url,
+        "pdf_filename": pdf.pdf_filename(invoice),
+    }
+    return private(render(request, "portal/invoice_page.html", page))
+
+
+def invoice_pdf_response(request: HttpRequest, invoice: Invoice) -> HttpResponse:
+    """The invoice's PDF: the same as the office's (billing.pdf.invoice_pdf)."""
+    return pdf_response(
+        lambda: pdf.invoice_pdf(invoice, request=request),
+        filename=pdf.pdf_filename(invoice),
+        what=f"invoice {invoice.number}",
+    )
+
+
 @login_not_required
 @csrf_protect_quietly
 # HEAD too: mail scanners check links with it, and Django logs a refused method.
@@ -122,63 +186,54 @@ def invoice_page(request: HttpRequest, token: str) -> HttpResponse:
     invoice = selectors.invoice_of(link) if link is not None else None
     if link is None or invoice is None:
         return not_found()
-    form = PaymentReportForm(request.POST if request.method == "POST" else None)
-    if request.method == "POST":
-        if form.is_valid():
-            try:
-                services.report_payment(
-                    link=link,
-                    ip_address=client_address(request) or None,
-                    user_agent=request.META.get("HTTP_USER_AGENT", ""),
-                    base_url=request.build_absolute_uri("/"),
-                    **form.cleaned_data,
-                )
-            except NotFound:  # revoked or expired while the page was open
-                return not_found()
-            except DomainError as exc:
-                show_refusal(form, exc)
-            else:
-                # After the report, the page (a GET) shows it; reloading reports nothing.
-                page = reverse("invoice_link:page", args=[token]) + "?reported=1#payment"
-                return private(HttpResponseRedirect(page, status=303))
-        invoice = selectors.invoice_of(link) or invoice  # as it stands now
-    else:
+    if request.method == "GET":
         _viewed(request, link)
-    shown = _business_context()
-    business = shown["business"]
-    doc = _with_logo(pdf.document_data(invoice, business=business), shown["logo_url"])
-    context = {
-        **shown,
-        "invoice": invoice,
-        "doc": doc,
-        "state": doc["status"],
-        "may_report": doc["status"] in OWING and invoice.balance_due > 0,
-        "pending": selectors.pending_payments(invoice),
-        "reported": request.method == "GET" and request.GET.get("reported") == "1",
-        "form": form,
-        "pdf_url": reverse("invoice_link:pdf", args=[token]),
-        "pdf_filename": pdf.pdf_filename(invoice),
-    }
-    return private(render(request, "portal/invoice_page.html", context))
+    return invoice_response(
+        request,
+        invoice,
+        report=functools.partial(services.report_payment, link=link),
+        page_url=reverse("invoice_link:page", args=[token]),
+        pdf_url=reverse("invoice_link:pdf", args=[token]),
+    )
 
 
 @login_not_required
 @require_safe
 def invoice_pdf(request: HttpRequest, token: str) -> HttpResponse:
-    """The invoice's PDF: the same as the office's (billing.pdf.invoice_pdf)."""
     link = _open(request, token, LinkKind.INVOICE)
     invoice = selectors.invoice_of(link) if link is not None else None
     if link is None or invoice is None:
         return not_found()
     _viewed(request, link)
-    return pdf_response(
-        lambda: pdf.invoice_pdf(invoice, request=request),
-        filename=pdf.pdf_filename(invoice),
-        what=f"invoice {invoice.number}",
-    )
+    return invoice_pdf_response(request, invoice)
 
 
 # --- A credit note ------------------------------------------------------------------------
+def credit_note_response(
+    request: HttpRequest, note: CreditNote, *, pdf_url: str, context: dict[str, Any] | None = None
+) -> HttpResponse:
+    """A credit note's page for its client, the link's and the portal's alike."""
+    shown = _business_context()
+    doc = _with_logo(pdf.credit_note_data(note, business=shown["business"]), shown["logo_url"])
+    page = {
+        **shown,
+        **(context or {}),
+        "note": note,
+        "doc": doc,
+        "pdf_url": pdf_url,
+        "pdf_filename": pdf.credit_note_filename(note),
+    }
+    return private(render(request, "portal/credit_note_page.html", page))
+
+
+def credit_note_pdf_response(request: HttpRequest, note: CreditNote) -> HttpResponse:
+    return pdf_response(
+        lambda: pdf.credit_note_pdf(note, request=request),
+        filename=pdf.credit_note_filename(note),
+        what=f"credit note {note.number}",
+    )
+
+
 @login_not_required
 @require_safe
 def credit_note_page(request: HttpRequest, token: str) -> HttpResponse:
@@ -187,16 +242,9 @@ def credit_note_page(request: HttpRequest, token: str) -> HttpResponse:
     if link is None or note is None:
         return not_found()
     _viewed(request, link)
-    shown = _business_context()
-    doc = _with_logo(pdf.credit_note_data(note, business=shown["business"]), shown["logo_url"])
-    context = {
-        **shown,
-        "note": note,
-        "doc": doc,
-        "pdf_url": reverse("credit_note_link:pdf", args=[token]),
-        "pdf_filename": pdf.credit_note_filename(note),
-    }
-    return private(render(request, "portal/credit_note_page.html", context))
+    return credit_note_response(
+        request, note, pdf_url=reverse("credit_note_link:pdf", args=[token])
+    )
 
 
 @login_not_required
@@ -207,15 +255,57 @@ def credit_note_pdf(request: HttpRequest, token: str) -> HttpResponse:
     if link is None or note is None:
         return not_found()
     _viewed(request, link)
-    return pdf_response(
-        lambda: pdf.credit_note_pdf(note, request=request),
-        filename=pdf.credit_note_filename(note),
-        what=f"credit note {note.number}",
-    )
+    return credit_note_pdf_response(request, note)
 
 
 # --- A statement --------------------------------------------------------------------------
-def _statement(request: HttpRequest, token: str):
+def statement_response(
+    request: HttpRequest,
+    report: Statement,
+    *,
+    pdf_url: str,
+    csv_url: str,
+    context: dict[str, Any] | None = None,
+) -> HttpResponse:
+    """A statement's page for its client, with what is open by how late it is: the
+    link's and the portal's alike (``context``: the portal's menu and form, or the link's
+    other currencies)."""
+    aging = selectors.statement_aging(report)
+    page = {
+        **_business_context(),
+        **(context or {}),
+        "report": report,
+        "aging": aging,
+        "aging_cells": [(key, label, aging.buckets[key]) for key, label, _days in BUCKETS]
+        if aging is not None
+        else [],
+        "pdf_url": pdf_url,
+        "pdf_filename": statements.statement_filename(report),
+        "csv_url": csv_url,
+    }
+    return private(render(request, "portal/statement_page.html", page))
+
+
+def statement_pdf_response(report: Statement) -> HttpResponse:
+    return pdf_response(
+        lambda: statements.statement_pdf(report),
+        filename=statements.statement_filename(report),
+        what=f"the statement of {report.client.code}",
+    )
+
+
+def statement_csv_response(report: Statement) -> HttpResponse:
+    """The statement as CSV: the office's (reports.statements.statement_csv)."""
+    response = HttpResponse(
+        statements.statement_csv(report), content_type="text/csv; charset=utf-8"
+    )
+    response["Content-Disposition"] = (
+        f'attachment; filename="{statements.statement_csv_filename(report)}"'
+    )
+    return private(response)
+
+
+def _statement(request: HttpRequest, token: str) -> tuple[DocumentLink, Statement] | None:
     """The link and its statement in the currency asked for (the client's own by default),
     or None for a link that opens nothing or a currency the client has no account in."""
     link = _open(request, token, LinkKind.STATEMENT)
@@ -229,7 +319,7 @@ def _statement(request: HttpRequest, token: str):
     return link, report
 
 
-def _with_currency(url: str, report) -> str:
+def _with_currency(url: str, report: Statement) -> str:
     if report.currency == report.client.default_currency:
         return url
     return f"{url}?currency={report.currency}"
@@ -244,24 +334,19 @@ def statement_page(request: HttpRequest, token: str) -> HttpResponse:
     link, report = opened
     _viewed(request, link)
     page = reverse("statement_link:page", args=[token])
-    aging = selectors.statement_aging(report)
-    context = {
-        **_business_context(),
-        "report": report,
-        "aging": aging,
-        "aging_cells": [(key, label, aging.buckets[key]) for key, label, _days in BUCKETS]
-        if aging is not None
-        else [],
-        "pdf_url": _with_currency(reverse("statement_link:pdf", args=[token]), report),
-        "pdf_filename": statements.statement_filename(report),
-        "csv_url": _with_currency(reverse("statement_link:csv", args=[token]), report),
-        "other_currencies": [
-            (currency, f"{page}?currency={currency}")
-            for currency in client_currencies(report.client)
-            if currency != report.currency
-        ],
-    }
-    return private(render(request, "portal/statement_page.html", context))
+    return statement_response(
+        request,
+        report,
+        pdf_url=_with_currency(reverse("statement_link:pdf", args=[token]), report),
+        csv_url=_with_currency(reverse("statement_link:csv", args=[token]), report),
+        context={
+            "other_currencies": [
+                (currency, f"{page}?currency={currency}")
+                for currency in client_currencies(report.client)
+                if currency != report.currency
+            ]
+        },
+    )
 
 
 @login_not_required
@@ -272,26 +357,15 @@ def statement_pdf(request: HttpRequest, token: str) -> HttpResponse:
         return not_found()
     link, report = opened
     _viewed(request, link)
-    return pdf_response(
-        lambda: statements.statement_pdf(report),
-        filename=statements.statement_filename(report),
-        what=f"the statement of {report.client.code}",
-    )
+    return statement_pdf_response(report)
 
 
 @login_not_required
 @require_safe
 def statement_csv(request: HttpRequest, token: str) -> HttpResponse:
-    """The statement as CSV: the office's (reports.statements.statement_csv)."""
     opened = _statement(request, token)
     if opened is None:
         return not_found()
     link, report = opened
     _viewed(request, link)
-    response = HttpResponse(
-        statements.statement_csv(report), content_type="text/csv; charset=utf-8"
-    )
-    response["Content-Disposition"] = (
-        f'attachment; filename="{statements.statement_csv_filename(report)}"'
-    )
-    return private(response)
+    return statement_csv_response(report)

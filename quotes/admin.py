@@ -31,7 +31,7 @@ from billing.admin import (
     typed_lines,
 )
 from billing.money import format_money
-from otb.admin import OperationAdmin
+from otb.admin import OperationAdmin, ReadOnlyAdmin
 from otb.forms import OperationModelForm
 from otb.operations import DomainError
 from settings_app.selectors import business_today, get_business_settings
@@ -338,23 +338,9 @@ class QuoteAdmin(ObjectActionsMixin, OperationAdmin):
         return request.user.has_perm("quotes.send_quote")
 
 
-class ReadOnlyAdmin(OperationAdmin):
-    """Rows written only by the quote operations: looked at here, never changed."""
-
-    actions = None
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
 @admin.register(QuoteAnswer)
 class QuoteAnswerAdmin(ReadOnlyAdmin):
+    actions = None
     list_display = (
         "quote",
         "answer",
@@ -372,6 +358,7 @@ class QuoteAnswerAdmin(ReadOnlyAdmin):
 
 @admin.register(QuoteChange)
 class QuoteChangeAdmin(ReadOnlyAdmin):
+    actions = None
     list_display = ("quote", "changed_at", "changed_by")
     search_fields = ("quote__number",)
     list_select_related = ()

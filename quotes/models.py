@@ -253,6 +253,7 @@ class Channel(models.TextChoices):
     """How an answer reached the business."""
 
     LINK = "link", _("The quote's link, by the client")
+    PORTAL = "portal", _("The client portal, by a contact signed in")
     PHONE = "phone", _("Phone")
     EMAIL = "email", _("E-mail")
     IN_PERSON = "in_person", _("In person")
@@ -261,6 +262,8 @@ class Channel(models.TextChoices):
 
 # The channels staff can name when recording an answer on the client's behalf.
 STAFF_CHANNELS = (Channel.PHONE, Channel.EMAIL, Channel.IN_PERSON)
+# The channels through which the client answers itself.
+CLIENT_CHANNELS = (Channel.LINK, Channel.PORTAL)
 
 
 class QuoteAnswer(models.Model):
@@ -276,7 +279,9 @@ class QuoteAnswer(models.Model):
     answered_at = models.DateTimeField(_("answered at"))
     ip_address = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
     user_agent = models.CharField(_("browser"), max_length=500, blank=True)
-    # The staff user who recorded it on the client's behalf; empty: the client, by its link.
+    # Through the portal: the address the contact signed in with (on file for the client).
+    email = models.EmailField(_("signed in as"), max_length=254, blank=True)
+    # The staff user who recorded it on the client's behalf; empty: the client itself.
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
@@ -307,9 +312,15 @@ class QuoteAnswer(models.Model):
                 name="quote_acceptance_has_document",
             ),
             models.CheckConstraint(
-                # Through the link it is the client's own answer, never a user's.
-                condition=~Q(channel=Channel.LINK) | Q(recorded_by__isnull=True),
-                name="quote_link_answer_by_client",
+                # Through the link or the portal it is the client's own answer, never a user's.
+                condition=~Q(channel__in=CLIENT_CHANNELS) | Q(recorded_by__isnull=True),
+                name="quote_answer_by_client_not_user",
+            ),
+            models.CheckConstraint(
+                # Who signed in is known exactly for an answer through the portal.
+                condition=Q(channel=Channel.PORTAL, email__gt="")
+                | (~Q(channel=Channel.PORTAL) & Q(email="")),
+                name="quote_portal_answer_has_email",
             ),
         ]
 

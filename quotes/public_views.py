@@ -1,11 +1,17 @@
 """A quote's own link, for its client, without a login (SPEC: Quotes; Client portal and
 document links): the quote and its terms, its PDF, and the answer form. The token in the
 address is the only key; every token that opens nothing gets the same "not found" answer
-(links.pages.not_found). Every opening of the page or the PDF is recorded as a view."""
+(links.pages.not_found). Every opening of the page or the PDF is recorded as a view.
+
+The page and the PDF themselves (``answer_page``, ``quote_pdf_response``) serve the client
+portal's quote pages too (portal/views.py), which answer through the portal's operations."""
 
 from __future__ import annotations
 
+import functools
 import logging
+from collections.abc import Callable
+from typing import Any
 
 from django import forms
 from django.contrib.auth.decorators import login_not_required
@@ -37,7 +43,8 @@ ACCEPT, DECLINE = "accept", "decline"
 
 class AnswerForm(Form):
     """The client's answer. What the values may be is for the operation
-    (quotes.services.accept_by_link / decline_by_link), which names the field it refuses."""
+    (quotes.services.accept_by_link / decline_by_link, or accept_in_portal /
+    decline_in_portal), which names the field it refuses."""
 
     name = forms.CharField(
         label=_("Your name"), max_length=services.NAME_MAX_LENGTH, required=False
@@ -82,21 +89,25 @@ def _viewed(request: HttpRequest, link: DocumentLink) -> None:
 
 
 def _answer(
-    request: HttpRequest, link: DocumentLink, quote: Quote, form: AnswerForm
+    request: HttpRequest,
+    quote: Quote,
+    form: AnswerForm,
+    *,
+    accept: Callable[..., QuoteAnswer],
+    decline: Callable[..., QuoteAnswer],
 ) -> QuoteAnswer:
     values = form.cleaned_data
     common = {
         "quote": quote,
-        "link_id": link.pk,
         "shown_key": values["version"],
         "name": values["name"],
         "ip_address": client_address(request) or None,
         "user_agent": request.META.get("HTTP_USER_AGENT", ""),
     }
     if values["answer"] == ACCEPT:
-        return services.accept_by_link(**common, agreed=values["agreed"])
+        return accept(**common, agreed=values["agreed"])
     if values["answer"] == DECLINE:
-        return services.decline_by_link(**common, reason=values["reason"])
+        return decline(**common, reason=values["reason"])
     raise InvalidInput.single("__all__", str(_("Press Accept or Decline to answer the quote.")))
 
 
@@ -109,39 +120,42 @@ def _tell_business(request: HttpRequest, answer: QuoteAnswer) -> None:
         logger.exception("Quote %s was answered, but the business was not told", answer.quote)
 
 
-@login_not_required
-@csrf_protect_quietly
-# HEAD too: mail scanners check links with it, and Django logs a refused method.
-@require_http_methods(["GET", "HEAD", "POST"])
-def quote_page(request: HttpRequest, token: str) -> HttpResponse:
-    opened = _open(request, token)
-    if opened is None:
-        return not_found()
-    link, quote = opened
+def answer_page(
+    request: HttpRequest,
+    quote: Quote,
+    *,
+    accept: Callable[..., QuoteAnswer],
+    decline: Callable[..., QuoteAnswer],
+    page_url: str,
+    pdf_url: str,
+    context: dict[str, Any] | None = None,
+) -> HttpResponse:
+    """A quote's page for its client, with the answer form: the quote's link's and the
+    client portal's alike. A POST answers through ``accept`` or ``decline`` (the link's
+    or the portal's operation), tells the business, and goes back to ``page_url``;
+    ``context``: what the page's layout needs more (the portal's menu)."""
     form = AnswerForm(request.POST if request.method == "POST" else None)
     if request.method == "POST":
         if form.is_valid():
             try:
-                answer = _answer(request, link, quote, form)
-            except NotFound:  # the link was revoked or ran out while the page was open
+                answer = _answer(request, quote, form, accept=accept, decline=decline)
+            except NotFound:  # the link or the portal no longer opens it (page left open)
                 return not_found()
             except DomainError as exc:
                 show_refusal(form, exc)
             else:
                 _tell_business(request, answer)
                 # After the answer, the page (a GET) shows it; reloading it answers nothing.
-                page = reverse("quote_link:page", args=[token])
-                return private(HttpResponseRedirect(page, status=303))
+                return private(HttpResponseRedirect(page_url, status=303))
         quote = document.load_quote(pk=quote.pk)  # as it stands now
-    elif request.method == "GET":  # a HEAD (a mail scanner's check) is no view
-        _viewed(request, link)
     business = get_business_settings()
     data = document.quote_data(quote, business=business)
     state = shown_state(quote, today=business_today(business))
-    context = {
+    page = {
+        "business": business,
+        **(context or {}),
         "quote": quote,
         "doc": {**data, "business": {**data["business"], "logo_url": logo_data_uri(business.logo)}},
-        "business": business,
         "state": state,
         "answer": QuoteAnswer.objects.filter(quote=quote).first(),
         "form": form,
@@ -153,11 +167,45 @@ def quote_page(request: HttpRequest, token: str) -> HttpResponse:
         ],
         "may_answer": state == QuoteState.SENT,
         "accepted": Answer.ACCEPTED,
-        "pdf_url": reverse("quote_link:pdf", args=[token]),
+        "pdf_url": pdf_url,
         # The link downloads the PDF under its name rather than opening it in the page.
         "pdf_filename": document.quote_filename(quote),
     }
-    return private(render(request, "quotes/public_quote.html", context))
+    return private(render(request, "quotes/public_quote.html", page))
+
+
+def quote_pdf_response(request: HttpRequest, quote: Quote) -> HttpResponse:
+    """The quote's PDF for its client; once accepted, the exact bytes that were accepted."""
+    answer = QuoteAnswer.objects.select_related("document").filter(quote=quote).first()
+    accepted = answer.document if answer is not None else None
+    return pdf_response(
+        (lambda: bytes(accepted.content))
+        if accepted is not None
+        else (lambda: document.quote_pdf(quote, request=request)),
+        filename=document.quote_filename(quote),
+        what=f"quote {quote.pk}",
+    )
+
+
+@login_not_required
+@csrf_protect_quietly
+# HEAD too: mail scanners check links with it, and Django logs a refused method.
+@require_http_methods(["GET", "HEAD", "POST"])
+def quote_page(request: HttpRequest, token: str) -> HttpResponse:
+    opened = _open(request, token)
+    if opened is None:
+        return not_found()
+    link, quote = opened
+    if request.method == "GET":  # a HEAD (a mail scanner's check) is no view
+        _viewed(request, link)
+    return answer_page(
+        request,
+        quote,
+        accept=functools.partial(services.accept_by_link, link_id=link.pk),
+        decline=functools.partial(services.decline_by_link, link_id=link.pk),
+        page_url=reverse("quote_link:page", args=[token]),
+        pdf_url=reverse("quote_link:pdf", args=[token]),
+    )
 
 
 @login_not_required
@@ -175,12 +223,4 @@ def quote_pdf(request: HttpRequest, token: str) -> HttpResponse:
     link, quote = opened
     if request.method == "GET":
         _viewed(request, link)
-    answer = QuoteAnswer.objects.select_related("document").filter(quote=quote).first()
-    accepted = answer.document if answer is not None else None
-    return pdf_response(
-        (lambda: bytes(accepted.content))
-        if accepted is not None
-        else (lambda: document.quote_pdf(quote, request=request)),
-        filename=document.quote_filename(quote),
-        what=f"quote {quote.pk}",
-    )
+    return quote_pdf_response(request, quote)

@@ -23,6 +23,7 @@ from billing.errors import InvalidTransition, NotFound
 from billing.inputs import clean_currency, clean_date, clean_text
 from billing.models import Client, Invoice
 from billing.money import DISCOUNT_NONE
+from billing.selectors import has_address_on_file
 from billing.services import locking
 from billing.services.figures import (
     LineData,
@@ -577,6 +578,7 @@ def _save_answer(
     recorded_by: User | None,
     ip_address: str | None = None,
     user_agent: str = "",
+    email: str = "",
     after_expiry: bool = False,
     rendered: Rendered | None = None,
 ) -> QuoteAnswer:
@@ -593,6 +595,7 @@ def _save_answer(
         answered_at=timezone.now(),
         ip_address=ip_address or None,
         user_agent=(user_agent or "")[:USER_AGENT_MAX_LENGTH],
+        email=email,
         recorded_by=recorded_by,
         after_expiry=after_expiry,
         pdf_sha256=stored.sha256 if stored is not None else "",
@@ -615,8 +618,25 @@ def _check_version(quote: Quote, shown_key: str, rendered: Rendered | None) -> N
         )
 
 
+def _ensure_still_reachable(quote: Quote, *, link_id: int | None, portal_email: str) -> None:
+    """NotFound when the way the client came to the quote no longer opens it: its link was
+    revoked or ran out, or the address signed in to the portal is no longer on file for
+    the quote's client (both may happen while the page is open, or while the PDF is
+    rendered). ``link_id`` None and no ``portal_email``: nothing to check (the tests')."""
+    if portal_email:
+        if not has_address_on_file(quote.client, portal_email):
+            raise NotFound(_("This quote is not in your portal."))
+    elif link_id is not None and not (
+        DocumentLink.objects.live(now=timezone.now())
+        .select_for_update()
+        .filter(pk=link_id, quote_id=quote.pk)
+        .exists()
+    ):
+        raise NotFound(_("This link no longer opens the quote."))
+
+
 @operation
-def _answer_by_link(
+def _answer_by_client(
     *,
     quote: Quote,
     answer: str,
@@ -627,7 +647,8 @@ def _answer_by_link(
     ip_address: str | None,
     user_agent: str,
     rendered: Rendered | None,
-    link_id: int | None,
+    link_id: int | None = None,
+    portal_email: str = "",
 ) -> QuoteAnswer:
     name = _clean_name(name)
     if answer == Answer.ACCEPTED and not agreed:
@@ -636,14 +657,7 @@ def _answer_by_link(
         )
     reason = clean_text(reason or "", field="reason", label=_("Reason"))
     quote = lock_quote(quote.pk)
-    if link_id is not None and not (
-        DocumentLink.objects.live(now=timezone.now())
-        .select_for_update()
-        .filter(pk=link_id, quote_id=quote.pk)
-        .exists()
-    ):
-        # Revoked (or expired) while the page was open, or while the PDF was rendered.
-        raise NotFound(_("This link no longer opens the quote."))
+    _ensure_still_reachable(quote, link_id=link_id, portal_email=portal_email)
     today = business_today(get_business_settings())
     refusal = answer_refusal(quote, today=today, by_client=True)
     if refusal:
@@ -652,13 +666,62 @@ def _answer_by_link(
     return _save_answer(
         quote,
         answer=answer,
-        channel=Channel.LINK,
+        channel=Channel.PORTAL if portal_email else Channel.LINK,
         name=name,
         reason=reason,
         recorded_by=None,
         ip_address=ip_address,
         user_agent=user_agent,
+        email=portal_email,
         rendered=rendered,
+    )
+
+
+def _accept(
+    quote: Quote,
+    shown_key: str,
+    name: Any,
+    ip_address: str | None,
+    user_agent: str,
+    agreed: bool,
+    **through: Any,
+) -> QuoteAnswer:
+    """The client's own acceptance (``through``: ``link_id`` or ``portal_email``), the PDF
+    rendered first, outside the operation's transaction."""
+    return _answer_by_client(
+        quote=quote,
+        answer=Answer.ACCEPTED,
+        shown_key=shown_key,
+        name=name,
+        agreed=agreed,
+        reason="",
+        ip_address=ip_address,
+        user_agent=user_agent,
+        rendered=render_current(quote),
+        **through,
+    )
+
+
+def _decline(
+    quote: Quote,
+    shown_key: str,
+    name: Any,
+    ip_address: str | None,
+    user_agent: str,
+    reason: str,
+    **through: Any,
+) -> QuoteAnswer:
+    return _answer_by_client(
+        quote=quote,
+        answer=Answer.DECLINED,
+        shown_key=shown_key,
+        name=name,
+        agreed=False,
+        reason=reason,
+        ip_address=ip_address,
+        user_agent=user_agent,
+        rendered=None,
+        **through,
     )
 
 
@@ -677,19 +740,7 @@ def accept_by_link(
     opens the quote). Refused when the quote changed since, expired, or was already
     answered or withdrawn. The exact PDF of that version is archived and its
     SHA-256 recorded with the name, time, IP address and browser."""
-    rendered = render_current(quote)
-    return _answer_by_link(
-        quote=quote,
-        answer=Answer.ACCEPTED,
-        shown_key=shown_key,
-        name=name,
-        agreed=agreed,
-        reason="",
-        ip_address=ip_address,
-        user_agent=user_agent,
-        rendered=rendered,
-        link_id=link_id,
-    )
+    return _accept(quote, shown_key, name, ip_address, user_agent, agreed, link_id=link_id)
 
 
 def decline_by_link(
@@ -703,18 +754,38 @@ def decline_by_link(
     link_id: int | None = None,
 ) -> QuoteAnswer:
     """The client declines ``quote`` through its link, with an optional reason."""
-    return _answer_by_link(
-        quote=quote,
-        answer=Answer.DECLINED,
-        shown_key=shown_key,
-        name=name,
-        agreed=False,
-        reason=reason,
-        ip_address=ip_address,
-        user_agent=user_agent,
-        rendered=None,
-        link_id=link_id,
-    )
+    return _decline(quote, shown_key, name, ip_address, user_agent, reason, link_id=link_id)
+
+
+def accept_in_portal(
+    *,
+    quote: Quote,
+    email: str,
+    shown_key: str,
+    name: Any,
+    agreed: bool,
+    ip_address: str | None,
+    user_agent: str,
+) -> QuoteAnswer:
+    """A contact signed in to the client portal as ``email`` accepts ``quote``, as through
+    its link (``accept_by_link``, refused alike), and NotFound when ``email`` is no longer
+    on file for the quote's client. The answer records the address signed in."""
+    return _accept(quote, shown_key, name, ip_address, user_agent, agreed, portal_email=email)
+
+
+def decline_in_portal(
+    *,
+    quote: Quote,
+    email: str,
+    shown_key: str,
+    name: Any,
+    reason: str,
+    ip_address: str | None,
+    user_agent: str,
+) -> QuoteAnswer:
+    """A contact signed in to the client portal as ``email`` declines ``quote``, with an
+    optional reason, as through its link (``decline_by_link``)."""
+    return _decline(quote, shown_key, name, ip_address, user_agent, reason, portal_email=email)
 
 
 def _clean_channel(channel: Any, *, allowed: Sequence[str]) -> str:

@@ -65,6 +65,10 @@ OTB Billing is starting at http://127.0.0.1:$port/
   under their name at the top right.
 (Running this script again gives admin a new password.) Stop the server with Ctrl+C.
 $mail_note
+The client portal, as a client sees it: http://127.0.0.1:$port/portal/
+  Sign in with accounts@mapleleaf-pm.example.com: the sign-in link arrives in var/mail/
+  (the newest file); open it and press "Sign in". The invoices e-mailed above carry links
+  of their own, which open that one invoice.
 The demo's recurring schedules made their invoices above. ".venv/bin/python manage.py
 run_recurring" makes what falls due later, never twice (an installed server runs it daily).
 

@@ -150,6 +150,7 @@ SECTIONS = (
             "registration_number",
             "logo",
             "remove_logo",
+            "brand_colour",
         ),
     ),
     (
@@ -171,12 +172,13 @@ SECTIONS = (
         ),
     ),
     (
-        _("Quotes and document links"),
+        _("Quotes, document links and the client portal"),
         (
             "quote_number_prefix",
             "quote_valid_days",
             "quote_terms_text",
             "document_link_days",
+            "portal_enabled",
         ),
     ),
     (
@@ -257,6 +259,7 @@ class BusinessSettingsForm(OperationModelForm):
         fields = sorted(SETTINGS_FIELDS)
         widgets = {
             "address": forms.Textarea(attrs={"rows": 3}),
+            "brand_colour": forms.TextInput(attrs={"type": "color"}),
             "payment_terms_text": forms.Textarea(attrs={"rows": 2}),
             "invoice_footer": forms.Textarea(attrs={"rows": 2}),
             "invoice_email_body": forms.Textarea(attrs={"rows": 7}),

@@ -36,6 +36,13 @@ INVOICE_PREFIX_VALIDATOR = RegexValidator(
     r"^([A-Za-z0-9/_-]{0,11}[A-Za-z/_-])?$",
     _("Use at most 12 letters, digits, dashes, slashes or underscores, not ending in a digit."),
 )
+# The portal's and document links' accent colour (Bootstrap's blue by default).
+DEFAULT_BRAND_COLOUR = "#0D6EFD"
+BRAND_COLOUR_PATTERN = r"#[0-9A-Fa-f]{6}"
+BRAND_COLOUR_VALIDATOR = RegexValidator(
+    rf"^{BRAND_COLOUR_PATTERN}\Z",
+    _("Give a colour as # and six hexadecimal digits, such as #0D6EFD."),
+)
 
 
 def validate_one_line(value: str) -> None:
@@ -109,6 +116,16 @@ class BusinessSettings(models.Model):
     website = models.URLField(_("website"), blank=True)
     registration_number = models.CharField(_("registration number"), max_length=100, blank=True)
     logo = models.ImageField(_("logo"), upload_to="logo/", blank=True)
+    brand_colour = models.CharField(
+        _("brand colour"),
+        max_length=7,
+        default=DEFAULT_BRAND_COLOUR,
+        validators=[BRAND_COLOUR_VALIDATOR],
+        help_text=_(
+            "The colour of the client portal's and document links' headings and buttons, "
+            "as #RRGGBB (such as #0D6EFD)."
+        ),
+    )
 
     # Tax: the taxes themselves are rows of Tax; these are the rules of the default set.
     local_country = models.CharField(
@@ -164,6 +181,15 @@ class BusinessSettings(models.Model):
         validators=[MinValueValidator(1), MaxValueValidator(3650)],
         help_text=_(
             "A link in an e-mail opens its one document without a login for this many days."
+        ),
+    )
+    portal_enabled = models.BooleanField(
+        _("client portal"),
+        default=True,
+        help_text=_(
+            "Clients' contacts sign in at /portal/ with a link e-mailed to an address on file "
+            "and see their own documents. Untick to turn the portal off (document links in "
+            "e-mails still open their one document)."
         ),
     )
     payment_terms_days = models.PositiveSmallIntegerField(

@@ -39,6 +39,7 @@ class SettingsChanges(TypedDict, total=False):
     website: str
     registration_number: str
     logo: File | str
+    brand_colour: str
     local_country: str
     tax_local_clients_only: bool
     invoice_number_prefix: str
@@ -47,6 +48,7 @@ class SettingsChanges(TypedDict, total=False):
     quote_valid_days: int
     quote_terms_text: str
     document_link_days: int
+    portal_enabled: bool
     payment_terms_days: int
     payment_terms_text: str
     invoice_footer: str

@@ -547,6 +547,85 @@ def ex_report_payment(ctx):
     )
 
 
+def _portal_session(address="ann@example.com"):
+    from portal.services import request_sign_in, sign_in
+    from portal.tests.signin_helpers import token_of
+
+    ClientFactory(email=address)
+    link = request_sign_in(email=address, ip_address=None, user_agent="", base_url="http://x/")
+    return sign_in(token=token_of(link), ip_address="203.0.113.5", user_agent="Firefox")[0]
+
+
+def ex_request_sign_in(ctx):
+    from portal.services import request_sign_in
+
+    _smtp_ready(ctx["business"])
+    ClientFactory(email="ann@example.com")
+    request_sign_in(email="ann@example.com", ip_address=None, user_agent="", base_url="http://x/")
+
+
+def ex_sign_in(ctx):
+    _smtp_ready(ctx["business"])
+    _portal_session()
+
+
+def ex_choose_client(ctx):
+    from portal.services import choose_client
+
+    _smtp_ready(ctx["business"])
+    session = _portal_session()
+    other = ClientFactory(email="ann@example.com")
+    choose_client(session=session, client_id=other.pk)
+
+
+def ex_sign_out(ctx):
+    from portal.services import sign_out
+
+    _smtp_ready(ctx["business"])
+    sign_out(session=_portal_session())
+
+
+def ex_sign_out_everywhere(ctx):
+    from portal.services import sign_out_everywhere
+
+    _smtp_ready(ctx["business"])
+    sign_out_everywhere(session=_portal_session())
+
+
+def ex_end_sessions(ctx):
+    from portal.services import end_sessions
+
+    _smtp_ready(ctx["business"])
+    end_sessions(sessions=[_portal_session()], acting_user=ctx["admin"])
+
+
+def ex_report_payment_in_portal(ctx):
+    from links.documents import hash_token, new_token
+    from portal.models import SignInLink
+    from portal.services import report_payment_in_portal, sign_in
+    from settings_app.selectors import business_today
+
+    invoice = issued(client=ClientFactory(email="ann@example.com"))
+    token, now = new_token(), timezone.now()
+    SignInLink.objects.create(
+        email="ann@example.com",
+        token_hash=hash_token(token),
+        created_at=now,
+        expires_at=now + datetime.timedelta(minutes=15),
+    )
+    session, _key = sign_in(token=token, ip_address="203.0.113.5", user_agent="Firefox")
+    report_payment_in_portal(
+        session=session,
+        invoice=invoice,
+        amount="12.00",
+        date=business_today() - datetime.timedelta(days=1),
+        method="cheque",
+        reference="Cheque 118",
+        ip_address="198.51.100.4",
+        user_agent="Safari",
+    )
+
+
 # --- Recurring schedules ------------------------------------------------------------------
 def _schedule(ctx, **kwargs):
     from recurring import services
@@ -669,12 +748,17 @@ def ex_mark_dealt_with(ctx):
     mark_dealt_with(message=_message(), acting_user=ctx["admin"])
 
 
-def ex_queue_password_reset(ctx):
-    from outbox.services import queue_password_reset
+def ex_queue_sign_in_link(ctx):
+    from outbox.models import MessageKind
+    from outbox.services import queue_sign_in_link
 
     _smtp_ready(ctx["business"])
-    queue_password_reset(
-        to="a@example.com", subject="Reset", body_template=lambda m: f"Go {m}", link="http://x/"
+    queue_sign_in_link(
+        kind=MessageKind.PORTAL_SIGN_IN,
+        to="a@example.com",
+        subject="Reset",
+        body_template=lambda m: f"Go {m}",
+        link="http://x/",
     )
 
 
@@ -828,7 +912,7 @@ EXAMPLES = {
     "recurring.services.settle_email": ex_settle_email,
     "recurring.services.update_schedule": ex_update_schedule,
     "outbox.services.mark_dealt_with": ex_mark_dealt_with,
-    "outbox.services.queue_password_reset": ex_queue_password_reset,
+    "outbox.services.queue_sign_in_link": ex_queue_sign_in_link,
     "outbox.services.queue_reminder": ex_queue_reminder,
     "outbox.services.retry_message": ex_retry_message,
     "outbox.services.send_test_email": ex_send_test_email,
@@ -845,7 +929,7 @@ EXAMPLES = {
     "quotes.services.duplicate_quote": ex_duplicate_quote,
     "quotes.services.mark_sent": ex_mark_quote_sent,
     "quotes.services.withdraw_quote": ex_withdraw_quote,
-    "quotes.services._answer_by_link": ex_answer_quote_by_link,
+    "quotes.services._answer_by_client": ex_answer_quote_by_link,
     "quotes.services._record_answer": ex_record_quote_answer,
     "quotes.services._convert": ex_convert_quote,
     "quotes.sending._queue_quote": ex_queue_quote,
@@ -853,6 +937,13 @@ EXAMPLES = {
     "links.services.revoke_link": ex_revoke_link,
     "links.services.record_view": ex_record_view,
     "portal.services.report_payment": ex_report_payment,
+    "portal.services.report_payment_in_portal": ex_report_payment_in_portal,
+    "portal.services.request_sign_in": ex_request_sign_in,
+    "portal.services.sign_in": ex_sign_in,
+    "portal.services.choose_client": ex_choose_client,
+    "portal.services.sign_out": ex_sign_out,
+    "portal.services.sign_out_everywhere": ex_sign_out_everywhere,
+    "portal.services.end_sessions": ex_end_sessions,
 }
 
 

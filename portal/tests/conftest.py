@@ -67,3 +67,50 @@ def statement_token(maple, invoice, statement_dates):
 
 def url(name: str, token: str) -> str:
     return reverse(name, args=[token])
+
+
+# --- A contact signed in to the portal ------------------------------------------------------
+def sign_in_directly(email: str):
+    """A portal session for ``email`` (on file for a client), as pressing "Sign in" on an
+    e-mailed link starts one (portal.services.sign_in), without the e-mail: (session, key)."""
+    from django.utils import timezone
+
+    from links.documents import hash_token, new_token
+    from portal.models import SignInLink
+    from portal.services import SIGN_IN_LINK_LIFETIME, sign_in
+
+    token, now = new_token(), timezone.now()
+    SignInLink.objects.create(
+        email=email.lower(),
+        token_hash=hash_token(token),
+        created_at=now,
+        expires_at=now + SIGN_IN_LINK_LIFETIME,
+    )
+    return sign_in(token=token, ip_address="203.0.113.7", user_agent=FIREFOX)
+
+
+@pytest.fixture
+def portal_client_for(business):
+    """``portal_client_for(client)``: a browser signed in to the portal as the client's
+    address (or ``email=``, another on file), showing that client."""
+    from django.core import signing
+    from django.test import Client as Browser
+
+    from portal.access import COOKIE_NAME, SALT
+    from portal.services import choose_client
+
+    def signed_in(client, *, email: str | None = None) -> Browser:
+        session, key = sign_in_directly(email or client.email)
+        if session.client_id != client.pk:
+            choose_client(session=session, client_id=client.pk)
+        browser = Browser(HTTP_USER_AGENT=FIREFOX, REMOTE_ADDR="203.0.113.7")
+        browser.cookies[COOKIE_NAME] = signing.Signer(salt=SALT).sign(key)
+        return browser
+
+    return signed_in
+
+
+@pytest.fixture
+def birch(business):
+    """Another client, with an address of its own."""
+    return ClientFactory(code="BIRCH", name="Birch Builders", email="ben@birch.example.com")

@@ -32,7 +32,7 @@ def test_the_credit_note_page_shows_the_credit_note(
     assert credit_note.number in text and "113.00" in text and "Scratched door" in text
     assert f"Credit on invoice {invoice.number}" in text
     assert '<meta name="robots" content="noindex' in text
-    assert page["Referrer-Policy"] == "same-origin"
+    assert page["Referrer-Policy"] == "no-referrer"
     assert f'download="{credit_note.number}.pdf"' in text
 
 
@@ -103,7 +103,7 @@ def test_the_statement_pdf_and_csv(client, maple, invoice, statement_token):
     assert "MAPLE" in text and invoice.number in text and "1,243.00" in text
     assert csv_response.status_code == 200
     assert csv_response["Content-Type"].startswith("text/csv")
-    assert csv_response["Referrer-Policy"] == "same-origin"
+    assert csv_response["Referrer-Policy"] == "no-referrer"
     assert invoice.number in csv_response.content.decode()
     assert "-1243.00" in csv_response.content.decode()
     assert DocumentView.objects.count() == 2

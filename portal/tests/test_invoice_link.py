@@ -30,7 +30,7 @@ def test_the_page_shows_the_invoice_its_balance_and_how_to_pay(client, invoice, 
         f'href="{url("invoice_link:pdf", invoice_token)}" download="{invoice.number}.pdf"' in text
     )
     assert '<meta name="robots" content="noindex' in text
-    assert page["Referrer-Policy"] == "same-origin"
+    assert page["Referrer-Policy"] == "no-referrer"
     assert "noindex" in page["X-Robots-Tag"] and "no-store" in page["Cache-Control"]
     assert "Log out" not in text  # no office menu
 
@@ -40,7 +40,7 @@ def test_the_pdf_is_the_one_the_office_makes(client, invoice, invoice_token):
 
     assert response.status_code == 200
     assert response["Content-Type"] == "application/pdf"
-    assert response["Referrer-Policy"] == "same-origin"
+    assert response["Referrer-Policy"] == "no-referrer"
     assert response.content == pdf.invoice_pdf(invoice)
     text = pdf_text(response.content)
     assert invoice.number in text and "1,243.00" in text

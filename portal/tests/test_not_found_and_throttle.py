@@ -69,7 +69,7 @@ def test_every_link_that_opens_nothing_gets_the_same_answer(
     for _token, response in answers:
         assert response.status_code == 404
         assert response.content == first.content
-        assert response["Referrer-Policy"] == "same-origin"
+        assert response["Referrer-Policy"] == "no-referrer"
         assert response.get("Set-Cookie") is None
     for token, _response in answers:
         assert token not in caplog.text

@@ -60,7 +60,7 @@ def test_the_page_shows_the_quote_its_terms_and_the_answer_form(client, quote, t
     assert f'name="version" value="{page.context["version"]}"' in text
     assert pdf_url(token) in text
     assert '<meta name="robots" content="noindex, nofollow">' in text
-    assert page["Referrer-Policy"] == "same-origin"
+    assert page["Referrer-Policy"] == "no-referrer"
     assert "noindex" in page["X-Robots-Tag"]
     assert "no-store" in page["Cache-Control"]
     assert "Log out" not in text  # no office menu
@@ -94,7 +94,7 @@ def test_the_pdf_is_the_quotes(client, quote, token):
 
     assert response.status_code == 200
     assert response["Content-Type"] == "application/pdf"
-    assert response["Referrer-Policy"] == "same-origin"
+    assert response["Referrer-Policy"] == "no-referrer"
     text = pdf_text(response.content)
     assert quote.number in text and "Kitchen cabinets" in text and "1,243.00" in text
 
@@ -132,7 +132,7 @@ def test_every_link_that_opens_nothing_gets_the_same_answer(client, quote, bookk
     for _token, response in answers:
         assert response.status_code == 404
         assert response.content == first.content
-        assert response["Referrer-Policy"] == "same-origin"
+        assert response["Referrer-Policy"] == "no-referrer"
         assert response.get("Set-Cookie") is None
     for token, _response in answers:
         assert token not in caplog.text
