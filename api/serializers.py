@@ -680,7 +680,11 @@ class QuoteAnswerSerializer(serializers.ModelSerializer):
         read_only=True,
         allow_null=True,
         help_text="The user who recorded it on the client's behalf; null: the client, "
-        "through the quote's link.",
+        "through the quote's link or the client portal (channel).",
+    )
+    email = serializers.EmailField(
+        read_only=True,
+        help_text="For an answer through the client portal, the address signed in; else empty.",
     )
     pdf_sha256 = serializers.CharField(
         read_only=True, help_text="SHA-256 of the exact PDF accepted; empty for a decline."
@@ -692,6 +696,7 @@ class QuoteAnswerSerializer(serializers.ModelSerializer):
             "answer",
             "channel",
             "name",
+            "email",
             "reason",
             "answered_at",
             "ip_address",

@@ -28,9 +28,10 @@ from django.utils import timezone, translation
 from billing.models import Client
 from billing.selectors import clients_for_address
 from links.documents import hash_token, well_formed
-from links.pages import csrf_protect_quietly, not_found, private
+from links.pages import csrf_protect_quietly, private
 from settings_app.selectors import get_business_settings
 
+from .context import page_context
 from .models import PortalSession
 
 COOKIE_NAME = "otb_portal"
@@ -111,6 +112,15 @@ def current(request: HttpRequest) -> Access | None:
     return Access(session=session, clients=clients, client=client)
 
 
+def portal_not_found(request: HttpRequest) -> HttpResponse:
+    """The portal's one "not found", in its layout: the same page for another client's
+    document, a draft, a number that is nobody's, and a document's page without a session
+    (which then offers to sign in). Not logged with its path, as the links' is not."""
+    response = render(request, "portal/not_found.html", page_context(request), status=404)
+    response._has_been_logged = True  # type: ignore[attr-defined]
+    return private(response)
+
+
 def portal_off(request: HttpRequest) -> HttpResponse:
     """What every portal address answers while the business has the portal turned off."""
     return private(render(request, "portal/off.html", status=404))
@@ -135,9 +145,9 @@ def portal_view(*, needs_client: bool = True) -> Callable:
 
     With ``needs_client`` (the default), ``request.portal`` is the Access with its client;
     without a session, a page that names a document (keyword arguments) answers the same
-    "not found" as for another client's document, and any other page goes to the sign-in
-    page (or, signed in but no client chosen yet, to the chooser). Without
-    ``needs_client``, ``request.portal`` is the Access or None."""
+    "not found" as for another client's document (``portal_not_found``), and any other
+    page goes to the sign-in page (or, signed in but no client chosen yet, to the
+    chooser). Without ``needs_client``, ``request.portal`` is the Access or None."""
 
     def decorate(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
         @login_not_required
@@ -151,7 +161,7 @@ def portal_view(*, needs_client: bool = True) -> Callable:
             request.portal = access  # type: ignore[attr-defined]
             if needs_client and (access is None or access.client is None):
                 if kwargs:
-                    return not_found()
+                    return portal_not_found(request)
                 name = "portal:sign_in" if access is None else "portal:choose"
                 return private(HttpResponseRedirect(reverse(name)))
             return private(view(request, *args, **kwargs))

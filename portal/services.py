@@ -66,15 +66,16 @@ def _clean_report(
                 errors.setdefault(name, []).extend(messages)
 
     def clean_amount_reported() -> Decimal:
-        value = clean_amount(amount, field="amount", label=_("Amount"))
-        require_minor_unit(value, invoice.currency, field="amount", label=_("Amount"))
+        # Named as the form names the field.
+        value = clean_amount(amount, field="amount", label=_("Amount paid"))
+        require_minor_unit(value, invoice.currency, field="amount", label=_("Amount paid"))
         most = invoice.balance_due * MOST_TIMES_BALANCE
         if value > most:
             raise InvalidInput.single(
                 "amount",
                 _(
-                    "Amount: %(amount)s is far more than the %(balance)s due; check the "
-                    "amount you paid."
+                    "Amount paid: %(amount)s is far more than the %(balance)s due; check "
+                    "the amount you paid."
                 )
                 % {
                     "amount": format_money(value, invoice.currency),

@@ -5,9 +5,10 @@ the CSV.
 
 Every page is the client's of the portal session (``request.portal.client``,
 portal.access) and every document is looked up within it: a number of another client's,
-a draft's or nobody's answers the same "not found" as a document link that opens nothing
-(links.pages.not_found). A document's page is its link's page (public_views.py,
-quotes/public_views.py) in the portal's layout, answering through the portal's operations."""
+a draft's or nobody's answers the portal's one "not found"
+(portal.access.portal_not_found). A document's page is its link's page (public_views.py,
+quotes/public_views.py) in the portal's layout, answering through the portal's
+operations."""
 
 from __future__ import annotations
 
@@ -25,7 +26,6 @@ from django.views.decorators.http import require_safe
 
 from billing.models import Client, CreditNote, Invoice
 from billing.selectors import client_currencies
-from links.pages import not_found
 from quotes import services as quote_services
 from quotes.models import Quote
 from quotes.public_views import answer_page, quote_pdf_response
@@ -33,7 +33,7 @@ from reports import selectors as reports
 from settings_app.selectors import business_today
 
 from . import public_views, selectors, services
-from .access import Access, portal_view
+from .access import Access, portal_not_found, portal_view
 from .context import page_context
 from .forms import StatementForm
 
@@ -102,7 +102,7 @@ def _document_view(
         def wrapped(request: HttpRequest, number: str) -> HttpResponse:
             found = find(_client(request), number)
             if found is None:
-                return not_found()
+                return portal_not_found(request)
             if request.method not in methods:
                 return HttpResponseNotAllowed(methods)
             return view(request, found)

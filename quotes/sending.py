@@ -45,7 +45,7 @@ from settings_app.selectors import business_today, get_business_settings
 from settings_app.templating import QUOTE_PLACEHOLDERS, fill
 
 from . import document, rules
-from .models import Answer, Quote, QuoteAnswer
+from .models import Answer, Channel, Quote, QuoteAnswer
 from .services import QuoteChanged, lock_quote, mark_sent
 
 if TYPE_CHECKING:
@@ -235,8 +235,8 @@ def _queue_quote(
 # --- Telling the business -----------------------------------------------------------------
 def notify_business(*, answer: QuoteAnswer, base_url: str = "") -> Message | None:
     """E-mail the business (the settings' e-mail address) that its client answered a quote
-    through the link: who, when, from where, the reason of a decline, and for an
-    acceptance the PDF accepted. Nothing when e-mail is not set up or the business has no
+    through the link or the client portal: who, when, from where, the reason of a decline,
+    and for an acceptance the PDF accepted. Nothing when e-mail is not set up or the business has no
     address. Called once the answer has committed: the answer stands whether or not this
     message can be queued."""
     business = get_business_settings()
@@ -266,6 +266,10 @@ def notify_business(*, answer: QuoteAnswer, base_url: str = "") -> Message | Non
             _("%(name)s declined quote %(number)s (%(client)s, %(total)s) on %(when)s.") % values,
             _("Reason: %(reason)s") % {"reason": answer.reason or _("none given")},
         ]
+    if answer.channel == Channel.PORTAL:
+        lines.append(
+            _("Through the client portal, signed in as %(email)s.") % {"email": answer.email}
+        )
     lines.append(_("From the address %(address)s, with %(browser)s.") % values)
     base_url = settings.OTB_BASE_URL or base_url
     if base_url.startswith(("http://", "https://")):

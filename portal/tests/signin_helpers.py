@@ -42,3 +42,18 @@ def signed_in(browser, email: str) -> str:
     path = last_link_to(email)
     browser.post(path)
     return path
+
+
+CSRF_VALUE = re.compile(rb'name="csrfmiddlewaretoken" value="[^"]+"')
+
+
+def not_found_for(browser) -> bytes:
+    """The portal's one "not found" as ``browser`` (signed in or not) gets it, with the
+    CSRF token of its forms (random in every answer, telling nothing) left out."""
+    response = browser.get("/portal/invoices/NOBODYS-0000/")
+    assert response.status_code == 404
+    return without_csrf(response.content)
+
+
+def without_csrf(content: bytes) -> bytes:
+    return CSRF_VALUE.sub(b'name="csrfmiddlewaretoken" value=""', content)

@@ -7,16 +7,13 @@ import datetime
 from decimal import Decimal
 
 import pytest
-from django.conf import settings
 from django.urls import reverse
-from django.utils import translation
 
 from audit.models import AuditRecord
 from billing.errors import NotFound
 from billing.models import Payment, PaymentMethod, PaymentStatus
 from billing.selectors import available_credit, open_balance_due
 from billing.services import cancel_invoice, create_credit_note, issue_credit_note
-from links.pages import not_found
 from links.tests.helpers import sent_quote
 from outbox.models import Message, MessageKind
 from portal import services
@@ -27,6 +24,7 @@ from tests.factories import draft, issued, line, pay
 from tests.pdf import pdf_text
 
 from .conftest import ANN, sign_in_directly
+from .signin_helpers import not_found_for, without_csrf
 
 pytestmark = pytest.mark.django_db
 
@@ -37,10 +35,9 @@ DOCUMENT_PAGES = {
 }
 
 
-def nothing() -> bytes:
-    """The one "not found" answer (the portal speaks the business's language)."""
-    with translation.override(settings.LANGUAGE_CODE):
-        return not_found().content
+def nothing(browser) -> bytes:
+    """The portal's one "not found" answer, as ``browser`` gets it."""
+    return not_found_for(browser)
 
 
 def page(name: str, *args) -> str:
@@ -242,7 +239,7 @@ def test_another_clients_number_a_draft_or_none_answers_not_found(ann, maple, do
                 response = getattr(ann, method)(page(name, number))
                 assert response.status_code == 404, (name, number, method)
                 if method != "head":
-                    assert response.content == nothing(), (name, number, method)
+                    assert without_csrf(response.content) == nothing(ann), (name, number)
         # The client's own is there: the refusals above can fail.
         assert ann.get(page(name, documents["MAPLE"][kind].number)).status_code == 200
 
@@ -250,14 +247,15 @@ def test_another_clients_number_a_draft_or_none_answers_not_found(ann, maple, do
 def test_a_draft_invoice_is_never_shown(ann, maple):
     unissued = draft(client=maple)
 
-    assert ann.get(f"/portal/invoices/{unissued.pk}/").content == nothing()
-    assert ann.get("/portal/invoices/None/").content == nothing()
+    assert without_csrf(ann.get(f"/portal/invoices/{unissued.pk}/").content) == nothing(ann)
+    assert without_csrf(ann.get("/portal/invoices/None/").content) == nothing(ann)
 
 
 def test_a_document_without_a_session_answers_not_found(client, invoice):
     response = client.get(page("portal:invoice", invoice.number))
 
-    assert response.status_code == 404 and response.content == nothing()
+    assert response.status_code == 404 and without_csrf(response.content) == nothing(client)
+    assert "Sign in to the client portal" in response.text
 
 
 # --- "I've paid" from the portal -------------------------------------------------------------
@@ -302,7 +300,7 @@ def test_a_report_makes_a_pending_payment_naming_the_address_signed_in(ann, invo
         ({"amount": ""}, "Amount"),
         ({"amount": "twelve"}, "Amount"),
         ({"amount": "0"}, "Amount"),
-        ({"amount": "124300.00"}, "Amount: 124,300.00 CAD is far more than"),
+        ({"amount": "124300.00"}, "Amount paid: 124,300.00 CAD is far more than"),
         ({"date": ""}, "Date paid"),
         ({"date": "2026-02-30"}, "Date paid"),
         ({"date": "3000-01-01"}, "Date paid: "),
@@ -436,6 +434,23 @@ def test_the_business_is_told_of_a_portal_answer(ann, documents, smtp):
 
     told = Message.objects.get(kind=MessageKind.QUOTE_ANSWER)
     assert told.quote == quote and "Ann Smith accepted quote" in told.body
+    assert f"Through the client portal, signed in as {ANN}." in told.body
+
+
+def test_the_office_and_the_api_show_who_answered_in_the_portal(ann, documents, administrator):
+    from django.test import Client as Browser
+
+    quote = documents["MAPLE"]["quote"]
+    answer(ann, quote, name="Ann Smith", agreed="on", answer="accept")
+    office = Browser()
+    office.force_login(administrator)
+
+    shown = office.get(quote.get_absolute_url()).text
+    assert f"The client, signed in to the client portal as {ANN}" in shown
+    api = office.get(f"/api/v1/quotes/{quote.number}/")
+    assert api.status_code == 200
+    assert api.json()["answer"]["email"] == ANN
+    assert api.json()["answer"]["channel"] == "portal"
 
 
 @pytest.mark.parametrize(

@@ -336,3 +336,13 @@ def test_the_e_mail_goes_out_and_its_link_signs_in(migration_rows, client, maple
     browser = Browser()
     assert browser.post(path)["Location"] == HOME
     assert maple.name in browser.get(HOME).text
+
+
+def test_a_document_links_page_leads_to_the_portal_while_it_is_on(client, invoice, business):
+    from .conftest import link_to
+
+    path = reverse("invoice_link:page", args=[link_to(invoice)[1]])
+    assert f'in the <a href="{SIGN_IN}">client portal</a>' in client.get(path).text
+    business.portal_enabled = False
+    business.save()
+    assert "client portal" not in client.get(path).text
