@@ -1,8 +1,8 @@
 """The demo business's quotes (``manage.py seed_demo``, through ``QuotesConfig.seed_demo``):
 one in every state, made through the operations as the office would have made them, dated
-relative to today, so the quick start shows each: a draft, a sent one still valid (to
-e-mail, open from its link and accept), an expired one, one accepted by phone and
-converted into a draft invoice, a declined one and a withdrawn one."""
+relative to today, so the quick start shows each: a draft, sent ones still valid (to
+e-mail, open from its link or the client portal and accept), an expired one, one accepted
+by phone and converted into a draft invoice, a declined one and a withdrawn one."""
 
 from __future__ import annotations
 
@@ -106,6 +106,17 @@ def add_quotes(demo: _Demo) -> int:
         notes="Work in two weeks once accepted; tenants are told 48 hours before.",
     )
     send(valid, days_ago=5)
+
+    # Waiting for Maple's answer: its contact sees it in the client portal.
+    waiting = make(
+        "MAPLE",
+        [
+            line("LABOUR", 16, description="Parking lot: repaint lines and stall numbers"),
+            line("MATERIALS", 1, "420.00", description="Traffic paint, stencils"),
+        ],
+        notes="Done on a weekend; the lot is closed for one day.",
+    )
+    send(waiting, days_ago=3)
 
     make(
         "SUMMIT",

@@ -39,7 +39,8 @@ def add_schedules(demo: _Demo) -> int:
     def months_back(count: int) -> datetime.date:
         return first_of_month(demo.today, months_back=count)
 
-    # Started three months ago: the first run makes its four invoices, one a month.
+    # Started three months ago: the first run makes its four invoices, one a month, and
+    # e-mails each (the quick start's mail sink keeps them, each with its link).
     make(
         "MAPLE",
         "Building maintenance retainer",
@@ -49,6 +50,7 @@ def add_schedules(demo: _Demo) -> int:
         ],
         start_date=months_back(3),
         notes="Retainer for {period}; work beyond 12 hours is billed separately.",
+        email_invoices=True,
     )
     # Each quarter's invoice waits as a draft: the hours are checked before it is issued.
     make(

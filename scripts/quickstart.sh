@@ -28,18 +28,8 @@ say "Preparing the database and static files"
 .venv/bin/python manage.py collectstatic --noinput --verbosity 0
 .venv/bin/python manage.py seed_demo
 
-# The demo's schedules start months back: the first run makes their invoices, each once;
-# a later one (the quick start run again) makes only what has fallen due since.
-say "Making the invoices the recurring schedules have due (manage.py run_recurring)"
-.venv/bin/python manage.py run_recurring ||
-  say "run_recurring could not bill every schedule (see above); the demo starts anyway."
-
-admin_output=$(.venv/bin/python manage.py create_user admin --role administrator \
-  --random-password --reset)
-password=$(sed -n 's/^Password for admin: //p' <<<"$admin_output")
-[ -n "$password" ] || die "create_user printed no password: $admin_output"
-
-# The demo's settings send e-mail to 127.0.0.1:1025; a mail sink there keeps every message.
+# The demo's settings send e-mail to 127.0.0.1:1025; a mail sink there keeps every message
+# (started before the recurring run, which e-mails the demo retainer's invoices).
 # Wait until it says it listens, or has exited (port 1025 taken), and say which.
 sink_log=var/mailsink.log
 : >"$sink_log"
@@ -55,6 +45,17 @@ The demo's e-mail goes to whatever listens on 127.0.0.1:1025, or fails to send (
   *) mail_note="The mail sink has not started yet (see $sink_log); e-mail may fail to send." ;;
 esac
 
+# The demo's schedules start months back: the first run makes their invoices, each once;
+# a later one (the quick start run again) makes only what has fallen due since.
+say "Making the invoices the recurring schedules have due (manage.py run_recurring)"
+.venv/bin/python manage.py run_recurring ||
+  say "run_recurring could not bill every schedule (see above); the demo starts anyway."
+
+admin_output=$(.venv/bin/python manage.py create_user admin --role administrator \
+  --random-password --reset)
+password=$(sed -n 's/^Password for admin: //p' <<<"$admin_output")
+[ -n "$password" ] || die "create_user printed no password: $admin_output"
+
 cat <<MSG
 
 OTB Billing is starting at http://127.0.0.1:$port/
@@ -67,8 +68,8 @@ OTB Billing is starting at http://127.0.0.1:$port/
 $mail_note
 The client portal, as a client sees it: http://127.0.0.1:$port/portal/
   Sign in with accounts@mapleleaf-pm.example.com: the sign-in link arrives in var/mail/
-  (the newest file); open it and press "Sign in". The invoices e-mailed above carry links
-  of their own, which open that one invoice.
+  (the newest file); open it and press "Sign in". The retainer invoices the recurring run
+  e-mailed to Maple are there too, each with its own link (/i/...) to that one invoice.
 The demo's recurring schedules made their invoices above. ".venv/bin/python manage.py
 run_recurring" makes what falls due later, never twice (an installed server runs it daily).
 

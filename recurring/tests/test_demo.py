@@ -17,6 +17,12 @@ TODAY = datetime.date(2026, 3, 10)
 
 
 @pytest.fixture(autouse=True)
+def site_address(settings):
+    """As the quick start sets it: the demo's retainer is e-mailed, with links."""
+    settings.OTB_BASE_URL = "http://127.0.0.1:5050"
+
+
+@pytest.fixture(autouse=True)
 def noon_in_toronto(business):
     at = datetime.datetime.combine(TODAY, datetime.time(17, 0), datetime.UTC)
     with time_machine.travel(at):
@@ -65,6 +71,12 @@ def test_the_quick_starts_run_makes_the_retainers_invoices_once_each_gapless():
         "On-call maintenance retainer, March 2026",
     ]
     assert all(o.invoice.number in first for o in retainer)
+    # E-mailed to Maple, each with its own link (the quick start's mail sink keeps them).
+    from outbox.models import Message, MessageKind
+
+    sent = Message.objects.filter(kind=MessageKind.INVOICE, invoice__client__code="MAPLE")
+    assert sorted(m.invoice_id for m in sent) == sorted(o.invoice_id for o in retainer)
+    assert all("http://127.0.0.1:5050/i/" in m.secret_link for m in sent)
     # Every issued invoice, the demo's and the schedules', numbered without a gap.
     sequences = sorted(Invoice.objects.exclude(sequence=None).values_list("sequence", flat=True))
     assert sequences == list(range(1, len(sequences) + 1))
