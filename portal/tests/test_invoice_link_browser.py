@@ -44,7 +44,7 @@ def test_the_invoice_link_works_on_a_phone(browser_page, invoice, invoice_token)
 @pytest.mark.parametrize("viewport", [{"width": 1366, "height": 800}, PHONE])
 def test_the_statement_link_keeps_its_columns_apart(browser_page, statement_token, viewport):
     """Each cell of the statement holds its text (a date never runs into the entry beside
-    it), at desktop width and on a phone, where the table scrolls inside its box."""
+    it), at desktop width and on a phone, where each row is a block of labelled figures."""
     page = browser_page
     page.set_viewport_size(viewport)
     page.goto(url("statement_link:page", statement_token))
