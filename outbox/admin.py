@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy
 
 from billing.admin import InvoiceAdmin
 from billing.models import InvoiceStatus
-from otb.admin import OperationAdmin
+from otb.admin import ReadOnlyAdmin
 
 from . import services
 from .models import DeliveryAttempt, Message, MessageStatus
@@ -40,7 +40,7 @@ class DeliveryAttemptInline(admin.TabularInline):
 
 
 @admin.register(Message)
-class MessageAdmin(OperationAdmin):
+class MessageAdmin(ReadOnlyAdmin):
     """Messages are a record of what was sent: nobody edits or deletes them."""
 
     list_display = (
@@ -57,19 +57,7 @@ class MessageAdmin(OperationAdmin):
     list_prefetch_related = ("invoice",)
     inlines = (DeliveryAttemptInline,)
     actions = ("retry_selected", "mark_selected_dealt_with")
-    exclude = ("claimed_at",)
-
-    def get_readonly_fields(self, request, obj=None):
-        return [field.name for field in Message._meta.fields if field.name != "claimed_at"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
+    hidden = ("claimed_at",)
 
     def has_send_permission(self, request):
         return request.user.has_perm("outbox.send_message")

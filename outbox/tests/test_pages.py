@@ -65,6 +65,20 @@ def test_the_send_form_is_prefilled_from_the_client_and_the_templates(office, in
     assert "Dear Birchwood Dental," in page
 
 
+def test_the_back_office_shows_a_message_read_only(office, invoice, smtp, administrator):
+    office.post(send_url(invoice), form_data(invoice), follow=True)
+    message = Message.objects.get()
+    office.force_login(administrator)
+
+    page = office.get(reverse("admin:outbox_message_change", args=[message.pk]))
+
+    assert page.status_code == 200
+    text = page.content.decode()
+    assert message.subject in text and "claimed_at" not in text
+    assert 'name="subject"' not in text  # shown, never edited
+    assert office.post(reverse("admin:outbox_message_add")).status_code == 403
+
+
 def test_sending_from_the_invoice_page_delivers_and_says_so(office, invoice, smtp):
     response = office.post(send_url(invoice), form_data(invoice), follow=True)
 

@@ -103,15 +103,21 @@ def links_of(client, documents, recipient):
     return tokens
 
 
+def holding_links_of(client, documents) -> Browser:
+    """A browser that opened ``client``'s document links (each answered), but holds no
+    portal session."""
+    holder = Browser()
+    for kind, token in links_of(client, documents, BEN).items():
+        page = {"invoice": "i", "credit_note": "c", "quote": "q", "statement": "s"}[kind]
+        assert holder.get(f"/{page}/{token}/").status_code == 200
+    return holder
+
+
 def test_no_portal_address_shows_another_clients_document(two_clients):
     maple, birch, documents = two_clients
     ann = Browser()
     signed_in(ann, ANN)
-    # Holding B's links, but no portal session.
-    holder = Browser()
-    for kind, token in links_of(birch, documents["BIRCH"], BEN).items():
-        page = {"invoice": "i", "credit_note": "c", "quote": "q", "statement": "s"}[kind]
-        assert holder.get(f"/{page}/{token}/").status_code == 200
+    holder = holding_links_of(birch, documents["BIRCH"])
     nothing = {ann: not_found_for(ann), holder: not_found_for(holder)}
     birch_tokens = links_of(birch, documents["BIRCH"], "ben2@birch.example.com")
     tried = 0
@@ -153,10 +159,7 @@ def test_no_portal_page_lists_another_clients_things(two_clients):
     maple, birch, documents = two_clients
     ann = Browser()
     signed_in(ann, ANN)
-    holder = Browser()
-    for kind, token in links_of(birch, documents["BIRCH"], BEN).items():
-        page = {"invoice": "i", "credit_note": "c", "quote": "q", "statement": "s"}[kind]
-        holder.get(f"/{page}/{token}/")
+    holder = holding_links_of(birch, documents["BIRCH"])
     theirs = [birch.name] + [
         documents["BIRCH"][kind].number for kind in ("invoice", "credit_note", "quote")
     ]

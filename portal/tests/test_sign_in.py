@@ -346,3 +346,25 @@ def test_a_document_links_page_leads_to_the_portal_while_it_is_on(client, invoic
     business.portal_enabled = False
     business.save()
     assert "client portal" not in client.get(path).text
+
+
+def test_an_administrator_ends_sessions_in_the_back_office(client, maple, mail, administrator):
+    browser = Browser()
+    signed_in(browser)
+    session = sessions().get()
+    client.force_login(administrator)
+
+    listed = client.get(reverse("admin:portal_portalsession_changelist"))
+    assert listed.status_code == 200 and ANN in listed.text
+    assert session.key_hash not in listed.text
+    detail = client.get(reverse("admin:portal_portalsession_change", args=[session.pk]))
+    assert detail.status_code == 200 and session.key_hash not in detail.text
+    ended = client.post(
+        reverse("admin:portal_portalsession_changelist"),
+        {"action": "end_selected", "_selected_action": [session.pk]},
+        follow=True,
+    )
+    assert "1 session ended." in ended.text
+    assert browser.get(HOME)["Location"] == SIGN_IN
+    links = client.get(reverse("admin:portal_signinlink_changelist"))
+    assert links.status_code == 200 and ANN in links.text
