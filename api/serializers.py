@@ -682,7 +682,9 @@ class QuoteAnswerSerializer(serializers.ModelSerializer):
         help_text="The user who recorded it on the client's behalf; null: the client, "
         "through the quote's link or the client portal (channel).",
     )
-    email = serializers.EmailField(
+    # Not an EmailField: its schema's "format: email" refuses the empty string of the
+    # answers made any other way.
+    email = serializers.CharField(
         read_only=True,
         help_text="For an answer through the client portal, the address signed in; else empty.",
     )
