@@ -20,6 +20,8 @@ from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 
+from settings_app.selectors import get_business_settings
+
 logger = logging.getLogger(__name__)
 
 NOT_FOUND_TEMPLATE = "links/not_found.html"
@@ -97,6 +99,17 @@ def logo_data_uri(logo: Any) -> str:
         return ""
     content_type = mimetypes.guess_type(logo.name)[0] or "application/octet-stream"
     return f"data:{content_type};base64,{base64.b64encode(content).decode()}"
+
+
+def with_business(context: dict[str, Any] | None = None) -> dict[str, Any]:
+    """``context`` with what every client's page shows: the business and its logo (a
+    data: URI, read from storage), unless it holds them already (the portal's page context
+    does), so that a page reads the logo once."""
+    context = context or {}
+    if "logo_url" in context:
+        return context
+    business = get_business_settings()
+    return {"business": business, "logo_url": logo_data_uri(business.logo), **context}
 
 
 def pdf_response(content: Callable[[], bytes], *, filename: str, what: str) -> HttpResponse:

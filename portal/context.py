@@ -7,15 +7,8 @@ from typing import Any
 
 from django.http import HttpRequest
 
-from links.pages import logo_data_uri
-from settings_app.selectors import get_business_settings
+from links.pages import with_business
 
 
 def page_context(request: HttpRequest, **more: Any) -> dict[str, Any]:
-    business = get_business_settings()
-    return {
-        "business": business,
-        "logo_url": logo_data_uri(business.logo),
-        "portal": getattr(request, "portal", None),
-        **more,
-    }
+    return with_business({"portal": getattr(request, "portal", None), **more})

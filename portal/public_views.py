@@ -34,7 +34,7 @@ from billing.errors import NotFound
 from billing.models import CreditNote, Invoice, InvoiceStatus, Payment
 from billing.selectors import client_currencies
 from links.models import DocumentLink, LinkKind
-from links.pages import csrf_protect_quietly, logo_data_uri, not_found, pdf_response, private
+from links.pages import csrf_protect_quietly, not_found, pdf_response, private, with_business
 from links.selectors import open_link
 from links.services import record_view
 from otb.forms import Form, show_refusal
@@ -103,11 +103,6 @@ def _viewed(request: HttpRequest, link: DocumentLink) -> None:
     )
 
 
-def _business_context() -> dict:
-    business = get_business_settings()
-    return {"business": business, "logo_url": logo_data_uri(business.logo)}
-
-
 def _with_logo(data: dict, logo_url: str) -> dict:
     return {**data, "business": {**data["business"], "logo_url": logo_url}}
 
@@ -150,11 +145,10 @@ def invoice_response(
                 thanks = page_url + "?reported=1#payment"
                 return private(HttpResponseRedirect(thanks, status=303))
         invoice = pdf.load_invoice(pk=invoice.pk, with_payments=False)  # as it stands now
-    shown = _business_context()
+    shown = with_business(context)
     doc = _with_logo(pdf.document_data(invoice, business=shown["business"]), shown["logo_url"])
     page = {
         **shown,
-        **(context or {}),
         "invoice": invoice,
         "doc": doc,
         "state": doc["status"],
@@ -213,11 +207,10 @@ def credit_note_response(
     request: HttpRequest, note: CreditNote, *, pdf_url: str, context: dict[str, Any] | None = None
 ) -> HttpResponse:
     """A credit note's page for its client, the link's and the portal's alike."""
-    shown = _business_context()
+    shown = with_business(context)
     doc = _with_logo(pdf.credit_note_data(note, business=shown["business"]), shown["logo_url"])
     page = {
         **shown,
-        **(context or {}),
         "note": note,
         "doc": doc,
         "pdf_url": pdf_url,
@@ -272,8 +265,7 @@ def statement_response(
     other currencies)."""
     aging = selectors.statement_aging(report)
     page = {
-        **_business_context(),
-        **(context or {}),
+        **with_business(context),
         "report": report,
         "aging": aging,
         "aging_cells": [(key, label, aging.buckets[key]) for key, label, _days in BUCKETS]

@@ -25,12 +25,12 @@ from accounts.throttle import DOCUMENT_LINK, address_key, look_up
 from audit.addresses import client_address
 from billing.errors import NotFound
 from links.models import DocumentLink, LinkKind
-from links.pages import csrf_protect_quietly, logo_data_uri, not_found, pdf_response, private
+from links.pages import csrf_protect_quietly, not_found, pdf_response, private, with_business
 from links.selectors import open_link
 from links.services import record_view
 from otb.forms import Form, show_refusal
 from otb.operations import DomainError, InvalidInput
-from settings_app.selectors import business_today, get_business_settings
+from settings_app.selectors import business_today
 
 from . import document, sending, services
 from .models import Answer, Quote, QuoteAnswer, QuoteState
@@ -148,14 +148,14 @@ def answer_page(
                 # After the answer, the page (a GET) shows it; reloading it answers nothing.
                 return private(HttpResponseRedirect(page_url, status=303))
         quote = document.load_quote(pk=quote.pk)  # as it stands now
-    business = get_business_settings()
+    shown = with_business(context)
+    business = shown["business"]
     data = document.quote_data(quote, business=business)
     state = shown_state(quote, today=business_today(business))
     page = {
-        "business": business,
-        **(context or {}),
+        **shown,
         "quote": quote,
-        "doc": {**data, "business": {**data["business"], "logo_url": logo_data_uri(business.logo)}},
+        "doc": {**data, "business": {**data["business"], "logo_url": shown["logo_url"]}},
         "state": state,
         "answer": QuoteAnswer.objects.filter(quote=quote).first(),
         "form": form,
