@@ -420,6 +420,7 @@ class InvoiceSerializer(InBaseCurrencyFields, serializers.ModelSerializer):
             "created_at",
             "issued_at",
             "cancelled_at",
+            "cancelled_on",
             "cancel_reason",
             "viewed_at",
         ]

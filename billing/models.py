@@ -406,6 +406,9 @@ class Invoice(InBaseCurrency):
         editable=False,
     )
     cancelled_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # The business's day of the cancellation, the date of its ledger entry: the reports and
+    # the exports count a cancellation in the period it was made (SPEC: Exports and imports).
+    cancelled_on = models.DateField(_("cancelled on"), null=True, blank=True, editable=False)
     cancelled_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
@@ -471,6 +474,11 @@ class Invoice(InBaseCurrency):
             models.CheckConstraint(
                 condition=Q(discount_value__gte=0), name="invoice_discount_value_gte_0"
             ),
+            models.CheckConstraint(
+                condition=Q(cancelled_at__isnull=True, cancelled_on__isnull=True)
+                | Q(cancelled_at__isnull=False, cancelled_on__isnull=False),
+                name="invoice_cancelled_has_day",
+            ),
         ]
         # Each list order and filter of the pages and the back office has an index that
         # reads it in order, so a page of 50 costs the same on a million invoices as on ten
@@ -498,6 +506,11 @@ class Invoice(InBaseCurrency):
             models.Index(
                 fields=["issue_date", "status", "currency", "client", "total", "tax_total"],
                 name="invoice_issued_figures",
+            ),
+            # The cancellations of a range of days, counted as negatives (reports, exports).
+            models.Index(
+                fields=["cancelled_on", "currency", "client", "total", "tax_total"],
+                name="invoice_cancelled_figures",
             ),
         ]
 

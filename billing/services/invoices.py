@@ -692,7 +692,9 @@ def cancel_invoice(*, invoice: Invoice, acting_user: User | None, reason: str = 
     refusal = cancel_refusal(invoice)
     if refusal:
         raise (InvalidTransition if invoice.is_draft else InvoiceLocked)(refusal)
+    today = business_today()
     invoice.cancelled_at = timezone.now()
+    invoice.cancelled_on = today
     invoice.cancelled_by = acting_user
     invoice.cancel_reason = clean_text(reason or "", field="reason", label=_("Reason"))
     accounting.post(
@@ -702,6 +704,7 @@ def cancel_invoice(*, invoice: Invoice, acting_user: User | None, reason: str = 
         invoice=invoice,
         acting_user=acting_user,
         values={"number": invoice.number},
+        today=today,
     )
     audit.changed(invoice, before)
     return invoice
