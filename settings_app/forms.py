@@ -208,6 +208,20 @@ SECTIONS = (
             "send_reminders",
         ),
     ),
+    (
+        _("Accounting exports"),
+        (
+            "account_receivable",
+            "account_income",
+            "account_tax",
+            "account_money_received",
+            "account_adjustments",
+            "account_exchange",
+            "account_conversion",
+            "account_opening",
+            "xero_account_code",
+        ),
+    ),
 )
 LOGO_PREVIEW = HTML(
     "{% if business.logo %}<div class='mb-2'><img src='{{ business.logo.url }}'"

@@ -37,6 +37,31 @@ INVOICE_PREFIX_VALIDATOR = RegexValidator(
     _("Use at most 12 letters, digits, dashes, slashes or underscores, not ending in a digit."),
 )
 # The portal's and document links' accent colour (Bootstrap's blue by default).
+# An account name of the accounting exports (SPEC: Exports and imports): segments joined by
+# ":" (hledger's, ledger's and QuickBooks' sub-accounts), each of words separated by single
+# spaces (two spaces end an account name in a journal); no ";" (a comment), no brackets or
+# parentheses (virtual postings), no "@" or "=" (prices and assertions).
+_ACCOUNT_WORDS = r"[^\s:;()\[\]@=*!]+(?: [^\s:;()\[\]@=*!]+)*"
+ACCOUNT_NAME_VALIDATOR = RegexValidator(
+    rf"^{_ACCOUNT_WORDS}(?::{_ACCOUNT_WORDS})*\Z",
+    _(
+        "Enter an account name such as assets:receivable: words separated by single spaces, "
+        "parts joined by a colon, without ; ( ) [ ] @ = * or !."
+    ),
+    code="invalid_account",
+)
+
+
+def account_field(verbose_name, default: str, help_text) -> models.CharField:
+    return models.CharField(
+        verbose_name,
+        max_length=100,
+        default=default,
+        validators=[ACCOUNT_NAME_VALIDATOR],
+        help_text=help_text,
+    )
+
+
 DEFAULT_BRAND_COLOUR = "#0D6EFD"
 BRAND_COLOUR_PATTERN = r"#[0-9A-Fa-f]{6}"
 BRAND_COLOUR_VALIDATOR = RegexValidator(
@@ -183,6 +208,53 @@ class BusinessSettings(models.Model):
             "A link in an e-mail opens its one document without a login for this many days."
         ),
     )
+    # Accounting exports: the accounts of the journal (and QuickBooks' IIF)
+    account_receivable = account_field(
+        _("receivable account"),
+        "assets:receivable",
+        _("Each client's account is this followed by its code: assets:receivable:ACME."),
+    )
+    account_income = account_field(
+        _("income account"), "income:services", _("Sales, net of tax, discounts and credits.")
+    )
+    account_tax = account_field(
+        _("tax account"),
+        "liabilities:tax",
+        _("Each tax's account is this followed by its label: liabilities:tax:gst."),
+    )
+    account_money_received = account_field(
+        _("money received account"),
+        "assets:bank",
+        _("Where payments go in and refunds go out."),
+    )
+    account_adjustments = account_field(
+        _("manual credits and debits account"),
+        "equity:adjustments",
+        _("The other side of a manual credit or debit on a client's account."),
+    )
+    account_exchange = account_field(
+        _("exchange differences account"),
+        "income:exchange differences",
+        _("Realised exchange gains (and losses) on payments in another currency."),
+    )
+    account_conversion = account_field(
+        _("currency conversion account"),
+        "equity:conversion",
+        _("The other side of an exchange difference, in the base currency."),
+    )
+    account_opening = account_field(
+        _("opening balances account"),
+        "equity:opening balances",
+        _("The other side of what clients owed when an export's range starts."),
+    )
+    xero_account_code = models.CharField(
+        _("Xero sales account code"),
+        max_length=10,
+        default="200",
+        validators=[RegexValidator(r"^[0-9A-Za-z.-]+\Z", _("Enter letters, digits, . or -."))],
+        help_text=_("The AccountCode of every line in the Xero export."),
+    )
+
     portal_enabled = models.BooleanField(
         _("client portal"),
         default=True,

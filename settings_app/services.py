@@ -72,6 +72,15 @@ class SettingsChanges(TypedDict, total=False):
     receipt_email_subject: str
     receipt_email_body: str
     send_reminders: bool
+    account_receivable: str
+    account_income: str
+    account_tax: str
+    account_money_received: str
+    account_adjustments: str
+    account_exchange: str
+    account_conversion: str
+    account_opening: str
+    xero_account_code: str
 
 
 SETTINGS_FIELDS = frozenset(SettingsChanges.__annotations__)
