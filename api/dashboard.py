@@ -23,7 +23,7 @@ class CurrencyFiguresSerializer(serializers.Serializer):
     overdue_count = serializers.IntegerField()
     invoiced_this_month = MoneyField(
         help_text="Totals of the invoices issued this month, less the credit notes issued "
-        "this month (as the revenue report counts them)."
+        "and the invoices cancelled this month (as the revenue report counts them)."
     )
     credited_this_month = MoneyField(
         help_text="The credit notes issued this month, as the negative they count for in "

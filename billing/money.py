@@ -387,3 +387,30 @@ def payment_in_base(
     return PaymentInBase(
         amount=in_base, settled=settled, difference=in_base - credit_in_base - settled
     )
+
+
+def allocate(total: Decimal, weights: Sequence[Decimal], currency: str) -> list[Decimal]:
+    """``total`` shared over ``weights`` (each ≥ 0) in proportion, in the currency's minor
+    units, by largest remainder: each share is rounded down, and the units left go one each
+    to the largest remainders (the earlier weight first on a tie), so the shares always add
+    up to ``total`` exactly (SPEC: Exports and imports, a line's share of a document's base
+    subtotal, discount or tax). With no weight above zero, the shares are equal."""
+    if not weights:
+        return []
+    unit = minor_unit(currency)
+    units = int((total / unit).to_integral_value())
+    sign, units = (-1 if units < 0 else 1), abs(units)
+    shares_of = [Decimal(1)] * len(weights) if not any(weights) else list(weights)
+    whole = sum(shares_of, Decimal(0))
+    floors: list[int] = []
+    remainders: list[tuple[Decimal, int]] = []
+    for position, weight in enumerate(shares_of):
+        exact = Decimal(units) * weight / whole
+        floor = int(exact)  # weights ≥ 0: truncation is the floor
+        floors.append(floor)
+        remainders.append((exact - floor, position))
+    for _remainder, position in sorted(remainders, key=lambda found: (-found[0], found[1]))[
+        : units - sum(floors)
+    ]:
+        floors[position] += 1
+    return [(sign * floor * unit).quantize(CENT) for floor in floors]

@@ -224,44 +224,43 @@ def dashboard_figures(*, today: datetime.date, default_currency: str) -> Dashboa
         found["outstanding"] += value
         if is_late:
             found["overdue"] += value
-    # SPEC: Credit notes count in the period of their own issue date, as in the revenue
-    # report. The invoices' and the credit notes' totals in one query (UNION ALL), each
-    # read from an index of its own table.
-    invoiced: dict[str, dict] = {}
-    credited: dict[str, dict] = {}
+    # SPEC: Credit notes count in the period of their own issue date, and a cancellation in
+    # the period it was made, as negatives, as in the revenue report: an invoice issued this
+    # month counts even if it was cancelled since. The invoices', the credit notes' and the
+    # cancellations' totals in one query (UNION ALL), each read from an index of its table.
+    month: dict[str, dict[str, dict]] = {"invoice": {}, "credit_note": {}, "cancellation": {}}
     this_month = Q(issue_date__gte=month_start, issue_date__lt=next_month)
     without = Count("id", filter=Q(total_in_base__isnull=True))
-    documents = (
-        Invoice.objects.issued()
-        .exclude(status=InvoiceStatus.CANCELLED)
-        .filter(this_month)
-        .values("currency")
-        .annotate(
-            amount=Sum("total"),
-            in_base=Sum("total_in_base"),
-            without_rate=without,
-            is_credit_note=Value(False),
-        )
-        .order_by()
-        .union(
-            CreditNote.objects.filter(this_month, status=CreditNoteStatus.ISSUED)
-            .values("currency")
+
+    def per_currency(documents: QuerySet, kind: str) -> QuerySet:
+        return (
+            documents.values("currency")
             .annotate(
                 amount=Sum("total"),
                 in_base=Sum("total_in_base"),
                 without_rate=without,
-                is_credit_note=Value(True),
+                kind=Value(kind),
             )
-            .order_by(),
-            all=True,
+            .order_by()
         )
+
+    documents = per_currency(Invoice.objects.issued().filter(this_month), "invoice").union(
+        per_currency(
+            CreditNote.objects.filter(this_month, status=CreditNoteStatus.ISSUED), "credit_note"
+        ),
+        per_currency(
+            Invoice.objects.filter(cancelled_on__gte=month_start, cancelled_on__lt=next_month),
+            "cancellation",
+        ),
+        all=True,
     )
     for row in documents:
-        (credited if row["is_credit_note"] else invoiced)[row["currency"]] = {
+        month[row["kind"]][row["currency"]] = {
             "amount": _amount(row["amount"]),
             "in_base": _amount(row["in_base"]),
             "without_rate": row["without_rate"],
         }
+    invoiced, credited, cancelled = month["invoice"], month["credit_note"], month["cancellation"]
     # "Collected" as ``ledger.selectors.collections`` says it, with its base figure.
     collected = _per_currency(
         collections(start=month_start, end=next_month - datetime.timedelta(1)),
@@ -272,13 +271,21 @@ def dashboard_figures(*, today: datetime.date, default_currency: str) -> Dashboa
         without_rate=Count("id", filter=collected_without_rate(base)),
         refunds_without_base=Count("id", filter=refunds_without_base(base)),
     )
-    currencies = {default_currency, *open_figures, *invoiced, *credited, *collected}
+    currencies = {
+        default_currency,
+        *open_figures,
+        *invoiced,
+        *credited,
+        *cancelled,
+        *collected,
+    }
     figures = DashboardFigures(today=today, month_start=month_start)
     nothing: dict[str, Any] = {}
     for currency in sorted(currencies, key=lambda c: (c != default_currency, c)):
         opened = open_figures.get(currency, nothing)
         invoiced_here = invoiced.get(currency, nothing)
         credited_here = credited.get(currency, nothing)
+        cancelled_here = cancelled.get(currency, nothing)
         collected_here = collected.get(currency, nothing)
         row = CurrencyFigures(
             currency=currency,
@@ -286,15 +293,18 @@ def dashboard_figures(*, today: datetime.date, default_currency: str) -> Dashboa
             overdue=_amount(opened.get("overdue")),
             overdue_count=opened.get("overdue_count", 0),
             invoiced_this_month=invoiced_here.get("amount", ZERO)
-            - credited_here.get("amount", ZERO),
+            - credited_here.get("amount", ZERO)
+            - cancelled_here.get("amount", ZERO),
             credited_this_month=ZERO - credited_here.get("amount", ZERO),  # never -0.00
             collected_this_month=_amount(collected_here.get("collected")),
             invoiced_in_base=invoiced_here.get("in_base", ZERO)
-            - credited_here.get("in_base", ZERO),
+            - credited_here.get("in_base", ZERO)
+            - cancelled_here.get("in_base", ZERO),
             credited_in_base=ZERO - credited_here.get("in_base", ZERO),
             collected_in_base=_amount(collected_here.get("in_base")),
             without_rate=invoiced_here.get("without_rate", 0)
             + credited_here.get("without_rate", 0)
+            + cancelled_here.get("without_rate", 0)
             + collected_here.get("without_rate", 0),
             refunds_without_base=collected_here.get("refunds_without_base", 0),
         )

@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "links",
     "recurring",
     "portal",
+    "exports",
     # Last: its post_migrate hook gives the roles the permissions of the apps above.
     "accounts",
 ]

@@ -7,20 +7,24 @@ is confirmed; a reversal from the day it was recorded. So every figure here agre
 ledger at the same date (SPEC: Client ledger). What each invoice had open on each day is kept
 as spans by billing.outstanding; the figures as of a date read those.
 
-What was invoiced, and the tax charged, are net of credit notes: an issued credit note counts
+What was invoiced, the tax charged and the income (net of tax) are net of credit notes and
+cancellations, and a period once reported is never rewritten: an issued credit note counts
 as a negative in the period of its own issue date, whenever its invoice was issued (SPEC:
-Credit notes). Each figure reads the invoices and the credit notes in one query, a UNION ALL
-of the two grouped alike with a column naming the document, so a report costs no more
-queries for them.
+Credit notes); an invoice counts in the period of its issue date even if it was cancelled
+later, and its cancellation counts as a negative of the same figures in the period it was
+made, ``cancelled_on`` (SPEC: Exports and imports). Each figure reads the invoices, the
+credit notes and the cancellations in one query, a UNION ALL of the three grouped alike with
+a column naming the document (``_documents``), so a report costs no more queries for them.
 
 Every figure is kept per currency, and added in the base currency from the base figures
 stored when a document was issued or a payment made (SPEC: Currencies and exchange rates):
-``total_in_base``, ``tax_in_base``, each tax's ``amount_in_base``, a payment's
-``amount_in_base`` and ``exchange_difference``; what is open on an invoice by
-``billing.selectors.open_in_base``, its base total's share. No rate is read or multiplied
-here: a rate entered later changes nothing already reported. Documents and payments without
-base figures (from before rates were kept) are counted (``without_rate``), never converted
-nor silently left out; the pages say to run ``manage.py check_rates --fill``.
+``total_in_base``, ``tax_in_base``, ``subtotal_in_base`` − ``discount_in_base``, each
+tax's ``amount_in_base``, a payment's ``amount_in_base`` and ``exchange_difference``; what
+is open on an invoice by ``billing.selectors.open_in_base``, its base total's share. No rate
+is read or multiplied here: a rate entered later changes nothing already reported.
+Documents and payments without base figures (from before rates were kept) are counted
+(``without_rate``), never converted nor silently left out; the pages say to run
+``manage.py check_rates --fill``.
 """
 
 from __future__ import annotations
@@ -66,8 +70,6 @@ from settings_app.selectors import get_business_settings
 
 ZERO = Decimal("0.00")
 CENT = Decimal("0.01")
-
-CLOSED_OR_DRAFT = (InvoiceStatus.DRAFT, InvoiceStatus.CANCELLED)
 
 # Aging buckets by days past due: (key, label, the most days past due it holds).
 BUCKETS = (
@@ -391,22 +393,32 @@ class RevenuePeriod:
     start: datetime.date
     end: datetime.date
     currency: str
-    # Net: the totals and taxes of the invoices issued in the period, less those of the
-    # credit notes issued in it.
+    # Net: the totals and taxes of the invoices issued in the period (those cancelled
+    # since included), less those of the credit notes issued in it and of the invoices
+    # cancelled in it.
     invoiced: Decimal = ZERO
     tax: Decimal = ZERO
     invoice_count: int = 0
     # The credit notes' totals, as the negative they count for in ``invoiced``.
     credited: Decimal = ZERO
     credit_note_count: int = 0
+    # The totals of the invoices cancelled in the period, likewise.
+    cancelled: Decimal = ZERO
+    cancellation_count: int = 0
+    # Net of tax (``net_of_tax``): what ``invoiced`` is less its taxes, the income of the
+    # books (SPEC: Exports and imports).
+    income: Decimal = ZERO
     collected: Decimal = ZERO
     outstanding: Decimal = ZERO
     # The same in the base currency, from the stored base figures: the documents'
-    # ``total_in_base`` and ``tax_in_base``, the payments' ``amount_in_base``
-    # (``billing.selectors.collected_in_base``) and what was open by ``open_in_base``.
+    # ``total_in_base``, ``tax_in_base``, ``subtotal_in_base`` − ``discount_in_base``, the
+    # payments' ``amount_in_base`` (``billing.selectors.collected_in_base``) and what was
+    # open by ``open_in_base``.
     invoiced_in_base: Decimal = ZERO
     tax_in_base: Decimal = ZERO
     credited_in_base: Decimal = ZERO
+    cancelled_in_base: Decimal = ZERO
+    income_in_base: Decimal = ZERO
     collected_in_base: Decimal = ZERO
     outstanding_in_base: Decimal = ZERO
     # Documents and payments without base figures, left out of the above; refunds in
@@ -425,10 +437,13 @@ class RevenueInBase:
     invoiced: Decimal = ZERO
     tax: Decimal = ZERO
     credited: Decimal = ZERO
+    cancelled: Decimal = ZERO
+    income: Decimal = ZERO
     collected: Decimal = ZERO
     outstanding: Decimal = ZERO
     invoice_count: int = 0
     credit_note_count: int = 0
+    cancellation_count: int = 0
     without_rate: int = 0
     refunds_without_base: int = 0
 
@@ -443,43 +458,111 @@ def revenue_in_base(periods: list[RevenuePeriod], *, base_currency: str) -> list
         total.invoiced += row.invoiced_in_base
         total.tax += row.tax_in_base
         total.credited += row.credited_in_base
+        total.cancelled += row.cancelled_in_base
+        total.income += row.income_in_base
         total.collected += row.collected_in_base
         total.outstanding += row.outstanding_in_base
         total.invoice_count += row.invoice_count
         total.credit_note_count += row.credit_note_count
+        total.cancellation_count += row.cancellation_count
         total.without_rate += row.without_rate
         total.refunds_without_base += row.refunds_without_base
     return [found[start] for start in sorted(found)]
 
 
-def issued_in(start: datetime.date, end: datetime.date):
-    """Invoices issued in the range and not cancelled: what was invoiced."""
-    return Invoice.objects.filter(issue_date__gte=start, issue_date__lte=end).exclude(
-        status__in=CLOSED_OR_DRAFT
+# What was invoiced, credited and cancelled in a range, for invoices (``prefix`` ""), or
+# for their lines or taxes ("invoice__"), or for credit notes and their lines or taxes
+# ("credit_note__"): one definition each, whichever table is summed.
+def _issued_between(start: datetime.date, end: datetime.date, prefix: str = "") -> Q:
+    """Invoices issued in the range, those cancelled since included: a cancellation never
+    rewrites the period of the issue, it counts in its own (``_cancelled_between``)."""
+    return Q(**{f"{prefix}issue_date__gte": start, f"{prefix}issue_date__lte": end}) & ~Q(
+        **{f"{prefix}status": InvoiceStatus.DRAFT}
     )
+
+
+def _cancelled_between(start: datetime.date, end: datetime.date, prefix: str = "") -> Q:
+    """Invoices cancelled in the range: by ``cancelled_on``, the business's day of it (only
+    an issued invoice can be cancelled)."""
+    return Q(**{f"{prefix}cancelled_on__gte": start, f"{prefix}cancelled_on__lte": end})
+
+
+def _credited_between(start: datetime.date, end: datetime.date, prefix: str = "") -> Q:
+    """Credit notes issued in the range."""
+    return Q(
+        **{
+            f"{prefix}issue_date__gte": start,
+            f"{prefix}issue_date__lte": end,
+            f"{prefix}status": CreditNoteStatus.ISSUED,
+        }
+    )
+
+
+def issued_in(start: datetime.date, end: datetime.date):
+    """Invoices issued in the range, those cancelled since included: what was invoiced
+    (read from their index on issue date, status, currency, client and figures)."""
+    return Invoice.objects.filter(_issued_between(start, end))
 
 
 def credit_notes_issued_in(start: datetime.date, end: datetime.date):
     """Credit notes issued in the range: what was credited, taken off what was invoiced in
     the period of their own issue date (read from their index on issue date, status,
     currency, client and figures)."""
-    return CreditNote.objects.filter(
-        issue_date__gte=start, issue_date__lte=end, status=CreditNoteStatus.ISSUED
-    )
+    return CreditNote.objects.filter(_credited_between(start, end))
 
 
-# The ``document`` column of a UNION of invoices' and credit notes' figures.
-INVOICE, CREDIT_NOTE = "invoice", "credit_note"
+def cancelled_in(start: datetime.date, end: datetime.date):
+    """Invoices cancelled in the range: what was cancelled, taken off what was invoiced in
+    the period the cancellation was made (read from their index on the day of it,
+    currency, client and figures)."""
+    return Invoice.objects.filter(_cancelled_between(start, end))
 
 
-def _invoices_and_credit_notes(invoices: QuerySet, credit_notes: QuerySet) -> QuerySet:
-    """Two grouped queries, of invoices (or their lines or taxes) and of credit notes,
-    with the same columns in the same order, as one: UNION ALL, each row with
-    ``document`` (INVOICE or CREDIT_NOTE). Its rows have the first query's column names."""
+# The ``document`` column of a UNION of invoices', credit notes' and cancellations' figures.
+INVOICE, CREDIT_NOTE, CANCELLATION = "invoice", "credit_note", "cancellation"
+
+
+def _documents(invoices: QuerySet, credit_notes: QuerySet, cancellations: QuerySet) -> QuerySet:
+    """Three grouped queries, of the invoices issued (or their lines or taxes), of the
+    credit notes issued and of the invoices cancelled, with the same columns in the same
+    order, as one: UNION ALL, each row with ``document`` (INVOICE, CREDIT_NOTE or
+    CANCELLATION). Its rows have the first query's column names."""
     return (
         invoices.annotate(document=Value(INVOICE))
         .order_by()
-        .union(credit_notes.annotate(document=Value(CREDIT_NOTE)).order_by(), all=True)
+        .union(
+            credit_notes.annotate(document=Value(CREDIT_NOTE)).order_by(),
+            cancellations.annotate(document=Value(CANCELLATION)).order_by(),
+            all=True,
+        )
+    )
+
+
+def signed(amount: Decimal, document: str) -> Decimal:
+    """A figure of a ``_documents`` row as it counts in its period: an invoice's as it is, a
+    credit note's and a cancellation's as a negative (SPEC: Credit notes; Exports and
+    imports: books are never rewritten after the fact)."""
+    return amount if document == INVOICE else ZERO - amount  # never -0.00
+
+
+def net_of_tax_sums() -> dict[str, Sum]:
+    """The sums behind ``net_of_tax``, to annotate a grouped query of invoices or credit
+    notes with (named apart from the fields, which a filter of the query may read)."""
+    return {
+        "subtotal_sum": Sum("subtotal"),
+        "discount_sum": Sum("discount_total"),
+        "subtotal_base": Sum("subtotal_in_base"),
+        "discount_base": Sum("discount_in_base"),
+    }
+
+
+def net_of_tax(group: dict) -> tuple[Decimal, Decimal]:
+    """What the documents of a group were sold for, net of tax: subtotal less discount
+    (SPEC: Money, Exports and imports: "income"), and the same in the base currency from
+    the stored ``subtotal_in_base`` − ``discount_in_base``."""
+    return (
+        money(group["subtotal_sum"]) - money(group["discount_sum"]),
+        money(group["subtotal_base"]) - money(group["discount_base"]),
     )
 
 
@@ -497,11 +580,11 @@ def revenue(
     today: datetime.date,
     base_currency: str | None = None,
 ) -> list[RevenuePeriod]:
-    """Per period and currency: invoiced and tax net of credit notes, collected and
-    outstanding at the period's end (or today, for a period not over yet), each also in the
-    base currency from the stored base figures. At most six queries, however many periods,
-    and three for what was open on the invoices in other currencies (a row each; none when
-    nothing is open in another currency)."""
+    """Per period and currency: invoiced, tax and income (net of tax) net of credit notes and
+    cancellations, collected and outstanding at the period's end (or today, for a period not
+    over yet), each also in the base currency from the stored base figures. At most six
+    queries, however many periods, and three for what was open on the invoices in other
+    currencies (a row each; none when nothing is open in another currency)."""
     base = base_currency_or(base_currency)
     trunc = PERIODS[period]
     rows: dict[tuple[datetime.date, str], RevenuePeriod] = {}
@@ -515,9 +598,9 @@ def revenue(
             )
         return rows[key]
 
-    def per_period(documents: QuerySet) -> QuerySet:
+    def per_period(documents: QuerySet, day: str) -> QuerySet:
         return (
-            documents.annotate(period=trunc("issue_date"))
+            documents.annotate(period=trunc(day))
             .values("period", "currency")
             .annotate(
                 total=Sum("total"),
@@ -526,28 +609,37 @@ def revenue(
                 # Not named as the fields: the filter reads the field.
                 total_base=Sum("total_in_base"),
                 tax_base=Sum("tax_in_base"),
+                **net_of_tax_sums(),
                 without_rate=Count("id", filter=Q(total_in_base__isnull=True)),
             )
         )
 
-    documents = _invoices_and_credit_notes(
-        per_period(issued_in(start, end)), per_period(credit_notes_issued_in(start, end))
+    documents = _documents(
+        per_period(issued_in(start, end), "issue_date"),
+        per_period(credit_notes_issued_in(start, end), "issue_date"),
+        per_period(cancelled_in(start, end), "cancelled_on"),
     )
     for group in documents:
         found = row(group["period"], group["currency"])
-        total, tax = money(group["total"]), money(group["tax"])
-        total_in_base, tax_in_base = money(group["total_base"]), money(group["tax_base"])
-        if group["document"] == CREDIT_NOTE:
-            total, tax = ZERO - total, ZERO - tax  # never -0.00
-            total_in_base, tax_in_base = ZERO - total_in_base, ZERO - tax_in_base
+        document = group["document"]
+        total, tax = signed(money(group["total"]), document), signed(money(group["tax"]), document)
+        total_in_base = signed(money(group["total_base"]), document)
+        tax_in_base = signed(money(group["tax_base"]), document)
+        income, income_in_base = (signed(amount, document) for amount in net_of_tax(group))
+        if document == CREDIT_NOTE:
             found.credited, found.credit_note_count = total, group["count"]
             found.credited_in_base = total_in_base
+        elif document == CANCELLATION:
+            found.cancelled, found.cancellation_count = total, group["count"]
+            found.cancelled_in_base = total_in_base
         else:
             found.invoice_count = group["count"]
         found.invoiced += total
         found.tax += tax
+        found.income += income
         found.invoiced_in_base += total_in_base
         found.tax_in_base += tax_in_base
+        found.income_in_base += income_in_base
         found.without_rate += group["without_rate"]
     collected = (
         collections_in(start, end)
@@ -596,23 +688,40 @@ def revenue(
     return sorted(rows.values(), key=lambda found: (found.currency, found.start))
 
 
+def receivables(as_of: datetime.date) -> dict[str, Decimal]:
+    """Currency -> what the clients owe at the end of ``as_of``, net of the credit they
+    hold: −(the sum of every client's ledger entries dated on or before it), the
+    receivables of the books (SPEC: Exports and imports). It differs from what is
+    outstanding on invoices by the clients' credit. One grouped query."""
+    rows = (
+        LedgerEntry.objects.filter(date__lte=as_of)
+        .values("currency")
+        .annotate(total=Sum("amount"))
+        .order_by("currency")
+    )
+    return {row["currency"]: ZERO - money(row["total"]) for row in rows}
+
+
 def top_clients(
     start: datetime.date, end: datetime.date, *, limit: int = 10
 ) -> dict[str, list[dict]]:
     """Per currency, the clients invoiced most in the range, net of their credit notes
-    issued in it (amounts in different currencies are never ranked together): one query
-    grouped by client, of the invoices and the credit notes (each read from an index of
-    its own table alone), ranked here, and one for the names of the few shown. The groups
-    are one per client invoiced or credited in the range, thousands at most; a query per
-    currency would read the range's documents once for each."""
+    issued and their invoices cancelled in it (amounts in different currencies are never
+    ranked together): one query grouped by client, of the invoices, the credit notes and
+    the cancellations (each read from an index of its own table alone), ranked here, and
+    one for the names of the few shown. The groups are one per client invoiced, credited or
+    cancelled in the range, thousands at most; a query per currency would read the range's
+    documents once for each."""
 
     def per_client(documents: QuerySet) -> QuerySet:
         return documents.values("client_id", "currency").annotate(
             total=Sum("total"), count=Count("id")
         )
 
-    documents = _invoices_and_credit_notes(
-        per_client(issued_in(start, end)), per_client(credit_notes_issued_in(start, end))
+    documents = _documents(
+        per_client(issued_in(start, end)),
+        per_client(credit_notes_issued_in(start, end)),
+        per_client(cancelled_in(start, end)),
     )
     net: dict[tuple[int, str], dict] = {}
     for group in documents.iterator(chunk_size=2000):
@@ -624,16 +733,19 @@ def top_clients(
                 "currency": group["currency"],
                 "invoiced": ZERO,
                 "credited": ZERO,
+                "cancelled": ZERO,
                 "count": 0,
             },
         )
-        total = money(group["total"])
-        if group["document"] == CREDIT_NOTE:
-            found["credited"] -= total
-            found["invoiced"] -= total
+        document = group["document"]
+        total = signed(money(group["total"]), document)
+        if document == CREDIT_NOTE:
+            found["credited"] += total
+        elif document == CANCELLATION:
+            found["cancelled"] += total
         else:
-            found["invoiced"] += total
             found["count"] += group["count"]
+        found["invoiced"] += total
     found_by_currency: dict[str, list[dict]] = {}
     for row in net.values():
         found_by_currency.setdefault(row["currency"], []).append(row)
@@ -652,26 +764,27 @@ def top_clients(
 def by_service(start: datetime.date, end: datetime.date) -> dict[str, list[dict]]:
     """Per currency, line amounts (before the invoice discount and tax) per service in the
     range, largest first, less the credit notes' lines issued in it under the service of
-    the invoice line each credits; lines without a service (a credit of an amount is
-    one) under an empty code. One query, of the invoices' and the credit notes' lines, and
-    one for the services' names."""
-    invoice_lines = (
-        InvoiceLine.objects.filter(invoice__issue_date__gte=start, invoice__issue_date__lte=end)
-        .exclude(invoice__status__in=CLOSED_OR_DRAFT)
-        .values("service_id", "invoice__currency")
-        .annotate(amount=Sum("amount"), lines=Count("id"))
-    )
-    credited_lines = (
-        CreditNoteLine.objects.filter(
-            credit_note__issue_date__gte=start,
-            credit_note__issue_date__lte=end,
-            credit_note__status=CreditNoteStatus.ISSUED,
+    the invoice line each credits, and less the lines of the invoices cancelled in it;
+    lines without a service (a credit of an amount is one) under an empty code. One query,
+    of the invoices', the credit notes' and the cancellations' lines, and one for the
+    services' names."""
+
+    def per_service(lines: QuerySet) -> QuerySet:
+        return lines.values("service_id", "invoice__currency").annotate(
+            amount=Sum("amount"), lines=Count("id")
         )
+
+    credited_lines = (
+        CreditNoteLine.objects.filter(_credited_between(start, end, "credit_note__"))
         .values("invoice_line__service_id", "credit_note__currency")
         .annotate(amount=Sum("amount"), lines=Count("id"))
     )
     net: dict[tuple[int | None, str], dict] = {}
-    for group in _invoices_and_credit_notes(invoice_lines, credited_lines):
+    for group in _documents(
+        per_service(InvoiceLine.objects.filter(_issued_between(start, end, "invoice__"))),
+        credited_lines,
+        per_service(InvoiceLine.objects.filter(_cancelled_between(start, end, "invoice__"))),
+    ):
         key = (group["service_id"], group["invoice__currency"])
         found = net.setdefault(
             key,
@@ -680,16 +793,19 @@ def by_service(start: datetime.date, end: datetime.date) -> dict[str, list[dict]
                 "invoice__currency": group["invoice__currency"],
                 "amount": ZERO,
                 "credited": ZERO,
+                "cancelled": ZERO,
                 "lines": 0,
             },
         )
-        amount = money(group["amount"])
-        if group["document"] == CREDIT_NOTE:
-            found["credited"] -= amount
-            found["amount"] -= amount
+        document = group["document"]
+        amount = signed(money(group["amount"]), document)
+        if document == CREDIT_NOTE:
+            found["credited"] += amount
+        elif document == CANCELLATION:
+            found["cancelled"] += amount
         else:
-            found["amount"] += amount
             found["lines"] += group["lines"]
+        found["amount"] += amount
     rows = list(net.values())
     names = _names(Service, {row["service_id"] for row in rows} - {None})
     for row in rows:
@@ -713,19 +829,18 @@ def _names(model, pks) -> dict[int, tuple[str, str]]:
 # --- Tax ----------------------------------------------------------------------------------
 def tax_report(start: datetime.date, end: datetime.date, *, period: str = "quarter") -> list[dict]:
     """Per period, tax (label, rate and registration number) and currency: the tax charged
-    on the invoices issued in the period and not cancelled (``charged``), less the tax of
-    the credit notes issued in it (``credited``, negative), and so the figure to file
-    (``amount``), with the taxable base, net likewise (``base``); each tax also in the base
-    currency, from each document's stored ``amount_in_base`` of it (``charged_in_base``,
-    ``credited_in_base``, ``amount_in_base``; ``without_rate``: the documents without,
-    left out of those). One query."""
+    on the invoices issued in the period, those cancelled since included (``charged``), less
+    the tax of the credit notes issued in it (``credited``, negative) and of the invoices
+    cancelled in it (``cancelled``, negative), and so the figure to file (``amount``), with
+    the taxable base, net likewise (``base``; ``credited_base``, ``cancelled_base``); each
+    tax also in the base currency, from each document's stored ``amount_in_base`` of it
+    (``charged_in_base``, ``credited_in_base``, ``cancelled_in_base``, ``amount_in_base``;
+    ``without_rate``: the documents without, left out of those). One query."""
     trunc = PERIODS[period]
 
-    def per_tax(taxes: QuerySet, document: str) -> QuerySet:
+    def per_tax(taxes: QuerySet, document: str, day: str) -> QuerySet:
         return (
-            taxes.annotate(
-                period=trunc(f"{document}__issue_date"), currency=F(f"{document}__currency")
-            )
+            taxes.annotate(period=trunc(f"{document}__{day}"), currency=F(f"{document}__currency"))
             .values("period", "label", "rate", "number", "currency")
             .annotate(
                 base=Sum("base"),
@@ -737,17 +852,23 @@ def tax_report(start: datetime.date, end: datetime.date, *, period: str = "quart
             )
         )
 
-    invoice_taxes = InvoiceTax.objects.filter(
-        invoice__issue_date__gte=start, invoice__issue_date__lte=end
-    ).exclude(invoice__status__in=CLOSED_OR_DRAFT)
-    credit_note_taxes = CreditNoteTax.objects.filter(
-        credit_note__issue_date__gte=start,
-        credit_note__issue_date__lte=end,
-        credit_note__status=CreditNoteStatus.ISSUED,
-    )
     rows: dict[tuple, dict] = {}
-    for group in _invoices_and_credit_notes(
-        per_tax(invoice_taxes, "invoice"), per_tax(credit_note_taxes, "credit_note")
+    for group in _documents(
+        per_tax(
+            InvoiceTax.objects.filter(_issued_between(start, end, "invoice__")),
+            "invoice",
+            "issue_date",
+        ),
+        per_tax(
+            CreditNoteTax.objects.filter(_credited_between(start, end, "credit_note__")),
+            "credit_note",
+            "issue_date",
+        ),
+        per_tax(
+            InvoiceTax.objects.filter(_cancelled_between(start, end, "invoice__")),
+            "invoice",
+            "cancelled_on",
+        ),
     ):
         period_start = _as_date(group["period"])
         key = (period_start, group["currency"], group["label"], group["rate"], group["number"])
@@ -765,22 +886,32 @@ def tax_report(start: datetime.date, end: datetime.date, *, period: str = "quart
                 "charged": ZERO,
                 "credited_base": ZERO,
                 "credited": ZERO,
+                "cancelled_base": ZERO,
+                "cancelled": ZERO,
                 "invoices": 0,
                 "credit_notes": 0,
+                "cancellations": 0,
                 "amount_in_base": ZERO,
                 "charged_in_base": ZERO,
                 "credited_in_base": ZERO,
+                "cancelled_in_base": ZERO,
                 "without_rate": 0,
             },
         )
-        base, amount = money(group["base"]), money(group["amount"])
-        amount_in_base = money(group["amount_base"])
-        if group["document"] == CREDIT_NOTE:
-            base, amount = ZERO - base, ZERO - amount  # never -0.00
-            amount_in_base = ZERO - amount_in_base
+        document = group["document"]
+        base, amount = (
+            signed(money(group["base"]), document),
+            signed(money(group["amount"]), document),
+        )
+        amount_in_base = signed(money(group["amount_base"]), document)
+        if document == CREDIT_NOTE:
             found["credited_base"], found["credited"] = base, amount
             found["credited_in_base"] = amount_in_base
             found["credit_notes"] = group["count"]
+        elif document == CANCELLATION:
+            found["cancelled_base"], found["cancelled"] = base, amount
+            found["cancelled_in_base"] = amount_in_base
+            found["cancellations"] = group["count"]
         else:
             found["charged"] = amount
             found["charged_in_base"] = amount_in_base
@@ -797,33 +928,34 @@ def untaxed_sales(
 ) -> list[dict]:
     """The sales without tax per period, reason and currency (SPEC: Several taxes): to
     tax-exempt clients, to clients abroad, and to clients whose own set is empty; the
-    amount is subtotal − discount of the invoices issued in the period and not cancelled,
-    less that of the credit notes issued in it (``credited``, negative); in the base
-    currency from the stored ``subtotal_in_base`` − ``discount_in_base`` likewise
-    (``amount_in_base``; ``without_rate``: the documents without). One query."""
+    amount is ``net_of_tax`` (subtotal − discount) of the invoices issued in the period,
+    those cancelled since included, less that of the credit notes issued in it
+    (``credited``, negative) and of the invoices cancelled in it (``cancelled``, negative);
+    in the base currency from the stored ``subtotal_in_base`` − ``discount_in_base``
+    likewise (``amount_in_base``, ``credited_in_base``, ``cancelled_in_base``;
+    ``without_rate``: the documents without). One query."""
     trunc = PERIODS[period]
     untaxed = Q(tax_basis__in=[TaxBasis.EXEMPT, TaxBasis.FOREIGN]) | Q(
         tax_basis=TaxBasis.CLIENT, taxes__isnull=True
     )
 
-    def per_basis(documents: QuerySet) -> QuerySet:
+    def per_basis(documents: QuerySet, day: str) -> QuerySet:
         return (
             documents.filter(untaxed)
-            .annotate(period=trunc("issue_date"))
+            .annotate(period=trunc(day))
             .values("period", "tax_basis", "currency")
             .annotate(
-                subtotal=Sum("subtotal"),
-                discount=Sum("discount_total"),
                 count=Count("pk"),
-                subtotal_base=Sum("subtotal_in_base"),
-                discount_base=Sum("discount_in_base"),
+                **net_of_tax_sums(),
                 without_rate=Count("pk", filter=Q(total_in_base__isnull=True)),
             )
         )
 
     rows: dict[tuple, dict] = {}
-    for group in _invoices_and_credit_notes(
-        per_basis(issued_in(start, end)), per_basis(credit_notes_issued_in(start, end))
+    for group in _documents(
+        per_basis(issued_in(start, end), "issue_date"),
+        per_basis(credit_notes_issued_in(start, end), "issue_date"),
+        per_basis(cancelled_in(start, end), "cancelled_on"),
     ):
         period_start = _as_date(group["period"])
         key = (period_start, group["currency"], group["tax_basis"])
@@ -837,25 +969,28 @@ def untaxed_sales(
                 "currency": group["currency"],
                 "amount": ZERO,
                 "credited": ZERO,
+                "cancelled": ZERO,
                 "invoices": 0,
                 "credit_notes": 0,
+                "cancellations": 0,
                 "amount_in_base": ZERO,
                 "credited_in_base": ZERO,
+                "cancelled_in_base": ZERO,
                 "without_rate": 0,
             },
         )
-        amount = money(group["subtotal"]) - money(group["discount"])
-        amount_in_base = money(group["subtotal_base"]) - money(group["discount_base"])
-        if group["document"] == CREDIT_NOTE:
-            found["credited"] = ZERO - amount
-            found["amount"] -= amount
-            found["credited_in_base"] = ZERO - amount_in_base
-            found["amount_in_base"] -= amount_in_base
+        document = group["document"]
+        amount, amount_in_base = (signed(figure, document) for figure in net_of_tax(group))
+        if document == CREDIT_NOTE:
+            found["credited"], found["credited_in_base"] = amount, amount_in_base
             found["credit_notes"] = group["count"]
+        elif document == CANCELLATION:
+            found["cancelled"], found["cancelled_in_base"] = amount, amount_in_base
+            found["cancellations"] = group["count"]
         else:
-            found["amount"] += amount
-            found["amount_in_base"] += amount_in_base
             found["invoices"] = group["count"]
+        found["amount"] += amount
+        found["amount_in_base"] += amount_in_base
         found["without_rate"] += group["without_rate"]
     return [rows[key] for key in sorted(rows)]
 
@@ -863,8 +998,8 @@ def untaxed_sales(
 def tax_in_base(rows: list[dict], *, base_currency: str) -> list[dict]:
     """``tax_report``'s (or ``untaxed_sales``') rows with every currency added in the base
     currency: one row per period and tax (label, rate, number), or per period and reason,
-    with ``charged``, ``credited`` and ``amount`` (to file) in the base currency, the
-    currencies it adds and ``without_rate``."""
+    with ``charged``, ``credited``, ``cancelled`` and ``amount`` (to file) in the base
+    currency, the currencies it adds and ``without_rate``."""
     found: dict[tuple, dict] = {}
     for row in rows:
         key = (row["start"], row["label"], row.get("rate"), row.get("number"), row.get("basis"))
@@ -880,15 +1015,17 @@ def tax_in_base(rows: list[dict], *, base_currency: str) -> list[dict]:
                 "currencies": [],
                 "charged": ZERO,
                 "credited": ZERO,
+                "cancelled": ZERO,
                 "amount": ZERO,
                 "without_rate": 0,
             },
         )
         total["currencies"].append(row["currency"])
-        # An untaxed row's invoices: its amount less its credit notes' part.
-        invoiced = row["amount_in_base"] - row["credited_in_base"]
+        # An untaxed row's invoices: its amount less its credit notes' and cancellations' part.
+        invoiced = row["amount_in_base"] - row["credited_in_base"] - row["cancelled_in_base"]
         total["charged"] += row.get("charged_in_base", invoiced)
         total["credited"] += row["credited_in_base"]
+        total["cancelled"] += row["cancelled_in_base"]
         total["amount"] += row["amount_in_base"]
         total["without_rate"] += row["without_rate"]
     return [

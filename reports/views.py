@@ -179,6 +179,13 @@ def revenue(request):
                     "credited_in_base",
                     "without_rate",
                     "refunds_without_base",
+                    # Added last likewise: the invoices cancelled in the period (already in
+                    # invoiced and tax, as a negative), and income, net of tax.
+                    "cancelled",
+                    "cancellations",
+                    "cancelled_in_base",
+                    "income",
+                    "income_in_base",
                 ],
                 [
                     [
@@ -200,6 +207,11 @@ def revenue(request):
                         p.credited_in_base,
                         p.without_rate,
                         p.refunds_without_base,
+                        p.cancelled,
+                        p.cancellation_count,
+                        p.cancelled_in_base,
+                        p.income,
+                        p.income_in_base,
                     ]
                     for p in periods
                 ],
@@ -217,6 +229,9 @@ def revenue(request):
             start=start,
             end=end,
             base_currency=base,
+            # What the clients owe at the end, net of their credit: the accounting
+            # exports' receivables are checked against it.
+            receivables=selectors.receivables(end),
             # Every currency in the base currency: when another currency is in the range,
             # or a figure lacks its base.
             base_section=(
@@ -227,7 +242,9 @@ def revenue(request):
                         currency=base,
                         labels=charts.period_labels([row.start for row in in_base], period),
                     ),
-                    "totals": _totals(in_base, "invoiced", "credited", "tax", "collected"),
+                    "totals": _totals(
+                        in_base, "invoiced", "credited", "cancelled", "tax", "income", "collected"
+                    ),
                     "without_rate": any(row.without_rate for row in in_base),
                     "refunds_without_base": sum(row.refunds_without_base for row in in_base),
                 }
@@ -246,14 +263,9 @@ def revenue(request):
                     ),
                     "top_clients": top_clients.get(currency, []),
                     "services": by_service.get(currency, []),
-                    "totals": {
-                        "invoiced": sum(row.invoiced for row in rows),
-                        "credited": sum(row.credited for row in rows),
-                        "tax": sum(row.tax for row in rows),
-                        "collected": sum(row.collected for row in rows),
-                        "invoice_count": sum(row.invoice_count for row in rows),
-                        "credit_note_count": sum(row.credit_note_count for row in rows),
-                    },
+                    "totals": _totals(
+                        rows, "invoiced", "credited", "cancelled", "tax", "income", "collected"
+                    ),
                 }
                 for currency, rows in by_currency.items()
             ],
@@ -310,6 +322,13 @@ def tax(request):
                     "credited_base_in_base",
                     "credited_tax_in_base",
                     "without_rate",
+                    # Added last likewise: the invoices cancelled in the period, their part
+                    # of the figures above, negative.
+                    "cancelled_base",
+                    "cancelled_tax",
+                    "cancellations",
+                    "cancelled_base_in_base",
+                    "cancelled_tax_in_base",
                 ],
                 [
                     *(
@@ -332,6 +351,11 @@ def tax(request):
                             "",
                             row["credited_in_base"],
                             row["without_rate"],
+                            row["cancelled_base"],
+                            row["cancelled"],
+                            row["cancellations"],
+                            "",
+                            row["cancelled_in_base"],
                         ]
                         for row in rows
                     ),
@@ -356,6 +380,11 @@ def tax(request):
                             row["credited_in_base"],
                             "0.00",
                             row["without_rate"],
+                            row["cancelled"],
+                            "0.00",
+                            row["cancellations"],
+                            row["cancelled_in_base"],
+                            "0.00",
                         ]
                         for row in untaxed
                     ),

@@ -35,6 +35,7 @@ PRODUCT_PACKAGES = (
     "audit",
     "api",
     "billing",
+    "exports",
     "ledger",
     "links",
     "maintenance",

@@ -189,6 +189,19 @@ def test_a_month_of_credit_notes_alone_is_invoiced_below_zero(business):
     assert cad.outstanding == D("73.00")
 
 
+def test_a_cancellation_counts_in_the_month_it_was_made_as_a_negative(business):
+    """SPEC: Exports and imports. April's invoice cancelled in May is taken off May's
+    invoiced, as the revenue report counts it; one issued and cancelled in May nets to 0."""
+    april = issued(client=ClientFactory(), issue_date=datetime.date(2024, 4, 10))
+    may = issued(client=ClientFactory(), issue_date=datetime.date(2024, 5, 2))
+    for invoice in (april, may):
+        services.cancel_invoice(invoice=invoice, acting_user=None, reason="Wrong client")
+
+    (cad,) = dashboard_figures(today=TODAY, default_currency="CAD").per_currency
+    assert (cad.invoiced_this_month, cad.invoiced_in_base) == (D("-113.00"), D("-113.00"))
+    assert cad.outstanding == D("0.00")
+
+
 def test_the_page_says_what_credit_notes_took_off_invoiced(office, credited_book):
     html = office.get(reverse("home")).content.decode()
     cad = html.split('data-currency="CAD"')[1].split('data-currency="USD"')[0]

@@ -215,7 +215,7 @@ def test_the_revenue_page_and_csv_show_one_total_in_cad(office, books):
         "credited",
         "credit_notes",
     ]
-    assert header[10:] == [
+    assert header[10:18] == [
         "base_currency",
         "invoiced_in_base",
         "tax_in_base",
@@ -224,6 +224,14 @@ def test_the_revenue_page_and_csv_show_one_total_in_cad(office, books):
         "credited_in_base",
         "without_rate",
         "refunds_without_base",
+    ]
+    # Added after those, so they keep their places.
+    assert header[18:] == [
+        "cancelled",
+        "cancellations",
+        "cancelled_in_base",
+        "income",
+        "income_in_base",
     ]
     assert sum(D(row["invoiced_in_base"]) for row in rows) == D("2643.32")
     april = [row for row in rows if row["period_start"] == "2026-04-01"]
@@ -255,13 +263,21 @@ def test_the_tax_report_adds_each_taxs_stored_base_amount(office, books):
     assert "146.90 CAD" in table and "-1.69 CAD" in table and "1,381.11 CAD" in table
     download = office.get("/reports/tax/?start=2026-03-01&end=2026-04-30&period=month&format=csv")
     csv_rows = list(csv.DictReader(io.StringIO(download.content.decode("utf-8-sig"))))
-    assert list(csv_rows[0])[-6:] == [
+    assert list(csv_rows[0])[-11:-5] == [
         "base_currency",
         "taxable_base_in_base",
         "tax_charged_in_base",
         "credited_base_in_base",
         "credited_tax_in_base",
         "without_rate",
+    ]
+    # Added after those, so they keep their places.
+    assert list(csv_rows[0])[-5:] == [
+        "cancelled_base",
+        "cancelled_tax",
+        "cancellations",
+        "cancelled_base_in_base",
+        "cancelled_tax_in_base",
     ]
     hst_march = [r for r in csv_rows if r["tax"] == "HST" and r["period_start"] == "2026-03-01"]
     assert sum(D(r["tax_charged_in_base"]) for r in hst_march) == D("146.90")

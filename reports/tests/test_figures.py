@@ -3,10 +3,11 @@
 Hypothesis writes a history of days: invoices issued (taxable or not), changed while
 unlocked, cancelled, credited (in full, or half of what remains); payments in cash or from
 client credit, pending or confirmed, dated on the day or a few days back, confirmed later,
-reversed; manual credits and debits. The test
-keeps its own account of what happened and when, from the rules of SPEC.md, and checks the
-outstanding/aging report, the revenue summary, the tax report and the statement against it
-on month ends, on the days things happened and on the days before them.
+reversed; manual credits and debits. The test keeps its own account of what happened and
+when, from the rules of SPEC.md, and checks the outstanding/aging report, the revenue
+summary (a cancellation a negative in its own month), the tax report, the receivables and
+the statement against it on month ends, on the days things happened and on the days before
+them.
 
 Each example runs in a savepoint rolled back at its end.
 """
@@ -385,6 +386,9 @@ def _check_every_report(books: Books, clients, history, last) -> None:
             for row in report.rows:
                 assert row.total == sum(row.buckets.values())
             balances = selectors.ledger_balances(as_of, [(client.pk, "CAD") for client in clients])
+            # What the clients owe net of their credit: −(their ledgers' sum) that day.
+            owed = ZERO - sum((books.ledger_at(index, as_of) for index in range(2)), ZERO)
+            assert selectors.receivables(as_of).get("CAD", ZERO) == owed, as_of
             for index, client in enumerate(clients):
                 assert balances[(client.pk, "CAD")] == books.ledger_at(index, as_of)
                 statement = selectors.statement(client, START, as_of)
@@ -410,10 +414,13 @@ def _check_revenue_and_tax(books: Books, today) -> None:
     got = {p.start: p for p in periods}
     for month_start in selectors.period_starts(START, today, "month"):
         month_end = selectors.period_end(month_start, "month")
-        live = [
+        # Issued in the month, cancelled since or not: a cancellation counts as a negative
+        # in the month it was made (SPEC: Exports and imports), with the figures it had then.
+        issued = [i for i in books.invoices if month_start <= i.issue_day <= month_end]
+        cancelled = [
             i
             for i in books.invoices
-            if month_start <= i.issue_day <= month_end and not i.cancelled_day
+            if i.cancelled_day and month_start <= i.cancelled_day <= month_end
         ]
         credits = [
             (total, tax)
@@ -422,8 +429,13 @@ def _check_revenue_and_tax(books: Books, today) -> None:
             if month_start <= when <= month_end
         ]
         credited = sum((total for total, _tax in credits), ZERO)
-        invoiced = sum((i.total for i in live), ZERO) - credited
-        tax = sum((i.tax for i in live), ZERO) - sum((tax for _total, tax in credits), ZERO)
+        cancelled_total = sum((i.total for i in cancelled), ZERO)
+        invoiced = sum((i.total for i in issued), ZERO) - credited - cancelled_total
+        tax = (
+            sum((i.tax for i in issued), ZERO)
+            - sum((tax for _total, tax in credits), ZERO)
+            - sum((i.tax for i in cancelled), ZERO)
+        )
         collected = ZERO
         for p in books.payments:
             if p.credit or not p.confirmed:
@@ -437,11 +449,20 @@ def _check_revenue_and_tax(books: Books, today) -> None:
         )
         row = got.get(month_start)
         figures = (
-            (row.invoiced, row.tax, row.credited, row.collected, row.outstanding)
+            (row.invoiced, row.tax, row.credited, row.cancelled, row.collected, row.outstanding)
             if row
-            else (ZERO,) * 5
+            else (ZERO,) * 6
         )
-        assert figures == (invoiced, tax, -credited, collected, outstanding), month_start
+        assert figures == (
+            invoiced,
+            tax,
+            -credited,
+            -cancelled_total,
+            collected,
+            outstanding,
+        ), month_start
+        # No discounts here: income (net of tax) is what was invoiced less its tax.
+        assert (row.income if row else ZERO) == invoiced - tax, month_start
 
     tax_rows = selectors.tax_report(START, today, period="quarter")
     by_quarter = defaultdict(lambda: ZERO)
@@ -454,8 +475,9 @@ def _check_revenue_and_tax(books: Books, today) -> None:
         return datetime.date(day.year, (day.month - 1) // 3 * 3 + 1, 1)
 
     for i in books.invoices:
-        if not i.cancelled_day:
-            expected[quarter(i.issue_day)] += i.tax
+        expected[quarter(i.issue_day)] += i.tax
+        if i.cancelled_day:
+            expected[quarter(i.cancelled_day)] -= i.tax
         for when, _total, tax in i.credits:
             expected[quarter(when)] -= tax
     assert {k: v for k, v in by_quarter.items() if v} == {k: v for k, v in expected.items() if v}

@@ -15,7 +15,12 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from billing.models import Client, CreditKind, PaymentMethod
-from billing.services import create_credit_note, issue_credit_note, post_manual_credit
+from billing.services import (
+    cancel_invoice,
+    create_credit_note,
+    issue_credit_note,
+    post_manual_credit,
+)
 from ledger.selectors import stored_balance
 from reports import selectors
 from settings_app.selectors import business_today
@@ -217,8 +222,8 @@ def _queries(office, url) -> int:
 
 
 def test_each_report_runs_in_a_bounded_number_of_queries(office, history):
-    """The counts do not grow with the data: more clients, invoices and payments cost no
-    more queries, nor do more periods in the revenue report."""
+    """The counts do not grow with the data: more clients, invoices, payments, credit notes
+    and cancellations cost no more queries, nor do more periods in the revenue report."""
     urls = [
         "/reports/outstanding/",
         "/reports/revenue/?start=2026-01-01&end=2026-06-30",
@@ -240,6 +245,8 @@ def test_each_report_runs_in_a_bounded_number_of_queries(office, history):
             invoice = issued(client=extra, issue_date=datetime.date(2026, 1, 1), due_date=due)
             pay(invoice, "10.00", when=datetime.date(2026, 2, 1))
         post_manual_credit(client=extra, amount=D("5.00"), memo="Goodwill", acting_user=None)
+        mistake = issued(client=extra, issue_date=datetime.date(2026, 1, 5))
+        cancel_invoice(invoice=mistake, acting_user=None, reason="Mistake")
         invoice = issued(client=history["oak"], issue_date=datetime.date(2026, 3, 1))
         pay(invoice, "1.00", when=datetime.date(2026, 3, 2), method=PaymentMethod.CASH)
         note = create_credit_note(
@@ -250,12 +257,13 @@ def test_each_report_runs_in_a_bounded_number_of_queries(office, history):
 
     assert after == before
     assert before["/reports/outstanding/"] <= 11
-    # Invoiced (with the credit notes: one UNION ALL), collected, open at month ends (2)
-    # and on a day not a month end (1), top clients and services (2 each), besides the
-    # session, user, second factor, time zone and settings.
+    # Invoiced (with the credit notes and the cancellations: one UNION ALL), collected,
+    # open at month ends (2) and on a day not a month end (1), top clients and services
+    # (2 each), the receivables at the end (1), besides the session, user, second factor,
+    # time zone and settings.
     six_months = before["/reports/revenue/?start=2026-01-01&end=2026-06-30"]
     assert six_months == before["/reports/revenue/?start=2024-01-01&end=2026-06-30"]
-    assert six_months <= 15, before
+    assert six_months <= 16, before
 
 
 def test_the_reports_work_on_the_demo_data(office):
