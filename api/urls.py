@@ -15,6 +15,7 @@ from .views import (
     audit,
     clients,
     credit_notes,
+    exports,
     invoices,
     ledger,
     messages,
@@ -83,6 +84,7 @@ urlpatterns = [
     ),
     path("v1/settings/", settings.SettingsView.as_view(), name="settings"),
     path("v1/dashboard/", DashboardView.as_view(), name="dashboard"),
+    path("v1/exports/", exports.ExportView.as_view(), name="exports"),
     path("v1/", include(router.urls)),
     re_path(r"^(?P<rest>.*)$", not_found),
 ]

@@ -550,9 +550,7 @@ class Books:
         )
         for entry in self._told(_chunked(query)):
             money = entry.payment or entry.refund
-            in_base = None
-            if money is not None and money.amount_in_base is not None:
-                in_base = money.amount_in_base if entry.amount >= 0 else -money.amount_in_base
+            in_base = _movement_in_base(entry, self.base_currency)
             yield Movement(
                 kind=entry.kind,
                 date=entry.date,
@@ -701,6 +699,64 @@ class Books:
             if amount
         ]
         return sorted(openings, key=lambda opening: (opening.client_code, opening.currency))
+
+    def credit_notes(self) -> Iterator[Document]:
+        """The credit notes issued in the range, by issue date and number."""
+        return self._credit_note_documents()
+
+    def cancelled_invoices(self) -> Iterator[tuple[str, datetime.date]]:
+        """The number and the day of cancellation of each invoice issued in the range that
+        is cancelled now (whenever it was), in the order of ``invoices()``: what a list of
+        the invoices shows beside each."""
+        query = (
+            self._invoices()
+            .filter(cancelled_on__isnull=False)
+            .order_by("issue_date", "sequence")
+            .values_list("number", "cancelled_on")
+        )
+        for number, cancelled_on in query.iterator(chunk_size=CHUNK):
+            assert cancelled_on is not None  # only the cancelled ones are read
+            yield number or "", cancelled_on
+
+    # --- What a file names before its transactions (QuickBooks' IIF lists) -----------
+    def client_codes(self) -> list[str]:
+        """The codes of the clients with a document or a movement in the range, sorted."""
+        ids: set[int] = set()
+        for query in (
+            self._invoices(),
+            self._credit_notes(),
+            self._cancellations(),
+            self._movements(),
+        ):
+            ids.update(query.order_by().values_list("client_id", flat=True).distinct())
+        return sorted(Client.objects.filter(pk__in=ids).values_list("code", flat=True))
+
+    def currencies(self) -> list[str]:
+        """The base currency, then the other currencies of the range's documents and
+        movements, sorted."""
+        found: set[str] = set()
+        for query in (self._invoices(), self._credit_notes(), self._movements()):
+            found.update(query.order_by().values_list("currency", flat=True).distinct())
+        return [self.base_currency, *sorted(found - {self.base_currency})]
+
+    def tax_labels(self) -> list[str]:
+        """The labels of the taxes on the documents of the range, sorted."""
+        labels: set[str] = set()
+        for query in (self._invoices(), self._cancellations(), self._credit_notes()):
+            found = query.order_by().values_list("taxes__label", flat=True).distinct()
+            labels.update(label for label in found if label is not None)  # None: no taxes
+        return sorted(labels)
+
+
+def _movement_in_base(entry: LedgerEntry, base_currency: str) -> Decimal | None:
+    """A movement's amount in the base currency, signed as its entry: a payment's stored
+    base amount; a refund's or a manual entry's own amount when in the base currency
+    (neither keeps a rate in another)."""
+    if entry.payment is not None:
+        if entry.payment.amount_in_base is None:
+            return None
+        return entry.payment.amount_in_base if entry.amount >= 0 else -entry.payment.amount_in_base
+    return entry.amount if entry.currency == base_currency else None
 
 
 def _chunked(query: QuerySet) -> Iterator[Any]:

@@ -93,7 +93,8 @@ def zip_chunks(
     compressed. Every member has the same time (``date``, midnight) and file mode, so the
     same members make the same bytes."""
     pipe = _Pipe()
-    stamp = (max(date.year, 1980), date.month, date.day, 0, 0, 0)
+    # A zip's dates run from 1980 to 2107: a range ending outside them is dated at the edge.
+    stamp = (min(max(date.year, 1980), 2107), date.month, date.day, 0, 0, 0)
     with zipfile.ZipFile(pipe, mode="w", compression=zipfile.ZIP_DEFLATED) as archive:
         for name, pieces in members:
             info = zipfile.ZipInfo(name, date_time=stamp)

@@ -97,6 +97,9 @@ class LedgerEntry(models.Model):
         verbose_name_plural = _("ledger entries")
         # No "change" or "delete": the ledger is append-only.
         default_permissions = ("add", "view")
+        # The accounting exports (exports/): the books in one file, to take away. The
+        # ledger's app carries it, so administrators and bookkeepers have it, viewers not.
+        permissions = [("export_books", "Can export the books")]
         constraints = [
             models.CheckConstraint(
                 condition=(Q(kind__in=entry_kinds_with_sign(CREDIT)) & Q(amount__gte=0))

@@ -63,6 +63,7 @@ urlpatterns = [
     path("settings/taxes/<int:pk>/", tax_form, name="tax-edit"),
     path("outbox/", include("outbox.urls")),
     path("reports/", include("reports.urls")),
+    path("exports/", include("exports.urls")),
     path("rates/", include("rates.urls")),
     path("audit/", audit_list, name="audit"),
     path("admin/", admin.site.urls),

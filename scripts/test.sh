@@ -14,6 +14,8 @@ ensure_python_env requirements-dev.txt
 # the PDF tests read PDFs back with pdftotext; the fonts are the ones the app renders with.
 ensure_packages chromium
 ensure_pdf_packages
+# The accounting exports' journals are checked by the real tool: hledger (Debian's).
+ensure_packages hledger
 # Two worker processes (pytest-xdist) by default: the suite is mostly waiting on the database,
 # PDFs and the browser, and halves its time on two cores. Each worker has its own test
 # database (test_<name>_gw0, ...).

@@ -168,6 +168,7 @@ def office_pages(office: Office) -> list[str]:
         reverse("reports:statement") + f"?client={acme.code}&start=2026-01-01",
         reverse("reports:exchange_gains") + "?start=2026-01-01&end=2026-12-31",
         reverse("reports:quotes") + "?start=2026-01-01&end=2026-12-31",
+        reverse("exports:index"),
         reverse("recurring:list"),
         reverse("recurring:create"),
         reverse("recurring:detail", args=[office.schedule.pk]),

@@ -81,6 +81,7 @@ def office_pages() -> list[str]:
         "/reports/revenue/",
         "/reports/tax/",
         f"/reports/statement/?client={client.code}",
+        "/exports/",
         "/recurring/",
         "/recurring/new/",
         f"/recurring/{schedule.pk}/",

@@ -1,0 +1,158 @@
+"""``manage.py export_books``: an accounting export written on the server (a scheduled job,
+a copy for the accountant), the same bytes as the page and the API give."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import IO, Any, cast
+
+from django.core.management.base import BaseCommand, CommandError, OutputWrapper
+from django.utils.translation import gettext as _
+
+from exports.inputs import as_options, clean_export, format_keys
+from otb.operations import InvalidInput
+
+# A terminal is redrawn at most this often (seconds): a bar drawn for every document read
+# would cost more than reading it.
+REDRAW_EVERY = 0.2
+BAR_WIDTH = 30
+
+
+class ProgressBar:
+    """``[#####.....] 1,234/5,000 documents and movements`` on one line of a terminal."""
+
+    def __init__(self, stream: IO[str], total: int, *, clock: Callable[[], float] = time.monotonic):
+        self.stream, self.total, self.clock = stream, total, clock
+        self.done = 0
+        self.drawn_at: float | None = None
+
+    def step(self, count: int) -> None:
+        self.done += count
+        now = self.clock()
+        if self.drawn_at is None or now - self.drawn_at >= REDRAW_EVERY:
+            self.draw(now)
+
+    def draw(self, now: float) -> None:
+        self.drawn_at = now
+        # A format may read a document twice (a list, then its lines): never past the end.
+        done = min(self.done, self.total)
+        filled = done * BAR_WIDTH // self.total if self.total else BAR_WIDTH
+        counted = _("%(done)s/%(total)s documents and movements") % {
+            "done": f"{done:,}",
+            "total": f"{self.total:,}",
+        }
+        self.stream.write(f"\r[{'#' * filled}{'.' * (BAR_WIDTH - filled)}] {counted}")
+        self.stream.flush()
+
+    def finish(self) -> None:
+        """The whole bar: a format that leaves out some of what is counted (the payments,
+        say) has still read all it needs."""
+        self.done = self.total
+        self.stop()
+
+    def stop(self) -> None:
+        """The bar as it is, and the line ended (for what comes after: an error)."""
+        self.draw(self.clock())
+        self.stream.write("\n")
+        self.stream.flush()
+
+
+class Command(BaseCommand):
+    help = _(
+        "Write the accounting export of a date range: the documents issued and the payments "
+        "recorded from --start to --end, both included. To --output (written in full, then "
+        "put in place: never half a file) or to standard output. A progress bar is shown "
+        "when standard error is a terminal."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--format", help=_("The format: one of %s.") % format_keys())
+        parser.add_argument("--start", help=_("The first day, YYYY-MM-DD."))
+        parser.add_argument("--end", help=_("The last day, YYYY-MM-DD."))
+        parser.add_argument(
+            "--output",
+            help=_("The file to write (replaced if it exists; default: standard output)."),
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        try:
+            export = clean_export(
+                format_key=options["format"], start=options["start"], end=options["end"]
+            )
+        except InvalidInput as exc:
+            raise CommandError(as_options(exc)) from None
+        output = options["output"]
+        target = _target(output) if output else None
+        books = export.books()
+        bar = None
+        if self.stderr.isatty():
+            # The stream itself: the wrapper would end every redraw with a new line.
+            bar = ProgressBar(cast(IO[str], self.stderr._out), books.count())
+            books.progress = bar.step
+        try:
+            chunks = export.format.write(books)
+            if target is None:
+                stream = _binary(self.stdout)
+                for chunk in chunks:
+                    stream.write(chunk)
+                stream.flush()
+            else:
+                _write_whole(target, chunks)
+        except BaseException:
+            if bar is not None:
+                bar.stop()
+            raise
+        if bar is not None:
+            bar.finish()
+        if target is not None:
+            self.stdout.write(
+                _("Export written: %(path)s (%(start)s to %(end)s, %(format)s)")
+                % {
+                    "path": target,
+                    "start": export.start,
+                    "end": export.end,
+                    "format": export.format.label,
+                }
+            )
+
+
+def _target(output: str) -> Path:
+    """The file to write, refused before anything is read when it cannot be written."""
+    target = Path(output).expanduser().absolute()
+    if target.is_dir():
+        raise CommandError(_("--output: %(path)s is a folder; name a file.") % {"path": target})
+    if not target.parent.is_dir():
+        raise CommandError(
+            _("--output: the folder %(folder)s does not exist.") % {"folder": target.parent}
+        )
+    return target
+
+
+def _write_whole(target: Path, chunks: Any) -> None:
+    """The chunks into a file beside ``target`` (private to this user, as every file of
+    the books), renamed onto it once complete: a failure half-way leaves no half file,
+    and an older export at ``target`` stays as it was."""
+    fd, partial = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part")
+    try:
+        with os.fdopen(fd, "wb") as file:
+            for chunk in chunks:
+                file.write(chunk)
+            file.flush()
+            os.fsync(file.fileno())
+        os.replace(partial, target)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(partial)
+        raise
+
+
+def _binary(stdout: OutputWrapper) -> IO[bytes]:
+    """The bytes under the command's standard output: sys.stdout's buffer, or the binary
+    stream a caller gave ``call_command``."""
+    stream: Any = stdout._out
+    return getattr(stream, "buffer", stream)
