@@ -408,10 +408,12 @@ def write(results: dict, path: Path) -> Path:
     """Write the Markdown to ``path`` and the raw numbers to the same path with .json."""
     path.parent.mkdir(parents=True, exist_ok=True)
     text = markdown(results)
-    # The recurring run's section (bench/recurring.py, a run of its own) stays.
-    kept = re.search(r"<!-- recurring-run -->.*?<!-- /recurring-run -->", _old_text(path), re.S)
-    if kept:
-        text = text.rstrip("\n") + "\n\n" + kept.group(0) + "\n"
+    # The sections of the runs of their own (bench/recurring.py, bench/exports.py) stay.
+    old = _old_text(path)
+    for name in ("recurring-run", "exports-run"):
+        kept = re.search(rf"<!-- {name} -->.*?<!-- /{name} -->", old, re.S)
+        if kept:
+            text = text.rstrip("\n") + "\n\n" + kept.group(0) + "\n"
     path.write_text(text)
     json_path = path.with_suffix(".json")
     json_path.write_text(json.dumps(results, indent=2, default=str) + "\n")

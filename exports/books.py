@@ -25,18 +25,23 @@ import datetime
 import heapq
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, TypeVar
 
-from django.db.models import QuerySet, Sum
+from django.db.models import F, Field, Model, Q, QuerySet, Sum
 
 from billing.models import (
     Client,
     CreditNote,
+    CreditNoteLine,
     CreditNoteStatus,
+    CreditNoteTax,
     Invoice,
+    InvoiceLine,
     InvoiceStatus,
+    InvoiceTax,
     Payment,
+    Refund,
     Service,
 )
 from billing.money import allocate
@@ -46,8 +51,48 @@ from settings_app.models import BusinessSettings
 from settings_app.selectors import get_business_settings
 
 _T = TypeVar("_T")
+CENTS = Decimal("0.01")
 ZERO = Decimal("0.00")
 CHUNK = 500
+# What the documents read of their invoice and client: the rest (times, who did what,
+# terms) is never exported, and each column left out is one less to convert per row.
+INVOICE_FIELDS = (
+    "number",
+    "sequence",
+    "issue_date",
+    "due_date",
+    "cancelled_on",
+    "client",
+    "status",
+    "currency",
+    "subtotal",
+    "discount_total",
+    "tax_total",
+    "total",
+    "exchange_rate",
+    "subtotal_in_base",
+    "discount_in_base",
+    "tax_in_base",
+    "total_in_base",
+    "notes",
+    "cancel_reason",
+)
+# What is read of a document's lines and taxes (``_by_document``).
+LINE_FIELDS = (
+    "description",
+    "quantity",
+    "unit",
+    "unit_price",
+    "discount_percent",
+    "taxable",
+    "taxes",
+    "amount",
+    "export_service_code",
+)
+TAX_FIELDS = ("label", "rate", "number", "base", "amount", "amount_in_base")
+CLIENT_FIELDS = ("code", "name", "email", "address", "country", "tax_number")
+# Foreign keys of a chunk's rows read after it: (path, the query they are read from).
+Related = Sequence[tuple[str, QuerySet[Any]]]
 
 # The kinds of document, in the order they are written on one day.
 INVOICE, CREDIT_NOTE, CANCELLATION = "invoice", "credit_note", "cancellation"
@@ -194,6 +239,12 @@ class LineFigure:
     def net(self) -> Decimal:
         """What the line is sold for: its amount less its share of the discount."""
         return self.amount - self.discount_share
+
+    @property
+    def priced_exactly(self) -> bool:
+        """Its quantity × unit price, rounded half up to the cent, is its net: a file that
+        gives both shows figures that agree (a discount makes the net less)."""
+        return (self.quantity * self.unit_price).quantize(CENTS, ROUND_HALF_UP) == self.net
 
     @property
     def tax_amount(self) -> Decimal:
@@ -415,8 +466,8 @@ class Books:
     # --- Lists ------------------------------------------------------------------------
     def clients(self) -> Iterator[ClientRow]:
         """Every client, by code."""
-        query = Client.objects.order_by("code", "pk").prefetch_related("taxes")
-        for client in _chunked(query):
+        query = Client.objects.prefetch_related("taxes")
+        for client in _chunked(query, ("code", "pk")):
             yield ClientRow(
                 code=client.code,
                 name=client.name,
@@ -436,8 +487,8 @@ class Books:
 
     def services(self) -> Iterator[ServiceRow]:
         """Every service, by code."""
-        query = Service.objects.order_by("code", "pk").prefetch_related("taxes")
-        for service in _chunked(query):
+        query = Service.objects.prefetch_related("taxes")
+        for service in _chunked(query, ("code", "pk")):
             yield ServiceRow(
                 code=service.code,
                 name=service.name,
@@ -467,11 +518,9 @@ class Books:
         """Every invoice issued, credit note issued and cancellation made in the range, by
         date; on a day, invoices, then credit notes, then cancellations, each by number."""
         streams = [
-            self._invoice_documents(self._invoices().order_by("issue_date", "sequence"), INVOICE),
+            self._invoice_documents(self._invoices(), INVOICE),
             self._credit_note_documents(),
-            self._invoice_documents(
-                self._cancellations().order_by("cancelled_on", "sequence"), CANCELLATION
-            ),
+            self._invoice_documents(self._cancellations(), CANCELLATION),
         ]
         yield from self._told(
             heapq.merge(
@@ -487,52 +536,72 @@ class Books:
     def invoices(self) -> Iterator[Document]:
         """The invoices issued in the range, by issue date and number (cancelled ones too:
         their cancellations are documents of their own)."""
-        return self._invoice_documents(self._invoices().order_by("issue_date", "sequence"), INVOICE)
+        return self._invoice_documents(self._invoices(), INVOICE)
 
     def _invoice_documents(self, query: QuerySet[Invoice], kind: str) -> Iterator[Document]:
-        query = query.select_related("client").prefetch_related("lines__service", "taxes")
-        for invoice in _chunked(query):
-            client = invoice.client
-            taxes = _in_order(invoice.taxes.all())
-            yield _document(
-                kind=kind,
-                number=invoice.number or "",
-                invoice_number=invoice.number or "",
-                date=invoice.cancelled_on if kind == CANCELLATION else invoice.issue_date,
-                due_date=invoice.due_date,
-                client=client,
-                figures=invoice,
-                taxes=taxes,
-                lines=_in_order(invoice.lines.all()),
-                status=invoice.status,
-                note=invoice.cancel_reason if kind == CANCELLATION else invoice.notes,
-                sequence=invoice.sequence or 0,
-                base_currency=self.base_currency,
+        """``query``'s invoices by issue date (a cancellation: by the day it was made),
+        then number."""
+        day = "cancelled_on" if kind == CANCELLATION else "issue_date"
+        query = query.only(*INVOICE_FIELDS)
+        for invoices in _chunks(query, (day, "sequence"), [("client", _clients())]):
+            ids = [invoice.pk for invoice in invoices]
+            lines = _by_document(
+                InvoiceLine.objects.filter(invoice_id__in=ids).annotate(
+                    export_service_code=F("service__code")
+                ),
+                "invoice_id",
+                LINE_FIELDS,
             )
+            taxes = _by_document(
+                InvoiceTax.objects.filter(invoice_id__in=ids), "invoice_id", TAX_FIELDS
+            )
+            for invoice in invoices:
+                yield _document(
+                    kind=kind,
+                    number=invoice.number or "",
+                    invoice_number=invoice.number or "",
+                    date=invoice.cancelled_on if kind == CANCELLATION else invoice.issue_date,
+                    due_date=invoice.due_date,
+                    client=invoice.client,
+                    figures=invoice,
+                    taxes=taxes.get(invoice.pk, ()),
+                    lines=lines.get(invoice.pk, ()),
+                    status=invoice.status,
+                    note=invoice.cancel_reason if kind == CANCELLATION else invoice.notes,
+                    sequence=invoice.sequence or 0,
+                    base_currency=self.base_currency,
+                )
 
     def _credit_note_documents(self) -> Iterator[Document]:
-        query = (
-            self._credit_notes()
-            .order_by("issue_date", "sequence")
-            .select_related("client", "invoice")
-            .prefetch_related("lines__invoice_line__service", "taxes")
-        )
-        for credit_note in _chunked(query):
-            yield _document(
-                kind=CREDIT_NOTE,
-                number=credit_note.number or "",
-                invoice_number=credit_note.invoice.number or "",
-                date=credit_note.issue_date,
-                due_date=None,
-                client=credit_note.client,
-                figures=credit_note,
-                taxes=_in_order(credit_note.taxes.all()),
-                lines=_in_order(credit_note.lines.all()),
-                status="issued",
-                note=credit_note.reason,
-                sequence=credit_note.sequence or 0,
-                base_currency=self.base_currency,
+        related = [("client", _clients()), ("invoice", _numbers(Invoice))]
+        for credit_notes in _chunks(self._credit_notes(), ("issue_date", "sequence"), related):
+            ids = [credit_note.pk for credit_note in credit_notes]
+            lines = _by_document(
+                CreditNoteLine.objects.filter(credit_note_id__in=ids).annotate(
+                    export_service_code=F("invoice_line__service__code")
+                ),
+                "credit_note_id",
+                LINE_FIELDS,
             )
+            taxes = _by_document(
+                CreditNoteTax.objects.filter(credit_note_id__in=ids), "credit_note_id", TAX_FIELDS
+            )
+            for credit_note in credit_notes:
+                yield _document(
+                    kind=CREDIT_NOTE,
+                    number=credit_note.number or "",
+                    invoice_number=credit_note.invoice.number or "",
+                    date=credit_note.issue_date,
+                    due_date=None,
+                    client=credit_note.client,
+                    figures=credit_note,
+                    taxes=taxes.get(credit_note.pk, ()),
+                    lines=lines.get(credit_note.pk, ()),
+                    status="issued",
+                    note=credit_note.reason,
+                    sequence=credit_note.sequence or 0,
+                    base_currency=self.base_currency,
+                )
 
     # --- Money on the clients' accounts -------------------------------------------------
     def _movements(self) -> QuerySet[LedgerEntry]:
@@ -543,12 +612,14 @@ class Books:
     def movements(self) -> Iterator[Movement]:
         """Payments received and reversed, refunds paid and reversed, manual credits and
         debits: their ledger entries in the range, by date and as recorded."""
-        query = (
-            self._movements()
-            .order_by("date", "pk")
-            .select_related("client", "payment__invoice", "refund")
-        )
-        for entry in self._told(_chunked(query)):
+        related = [
+            ("client", _clients()),
+            ("payment", Payment.objects.all()),
+            ("payment__invoice", _numbers(Invoice)),
+            ("refund", Refund.objects.all()),
+        ]
+        methods = {Payment: _labels(Payment, "method"), Refund: _labels(Refund, "method")}
+        for entry in self._told(_chunked(self._movements(), ("date", "pk"), related)):
             money = entry.payment or entry.refund
             in_base = _movement_in_base(entry, self.base_currency)
             yield Movement(
@@ -559,7 +630,11 @@ class Books:
                 currency=entry.currency,
                 amount=entry.amount,
                 method=money.method if money is not None else "",
-                method_label=str(money.get_method_display()) if money is not None else "",
+                method_label=(
+                    methods[type(money)].get(money.method, money.method)
+                    if money is not None
+                    else ""
+                ),
                 reference=money.reference if money is not None else "",
                 invoice_number=(
                     entry.payment.invoice.number or ""
@@ -572,13 +647,11 @@ class Books:
 
     def payments(self) -> Iterator[PaymentRow]:
         """Every payment dated in the range, pending and reversed ones too, by date."""
-        query = (
-            Payment.objects.filter(date__gte=self.start, date__lte=self.end)
-            .order_by("date", "pk")
-            .select_related("client", "invoice")
-        )
+        query = Payment.objects.filter(date__gte=self.start, date__lte=self.end)
+        related = [("client", _clients()), ("invoice", _numbers(Invoice))]
         zone = _zone()
-        for payment in _chunked(query):
+        methods = _labels(Payment, "method")
+        for payment in _chunked(query, ("date", "pk"), related):
             yield PaymentRow(
                 date=payment.date,
                 client_code=payment.client.code,
@@ -587,7 +660,7 @@ class Books:
                 currency=payment.currency,
                 amount=payment.amount,
                 method=payment.method,
-                method_label=str(payment.get_method_display()),
+                method_label=methods.get(payment.method, payment.method),
                 reference=payment.reference,
                 status=payment.status,
                 confirmed_on=_day(payment.confirmed_at, zone),
@@ -604,7 +677,8 @@ class Books:
         from reports.selectors import exchange_gains
 
         query = exchange_gains(self.start, self.end, base_currency=self.base_currency).payments
-        for payment in _chunked(query):
+        related = [("client", _clients()), ("invoice", _numbers(Invoice))]
+        for payment in _chunked(query.select_related(None), ("date", "pk"), related):
             yield ExchangeDifference(
                 date=payment.date,
                 client_code=payment.client.code,
@@ -618,18 +692,22 @@ class Books:
 
     def ledger_entries(self) -> Iterator[LedgerRow]:
         """Every ledger entry dated in the range, by date and as recorded."""
-        query = (
-            LedgerEntry.objects.filter(date__gte=self.start, date__lte=self.end)
-            .order_by("date", "pk")
-            .select_related("client", "invoice", "credit_note")
+        query = LedgerEntry.objects.filter(date__gte=self.start, date__lte=self.end).defer(
+            "created_at", "created_by"
         )
-        for entry in _chunked(query):
+        related = [
+            ("client", _clients()),
+            ("invoice", _numbers(Invoice)),
+            ("credit_note", _numbers(CreditNote)),
+        ]
+        kinds = _labels(LedgerEntry, "kind")
+        for entry in _chunked(query, ("date", "pk"), related):
             document = entry.credit_note or entry.invoice
             yield LedgerRow(
                 date=entry.date,
                 client_code=entry.client.code,
                 kind=entry.kind,
-                kind_label=str(entry.get_kind_display()),
+                kind_label=kinds.get(entry.kind, entry.kind),
                 currency=entry.currency,
                 amount=entry.amount,
                 memo=entry.memo,
@@ -646,7 +724,9 @@ class Books:
         def add(rows: Iterable[dict[str, Any]], key: str, sign: int) -> None:
             for row in rows:
                 found = (row[key], row["currency"])
-                owed[found] = owed.get(found, ZERO) + sign * (row["amount"] or ZERO)
+                # Rounded to the cent: SQLite adds decimals as floats (9555.95000000000).
+                amount = (row["amount"] or ZERO).quantize(CENTS, ROUND_HALF_UP)
+                owed[found] = owed.get(found, ZERO) + sign * amount
 
         before = self.start
         add(
@@ -711,12 +791,11 @@ class Books:
         query = (
             self._invoices()
             .filter(cancelled_on__isnull=False)
-            .order_by("issue_date", "sequence")
-            .values_list("number", "cancelled_on")
+            .values("number", "cancelled_on", "issue_date", "sequence")
         )
-        for number, cancelled_on in query.iterator(chunk_size=CHUNK):
-            assert cancelled_on is not None  # only the cancelled ones are read
-            yield number or "", cancelled_on
+        for row in _chunked(query, ("issue_date", "sequence")):
+            assert row["cancelled_on"] is not None  # only the cancelled ones are read
+            yield row["number"] or "", row["cancelled_on"]
 
     # --- What a file names before its transactions (QuickBooks' IIF lists) -----------
     def client_codes(self) -> list[str]:
@@ -735,7 +814,12 @@ class Books:
         """The base currency, then the other currencies of the range's documents and
         movements, sorted."""
         found: set[str] = set()
-        for query in (self._invoices(), self._credit_notes(), self._movements()):
+        for query in (
+            self._invoices(),
+            self._cancellations(),
+            self._credit_notes(),
+            self._movements(),
+        ):
             found.update(query.order_by().values_list("currency", flat=True).distinct())
         return [self.base_currency, *sorted(found - {self.base_currency})]
 
@@ -759,10 +843,90 @@ def _movement_in_base(entry: LedgerEntry, base_currency: str) -> Decimal | None:
     return entry.amount if entry.currency == base_currency else None
 
 
-def _chunked(query: QuerySet) -> Iterator[Any]:
-    """The rows of ``query`` (totally ordered by the caller), CHUNK at a time with their
-    prefetches: bounded memory on any range."""
-    return query.iterator(chunk_size=CHUNK)
+def _chunks(query: QuerySet, keys: Sequence[str], related: Related = ()) -> Iterator[list[Any]]:
+    """The rows of ``query`` ordered by ``keys`` (fields never null that together tell
+    every row apart: a total order), in lists of at most CHUNK with their prefetches:
+    bounded memory on any range. Each list is a query of its own that starts after the
+    last row read (no OFFSET to skip over): not ``QuerySet.iterator``, because MySQL's
+    driver reads a query's whole result into memory before handing on its first row, and
+    years of books would then be held at once. ``query`` reads one table, and each chunk's
+    ``related`` rows are read after it (``_attach``): joined, MariaDB may read the rows in
+    another order and sort all that are left for every chunk."""
+    query = query.order_by(*keys)
+    after: tuple[Any, ...] | None = None
+    while True:
+        rows = list((query if after is None else query.filter(_after(keys, after)))[:CHUNK])
+        if rows:
+            for path, found in related:
+                _attach(rows, path, found)
+            yield rows
+        if len(rows) < CHUNK:
+            return
+        last = rows[-1]
+        after = tuple(last[key] if isinstance(last, dict) else getattr(last, key) for key in keys)
+
+
+def _chunked(query: QuerySet, keys: Sequence[str], related: Related = ()) -> Iterator[Any]:
+    """The rows of ``query`` ordered by ``keys``, one by one (``_chunks``)."""
+    for rows in _chunks(query, keys, related):
+        yield from rows
+
+
+def _attach(rows: Sequence[Any], path: str, query: QuerySet) -> None:
+    """The rows a foreign key of ``rows`` points to (``path``: ``client``, or
+    ``payment__invoice`` through rows attached before), read from ``query`` in one
+    query and set on each row, as ``prefetch_related`` would but without its cost per
+    row (Django 5.2 builds the lookup of every row's key as a tuple)."""
+    *through, name = path.split("__")
+    for step in through:
+        rows = [found for row in rows if (found := getattr(row, step)) is not None]
+    if not rows:
+        return
+    field = rows[0]._meta.get_field(name)
+    ids = {getattr(row, field.attname) for row in rows} - {None}
+    found = query.in_bulk(ids) if ids else {}
+    for row in rows:
+        field.set_cached_value(row, found.get(getattr(row, field.attname)))
+
+
+def _clients() -> QuerySet[Client]:
+    """The clients as a document or a movement shows them."""
+    return Client.objects.only(*CLIENT_FIELDS)
+
+
+def _numbers(model: type[Invoice] | type[CreditNote]) -> QuerySet[Any]:
+    """Invoices or credit notes, only their numbers (what a row names them by)."""
+    return model.objects.only("number")
+
+
+def _after(keys: Sequence[str], values: Sequence[Any]) -> Q:
+    """The rows after ``values`` in the order of ``keys``: (a, b) > (x, y) as
+    a > x, or a = x and b > y."""
+    found = Q()
+    for index, key in enumerate(keys):
+        equal = dict(zip(keys[:index], values[:index], strict=True))
+        found |= Q(**equal, **{f"{key}__gt": values[index]})
+    return found
+
+
+def _by_document(query: QuerySet, document: str, fields: Sequence[str]) -> dict[int, list[Any]]:
+    """The lines or taxes of a chunk's documents, each document's in its model's order
+    (position, then id), by the document's id: one query for the chunk, where
+    ``prefetch_related`` would also make a query set for every document. Each is a named
+    tuple of ``fields``, cheaper to make than a model instance."""
+    found: dict[int, list[Any]] = {}
+    rows = query.order_by(document, "position", "pk").values_list(document, *fields, named=True)
+    for row in rows:
+        found.setdefault(getattr(row, document), []).append(row)
+    return found
+
+
+def _labels(model: type[Model], name: str) -> dict[str, str]:
+    """The labels of a field's choices, in the active language: what ``get_FOO_display``
+    gives, worked out once instead of for every row (it builds the table each time)."""
+    field = model._meta.get_field(name)
+    assert isinstance(field, Field)  # a column with choices, not a relation
+    return {value: str(label) for value, label in field.flatchoices}
 
 
 def _in_order(items: Iterable[Any]) -> list[Any]:
@@ -843,10 +1007,9 @@ def _document(
 
 
 def _service_code(line: Any) -> str:
-    service = getattr(line, "service", None)
-    if service is None and getattr(line, "invoice_line", None) is not None:
-        service = line.invoice_line.service  # a credit note's line: its invoice line's
-    return service.code if service is not None else ""
+    """The code of the line's service (a credit note's line: its invoice line's), read
+    with the line (``_by_document``); empty: none."""
+    return line.export_service_code or ""
 
 
 def _carried(line: Any, taxes: Sequence[TaxFigure]) -> tuple[str, ...]:

@@ -22,7 +22,9 @@ def export_books(request: HttpRequest) -> HttpResponseBase:
     # Reads only: nothing is written, so no audit record.
     if not any(name in request.GET for name in ASKED):
         start, end = last_year(business_today())
-        form = ExportForm(initial={"start": start.isoformat(), "end": end.isoformat()})
+        form = ExportForm(
+            initial={"format": "csv", "start": start.isoformat(), "end": end.isoformat()}
+        )
         return render(request, "exports/export.html", {"form": form})
     form = ExportForm(request.GET)
     if form.is_valid() and form.export is not None:

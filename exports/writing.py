@@ -22,6 +22,14 @@ def text(value: Any) -> str:
     """A cell's text: amounts as plain decimals (never an exponent), dates as ISO 8601,
     yes/no for flags, nothing for None; text a spreadsheet would run as a formula kept as
     text (``reports.spreadsheets.cell``, the one rule); numbers never are."""
+    # Every cell of an export passes here: the common types go straight to their rule.
+    convert = _BY_TYPE.get(type(value))
+    if convert is not None:
+        return convert(value)
+    return _text(value)
+
+
+def _text(value: Any) -> str:
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -33,6 +41,16 @@ def text(value: Any) -> str:
     if isinstance(value, int):
         return str(value)
     return cell(str(value))
+
+
+# ``text``'s rules by exact type; any other (None, a flag, a subclass such as a model's
+# choices) takes the long way. A flag is not an int here: type(True) is bool.
+_BY_TYPE: dict[type, Callable[[Any], str]] = {
+    str: cell,
+    Decimal: lambda value: f"{value:f}",
+    datetime.date: datetime.date.isoformat,
+    int: str,
+}
 
 
 def csv_chunks(
@@ -51,7 +69,7 @@ def csv_chunks(
     pending = 0
     first = True
     for row in rows:
-        writer.writerow([convert(value) for value in row])
+        writer.writerow(map(convert, row))
         pending += 1
         if pending >= ROWS_PER_CHUNK:
             yield _take(buffer, bom and first)

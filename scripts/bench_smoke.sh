@@ -31,3 +31,4 @@ ensure_packages hledger
 .venv/bin/python bench/run.py --smoke --out "$work/RESULTS.md"
 # The recurring run (bench/recurring.py): 20 schedules made once, numbers gapless.
 .venv/bin/python -m bench.recurring --smoke --out "$work/RESULTS.md"
+.venv/bin/python -m bench.exports --smoke --out "$work/RESULTS.md"  # every accounting export writes (bench/exports.py)

@@ -77,6 +77,8 @@ MSG
 
 export WEB_CONCURRENCY=${WEB_CONCURRENCY:-2}
 # Not exec: the mail sink is stopped when gunicorn ends.
-# The access log names a document link's path without its token, as in production.
+# The access log names a document link's path without its token, and the workers are
+# gthread ones (a long export streams past the timeout), as in production.
 .venv/bin/gunicorn otb.wsgi:application --bind "127.0.0.1:$port" --access-logfile - \
-  --logger-class otb.access_log.MaskedLinksLogger
+  --logger-class otb.access_log.MaskedLinksLogger --worker-class gthread --threads 1 \
+  --worker-connections 1 --keep-alive 0

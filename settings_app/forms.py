@@ -16,7 +16,7 @@ from PIL import Image
 
 from otb.forms import OperationModelForm
 
-from .models import BusinessSettings, Tax
+from .models import ACCOUNT_FIELDS, BusinessSettings, Tax
 from .services import SETTINGS_FIELDS
 
 LOGO_MAX_BYTES = 1024 * 1024
@@ -210,17 +210,7 @@ SECTIONS = (
     ),
     (
         _("Accounting exports"),
-        (
-            "account_receivable",
-            "account_income",
-            "account_tax",
-            "account_money_received",
-            "account_adjustments",
-            "account_exchange",
-            "account_conversion",
-            "account_opening",
-            "xero_account_code",
-        ),
+        (*ACCOUNT_FIELDS, "xero_account_code"),
     ),
 )
 LOGO_PREVIEW = HTML(
@@ -280,6 +270,7 @@ class BusinessSettingsForm(OperationModelForm):
             "quote_email_body": forms.Textarea(attrs={"rows": 7}),
             "quote_terms_text": forms.Textarea(attrs={"rows": 2}),
             "receipt_email_body": forms.Textarea(attrs={"rows": 6}),
+            **dict.fromkeys(ACCOUNT_FIELDS, forms.TextInput),
         }
 
     def __init__(self, *args, **kwargs):

@@ -1,6 +1,6 @@
 import zoneinfo
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 from django.core.exceptions import ValidationError
 from django.core.validators import (
@@ -45,19 +45,37 @@ _ACCOUNT_WORDS = r"[^\s:;()\[\]@=*!]+(?: [^\s:;()\[\]@=*!]+)*"
 ACCOUNT_NAME_VALIDATOR = RegexValidator(
     rf"^{_ACCOUNT_WORDS}(?::{_ACCOUNT_WORDS})*\Z",
     _(
-        "Enter an account name such as assets:receivable: words separated by single spaces, "
+        "Enter an account name like “assets:receivable”: words separated by single spaces, "
         "parts joined by a colon, without ; ( ) [ ] @ = * or !."
     ),
     code="invalid_account",
 )
 
 
-def account_field(verbose_name, default: str, help_text) -> models.CharField:
-    return models.CharField(
+ACCOUNT_FIELDS = (
+    "account_receivable",
+    "account_income",
+    "account_tax",
+    "account_money_received",
+    "account_adjustments",
+    "account_exchange",
+    "account_conversion",
+    "account_opening",
+)
+
+
+ACCOUNT_NAME_MAX_LENGTH = 100
+
+
+def account_field(verbose_name, default: str, help_text) -> models.TextField:
+    """An account name. TEXT, not VARCHAR: MariaDB counts a VARCHAR's largest size against
+    the row's 8 KB, and this one row of settings is near it (a table rebuild, as an ALTER
+    of another column may need, would be refused)."""
+    return models.TextField(
         verbose_name,
-        max_length=100,
+        max_length=ACCOUNT_NAME_MAX_LENGTH,
         default=default,
-        validators=[ACCOUNT_NAME_VALIDATOR],
+        validators=[MaxLengthValidator(ACCOUNT_NAME_MAX_LENGTH), ACCOUNT_NAME_VALIDATOR],
         help_text=help_text,
     )
 
@@ -392,6 +410,28 @@ class BusinessSettings(models.Model):
     def __str__(self) -> str:
         return str(self._meta.verbose_name).capitalize()
 
+    def _overlapping_accounts(self) -> dict[str, Any]:
+        """The accounts of the exports must be apart: none the same as another, none under
+        another (a client's receivable is the receivable account followed by its code, a
+        tax's the tax account followed by its label, so an account under one of those
+        would be added to it)."""
+        errors: dict[str, Any] = {}
+        seen: list[tuple[str, str]] = []
+        for field in ACCOUNT_FIELDS:
+            name = getattr(self, field)
+            for other_field, other in seen:
+                if name == other or name.startswith(other + ":") or other.startswith(name + ":"):
+                    errors[field] = _(
+                        "Use an account apart from the %(other)s (%(name)s): not the same, "
+                        "and neither under the other."
+                    ) % {
+                        "other": cast(models.Field, self._meta.get_field(other_field)).verbose_name,
+                        "name": other,
+                    }
+                    break
+            seen.append((field, name))
+        return errors
+
     def clean(self) -> None:
         errors: dict[str, Any] = {}
         if self.smtp_use_tls and self.smtp_use_ssl:
@@ -404,6 +444,7 @@ class BusinessSettings(models.Model):
                 "Use another prefix than the invoices' and credit notes': a quote must never "
                 "share a number with them."
             )
+        errors.update(self._overlapping_accounts())
         if self.credit_note_number_prefix == self.invoice_number_prefix:
             errors["credit_note_number_prefix"] = _(
                 "Use another prefix than the invoices' (%(prefix)s): a credit note and an "

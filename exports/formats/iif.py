@@ -56,9 +56,9 @@ What we write, in this order:
     is spread over the lines, so each item's income is what it sold for and the tax
     charged on it, and QuickBooks needs no discount item), QNTY −quantity, PRICE the unit
     price, INVITEM the service's code, TAXABLE Y when the line carries a tax; one SPL per
-    tax on its account (``tax_account``) for −its amount, the memo its label, rate, base
-    and registration number. QNTY × PRICE is more than the amount when the line has a
-    discount: the amount is the figure.
+    tax on its account for −its amount, the memo its label, rate, base and registration
+    number. A line whose quantity × price is not its net (a discount) is written as
+    quantity 1 at its net, so QuickBooks' figures agree with the amount.
   - a credit note: CREDIT MEMO, the same the other way, DOCNUM its own number.
   - a cancellation: a CREDIT MEMO of the invoice's figures on the day it was made, DOCNUM
     the invoice's number, memo "Invoice … cancelled": a cancellation counts in the period
@@ -95,6 +95,7 @@ from exports.books import CANCELLATION, CREDIT_NOTE, INVOICE, Books, Document, M
 from exports.writing import ROWS_PER_CHUNK, text
 from ledger.events import EntryKind
 
+ONE = Decimal("1.000")
 ACCOUNT_HEADER = ("!ACCNT", "NAME", "ACCNTTYPE")
 CUSTOMER_HEADER = (
     "!CUST",
@@ -269,8 +270,8 @@ def _document(books: Books, document: Document) -> Transaction:
             quickbooks_name(accounts.income),
             -sign * line.net,
             memo=line.description,
-            quantity=-sign * line.quantity,
-            price=line.unit_price,
+            quantity=-sign * (line.quantity if line.priced_exactly else ONE),
+            price=line.unit_price if line.priced_exactly else line.net,
             item=line.service_code,
             taxable=bool(line.taxes),
         )

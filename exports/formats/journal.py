@@ -35,7 +35,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 
-from billing.models import Client, CreditNote, CreditNoteTax, Invoice, InvoiceTax, Payment
+from billing.models import Client
 from exports.books import (
     CANCELLATION,
     CREDIT_NOTE,
@@ -43,9 +43,9 @@ from exports.books import (
     Document,
     ExchangeDifference,
     Movement,
+    Opening,
 )
 from ledger.events import EntryKind
-from ledger.models import LedgerEntry
 
 ZERO = Decimal("0.00")
 INDENT = "    "
@@ -76,9 +76,10 @@ class Transaction:
 
 def write(books: Books) -> Iterator[bytes]:
     """The journal of ``books``, streamed a few hundred transactions at a time."""
-    yield _header(books).encode()
+    openings = books.openings()
+    yield _header(books, openings).encode()
     pending: list[str] = []
-    for transaction in _transactions(books):
+    for transaction in _transactions(books, openings):
         pending.append(_format(transaction))
         if len(pending) >= TRANSACTIONS_PER_CHUNK:
             yield "".join(pending).encode()
@@ -86,10 +87,10 @@ def write(books: Books) -> Iterator[bytes]:
     yield "".join(pending).encode()
 
 
-def _transactions(books: Books) -> Iterator[Transaction]:
+def _transactions(books: Books, openings: list[Opening]) -> Iterator[Transaction]:
     """Every transaction, in date order: the opening balances first, then on each day the
     documents, the movements of money and the exchange differences."""
-    opening = _opening(books)
+    opening = _opening(books, openings)
     if opening is not None:
         yield opening
     yield from heapq.merge(
@@ -100,8 +101,7 @@ def _transactions(books: Books) -> Iterator[Transaction]:
     )
 
 
-def _opening(books: Books) -> Transaction | None:
-    openings = books.openings()
+def _opening(books: Books, openings: list[Opening]) -> Transaction | None:
     if not openings:
         return None
     postings = [
@@ -222,8 +222,10 @@ def _format(transaction: Transaction) -> str:
     return "\n".join(lines) + "\n\n"
 
 
-def _header(books: Books) -> str:
-    """The journal's comment, then its commodities and accounts, declared before use."""
+def _header(books: Books, openings: list[Opening]) -> str:
+    """The journal's comment, then its commodities and accounts, declared before use: every
+    client's receivable, the taxes and currencies of the range (and of what was owed when
+    it starts), and the settings' other accounts."""
     accounts = books.accounts
     names = {
         accounts.income,
@@ -234,14 +236,8 @@ def _header(books: Books) -> str:
         accounts.opening,
     }
     names |= {accounts.client(code) for code in Client.objects.values_list("code", flat=True)}
-    labels = set(InvoiceTax.objects.values_list("label", flat=True).distinct()) | set(
-        CreditNoteTax.objects.values_list("label", flat=True).distinct()
-    )
-    names |= {accounts.tax_account(label) for label in labels}
-    currencies = {books.base_currency}
-    for model in (Invoice, CreditNote, Payment):
-        currencies |= set(model.objects.values_list("currency", flat=True).distinct())
-    currencies |= set(LedgerEntry.objects.values_list("currency", flat=True).distinct())
+    names |= {accounts.tax_account(label) for label in books.tax_labels()}
+    currencies = {*books.currencies(), *(opening.currency for opening in openings)}
     lines = [
         f"; {_line_text(books.business_name) or 'OTB Billing'}: the books from "
         f"{books.start.isoformat()} to {books.end.isoformat()}, exported by OTB Billing.",

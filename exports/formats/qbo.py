@@ -49,7 +49,6 @@ How our invoices become QuickBooks Online's:
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from decimal import ROUND_HALF_UP
 from typing import Any
 
 from exports.books import Books, Document, LineFigure
@@ -90,8 +89,7 @@ def _rows(books: Books) -> Iterator[Sequence[Any]]:
 
 
 def _row(invoice: Document, line: LineFigure) -> Sequence[Any]:
-    net = line.net
-    exact = (line.quantity * line.unit_price).quantize(net, ROUND_HALF_UP) == net
+    net, exact = line.net, line.priced_exactly
     return (
         invoice.number,
         invoice.client_name.replace(":", "-"),  # ":" would name a sub-customer

@@ -194,3 +194,42 @@ def test_an_empty_range_draws_a_full_bar():
     stream = io.StringIO()
     ProgressBar(stream, 0, clock=Clock()).finish()
     assert stream.getvalue() == f"\r[{'#' * 30}] 0/0 documents and movements\n"
+
+
+class _Terminal(io.BytesIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_a_zip_is_not_written_to_a_terminal(golden_books):
+    terminal = _Terminal()
+    with pytest.raises(CommandError, match="--output: the csv export is a zip; name a file"):
+        call_command(
+            "export_books",
+            "--format",
+            "csv",
+            *RANGE,
+            stdout=terminal,
+        )
+    assert terminal.getvalue() == b""
+
+
+class _ClosedEarly(io.BytesIO):
+    """A reader that stops after the first piece, as ``| head`` does."""
+
+    def write(self, data) -> int:
+        if self.tell():
+            raise BrokenPipeError
+        return super().write(data)
+
+
+def test_a_reader_that_stops_early_ends_the_export_quietly(golden_books):
+    reader = _ClosedEarly()
+    call_command(
+        "export_books",
+        "--format",
+        "hledger",
+        *RANGE,
+        stdout=reader,
+    )
+    assert reader.getvalue().startswith(b"; Golden Test Works")

@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 from billing import services
 from billing.models import CreditNote, Invoice, Payment, Refund
 from exports.books import Books
+from exports.formats import journal
 from exports.reconcile import compare, report_figures
 from ledger.models import LedgerEntry
 from settings_app.selectors import business_today
@@ -55,10 +56,16 @@ def test_a_range_after_the_books_start_opens_with_what_clients_owed(golden_books
 
 
 def test_a_range_opens_with_each_client_s_receivable(golden_books):
-    openings = Books.of(datetime.date(2026, 1, 15), datetime.date(2026, 3, 31)).openings()
-    assert [(o.client_code, o.currency, o.receivable) for o in openings] == [
-        ("LAURIER", "CAD", D("1119.57"))
+    books = Books.of(datetime.date(2026, 1, 15), datetime.date(2026, 3, 31))
+    openings = books.openings()
+    assert [(o.client_code, o.currency, str(o.receivable)) for o in openings] == [
+        ("LAURIER", "CAD", "1119.57")
     ]
+    # Written to the cent (SQLite adds decimals as floats: 1119.57000000000 before).
+    journal_text = b"".join(journal.write(books)).decode()
+    assert "\n2026-01-15 * Golden Test Works | What clients owed at the start of" in journal_text
+    assert "    assets:receivable:LAURIER" + " " * 32 + "1119.57 CAD\n" in journal_text
+    assert "    equity:opening balances" + " " * 33 + "-1119.57 CAD\n" in journal_text
 
 
 def test_the_demo_books_journal_equals_the_reports(db):

@@ -88,6 +88,11 @@ class Command(BaseCommand):
             raise CommandError(as_options(exc)) from None
         output = options["output"]
         target = _target(output) if output else None
+        if target is None and export.format.extension == "zip" and self.stdout.isatty():
+            raise CommandError(
+                _("--output: the %(format)s export is a zip; name a file to write it to.")
+                % {"format": export.format.key}
+            )
         books = export.books()
         bar = None
         if self.stderr.isatty():
@@ -97,10 +102,7 @@ class Command(BaseCommand):
         try:
             chunks = export.format.write(books)
             if target is None:
-                stream = _binary(self.stdout)
-                for chunk in chunks:
-                    stream.write(chunk)
-                stream.flush()
+                _write_out(_binary(self.stdout), chunks)
             else:
                 _write_whole(target, chunks)
         except BaseException:
@@ -149,6 +151,19 @@ def _write_whole(target: Path, chunks: Any) -> None:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(partial)
         raise
+
+
+def _write_out(stream: IO[bytes], chunks: Any) -> None:
+    """The chunks to standard output; a reader that stops early (``| head``) ends the
+    export quietly, as other command-line tools do."""
+    try:
+        for chunk in chunks:
+            stream.write(chunk)
+        stream.flush()
+    except BrokenPipeError:
+        # Python would complain again when it flushes at exit: point stdout at nothing.
+        with contextlib.suppress(OSError, ValueError):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), stream.fileno())
 
 
 def _binary(stdout: OutputWrapper) -> IO[bytes]:
