@@ -13,6 +13,7 @@ from django.db.migrations.executor import MigrationExecutor
 
 from billing.rules import derive_status
 from billing.selectors import clients_breaking_invariant
+from tests.schema import purge_dropped_columns
 
 D = Decimal
 BEFORE = [
@@ -29,6 +30,7 @@ CONFIRMED_AT = datetime.datetime(2026, 3, 10, 15, 0, tzinfo=datetime.UTC)
 def migrate(targets):
     """Migrate to ``targets`` (what depends on a later migration of theirs is unapplied
     too); the models as the database has them then, every app's applied migrations."""
+    purge_dropped_columns("settings_app_businesssettings")
     MigrationExecutor(connection).migrate(targets)
     loader = MigrationExecutor(connection).loader
     return loader.project_state(list(loader.applied_migrations)).apps

@@ -8,6 +8,8 @@ import pytest
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 
+from tests.schema import purge_dropped_columns
+
 D = Decimal
 BEFORE = [
     ("billing", "0013_invoice_total_index"),
@@ -16,6 +18,7 @@ BEFORE = [
 
 
 def migrate(targets):
+    purge_dropped_columns("settings_app_businesssettings")
     executor = MigrationExecutor(connection)
     executor.migrate(targets)
     return MigrationExecutor(connection).loader.project_state(targets).apps
