@@ -31,17 +31,14 @@ import gc
 import hashlib
 import json
 import os
-import re
 import resource
 import sys
-import tempfile
 import time
 import traceback
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-BENCH_DIR = Path(__file__).resolve().parent
 START = "<!-- exports-run -->"
 END = "<!-- /exports-run -->"
 CLEAR_REFS = Path("/proc/self/clear_refs")
@@ -327,16 +324,10 @@ def section(result: dict[str, Any]) -> str:
 
 
 def write(result: dict[str, Any], path: Path) -> None:
-    """Put the section in ``path``, replacing the one there."""
-    text = path.read_text() if path.exists() else "# OTB Billing benchmarks\n"
-    block = section(result)
-    pattern = re.compile(re.escape(START) + ".*?" + re.escape(END), re.S)
-    text = (
-        pattern.sub(lambda _match: block, text)
-        if pattern.search(text)
-        else (text.rstrip("\n") + "\n\n" + block)
-    )
-    path.write_text(text.rstrip("\n") + "\n")
+    """Put the section in ``path``, replacing the one there (bench/run.py keeps it)."""
+    from bench import report
+
+    report.put_section(path, START, END, section(result))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -345,13 +336,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     setup_django()
     result = measure(args)
-    out = args.out
-    if out is None:
-        out = (
-            Path(tempfile.mkdtemp(prefix="otb-bench-")) / "RESULTS.md"
-            if args.smoke
-            else BENCH_DIR / "RESULTS.md"
-        )
+    from bench import report
+
+    out = report.results_path(args.out, smoke=args.smoke)
     write(result, out)
     print(section(result), flush=True)
     failed = [found["format"] for found in result["formats"] if "error" in found]

@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import datetime
 import os
-import re
 import sys
 import time
 from decimal import Decimal
@@ -166,30 +165,18 @@ def section(result: dict) -> str:
 
 def write(result: dict, path: Path) -> None:
     """Put the section in ``path``, replacing the one there (bench/run.py keeps it)."""
-    text = path.read_text() if path.exists() else "# OTB Billing benchmarks\n"
-    block = section(result)
-    pattern = re.compile(re.escape(START) + ".*?" + re.escape(END), re.S)
-    text = (
-        pattern.sub(lambda _match: block, text)
-        if pattern.search(text)
-        else (text.rstrip("\n") + "\n\n" + block)
-    )
-    path.write_text(text.rstrip("\n") + "\n")
+    from bench import report
+
+    report.put_section(path, START, END, section(result))
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     setup_django()
     result = measure(args)
-    out = args.out
-    if out is None:
-        import tempfile
+    from bench import report
 
-        out = (
-            Path(tempfile.mkdtemp(prefix="otb-bench-")) / "RESULTS.md"
-            if args.smoke
-            else BENCH_DIR / "RESULTS.md"
-        )
+    out = report.results_path(args.out, smoke=args.smoke)
     write(result, out)
     print(section(result), flush=True)
     ok = (

@@ -6,6 +6,7 @@ import json
 import os
 import platform
 import re
+import tempfile
 from pathlib import Path
 
 import django
@@ -398,6 +399,30 @@ def markdown(results: dict) -> str:
     met = sum(1 for check in found if check["met"])
     lines += ["## Summary", "", f"{met} of {len(found)} targets met.", ""]
     return "\n".join(lines)
+
+
+def put_section(path: Path, start: str, end: str, block: str) -> None:
+    """Put ``block`` (a section between the markers ``start`` and ``end``) in ``path``,
+    replacing the one there: a benchmark run of its own (bench/recurring.py,
+    bench/exports.py) keeps its results beside the main run's."""
+    text = path.read_text() if path.exists() else "# OTB Billing benchmarks\n"
+    pattern = re.compile(re.escape(start) + ".*?" + re.escape(end), re.S)
+    text = (
+        pattern.sub(lambda _match: block, text)
+        if pattern.search(text)
+        else (text.rstrip("\n") + "\n\n" + block)
+    )
+    path.write_text(text.rstrip("\n") + "\n")
+
+
+def results_path(out: Path | None, *, smoke: bool) -> Path:
+    """Where a run writes: ``out``, else bench/RESULTS.md, or a throw-away file for a
+    smoke run (whose timings say nothing)."""
+    if out is not None:
+        return out
+    if smoke:
+        return Path(tempfile.mkdtemp(prefix="otb-bench-")) / "RESULTS.md"
+    return Path(__file__).resolve().parent / "RESULTS.md"
 
 
 def _old_text(path: Path) -> str:
