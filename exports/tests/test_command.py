@@ -12,10 +12,11 @@ from django.core.management.base import CommandError
 
 from exports.books import Books
 from exports.formats import FORMATS, Format
-from exports.management.commands.export_books import ProgressBar
+from otb.progress import ProgressBar
 
 from .conftest import END, START
 
+COUNTING = "documents and movements"  # as export_books counts
 RANGE = ["--start", START.isoformat(), "--end", END.isoformat()]
 
 
@@ -165,7 +166,7 @@ class Clock:
 
 def test_the_bar_is_redrawn_at_most_five_times_a_second():
     stream, clock = io.StringIO(), Clock()
-    bar = ProgressBar(stream, 4000, clock=clock)
+    bar = ProgressBar(stream, 4000, counting=COUNTING, clock=clock)
     for _ in range(1000):
         bar.step(1)  # all within the same instant: one drawing
     assert stream.getvalue().count("\r") == 1
@@ -181,10 +182,10 @@ def test_the_bar_is_redrawn_at_most_five_times_a_second():
 
 def test_the_bar_never_passes_its_end_and_ends_full():
     stream, clock = io.StringIO(), Clock()
-    bar = ProgressBar(stream, 10, clock=clock)
+    bar = ProgressBar(stream, 10, counting=COUNTING, clock=clock)
     bar.step(25)  # a format that reads some documents twice
     assert stream.getvalue().endswith("10/10 documents and movements")
-    bar = ProgressBar(stream := io.StringIO(), 10, clock=clock)
+    bar = ProgressBar(stream := io.StringIO(), 10, counting=COUNTING, clock=clock)
     bar.step(3)
     bar.finish()  # a format that left some of what was counted out
     assert stream.getvalue().endswith(f"[{'#' * 30}] 10/10 documents and movements\n")
@@ -192,7 +193,7 @@ def test_the_bar_never_passes_its_end_and_ends_full():
 
 def test_an_empty_range_draws_a_full_bar():
     stream = io.StringIO()
-    ProgressBar(stream, 0, clock=Clock()).finish()
+    ProgressBar(stream, 0, counting=COUNTING, clock=Clock()).finish()
     assert stream.getvalue() == f"\r[{'#' * 30}] 0/0 documents and movements\n"
 
 

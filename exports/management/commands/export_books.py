@@ -6,60 +6,15 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
-import time
-from collections.abc import Callable
 from pathlib import Path
-from typing import IO, Any, cast
+from typing import IO, Any
 
 from django.core.management.base import BaseCommand, CommandError, OutputWrapper
 from django.utils.translation import gettext as _
 
 from exports.inputs import as_options, clean_export, format_keys
 from otb.operations import InvalidInput
-
-# A terminal is redrawn at most this often (seconds): a bar drawn for every document read
-# would cost more than reading it.
-REDRAW_EVERY = 0.2
-BAR_WIDTH = 30
-
-
-class ProgressBar:
-    """``[#####.....] 1,234/5,000 documents and movements`` on one line of a terminal."""
-
-    def __init__(self, stream: IO[str], total: int, *, clock: Callable[[], float] = time.monotonic):
-        self.stream, self.total, self.clock = stream, total, clock
-        self.done = 0
-        self.drawn_at: float | None = None
-
-    def step(self, count: int) -> None:
-        self.done += count
-        now = self.clock()
-        if self.drawn_at is None or now - self.drawn_at >= REDRAW_EVERY:
-            self.draw(now)
-
-    def draw(self, now: float) -> None:
-        self.drawn_at = now
-        # A format may read a document twice (a list, then its lines): never past the end.
-        done = min(self.done, self.total)
-        filled = done * BAR_WIDTH // self.total if self.total else BAR_WIDTH
-        counted = _("%(done)s/%(total)s documents and movements") % {
-            "done": f"{done:,}",
-            "total": f"{self.total:,}",
-        }
-        self.stream.write(f"\r[{'#' * filled}{'.' * (BAR_WIDTH - filled)}] {counted}")
-        self.stream.flush()
-
-    def finish(self) -> None:
-        """The whole bar: a format that leaves out some of what is counted (the payments,
-        say) has still read all it needs."""
-        self.done = self.total
-        self.stop()
-
-    def stop(self) -> None:
-        """The bar as it is, and the line ended (for what comes after: an error)."""
-        self.draw(self.clock())
-        self.stream.write("\n")
-        self.stream.flush()
+from otb.progress import ProgressBar, terminal
 
 
 class Command(BaseCommand):
@@ -95,9 +50,8 @@ class Command(BaseCommand):
             )
         books = export.books()
         bar = None
-        if self.stderr.isatty():
-            # The stream itself: the wrapper would end every redraw with a new line.
-            bar = ProgressBar(cast(IO[str], self.stderr._out), books.count())
+        if (stream := terminal(self.stderr)) is not None:
+            bar = ProgressBar(stream, books.count(), counting=_("documents and movements"))
             books.progress = bar.step
         try:
             chunks = export.format.write(books)
