@@ -107,6 +107,7 @@ MOVEMENT_KINDS = (
     EntryKind.REFUND_REVERSED,
     EntryKind.MANUAL_CREDIT,
     EntryKind.MANUAL_DEBIT,
+    EntryKind.OPENING_BALANCE,
 )
 # Entries that stand for a document, whose figures the export takes from the document.
 DOCUMENT_KINDS = (EntryKind.INVOICE_ISSUED, EntryKind.INVOICE_CHANGED)
@@ -322,8 +323,8 @@ class Document:
 
 @dataclass(frozen=True)
 class Movement:
-    """A payment received or reversed, a refund paid or reversed, or a manual credit or
-    debit: one ledger entry of those kinds in the range."""
+    """A payment received or reversed, a refund paid or reversed, a manual credit or debit,
+    or an opening balance: one ledger entry of those kinds in the range."""
 
     kind: str
     """The ledger entry's kind (``ledger.events.EntryKind``)."""
@@ -348,6 +349,11 @@ class Movement:
     @property
     def is_manual(self) -> bool:
         return self.kind in (EntryKind.MANUAL_CREDIT, EntryKind.MANUAL_DEBIT)
+
+    @property
+    def is_opening_balance(self) -> bool:
+        """What the client owed when its books came here (an import's cut-over day)."""
+        return self.kind == EntryKind.OPENING_BALANCE
 
 
 @dataclass(frozen=True)

@@ -7,18 +7,25 @@ import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
 from audit import recording as audit
-from ledger.events import Event
+from ledger.events import EntryKind, Event
 from ledger.models import MEMO_MAX_LENGTH, LedgerEntry
 from otb.operations import UNSET, InvalidInput, ensure_permitted, given, operation
 from settings_app.selectors import business_today, get_business_settings
 
 from .. import accounting
 from ..errors import CreditInsufficient, InvalidTransition
-from ..inputs import clean_amount, clean_currency, clean_date, clean_text, require_minor_unit
+from ..inputs import (
+    clean_amount,
+    clean_currency,
+    clean_date,
+    clean_decimal,
+    clean_text,
+    require_minor_unit,
+)
 from ..models import Client, Invoice, Payment, PaymentMethod, PaymentStatus
 from ..rules import check_client_credit, check_money_date, payment_event
 from ..selectors import available_credit
@@ -356,6 +363,8 @@ def _post_manual(
     client = locking.lock_clients([client.pk])[0]
     currency = currency or client.default_currency
     require_minor_unit(amount, currency, field="amount", label=_("Amount"))
+    if event == Event.OPENING_BALANCE:
+        _refuse_second_opening_balance(client, currency)
     entry = accounting.post(
         event,
         client=client,
@@ -413,5 +422,59 @@ def post_manual_debit(
         date=date,
         event=Event.MANUAL_DEBIT,
         sign=-1,
+        currency=currency,
+    )
+
+
+def _refuse_second_opening_balance(client: Client, currency: str) -> None:
+    """A client's account opens once per currency: a file imported twice would otherwise
+    charge its balances twice."""
+    first = LedgerEntry.objects.filter(
+        client=client, currency=currency, kind=EntryKind.OPENING_BALANCE
+    ).first()
+    if first is not None:
+        raise InvalidInput.single(
+            "amount",
+            _(
+                "Opening balance: client %(code)s already has one in %(currency)s, of "
+                "%(amount)s on %(date)s; correct it with a manual credit or debit."
+            )
+            % {
+                "code": client.code,
+                "currency": currency,
+                "amount": -first.amount,
+                "date": formats.date_format(first.date),
+            },
+        )
+
+
+@operation
+def post_opening_balance(
+    *,
+    client: Client,
+    owed: Any,
+    acting_user: User | None,
+    date: Any = None,
+    currency: str | None = None,
+    memo: str | None = None,
+) -> LedgerEntry:
+    """Open the client's account with what it owed on the cut-over day (``date``) when its
+    books came from another product: ``owed`` above zero is owed, below zero is credit the
+    client had in hand, in ``currency`` (default: the client's). Once per currency."""
+    owed = clean_decimal(
+        owed, field="amount", label=_("Opening balance"), decimal_places=2, minimum=None
+    )
+    if owed == 0:
+        raise InvalidInput.single(
+            "amount", _("Opening balance: zero opens nothing; leave the client out.")
+        )
+    return _post_manual(
+        client=client,
+        amount=abs(owed),
+        memo=memo or _("Opening balance"),
+        acting_user=acting_user,
+        date=date,
+        event=Event.OPENING_BALANCE,
+        sign=-1 if owed > 0 else 1,
         currency=currency,
     )

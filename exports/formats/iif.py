@@ -36,9 +36,10 @@ and ENDTRNS. What we read, and where:
 What we write, in this order:
 
 - ``!ACCNT``: the accounts the transactions post to, with their types: the receivable
-  (AR), income (INC), each tax of the range's documents (OCLIAB), money received (BANK) and
-  the adjustments (EQUITY), each sub-account's parents first with its type. Their names are
-  the settings' (``books.accounts``) without the first part, each part capitalised
+  (AR), income (INC), each tax of the range's documents (OCLIAB), money received (BANK),
+  the adjustments and the opening balances (EQUITY), each sub-account's parents first
+  with its type. Their names are the settings' (``books.accounts``) without the first
+  part, each part capitalised
   (``assets:receivable`` → ``Receivable``, ``liabilities:tax`` and GST → ``Tax:GST``):
   QuickBooks gives each account a type instead of a top-level group, and wants a
   sub-account of its parent's type, which ``assets:receivable`` and ``assets:bank`` under
@@ -67,7 +68,8 @@ What we write, in this order:
   - a payment reversed, a refund paid or reversed: GENERAL JOURNAL, money received against
     the receivable by the ledger entry's amount (QuickBooks' CHECK and DEPOSIT would ask to
     be printed or deposited); a manual credit or debit: GENERAL JOURNAL, the adjustments
-    account against the receivable. DOCNUM the payment's reference, MEMO the ledger's memo.
+    account against the receivable; an imported opening balance: the same against the
+    opening balances account. DOCNUM the payment's reference, MEMO the ledger's memo.
 
 Amounts are in each document's own currency, as QuickBooks Desktop keeps a foreign
 customer's transactions in that customer's currency. Realised exchange differences are
@@ -237,6 +239,7 @@ def _accounts(books: Books) -> list[tuple[str, str]]:
     found += [(_tax(books, label), "OCLIAB") for label in books.tax_labels()]
     found += [(_money_received(books, currency), "BANK") for currency in currencies]
     found += [(quickbooks_name(books.accounts.adjustments), "EQUITY")]
+    found += [(quickbooks_name(books.accounts.opening), "EQUITY")]
     declared: dict[str, str] = {}
     for name, kind in found:
         parts = name.split(":")
@@ -311,11 +314,12 @@ def _movement(books: Books, movement: Movement) -> Transaction:
     """Money received or given back (or a manual entry) against the receivable: the
     receivable goes down by what the ledger entry puts in the client's favour."""
     accounts = books.accounts
-    other = (
-        quickbooks_name(accounts.adjustments)
-        if movement.is_manual
-        else _money_received(books, movement.currency)
-    )
+    if movement.is_opening_balance:
+        other = quickbooks_name(accounts.opening)
+    elif movement.is_manual:
+        other = quickbooks_name(accounts.adjustments)
+    else:
+        other = _money_received(books, movement.currency)
     sides = (
         Side(other, movement.amount, name=movement.client_name, memo=movement.memo),
         Side(

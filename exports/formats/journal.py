@@ -157,12 +157,14 @@ def _document(books: Books, document: Document) -> Transaction:
 
 def _movement(books: Books, movement: Movement) -> Transaction:
     """A movement on a client's account: the receivable goes down by what the ledger
-    entry puts in the client's favour, against money received or the adjustments."""
-    other = (
-        books.accounts.money_received
-        if movement.kind in MONEY_KINDS
-        else books.accounts.adjustments
-    )
+    entry puts in the client's favour, against money received, the opening balances (an
+    imported opening balance) or the adjustments."""
+    if movement.kind in MONEY_KINDS:
+        other = books.accounts.money_received
+    elif movement.is_opening_balance:
+        other = books.accounts.opening
+    else:
+        other = books.accounts.adjustments
     return Transaction(
         date=movement.date,
         code="",

@@ -118,6 +118,7 @@ def test_a_range_declares_only_its_own_taxes_and_clients(golden_books):
         "Bank",
         "Bank USD",
         "Adjustments",
+        "Opening balances",
     ]
     customers = [row.split("\t")[1] for row in content.split("\r\n") if row.startswith("CUST")]
     assert customers == ["Bravo Media LLC", "Atelier Laurier inc."]
