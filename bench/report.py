@@ -433,9 +433,9 @@ def write(results: dict, path: Path) -> Path:
     """Write the Markdown to ``path`` and the raw numbers to the same path with .json."""
     path.parent.mkdir(parents=True, exist_ok=True)
     text = markdown(results)
-    # The sections of the runs of their own (bench/recurring.py, bench/exports.py) stay.
+    # The sections of the runs of their own (bench/recurring.py, exports.py, imports.py) stay.
     old = _old_text(path)
-    for name in ("recurring-run", "exports-run"):
+    for name in ("recurring-run", "exports-run", "imports-run"):
         kept = re.search(rf"<!-- {name} -->.*?<!-- /{name} -->", old, re.S)
         if kept:
             text = text.rstrip("\n") + "\n\n" + kept.group(0) + "\n"

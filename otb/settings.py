@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "recurring",
     "portal",
     "exports",
+    "imports",
     # Last: its post_migrate hook gives the roles the permissions of the apps above.
     "accounts",
 ]

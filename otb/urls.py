@@ -64,6 +64,7 @@ urlpatterns = [
     path("outbox/", include("outbox.urls")),
     path("reports/", include("reports.urls")),
     path("exports/", include("exports.urls")),
+    path("imports/", include("imports.urls")),
     path("rates/", include("rates.urls")),
     path("audit/", audit_list, name="audit"),
     path("admin/", admin.site.urls),

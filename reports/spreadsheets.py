@@ -19,6 +19,14 @@ def cell(value: Any) -> Any:
     return value
 
 
+def typed(text: str) -> str:
+    """What ``cell`` was given: a cell read back from a file we wrote (an import of our own
+    export) loses the ``'`` that kept a spreadsheet from running it."""
+    if text.startswith("'") and text[1:].startswith(FORMULA_STARTS):
+        return text[1:]
+    return text
+
+
 def csv_content(header: Sequence[str], rows: Iterable[Iterable[Any]]) -> bytes:
     """CSV with a BOM (spreadsheets then read it as UTF-8), amounts as plain decimals."""
     buffer = io.StringIO()

@@ -32,3 +32,4 @@ ensure_packages hledger
 # The recurring run (bench/recurring.py): 20 schedules made once, numbers gapless.
 .venv/bin/python -m bench.recurring --smoke --out "$work/RESULTS.md"
 .venv/bin/python -m bench.exports --smoke --out "$work/RESULTS.md"  # every accounting export writes (bench/exports.py)
+.venv/bin/python -m bench.imports --smoke --out "$work/RESULTS.md"  # 200 clients previewed and imported (bench/imports.py)

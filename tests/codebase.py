@@ -36,6 +36,7 @@ PRODUCT_PACKAGES = (
     "api",
     "billing",
     "exports",
+    "imports",
     "ledger",
     "links",
     "maintenance",

@@ -4,11 +4,16 @@ all office pages (the phone width in a browser, the one style of dates and numbe
 import datetime
 from dataclasses import dataclass
 from decimal import Decimal
+from pathlib import Path
 
+from django.contrib.auth import get_user_model
 from django.urls import reverse
 
+from accounts.roles import ADMINISTRATOR
 from billing import services
 from billing.models import Client, CreditNote, Invoice, Payment, Refund
+from imports.models import PendingImport
+from imports.services import keep_upload
 from outbox.models import Message, MessageKind
 from rates.models import ExchangeRate
 from rates.services import record_rate
@@ -30,6 +35,7 @@ class Office:
     refund: Refund
     rate: ExchangeRate
     schedule: Schedule
+    pending_import: PendingImport | None = None
 
 
 def fill_office() -> Office:
@@ -106,6 +112,21 @@ def fill_office() -> Office:
     recurring.pause_schedule(
         schedule=schedule, acting_user=None, starts_on=datetime.date(2027, 2, 1)
     )
+    # A file waiting for its import, of the administrator the tests sign in as: its preview
+    # is theirs alone.
+    owner = get_user_model().objects.filter(groups__name=ADMINISTRATOR).order_by("pk").first()
+    sample = Path(__file__).resolve().parents[1] / "docs/imports-samples/crater-customers.csv"
+    pending = (
+        keep_upload(
+            kind="clients",
+            file_name=sample.name,
+            data=sample.read_bytes(),
+            cut_over=None,
+            acting_user=owner,
+        )
+        if owner
+        else None
+    )
     return Office(
         acme,
         draft_invoice,
@@ -117,6 +138,7 @@ def fill_office() -> Office:
         refund,
         rate,
         schedule,
+        pending,
     )
 
 
@@ -169,6 +191,12 @@ def office_pages(office: Office) -> list[str]:
         reverse("reports:exchange_gains") + "?start=2026-01-01&end=2026-12-31",
         reverse("reports:quotes") + "?start=2026-01-01&end=2026-12-31",
         reverse("exports:index"),
+        reverse("imports:index"),
+        *(
+            [reverse("imports:preview", args=[office.pending_import.pk])]
+            if office.pending_import
+            else []
+        ),
         reverse("recurring:list"),
         reverse("recurring:create"),
         reverse("recurring:detail", args=[office.schedule.pk]),

@@ -322,6 +322,59 @@ def ex_post_manual_debit(ctx):
     post_manual_debit(client=ClientFactory(), amount="5", memo="Fee", acting_user=None)
 
 
+def ex_post_opening_balance(ctx):
+    from billing.services import post_opening_balance
+
+    post_opening_balance(client=ClientFactory(), owed="120.50", acting_user=None)
+
+
+def ex_keep_upload(ctx):
+    from imports.services import keep_upload
+
+    keep_upload(
+        kind="clients",
+        file_name="c.csv",
+        data=b"name\nA\n",
+        cut_over=None,
+        acting_user=ctx["admin"],
+    )
+
+
+def ex_keep_mapping(ctx):
+    from imports.kinds import CLIENTS
+    from imports.services import keep_mapping
+
+    keep_mapping(kind=CLIENTS, headers=("Nom",), mapping={"Nom": "name"}, acting_user=None)
+    keep_mapping(kind=CLIENTS, headers=("Nom",), mapping={}, acting_user=None)
+
+
+def ex_discard_upload(ctx):
+    from imports.services import discard_upload, keep_upload
+
+    pending = keep_upload(
+        kind="clients",
+        file_name="c.csv",
+        data=b"name\nA\n",
+        cut_over=None,
+        acting_user=ctx["admin"],
+    )
+    discard_upload(pending=pending, acting_user=ctx["admin"])
+
+
+def ex_import_upload(ctx):
+    from imports.services import import_upload, keep_upload
+
+    pending = keep_upload(
+        kind="clients",
+        file_name="c.csv",
+        data=b"code,name,country\nA,Alpha,CA\n",
+        cut_over=None,
+        acting_user=ctx["admin"],
+    )
+    mapping = {"code": "code", "name": "name", "country": "country"}
+    assert import_upload(pending=pending, mapping=mapping, acting_user=ctx["admin"]).written
+
+
 def ex_record_payment(ctx):
     pay(issued(), "10")
 
@@ -889,6 +942,11 @@ EXAMPLES = {
     "billing.services.payments.confirm_payment": ex_confirm_payment,
     "billing.services.payments.post_manual_credit": ex_post_manual_credit,
     "billing.services.payments.post_manual_debit": ex_post_manual_debit,
+    "billing.services.payments.post_opening_balance": ex_post_opening_balance,
+    "imports.services.keep_upload": ex_keep_upload,
+    "imports.services.keep_mapping": ex_keep_mapping,
+    "imports.services.discard_upload": ex_discard_upload,
+    "imports.services.import_upload": ex_import_upload,
     "billing.services.payments.record_payment": ex_record_payment,
     "billing.services.payments.reverse_payment": ex_reverse_payment,
     "billing.services.payments.update_payment": ex_update_payment,

@@ -2,9 +2,13 @@
 script, no inline style, nothing from another host), and the invoice form's live totals
 still work under it."""
 
+from pathlib import Path
+
 import pytest
 
 from billing.models import Client, CreditNote, Invoice, Payment, Service
+from imports.models import PendingImport
+from imports.services import keep_upload
 from outbox.models import Message
 from rates.models import ExchangeRate
 from recurring.models import Schedule
@@ -21,7 +25,16 @@ def demo(migration_rows):
     from billing.management.commands.seed_demo import seed_demo_data
 
     seed_demo_data()
-    create_user(username=ADMIN, role="administrator", password=PASSWORD)
+    admin = create_user(username=ADMIN, role="administrator", password=PASSWORD)
+    # A file waiting for its import, for its preview page (the uploader's alone).
+    sample = Path(__file__).resolve().parents[1] / "docs/imports-samples/invoiceninja-clients.csv"
+    keep_upload(
+        kind="clients",
+        file_name=sample.name,
+        data=sample.read_bytes(),
+        cut_over=None,
+        acting_user=admin,
+    )
     Message.objects.create(
         kind="test",
         from_address="a@example.com",
@@ -82,6 +95,8 @@ def office_pages() -> list[str]:
         "/reports/tax/",
         f"/reports/statement/?client={client.code}",
         "/exports/",
+        "/imports/",
+        f"/imports/{PendingImport.objects.get().pk}/",
         "/recurring/",
         "/recurring/new/",
         f"/recurring/{schedule.pk}/",

@@ -18,6 +18,7 @@ from settings_app.services import SETTINGS_FIELDS
 SERVICE_MODULES = [
     "accounts.services",
     *(f"billing.services.{info.name}" for info in pkgutil.iter_modules(billing.services.__path__)),
+    "imports.services",
     "links.services",
     "outbox.services",
     "portal.services",

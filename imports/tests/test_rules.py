@@ -1,0 +1,234 @@
+"""Importing: every row through the same operations as the pages, all or nothing, each
+problem named by row and column."""
+
+import datetime
+from decimal import Decimal
+
+import pytest
+
+from billing.models import Client, Service
+from billing.services import post_opening_balance
+from imports import services
+from imports.kinds import BALANCES, CLIENTS, SERVICES
+from imports.reading import read_table
+from imports.services import run_import
+from ledger.events import EntryKind
+from ledger.models import LedgerEntry
+from otb.operations import InvalidInput, NotPermitted
+from tests.factories import ClientFactory
+
+pytestmark = pytest.mark.django_db
+
+OURS = "code,name,email,country,currency,opening_balance\n"
+
+
+def run(kind, text, user, *, mapping=None, commit=True, **options):
+    table = read_table(text.encode())
+    if mapping is None:
+        mapping, _source = services.suggested_mapping(kind, table.headers)
+    return run_import(
+        kind=kind, table=table, mapping=mapping, acting_user=user, commit=commit, **options
+    )
+
+
+def owed(code):
+    return -sum(LedgerEntry.objects.filter(client__code=code).values_list("amount", flat=True))
+
+
+def problems(outcome):
+    return [str(problem) for problem in outcome.problems]
+
+
+def test_a_preview_writes_nothing_and_the_import_everything(business, administrator):
+    text = OURS + "acme,Acme,a@acme.test,DE,EUR,100\nBETA,Beta,,,,\n"
+    preview = run(CLIENTS, text, administrator, commit=False)
+    assert (preview.ok, preview.imported, preview.written) == (True, 2, False)
+    assert [number for number, _shown in preview.shown] == [2, 3]
+    assert preview.shown[0][1]["code"] == "ACME"
+    assert not Client.objects.exists() and not LedgerEntry.objects.exists()
+    done = run(CLIENTS, text, administrator, cut_over=datetime.date(2026, 1, 1))
+    assert done.written
+    beta = Client.objects.get(code="BETA")
+    assert (beta.country, beta.default_currency) == ("CA", "CAD")  # the business's
+    entry = LedgerEntry.objects.get()
+    assert (entry.kind, entry.amount, entry.currency, entry.date) == (
+        EntryKind.OPENING_BALANCE,
+        Decimal("-100.00"),
+        "EUR",
+        datetime.date(2026, 1, 1),
+    )
+    assert owed("ACME") == Decimal("100.00")
+
+
+@pytest.mark.parametrize(
+    ("row", "expected"),
+    [
+        ("X,X,not-an-email,CA,CAD,", "Row 3, column “email”: "),
+        ("X,X,,Atlantis,CAD,", "Row 3, column “country”: Country: “Atlantis” is no country"),
+        ("X,X,,CA,EURO,", "Row 3, column “currency”: "),
+        ("X,X,,CA,CAD,12abc", "Row 3, column “opening_balance”: Opening balance: “12abc”"),
+        ("X,X,,CA,CAD,1.005", "Row 3, column “opening_balance”: "),
+        ("X,X,,CA,JPY,10.50", "Row 3, column “opening_balance”: "),
+        ("X Y,X,,CA,CAD,", "Row 3, column “code”: "),
+        ("acme,Other,,CA,CAD,", "Row 3, column “code”: Client code: ACME is also on row 2."),
+        ("Y,,,CA,CAD,", "Row 3, column “name”: "),
+        ("Y," + "n" * 201 + ",,CA,CAD,", "Row 3, column “name”: "),
+    ],
+)
+def test_a_bad_row_is_named_and_nothing_is_written(business, administrator, row, expected):
+    text = OURS + "ACME,Acme,,CA,CAD,5\n" + row + "\n"
+    outcome = run(CLIENTS, text, administrator)
+    assert not outcome.ok and not outcome.written
+    assert any(line.startswith(expected) for line in problems(outcome)), problems(outcome)
+    assert all(problem.row == 3 for problem in outcome.problems)
+    assert not Client.objects.exists() and not LedgerEntry.objects.exists()
+
+
+def test_a_code_taken_before_the_import_is_named(business, administrator):
+    ClientFactory(code="ACME")
+    outcome = run(CLIENTS, OURS + "acme,Acme,,CA,CAD,\n", administrator)
+    assert problems(outcome) == [
+        "Row 2, column “code”: Client code: Client with this Client code already exists."
+    ]
+
+
+def test_codes_are_made_from_names_when_the_file_has_none(business, administrator):
+    ClientFactory(code="CAFE-MULLER")
+    text = "name,country\nCafé Müller,DE\nCafé Müller,DE\n" + "Ünïcode ∑ Ltd" * 3 + ",GB\n"
+    outcome = run(CLIENTS, text, administrator)
+    assert outcome.ok, problems(outcome)
+    assert sorted(Client.objects.values_list("code", flat=True)) == [
+        "CAFE-MULLER",
+        "CAFE-MULLER-2",
+        "CAFE-MULLER-3",
+        "UNICODE-LTDUNICODE-L",
+    ]
+
+
+def test_a_mapping_without_a_name_or_with_a_missing_column_is_refused(business, administrator):
+    outcome = run(CLIENTS, "code,country\nA,CA\n", administrator)
+    assert problems(outcome) == ["No column gives the name: choose one."]
+    outcome = run(CLIENTS, "name\nA\n", administrator, mapping={"name": "name", "Nope": "email"})
+    assert problems(outcome) == ["The file has no column “Nope”."]
+    outcome = run(CLIENTS, "name\nA\n", administrator, mapping={"name": "password"})
+    assert "“password” is no field of clients." in problems(outcome)
+    outcome = run(
+        SERVICES,
+        "name,price,cents\nA,1,100\n",
+        administrator,
+        mapping={"name": "name", "price": "unit_price", "cents": "unit_price_cents"},
+    )
+    assert problems(outcome) == ["Give the unit price or the unit price in cents, not both."]
+
+
+def test_columns_given_to_one_field_combine(business, administrator):
+    text = (
+        "name,first,last,street,city,owed,credit,paid ahead\nA,Jo,Doe,1 Main St,Ottawa,100,20,5\n"
+    )
+    mapping = {
+        "name": "name",
+        "first": "contact_person",
+        "last": "contact_person",
+        "street": "address",
+        "city": "address",
+        "owed": "opening_balance",
+        "credit": "opening_credit",
+        "paid ahead": "opening_credit",
+    }
+    assert run(CLIENTS, text, administrator, mapping=mapping).ok
+    client = Client.objects.get()
+    assert (client.contact_person, client.address) == ("Jo Doe", "1 Main St\nOttawa")
+    assert owed(client.code) == Decimal("75.00")
+
+
+def test_services_with_yes_no_taxes_and_prices(business, administrator):
+    text = (
+        "code,name,unit,unit_price,taxable,taxes,active\n"
+        'DESIGN,Design,h,"1,250.50",yes,HST,true\n'
+        "FREE,Free,,0,no,,0\n"
+    )
+    outcome = run(SERVICES, text, administrator)
+    assert outcome.ok, problems(outcome)
+    design = Service.objects.get(code="DESIGN")
+    assert (
+        design.unit_price,
+        design.taxable,
+        list(design.taxes.values_list("label", flat=True)),
+    ) == (
+        Decimal("1250.5000"),
+        True,
+        ["HST"],
+    )
+    assert Service.objects.get(code="FREE").is_active is False
+    bad = run(
+        SERVICES, "code,name,unit_price,taxable,taxes\nX,X,1,maybe,\nY,Y,1,,VAT\n", administrator
+    )
+    assert problems(bad) == [
+        "Row 2, column “taxable”: Taxable: “maybe” is neither yes nor no (write yes, no, true, "
+        "false, 1 or 0).",
+        "Row 3, column “taxes”: Taxes: VAT is none of the business's taxes.",
+    ]
+
+
+def test_opening_balances_of_existing_clients_once_per_currency(business, administrator):
+    ClientFactory(code="ACME", name="Acme Ltd", default_currency="CAD")
+    ClientFactory(code="BETA", name="Beta")
+    text = "client,opening_balance,currency\nacme,100,\nBeta,-20,USD\n"
+    outcome = run(BALANCES, text, administrator, cut_over=datetime.date(2026, 1, 1))
+    assert outcome.ok, problems(outcome)
+    assert sorted(LedgerEntry.objects.values_list("client__code", "amount", "currency")) == [
+        ("ACME", Decimal("-100.00"), "CAD"),
+        ("BETA", Decimal("20.00"), "USD"),
+    ]
+    again = run(BALANCES, text, administrator)
+    assert problems(again)[0].startswith(
+        "Row 2, column “opening_balance”: Opening balance: client ACME already has one in CAD"
+    )
+    assert LedgerEntry.objects.count() == 2
+    unknown = run(BALANCES, "client,opening_balance\nNOPE,5\nACME,0\n", administrator)
+    assert problems(unknown) == [
+        "Row 2, column “client”: Client: no client has the code or name “NOPE”.",
+        "Row 3, column “opening_balance”: Opening balance: zero opens nothing; leave the row out.",
+    ]
+
+
+def test_a_cut_over_day_after_today_is_refused(business, administrator):
+    with pytest.raises(InvalidInput) as refused:
+        run(
+            BALANCES,
+            "client,opening_balance\nA,1\n",
+            administrator,
+            cut_over=datetime.date(2999, 1, 1),
+        )
+    assert refused.value.field == "cut_over"
+
+
+def test_the_opening_balance_operation_refuses_zero_and_a_second_one(business, administrator):
+    client = ClientFactory(code="ACME")
+    with pytest.raises(InvalidInput, match="zero opens nothing"):
+        post_opening_balance(client=client, owed="0", acting_user=administrator)
+    post_opening_balance(client=client, owed="-12.50", acting_user=administrator)
+    with pytest.raises(InvalidInput, match="already has one"):
+        post_opening_balance(client=client, owed="1", acting_user=administrator)
+    assert LedgerEntry.objects.get().amount == Decimal("12.50")  # credit in hand
+
+
+def test_a_file_of_many_bad_rows_stops_at_the_limit(business, administrator, monkeypatch):
+    monkeypatch.setattr(services, "MAX_PROBLEMS", 3)
+    text = OURS + "".join(f"C{n},C,bad,CA,CAD,\n" for n in range(10))
+    outcome = run(CLIENTS, text, administrator)
+    assert outcome.stopped and len(outcome.problems) == 3
+
+
+def test_a_viewer_may_not_import(business, viewer):
+    with pytest.raises(NotPermitted):
+        run(CLIENTS, OURS + "A,A,,CA,CAD,\n", viewer)
+    assert not Client.objects.exists()
+
+
+def test_our_own_export_imports_back(business, administrator):
+    from exports.formats.csv_zip import CLIENT_COLUMNS, SERVICE_COLUMNS
+    from imports.presets import template
+
+    assert template("clients").template()[: len(CLIENT_COLUMNS)] == list(CLIENT_COLUMNS)
+    assert template("services").template() == list(SERVICE_COLUMNS)
