@@ -266,7 +266,7 @@ def measure(args: argparse.Namespace, folder: Path) -> dict[str, Any]:
         result["clients_after"] = ours.count()
         phases.append(result)
     opened = LedgerEntry.objects.filter(
-        kind=EntryKind.OPENING_BALANCE, client__code__startswith=f"{run}-"
+        kind=EntryKind.IMPORTED_BALANCE, client__code__startswith=f"{run}-"
     ).count()
     return {
         "date_utc": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC"),

@@ -291,7 +291,8 @@ def check_money_date(*, date: datetime.date, today: datetime.date, what: str) ->
     today at the latest, in the business's time zone: a confirmed payment dated 2099 would
     count as paid today, and the account would disagree with the reports until then. A
     pending payment may be post-dated, like a cheque, and is confirmed on or after its date.
-    ``what``: "payment", "confirmation", "refund" or "entry"."""
+    ``what``: "payment", "confirmation", "refund", "entry" or "cut_over" (the day an
+    import's opening balances are dated)."""
     if date <= today:
         return
     values = {"date": formats.date_format(date), "today": formats.date_format(today)}
@@ -308,6 +309,16 @@ def check_money_date(*, date: datetime.date, today: datetime.date, what: str) ->
     elif what == "refund":
         message = _(
             "Date: a refund is recorded once it is paid, dated today (%(today)s) at the latest."
+        )
+    elif what == "cut_over":
+        # An import's opening balances: what was owed on a day that has come.
+        raise InvalidInput.single(
+            "cut_over",
+            _(
+                "Cut-over day: %(date)s is after today (%(today)s); opening balances are "
+                "what was owed on a day that has come."
+            )
+            % values,
         )
     else:
         message = _("Date: a ledger entry cannot be dated after today (%(today)s).")

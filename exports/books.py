@@ -45,7 +45,7 @@ from billing.models import (
     Service,
 )
 from billing.money import allocate
-from ledger.events import EntryKind
+from ledger.events import EntryKind, collected_kinds
 from ledger.models import LedgerEntry
 from settings_app.models import BusinessSettings
 from settings_app.selectors import get_business_settings
@@ -107,8 +107,10 @@ MOVEMENT_KINDS = (
     EntryKind.REFUND_REVERSED,
     EntryKind.MANUAL_CREDIT,
     EntryKind.MANUAL_DEBIT,
-    EntryKind.OPENING_BALANCE,
+    EntryKind.IMPORTED_BALANCE,
 )
+# What a movement's receivable moves against (``Movement.other_side``).
+MONEY, OPENING, ADJUSTMENT = "money", "opening", "adjustment"
 # Entries that stand for a document, whose figures the export takes from the document.
 DOCUMENT_KINDS = (EntryKind.INVOICE_ISSUED, EntryKind.INVOICE_CHANGED)
 
@@ -347,13 +349,16 @@ class Movement:
     """The payment's or refund's amount in the base currency, signed like ``amount``."""
 
     @property
-    def is_manual(self) -> bool:
-        return self.kind in (EntryKind.MANUAL_CREDIT, EntryKind.MANUAL_DEBIT)
-
-    @property
-    def is_opening_balance(self) -> bool:
-        """What the client owed when its books came here (an import's cut-over day)."""
-        return self.kind == EntryKind.OPENING_BALANCE
+    def other_side(self) -> str:
+        """What the receivable moves against, as every format books it: MONEY (a payment or
+        a refund, received or given back), OPENING (a balance brought in by an import: what
+        the client owed when its books came here) or ADJUSTMENT (a manual credit or
+        debit)."""
+        if self.kind in collected_kinds():
+            return MONEY
+        if self.kind == EntryKind.IMPORTED_BALANCE:
+            return OPENING
+        return ADJUSTMENT
 
 
 @dataclass(frozen=True)
@@ -617,7 +622,8 @@ class Books:
 
     def movements(self) -> Iterator[Movement]:
         """Payments received and reversed, refunds paid and reversed, manual credits and
-        debits: their ledger entries in the range, by date and as recorded."""
+        debits, balances brought in by an import: their ledger entries in the range, by
+        date and as recorded."""
         related = [
             ("client", _clients()),
             ("payment", Payment.objects.all()),

@@ -55,7 +55,6 @@ class UploadForm(Form):
         self.helper.form_tag = False
         self.helper.disable_csrf = True  # the page's form tag has its token
         self.content = b""
-        self.table: Table | None = None
 
     def clean(self) -> dict[str, Any]:
         super().clean()
@@ -65,10 +64,9 @@ class UploadForm(Form):
             # One byte more than the page takes is enough to refuse the rest unread.
             self.content = upload.read(services.MAX_UPLOAD_BYTES + 1)
             try:
+                # Read to refuse it now; the preview reads it again from the database.
                 # services.PAGE_ROWS read at each call: the tests lower it.
-                self.table = services.read_upload(
-                    self.content, kind=kind, rows_limit=services.PAGE_ROWS
-                )
+                services.read_upload(self.content, kind=kind, rows_limit=services.PAGE_ROWS)
             except FileRefused as exc:
                 self.add_error("file", exc.message)
         return cleaned

@@ -35,6 +35,8 @@ WORDS = "words"  # joined by spaces (first and last name)
 SUM = "sum"  # added up (a credit balance and a payment balance)
 
 CODE_LENGTH = 20
+# The fields that open a client's account: they need the right to post ledger entries.
+OPENING_TARGETS = frozenset({"opening_balance", "opening_credit"})
 HUNDRED = Decimal(100)
 
 
@@ -58,10 +60,16 @@ class Context:
     acting_user: Any
     cut_over: datetime.date | None
     local_country: str = ""
+    decimal_mark: str = "."
+    """Decides a number that could be read either way (``values.decimal_mark_of``)."""
     codes: dict[str, int] = field(default_factory=dict)
     """The codes the rows so far gave or were given, with their row: a second row of one
     code is named with the first."""
     taxes: dict[str, Tax] = field(default_factory=dict)
+    opened: dict[tuple[str, str], int] = field(default_factory=dict)
+    """(client code, currency) → the row of the file that opens that account."""
+    created: set[int] = field(default_factory=set)
+    """The clients or services this import made: a row may share a name with another."""
 
 
 @dataclass(frozen=True)
@@ -102,6 +110,7 @@ def _code(values: Mapping[str, str], model: type[Model], context: Context, row: 
         context.codes[code] = row
         return code
     name = values.get("name") or values.get("description", "").split("\n", 1)[0]
+    _refuse_a_second_of_the_name(name, model, context)
     ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
     base = re.sub(r"[^A-Z0-9]+", "-", ascii_name.upper()).strip("-")[:CODE_LENGTH].strip("-")
     base = base or ("CLIENT" if model is Client else "SERVICE")
@@ -112,6 +121,27 @@ def _code(values: Mapping[str, str], model: type[Model], context: Context, row: 
         n += 1
     context.codes[candidate] = row
     return candidate
+
+
+def _refuse_a_second_of_the_name(name: str, model: type[Model], context: Context) -> None:
+    """A row without a code whose name is on file from before the import: a file imported
+    twice would otherwise add each of its clients again, with its opening balance."""
+    found = (
+        model._default_manager.filter(name__iexact=name.strip())
+        .exclude(pk__in=context.created)
+        .values_list("code", flat=True)
+        .first()
+    )
+    if found is not None:
+        noun = _("a client") if model is Client else _("a service")
+        raise InvalidInput.single(
+            "name",
+            _(
+                "Name: %(noun)s named “%(name)s” is on file already (%(code)s); give this row a "
+                "code to add another."
+            )
+            % {"noun": noun, "name": name[:60], "code": found},
+        )
 
 
 def _taxes(text: str, context: Context) -> dict[str, Any]:
@@ -135,28 +165,26 @@ def _taxes(text: str, context: Context) -> dict[str, Any]:
     }
 
 
+def _number(text: str, field: str, label: str, context: Context) -> Decimal:
+    return read_number(text, field=field, label=label, decimal_mark=context.decimal_mark)
+
+
 def _opening(values: Mapping[str, str], context: Context) -> Decimal:
     """What the row says the client owed: its balance less what it had in hand."""
     owed = Decimal(0)
     if values.get("opening_balance"):
-        owed += read_number(
-            values["opening_balance"], field="opening_balance", label=_("Opening balance")
-        )
+        owed += _number(values["opening_balance"], "opening_balance", _("Opening balance"), context)
     if values.get("opening_credit"):
-        owed -= read_number(
-            values["opening_credit"], field="opening_credit", label=_("Credit in hand")
-        )
+        owed -= _number(values["opening_credit"], "opening_credit", _("Credit in hand"), context)
     return owed
 
 
-def _open(client: Client, owed: Decimal, context: Context, currency: str | None = None) -> None:
+def _open(client: Client, owed: Decimal, context: Context) -> None:
+    """A new client's opening balance, in its currency; a client that owed nothing opens
+    none."""
     if owed:
         billing.post_opening_balance(
-            client=client,
-            owed=owed,
-            currency=currency,
-            date=context.cut_over,
-            acting_user=context.acting_user,
+            client=client, owed=owed, date=context.cut_over, acting_user=context.acting_user
         )
 
 
@@ -169,15 +197,19 @@ def _make_client(values: Mapping[str, str], context: Context, row: int) -> dict[
         fields["country"] = read_country(values["country"], field="country", label=_("Country"))
     else:
         fields["country"] = context.local_country
-    if values.get("default_currency"):
-        fields["default_currency"] = values["default_currency"].strip().upper()
-    for name, label in (("tax_exempt", _("Tax exempt")), ("is_active", _("Active"))):
-        if values.get(name):
-            fields[name] = read_yes_no(values[name], field=name, label=label)
+    if values.get("currency"):
+        fields["default_currency"] = values["currency"].strip().upper()
+    if values.get("tax_exempt"):
+        fields["tax_exempt"] = read_yes_no(
+            values["tax_exempt"], field="tax_exempt", label=_("Tax exempt")
+        )
+    if values.get("active"):
+        fields["is_active"] = read_yes_no(values["active"], field="active", label=_("Active"))
     if values.get("taxes"):
         fields |= _taxes(values["taxes"], context)
     owed = _opening(values, context)
     client = billing.create_client(acting_user=context.acting_user, **fields)
+    context.created.add(client.pk)
     _open(client, owed, context)
     return {
         "code": client.code,
@@ -197,28 +229,33 @@ def _make_service(values: Mapping[str, str], context: Context, row: int) -> dict
         values.get("name") or values.get("description", "").split("\n", 1)[0] or fields["code"]
     )
     if values.get("unit_price"):
-        fields["unit_price"] = read_number(
-            values["unit_price"], field="unit_price", label=_("Unit price")
-        )
+        fields["unit_price"] = _number(values["unit_price"], "unit_price", _("Unit price"), context)
     elif values.get("unit_price_cents"):
-        cents = read_number(
-            values["unit_price_cents"], field="unit_price_cents", label=_("Unit price in cents")
+        cents = _number(
+            values["unit_price_cents"], "unit_price_cents", _("Unit price in cents"), context
         )
+        if cents != cents.to_integral_value():
+            raise InvalidInput.single(
+                "unit_price_cents",
+                _("Unit price in cents: “%(value)s” is no whole number of cents (9500 is 95.00).")
+                % {"value": values["unit_price_cents"][:40]},
+            )
         fields["unit_price"] = cents / HUNDRED
     if values.get("taxable"):
         fields["taxable"] = read_yes_no(values["taxable"], field="taxable", label=_("Taxable"))
     elif values.get("tax_rate"):
         rates = [
-            read_number(rate, field="tax_rate", label=_("Tax rate"))
+            _number(rate, "tax_rate", _("Tax rate"), context)
             for rate in values["tax_rate"].split("\n")
         ]
         fields["taxable"] = any(rate > 0 for rate in rates)
-    if values.get("is_active"):
-        fields["is_active"] = read_yes_no(values["is_active"], field="is_active", label=_("Active"))
+    if values.get("active"):
+        fields["is_active"] = read_yes_no(values["active"], field="active", label=_("Active"))
     if values.get("taxes"):
         taxes = _taxes(values["taxes"], context)
         fields["taxes"] = taxes.get("taxes", [])
     service = billing.create_service(acting_user=context.acting_user, **fields)
+    context.created.add(service.pk)
     return {
         "code": service.code,
         "name": service.name,
@@ -230,12 +267,16 @@ def _make_service(values: Mapping[str, str], context: Context, row: int) -> dict
 
 def _make_balance(values: Mapping[str, str], context: Context, row: int) -> dict[str, str]:
     reference = values.get("client", "").strip()
-    client = (
-        Client.objects.filter(code=reference.upper()).first()
-        or Client.objects.filter(name__iexact=reference).order_by("code").first()
-        if reference
-        else None
-    )
+    client = Client.objects.filter(code=reference.upper()).first() if reference else None
+    if client is None and reference:
+        named = list(Client.objects.filter(name__iexact=reference).order_by("code")[:2])
+        if len(named) > 1:
+            raise InvalidInput.single(
+                "client",
+                _("Client: %(first)s and %(second)s are both named “%(ref)s”; give the code.")
+                % {"first": named[0].code, "second": named[1].code, "ref": reference[:60]},
+            )
+        client = named[0] if named else None
     if client is None:
         raise InvalidInput.single(
             "client",
@@ -244,12 +285,23 @@ def _make_balance(values: Mapping[str, str], context: Context, row: int) -> dict
             else _("Client: empty; give the client's code."),
         )
     owed = _opening(values, context)
-    if not owed:
-        raise InvalidInput.single(
-            "amount", _("Opening balance: zero opens nothing; leave the row out.")
-        )
     currency = values.get("currency", "").strip().upper() or None
-    _open(client, owed, context, currency)
+    opened = (client.code, currency or client.default_currency)
+    if opened in context.opened:
+        raise InvalidInput.single(
+            "client",
+            _("Client: %(code)s's opening balance in %(currency)s is also on row %(row)d.")
+            % {"code": opened[0], "currency": opened[1], "row": context.opened[opened]},
+        )
+    context.opened[opened] = row
+    # Zero is refused here, by the operation: a row of a balances file is there to open one.
+    billing.post_opening_balance(
+        client=client,
+        owed=owed,
+        currency=currency,
+        date=context.cut_over,
+        acting_user=context.acting_user,
+    )
     return {
         "client": client.code,
         "name": client.name,
@@ -275,7 +327,7 @@ _OPENING = (
     ),
 )
 _CODE = Target("code", gettext_lazy("Code"), help=gettext_lazy("Empty: made from the name."))
-_ACTIVE = Target("is_active", gettext_lazy("Active"), aliases=("active", "status"))
+_ACTIVE = Target("active", gettext_lazy("Active"), aliases=("status", "is active"))
 _TAXES = Target(
     "taxes", gettext_lazy("Taxes"), help=gettext_lazy("“default”, or tax labels joined by commas.")
 )
@@ -310,10 +362,10 @@ CLIENTS = Kind(
         Target("tax_number", gettext_lazy("Tax or VAT number"), aliases=("vat number", "vat")),
         Target("tax_exempt", gettext_lazy("Tax exempt")),
         Target(
-            "default_currency",
+            "currency",
             gettext_lazy("Currency"),
             help=gettext_lazy("Empty: the business's currency."),
-            aliases=("currency",),
+            aliases=("default currency",),
         ),
         _TAXES,
         Target("notes", gettext_lazy("Notes"), LINES),
@@ -326,11 +378,16 @@ CLIENTS = Kind(
         ("email", gettext_lazy("E-mail")),
         ("country", gettext_lazy("Country")),
         ("currency", gettext_lazy("Currency")),
-        ("opening_balance", gettext_lazy("Opening balance")),
+        ("opening_balance", gettext_lazy("Owed (negative: credit)")),
     ),
     permissions=("billing.add_client",),
     make=_make_client,
-    fields={"amount": "opening_balance", "uses_default_taxes": "taxes"},
+    fields={
+        "amount": "opening_balance",
+        "uses_default_taxes": "taxes",
+        "default_currency": "currency",
+        "is_active": "active",
+    },
 )
 
 SERVICES = Kind(
@@ -376,7 +433,7 @@ SERVICES = Kind(
     ),
     permissions=("billing.add_service",),
     make=_make_service,
-    fields={},
+    fields={"is_active": "active"},
 )
 
 BALANCES = Kind(
@@ -402,7 +459,7 @@ BALANCES = Kind(
         ("client", gettext_lazy("Client")),
         ("name", gettext_lazy("Name")),
         ("currency", gettext_lazy("Currency")),
-        ("opening_balance", gettext_lazy("Opening balance")),
+        ("opening_balance", gettext_lazy("Owed (negative: credit)")),
     ),
     permissions=("ledger.add_ledgerentry",),
     make=_make_balance,

@@ -57,7 +57,7 @@ PRESETS: tuple[Preset, ...] = (
             "Name": "name",
             "Number": "code",
             "Balance": "opening_balance",
-            "Client Currency": "default_currency",
+            "Client Currency": "currency",
             "Private Notes": "notes",
             "Client Phone": "phone",
             "Street": "address",
@@ -97,7 +97,7 @@ PRESETS: tuple[Preset, ...] = (
         {
             "name": "name",
             "email": "email",
-            "currency": "default_currency",
+            "currency": "currency",
             "phone": "phone",
             "primary_contact_name": "contact_person",
             "billing_address_street_1": "address",
@@ -136,9 +136,9 @@ PRESETS: tuple[Preset, ...] = (
             "country": "country",
             "tax_number": "tax_number",
             "tax_exempt": "tax_exempt",
-            "currency": "default_currency",
+            "currency": "currency",
             "taxes": "taxes",
-            "active": "is_active",
+            "active": "active",
             "opening_balance": "opening_balance",
         },
         signature=("code", "name", "country", "tax_number", "currency"),
@@ -155,7 +155,7 @@ PRESETS: tuple[Preset, ...] = (
             "unit_price": "unit_price",
             "taxable": "taxable",
             "taxes": "taxes",
-            "active": "is_active",
+            "active": "active",
         },
         signature=("code", "name", "unit", "unit_price", "taxable"),
     ),
@@ -186,6 +186,18 @@ def detect(kind: str, headers: tuple[str, ...]) -> Preset | None:
         if preset.kind == kind and {normalised(h) for h in preset.signature} <= present
     ]
     return max(fitting, key=lambda preset: len(preset.columns), default=None)
+
+
+def detect_other(kind: str, headers: tuple[str, ...]) -> Preset | None:
+    """A product's preset of another kind than ``kind`` that the headers fit, when none of
+    ``kind`` does: an Invoice Ninja client export uploaded as services."""
+    if detect(kind, headers) is not None:
+        return None
+    for other in sorted({preset.kind for preset in PRESETS} - {kind}):
+        found = detect(other, headers)
+        if found is not None:
+            return found
+    return None
 
 
 def mapping_of(preset: Preset, headers: tuple[str, ...]) -> dict[str, str]:

@@ -71,11 +71,15 @@ def read_table(data: bytes) -> Table:
     try:
         for record in reader:
             records.append(record)
-    except csv.Error as exc:
+    except csv.Error:
+        row = len(records) + 1
         raise FileRefused(
-            _("Row %(row)d: %(problem)s (a quote left open?).")
-            % {"row": len(records) + 1, "problem": exc},
-            row=len(records) + 1,
+            _(
+                "Row %(row)d: a quote is misplaced or left open (a cell that starts with a "
+                "quote must end with one, and a quote inside it is written twice)."
+            )
+            % {"row": row},
+            row=row,
         ) from None
     if not records or not any(cell.strip() for cell in records[0]):
         raise FileRefused(_("The file is empty: its first row must name the columns."), row=1)
@@ -113,7 +117,7 @@ def _not_csv(data: bytes) -> str:
         return _("This is a workbook or a zip file, not CSV: save it as “CSV UTF-8”.")
     if data.startswith(b"%PDF"):
         return _("This is a PDF, not CSV: save the data as “CSV UTF-8”.")
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00" in data[:4096]:
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00" in data:
         return _("This is UTF-16 text (“Unicode text”) or no text at all: save it as “CSV UTF-8”.")
     return ""
 
@@ -129,6 +133,13 @@ def _headers(record: list[str]) -> list[str]:
             % {"n": len(record), "max": MAX_COLUMNS},
             row=1,
         )
+    for index, cell in enumerate(record, 1):
+        if len(cell) > MAX_CELL:
+            raise FileRefused(
+                _("Row 1, column %(n)d: a header of more than %(max)d characters.")
+                % {"n": index, "max": MAX_CELL},
+                row=1,
+            )
     names = [
         cell.strip() or _("Column %(n)d") % {"n": index} for index, cell in enumerate(record, 1)
     ]

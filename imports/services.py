@@ -14,19 +14,20 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db import transaction
-from django.utils import formats, timezone
+from django.db import IntegrityError, transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from audit import recording as audit
-from otb.operations import InvalidInput, ensure_permitted, operation
+from billing.rules import check_money_date
+from otb.operations import DomainError, InvalidInput, ensure_permitted, operation
 from settings_app.selectors import business_today
 
 from . import presets
-from .kinds import KINDS, LINES, SUM, WORDS, Context, Kind, Target, local_country
+from .kinds import KINDS, LINES, OPENING_TARGETS, SUM, WORDS, Context, Kind, Target, local_country
 from .models import KeptMapping, PendingImport
 from .reading import FileRefused, Row, Table, read_table
-from .values import read_number
+from .values import decimal_mark_of, read_number
 
 # A preview shows this many rows of what would be imported; the problems, this many.
 PREVIEW_ROWS = 20
@@ -81,7 +82,8 @@ class Outcome:
 
 
 def headers_key(headers: tuple[str, ...]) -> str:
-    joined = "\x1f".join(presets.normalised(header) for header in headers)
+    """The set of a file's headers, whatever their order (a mapping names its columns)."""
+    joined = "\x1f".join(sorted(presets.normalised(header) for header in headers))
     return hashlib.sha256(joined.encode()).hexdigest()
 
 
@@ -91,7 +93,10 @@ def suggested_mapping(kind: Kind, headers: tuple[str, ...]) -> tuple[ColumnMap, 
     kept = KeptMapping.objects.filter(kind=kind.name, headers_key=headers_key(headers)).first()
     if kept is not None:
         known = {target.name for target in kind.targets}
-        columns = {h: t for h, t in kept.columns.items() if h in headers and t in known}
+        chosen = {presets.normalised(h): t for h, t in kept.columns.items() if t in known}
+        columns = {
+            h: chosen[presets.normalised(h)] for h in headers if presets.normalised(h) in chosen
+        }
         return columns, _("the mapping kept from the last file with these columns")
     preset = presets.detect(kind.name, headers)
     if preset is not None:
@@ -113,7 +118,9 @@ def suggested_mapping(kind: Kind, headers: tuple[str, ...]) -> tuple[ColumnMap, 
 
 def mapping_problems(kind: Kind, table: Table, mapping: ColumnMap) -> list[Problem]:
     """What is wrong with a mapping before any row is read: a column the file lacks, a field
-    we do not know, a required field no column gives, a field of one value given twice."""
+    we do not know, a required field no column gives, both kinds of unit price. (Several
+    columns given to a field of one value are fine: its first cell that is not empty counts,
+    as a client's phone, else its contact's.)"""
     problems = []
     known = {target.name for target in kind.targets}
     for header, name in mapping.items():
@@ -140,6 +147,16 @@ def mapping_problems(kind: Kind, table: Table, mapping: ColumnMap) -> list[Probl
                     % {"field": str(target.label).lower()},
                 )
             )
+    other = presets.detect_other(kind.name, table.headers)
+    if other is not None:
+        problems.append(
+            Problem(
+                None,
+                "",
+                _("This looks like the %(preset)s, a file of %(kind)s: upload it as %(kind)s.")
+                % {"preset": other.label, "kind": KINDS[other.kind].noun},
+            )
+        )
     if {"unit_price", "unit_price_cents"} <= given:
         problems.append(
             Problem(None, "", _("Give the unit price or the unit price in cents, not both."))
@@ -164,19 +181,24 @@ def _values(kind: Kind, table: Table, mapping: ColumnMap, row: Row) -> dict[str,
             values[name] = " ".join(filled)
         elif combine == SUM:
             values[name] = (
-                _summed(filled, kind.target(name)) if len(filled) > 1 else "".join(filled)
+                _summed(filled, kind.target(name), table) if len(filled) > 1 else "".join(filled)
             )
         else:
             values[name] = filled[0] if filled else ""
     return values
 
 
-def _summed(cells: list[str], target: Target) -> str:
+def _summed(cells: list[str], target: Target, table: Table) -> str:
     label = str(target.label)
-    return str(sum(read_number(cell, field=target.name, label=label) for cell in cells))
+    mark = decimal_mark_of(table.delimiter)
+    total = sum(
+        read_number(cell, field=target.name, label=label, decimal_mark=mark) for cell in cells
+    )
+    return f"{total:f}"
 
 
 def _columns(mapping: ColumnMap, target: str | None) -> str:
+    """The headers of the columns that give ``target``, joined ("" when none does)."""
     return " + ".join(header for header, mapped in mapping.items() if mapped == target)
 
 
@@ -194,22 +216,35 @@ def run_import(
     and every row went through; rolled back otherwise (a preview, or any problem)."""
     for permission in kind.permissions:
         ensure_permitted(acting_user, permission, _("import %(kind)s") % {"kind": kind.noun})
+    if OPENING_TARGETS & set(mapping.values()):
+        ensure_permitted(acting_user, "ledger.add_ledgerentry", _("import opening balances"))
     outcome = Outcome(kind=kind, rows=len(table.rows))
     outcome.problems = mapping_problems(kind, table, mapping)
-    cut_over = _clean_cut_over(cut_over)
+    # The cut-over day dates opening balances: without them, it is no matter.
+    opens = kind.name == "balances" or bool(OPENING_TARGETS & set(mapping.values()))
+    cut_over = _clean_cut_over(cut_over) if opens else None
     if outcome.problems:
         return outcome
-    context = Context(acting_user=acting_user, cut_over=cut_over, local_country=local_country())
+    context = Context(
+        acting_user=acting_user,
+        cut_over=cut_over,
+        local_country=local_country(),
+        decimal_mark=decimal_mark_of(table.delimiter),
+    )
     with transaction.atomic():
         for done, row in enumerate(table.rows, 1):
             try:
                 with transaction.atomic():
                     values = _values(kind, table, mapping, row)
                     shown = kind.make(values, context, row.number)
-            except InvalidInput as exc:
-                for name, messages in exc.errors.items():
-                    target = kind.fields.get(name, name)
-                    column = _columns(mapping, target)
+            except DomainError as exc:
+                errors = (
+                    exc.errors
+                    if isinstance(exc, InvalidInput)
+                    else {exc.field or "": [exc.message]}
+                )
+                for name, messages in errors.items():
+                    column = _columns(mapping, kind.fields.get(name, name))
                     outcome.problems += [Problem(row.number, column, str(m)) for m in messages]
                 if len(outcome.problems) >= MAX_PROBLEMS:
                     outcome.stopped = True
@@ -232,22 +267,17 @@ def _clean_cut_over(cut_over: datetime.date | None) -> datetime.date:
     today = business_today()
     if cut_over is None:
         return today
-    if cut_over > today:
-        raise InvalidInput.single(
-            "cut_over",
-            _("Cut-over day: %(day)s is after today; opening balances are what was owed then.")
-            % {"day": formats.date_format(cut_over)},
-        )
+    check_money_date(date=cut_over, today=today, what="cut_over")
     return cut_over
 
 
 # --- The page's steps: a file kept until it is imported, and its mapping ----------------
 
 
-def read_upload(data: bytes, *, kind: str, rows_limit: int | None) -> Table:
-    """The table of an uploaded file (FileRefused when it cannot be read, or when it holds
-    more rows than ``rows_limit``)."""
-    if len(data) > MAX_UPLOAD_BYTES and rows_limit is not None:
+def read_upload(data: bytes, *, kind: str, rows_limit: int) -> Table:
+    """The table of a file uploaded on the page (FileRefused when it cannot be read, or
+    when it holds more than the page takes: the command takes any size)."""
+    if len(data) > MAX_UPLOAD_BYTES:
         raise FileRefused(
             _(
                 "The file is larger than %(mb)d MB: import it with the command "
@@ -256,7 +286,7 @@ def read_upload(data: bytes, *, kind: str, rows_limit: int | None) -> Table:
             % {"mb": MAX_UPLOAD_BYTES // (1024 * 1024)}
         )
     table = read_table(data)
-    if rows_limit is not None and len(table.rows) > rows_limit:
+    if len(table.rows) > rows_limit:
         raise FileRefused(
             _(
                 "The file holds %(n)d rows; a page imports at most %(max)d. Import it with "
@@ -296,9 +326,17 @@ def keep_mapping(
     key = headers_key(headers)
     kept = KeptMapping.objects.select_for_update().filter(kind=kind.name, headers_key=key).first()
     if kept is None:
-        kept = KeptMapping.objects.create(kind=kind.name, headers_key=key, columns=dict(mapping))
-        audit.created(kept)
-    elif kept.columns != mapping:
+        try:
+            with transaction.atomic():  # a savepoint: another import may keep it first
+                kept = KeptMapping.objects.create(
+                    kind=kind.name, headers_key=key, columns=dict(mapping)
+                )
+        except IntegrityError:
+            kept = KeptMapping.objects.select_for_update().get(kind=kind.name, headers_key=key)
+        else:
+            audit.created(kept)
+            return
+    if kept.columns != mapping:
         before = audit.snapshot(kept)
         kept.columns = dict(mapping)
         kept.save(update_fields=["columns", "updated_at"])
@@ -320,24 +358,53 @@ def import_upload(
     first: the row lock makes the second wait, then find the file gone, so no row is ever
     written twice. An outcome with problems wrote nothing (the books changed since the
     preview)."""
-    locked = (
-        PendingImport.objects.select_for_update()
-        .filter(pk=pending.pk, created_by_id=getattr(acting_user, "pk", None))
-        .first()
-    )
+    locked = pending_upload(pending.pk, acting_user, lock=True)
     if locked is None:
         return None
-    kind = KINDS[locked.kind]
     table = read_table(bytes(locked.data))
+    outcome = import_table(
+        kind=KINDS[locked.kind],
+        table=table,
+        mapping=mapping,
+        cut_over=locked.cut_over,
+        acting_user=acting_user,
+    )
+    if outcome.written:
+        discard_upload(pending=locked, acting_user=acting_user)
+    return outcome
+
+
+def pending_upload(pk: Any, user: Any, *, lock: bool = False) -> PendingImport | None:
+    """The user's upload ``pk`` while it waits (a day at most); None for another's, or one
+    imported, discarded or too old."""
+    found = PendingImport.objects.filter(
+        pk=pk, created_by_id=getattr(user, "pk", None), created_at__gte=timezone.now() - PENDING_FOR
+    )
+    return (found.select_for_update() if lock else found).first()
+
+
+@operation
+def import_table(
+    *,
+    kind: Kind,
+    table: Table,
+    mapping: ColumnMap,
+    acting_user: Any,
+    cut_over: datetime.date | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> Outcome:
+    """Import every row of ``table`` (``run_import``, kept only when every row went through)
+    and keep the mapping for the next file with these headers: one operation, retried as a
+    whole on a deadlock."""
     outcome = run_import(
         kind=kind,
         table=table,
         mapping=mapping,
         acting_user=acting_user,
-        cut_over=locked.cut_over,
+        cut_over=cut_over,
         commit=True,
+        progress=progress,
     )
     if outcome.written:
         keep_mapping(kind=kind, headers=table.headers, mapping=mapping, acting_user=acting_user)
-        discard_upload(pending=locked, acting_user=acting_user)
     return outcome

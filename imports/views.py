@@ -14,7 +14,8 @@ from decimal import Decimal, InvalidOperation
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_http_methods
@@ -34,6 +35,7 @@ from .services import (
     Outcome,
     Problem,
     discard_upload,
+    keep_mapping,
     keep_upload,
     run_import,
     suggested_mapping,
@@ -102,7 +104,9 @@ def _upload_page(
         }
         for kind in kinds
     ]
-    waiting = PendingImport.objects.filter(created_by_id=request.user.pk).order_by("-created_at")
+    waiting = PendingImport.objects.filter(
+        created_by_id=request.user.pk, created_at__gte=timezone.now() - services.PENDING_FOR
+    ).order_by("-created_at")
     return render(
         request,
         "imports/upload.html",
@@ -142,9 +146,11 @@ def _key(pk: str) -> uuid.UUID:
 
 
 def _pending(request: HttpRequest, pk: str) -> tuple[PendingImport, Kind]:
-    """The user's own file waiting for its import; anyone else's is "not found"."""
-    key = _key(pk)
-    pending = get_object_or_404(PendingImport, pk=key, created_by_id=request.user.pk)
+    """The user's own file waiting for its import; anyone else's, or one a day old, is "not
+    found"."""
+    pending = services.pending_upload(_key(pk), request.user)
+    if pending is None:
+        raise Http404
     kind = KINDS.get(pending.kind)
     if kind is None:
         raise Http404
@@ -204,6 +210,10 @@ def import_preview(request: HttpRequest, pk: str) -> HttpResponse:
         return _preview_page(
             request, pending, kind, table, samples, mapping, source, outcome, status=400
         )
+    if action != "import":
+        # The user's choices are kept as they are made: a file refused for its rows and
+        # uploaded again, mended, starts from them.
+        keep_mapping(kind=kind, headers=table.headers, mapping=mapping, acting_user=request.user)
     if action == "import":
         messages.warning(
             request, _("The columns changed since the preview: check it again, then import.")

@@ -31,7 +31,7 @@ class EntryKind(models.TextChoices):
     CREDIT_NOTE_ISSUED = "credit_note_issued", _("Credit note issued")
     REFUND_PAID = "refund_paid", _("Refund")
     REFUND_REVERSED = "refund_reversed", _("Refund reversed")
-    OPENING_BALANCE = "opening_balance", _("Opening balance")
+    IMPORTED_BALANCE = "imported_balance", _("Balance brought in")
 
 
 class Event(models.TextChoices):
@@ -51,7 +51,7 @@ class Event(models.TextChoices):
     CREDIT_NOTE_ISSUED = "credit_note_issued", _("Credit note issued")
     REFUND_PAID = "refund_paid", _("Refund paid")
     REFUND_REVERSED = "refund_reversed", _("Refund reversed")
-    OPENING_BALANCE = "opening_balance", _("Opening balance")
+    IMPORTED_BALANCE = "imported_balance", _("Balance brought in")
 
 
 # Signs of an entry's amount: in the client's favour, against it, or either way.
@@ -118,7 +118,7 @@ RULES: dict[str, EventRule] = {
     # SPEC: Exports and imports. What a client owed (or had in hand) on the day the books
     # moved here from another product: a manual entry of its own kind, so the journal posts
     # it against the opening balances, not as an adjustment.
-    Event.OPENING_BALANCE: EventRule(EntryKind.OPENING_BALANCE, EITHER, None, manual=True),
+    Event.IMPORTED_BALANCE: EventRule(EntryKind.IMPORTED_BALANCE, EITHER, None, manual=True),
     # SPEC: Credit notes. Its total is in the client's favour: it lowers the invoice's
     # balance due, and what goes beyond it is client credit.
     Event.CREDIT_NOTE_ISSUED: EventRule(

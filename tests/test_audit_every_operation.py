@@ -375,6 +375,17 @@ def ex_import_upload(ctx):
     assert import_upload(pending=pending, mapping=mapping, acting_user=ctx["admin"]).written
 
 
+def ex_import_table(ctx):
+    from imports.kinds import SERVICES
+    from imports.reading import read_table
+    from imports.services import import_table
+
+    table = read_table(b"code,name,unit_price\nDESIGN,Design,95\n")
+    mapping = {"code": "code", "name": "name", "unit_price": "unit_price"}
+    outcome = import_table(kind=SERVICES, table=table, mapping=mapping, acting_user=ctx["admin"])
+    assert outcome.written
+
+
 def ex_record_payment(ctx):
     pay(issued(), "10")
 
@@ -947,6 +958,7 @@ EXAMPLES = {
     "imports.services.keep_mapping": ex_keep_mapping,
     "imports.services.discard_upload": ex_discard_upload,
     "imports.services.import_upload": ex_import_upload,
+    "imports.services.import_table": ex_import_table,
     "billing.services.payments.record_payment": ex_record_payment,
     "billing.services.payments.reverse_payment": ex_reverse_payment,
     "billing.services.payments.update_payment": ex_update_payment,

@@ -27,6 +27,7 @@ from ..inputs import (
     require_minor_unit,
 )
 from ..models import Client, Invoice, Payment, PaymentMethod, PaymentStatus
+from ..money import MAX_AMOUNT, format_money
 from ..rules import check_client_credit, check_money_date, payment_event
 from ..selectors import available_credit
 from . import locking
@@ -342,11 +343,14 @@ def _post_manual(
     event: str,
     sign: int,
     currency: str | None,
+    label: str | None = None,
 ) -> LedgerEntry:
+    """``label``: what the amount is called in a refusal ("Amount")."""
+    label = label or _("Amount")
     ensure_permitted(acting_user, "ledger.add_ledgerentry", _("post manual ledger entries"))
     if currency is not None:
         currency = clean_currency(currency)
-    amount = clean_amount(amount, field="amount")
+    amount = clean_amount(amount, field="amount", label=label)
     if memo is not None and not isinstance(memo, str):
         raise InvalidInput.single("memo", _("Memo: must be text."))
     memo = (memo or "").strip()
@@ -362,8 +366,8 @@ def _post_manual(
     # Serialises with every other operation on this client's account.
     client = locking.lock_clients([client.pk])[0]
     currency = currency or client.default_currency
-    require_minor_unit(amount, currency, field="amount", label=_("Amount"))
-    if event == Event.OPENING_BALANCE:
+    require_minor_unit(amount, currency, field="amount", label=label)
+    if event == Event.IMPORTED_BALANCE:
         _refuse_second_opening_balance(client, currency)
     entry = accounting.post(
         event,
@@ -430,7 +434,7 @@ def _refuse_second_opening_balance(client: Client, currency: str) -> None:
     """A client's account opens once per currency: a file imported twice would otherwise
     charge its balances twice."""
     first = LedgerEntry.objects.filter(
-        client=client, currency=currency, kind=EntryKind.OPENING_BALANCE
+        client=client, currency=currency, kind=EntryKind.IMPORTED_BALANCE
     ).first()
     if first is not None:
         raise InvalidInput.single(
@@ -442,7 +446,7 @@ def _refuse_second_opening_balance(client: Client, currency: str) -> None:
             % {
                 "code": client.code,
                 "currency": currency,
-                "amount": -first.amount,
+                "amount": format_money(-first.amount, currency),
                 "date": formats.date_format(first.date),
             },
         )
@@ -462,7 +466,12 @@ def post_opening_balance(
     books came from another product: ``owed`` above zero is owed, below zero is credit the
     client had in hand, in ``currency`` (default: the client's). Once per currency."""
     owed = clean_decimal(
-        owed, field="amount", label=_("Opening balance"), decimal_places=2, minimum=None
+        owed,
+        field="amount",
+        label=_("Opening balance"),
+        decimal_places=2,
+        minimum=-MAX_AMOUNT,
+        maximum=MAX_AMOUNT,
     )
     if owed == 0:
         raise InvalidInput.single(
@@ -471,10 +480,11 @@ def post_opening_balance(
     return _post_manual(
         client=client,
         amount=abs(owed),
-        memo=memo or _("Opening balance"),
+        memo=memo or _("Balance brought in on the cut-over day"),
         acting_user=acting_user,
         date=date,
-        event=Event.OPENING_BALANCE,
+        event=Event.IMPORTED_BALANCE,
         sign=-1 if owed > 0 else 1,
         currency=currency,
+        label=_("Opening balance"),
     )

@@ -93,7 +93,18 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
-from exports.books import CANCELLATION, CREDIT_NOTE, INVOICE, Books, Document, Movement, TaxFigure
+from exports.books import (
+    ADJUSTMENT,
+    CANCELLATION,
+    CREDIT_NOTE,
+    INVOICE,
+    MONEY,
+    OPENING,
+    Books,
+    Document,
+    Movement,
+    TaxFigure,
+)
 from exports.writing import ROWS_PER_CHUNK, text
 from ledger.events import EntryKind
 
@@ -314,12 +325,11 @@ def _movement(books: Books, movement: Movement) -> Transaction:
     """Money received or given back (or a manual entry) against the receivable: the
     receivable goes down by what the ledger entry puts in the client's favour."""
     accounts = books.accounts
-    if movement.is_opening_balance:
-        other = quickbooks_name(accounts.opening)
-    elif movement.is_manual:
-        other = quickbooks_name(accounts.adjustments)
-    else:
-        other = _money_received(books, movement.currency)
+    other = {
+        MONEY: _money_received(books, movement.currency),
+        OPENING: quickbooks_name(accounts.opening),
+        ADJUSTMENT: quickbooks_name(accounts.adjustments),
+    }[movement.other_side]
     sides = (
         Side(other, movement.amount, name=movement.client_name, memo=movement.memo),
         Side(

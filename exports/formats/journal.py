@@ -37,15 +37,17 @@ from decimal import Decimal
 
 from billing.models import Client
 from exports.books import (
+    ADJUSTMENT,
     CANCELLATION,
     CREDIT_NOTE,
+    MONEY,
+    OPENING,
     Books,
     Document,
     ExchangeDifference,
     Movement,
     Opening,
 )
-from ledger.events import EntryKind
 
 ZERO = Decimal("0.00")
 INDENT = "    "
@@ -53,14 +55,6 @@ INDENT = "    "
 # its two spaces.
 AMOUNT_END = 72
 TRANSACTIONS_PER_CHUNK = 200
-
-# The ledger entry kinds that move money in or out, rather than a manual entry.
-MONEY_KINDS = (
-    EntryKind.PAYMENT_CONFIRMED,
-    EntryKind.PAYMENT_REVERSED,
-    EntryKind.REFUND_PAID,
-    EntryKind.REFUND_REVERSED,
-)
 
 
 @dataclass(frozen=True)
@@ -159,12 +153,11 @@ def _movement(books: Books, movement: Movement) -> Transaction:
     """A movement on a client's account: the receivable goes down by what the ledger
     entry puts in the client's favour, against money received, the opening balances (an
     imported opening balance) or the adjustments."""
-    if movement.kind in MONEY_KINDS:
-        other = books.accounts.money_received
-    elif movement.is_opening_balance:
-        other = books.accounts.opening
-    else:
-        other = books.accounts.adjustments
+    other = {
+        MONEY: books.accounts.money_received,
+        OPENING: books.accounts.opening,
+        ADJUSTMENT: books.accounts.adjustments,
+    }[movement.other_side]
     return Transaction(
         date=movement.date,
         code="",

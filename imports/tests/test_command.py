@@ -61,7 +61,7 @@ def test_the_invoice_ninja_export_imports_its_three_clients(business):
         ("0002", "GB"),
         ("0003", "US"),
     ]
-    assert LedgerEntry.objects.filter(kind=EntryKind.OPENING_BALANCE).count() == 3
+    assert LedgerEntry.objects.filter(kind=EntryKind.IMPORTED_BALANCE).count() == 3
 
 
 def test_its_audit_records_name_the_command(business):
@@ -182,14 +182,14 @@ def test_an_unknown_kind_is_refused(business):
 
 def test_a_cut_over_day_after_today_is_refused(business):
     message, _err = refusal("clients", NINJA, "--cut-over", "2999-01-01")
-    assert message.startswith("--cut-over: Cut-over day: ")
+    assert message.startswith("Cut-over day: ")
     assert "is after today" in message
     assert not Client.objects.exists()
 
 
 def test_a_cut_over_that_is_no_date_is_refused(business):
     message, _err = refusal("clients", NINJA, "--cut-over", "31/12/2025")
-    assert message == "--cut-over: Cut-over day: “31/12/2025” is not a date; use YYYY-MM-DD."
+    assert message == "Cut-over day: “31/12/2025” is not a date; use YYYY-MM-DD."
 
 
 def test_opening_balances_of_existing_clients_on_the_cut_over_day(business, tmp_path):
@@ -204,7 +204,7 @@ def test_opening_balances_of_existing_clients_on_the_cut_over_day(business, tmp_
     assert out.endswith("Imported 2 opening balances.\n")
     entries = {
         (entry.client.code, entry.date, entry.amount)
-        for entry in LedgerEntry.objects.filter(kind=EntryKind.OPENING_BALANCE)
+        for entry in LedgerEntry.objects.filter(kind=EntryKind.IMPORTED_BALANCE)
     }
     assert entries == {
         ("ACME", datetime.date(2025, 12, 31), Decimal("-1250.50")),

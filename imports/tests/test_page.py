@@ -121,7 +121,7 @@ def test_an_invoice_ninja_export_is_previewed_then_imported(admin_client):
     assert set(Client.objects.values_list("code", flat=True)) == {"0001", "0002", "0003"}
     balances = {
         entry.client.code: entry.amount
-        for entry in LedgerEntry.objects.filter(kind=EntryKind.OPENING_BALANCE)
+        for entry in LedgerEntry.objects.filter(kind=EntryKind.IMPORTED_BALANCE)
     }
     assert balances == {
         "0001": Decimal("-1250.50"),
@@ -267,7 +267,7 @@ def test_opening_balances_are_dated_on_the_cut_over_day(admin_client, administra
     response = admin_client.post(preview, {**choices(response), "action": "import"}, follow=True)
     assert response.redirect_chain == [("/clients/", 302)]
     assert "Imported 1 opening balance." in response.text
-    entry = LedgerEntry.objects.get(kind=EntryKind.OPENING_BALANCE)
+    entry = LedgerEntry.objects.get(kind=EntryKind.IMPORTED_BALANCE)
     assert (entry.date, entry.amount) == (datetime.date(2026, 1, 31), Decimal("-120.50"))
 
 

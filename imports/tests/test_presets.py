@@ -47,7 +47,7 @@ def test_invoice_ninja_clients_come_with_their_balances(business, administrator)
     assert (doe.country, doe.phone) == ("US", "+1 541 555 0100")  # the contact's phone
     entries = {
         (e.client.code, e.currency): e.amount
-        for e in LedgerEntry.objects.filter(kind=EntryKind.OPENING_BALANCE)
+        for e in LedgerEntry.objects.filter(kind=EntryKind.IMPORTED_BALANCE)
     }
     # Acme owes 1250.50; Globex has 50 of credit; Doe owes 200 less 25 paid ahead.
     assert entries == {

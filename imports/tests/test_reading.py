@@ -84,3 +84,19 @@ def test_an_unreadable_file_is_refused_naming_where(content, expected):
 def test_an_unnamed_column_gets_a_name_and_trailing_empty_headers_go():
     table = read_table(b"code,,name,,\nA,x,B\n")
     assert table.headers == ("code", "Column 2", "name")
+
+
+def test_a_nul_byte_anywhere_is_refused():
+    content = HEADER.encode() + b"A,B,x\r\n" * 3000 + b"C,D\x00,y\r\n"
+    with pytest.raises(FileRefused, match="UTF-16 text"):
+        read_table(content)
+
+
+def test_a_header_too_long_is_refused():
+    with pytest.raises(FileRefused, match="Row 1, column 2: a header of more than 10000"):
+        read_table(b"code," + b"h" * 10_001 + b"\nA,B\n")
+
+
+def test_a_misplaced_quote_is_named_by_row():
+    with pytest.raises(FileRefused, match="Row 3: a quote is misplaced or left open"):
+        read_table(b'code,name\nA,B\nC,"D"x\n')

@@ -52,7 +52,7 @@ def test_a_preview_writes_nothing_and_the_import_everything(business, administra
     assert (beta.country, beta.default_currency) == ("CA", "CAD")  # the business's
     entry = LedgerEntry.objects.get()
     assert (entry.kind, entry.amount, entry.currency, entry.date) == (
-        EntryKind.OPENING_BALANCE,
+        EntryKind.IMPORTED_BALANCE,
         Decimal("-100.00"),
         "EUR",
         datetime.date(2026, 1, 1),
@@ -188,7 +188,8 @@ def test_opening_balances_of_existing_clients_once_per_currency(business, admini
     unknown = run(BALANCES, "client,opening_balance\nNOPE,5\nACME,0\n", administrator)
     assert problems(unknown) == [
         "Row 2, column “client”: Client: no client has the code or name “NOPE”.",
-        "Row 3, column “opening_balance”: Opening balance: zero opens nothing; leave the row out.",
+        "Row 3, column “opening_balance”: Opening balance: zero opens nothing; leave the "
+        "client out.",
     ]
 
 
@@ -232,3 +233,115 @@ def test_our_own_export_imports_back(business, administrator):
 
     assert template("clients").template()[: len(CLIENT_COLUMNS)] == list(CLIENT_COLUMNS)
     assert template("services").template() == list(SERVICE_COLUMNS)
+
+
+def test_a_file_without_codes_imported_twice_is_refused_the_second_time(business, administrator):
+    text = "name,country,opening_balance\nAcme GmbH,DE,100\nAcme GmbH,DE,5\n"
+    assert run(CLIENTS, text, administrator).ok  # two clients of one name in one file
+    again = run(CLIENTS, text, administrator)
+    assert problems(again) == [
+        "Row 2, column “name”: Name: a client named “Acme GmbH” is on file already "
+        "(ACME-GMBH); give this row a code to add another.",
+        "Row 3, column “name”: Name: a client named “Acme GmbH” is on file already "
+        "(ACME-GMBH); give this row a code to add another.",
+    ]
+    assert Client.objects.count() == 2 and LedgerEntry.objects.count() == 2
+
+
+def test_a_balance_names_one_client_once(business, administrator):
+    ClientFactory(code="A1", name="Acme")
+    ClientFactory(code="A2", name="Acme")
+    ClientFactory(code="HARBOUR", name="Harbour", default_currency="USD")
+    text = "client,opening_balance\nAcme,100\nHARBOUR,10\nharbour,5\n"
+    outcome = run(BALANCES, text, administrator)
+    assert problems(outcome) == [
+        "Row 2, column “client”: Client: A1 and A2 are both named “Acme”; give the code.",
+        "Row 4, column “client”: Client: HARBOUR's opening balance in USD is also on row 3.",
+    ]
+    assert not LedgerEntry.objects.exists()
+
+
+def test_a_price_in_cents_is_a_whole_number(business, administrator):
+    mapping = {"name": "name", "price": "unit_price_cents"}
+    outcome = run(SERVICES, "name,price\nA,95.50\n", administrator, mapping=mapping)
+    assert problems(outcome) == [
+        "Row 2, column “price”: Unit price in cents: “95.50” is no whole number of cents "
+        "(9500 is 95.00)."
+    ]
+
+
+def test_a_semicolon_file_reads_its_points_as_thousands(business, administrator):
+    outcome = run(BALANCES, "client;opening_balance\nACME;1.500\n", administrator)
+    assert problems(outcome) == [
+        "Row 2, column “client”: Client: no client has the code or name “ACME”."
+    ]
+    ClientFactory(code="ACME")
+    assert run(BALANCES, "client;opening_balance\nACME;1.500\n", administrator).ok
+    assert owed("ACME") == Decimal("1500.00")
+
+
+def test_a_file_of_another_kind_is_named(business, administrator):
+    from imports.presets import PRESETS
+
+    ninja = next(p for p in PRESETS if p.name == "invoiceninja-clients")
+    text = ",".join(ninja.template()) + "\n" + ",".join("1" for _h in ninja.template()) + "\n"
+    outcome = run(SERVICES, text, administrator, mapping={"Name": "name"})
+    assert problems(outcome) == [
+        "This looks like the Invoice Ninja client export, a file of clients: upload it as clients."
+    ]
+
+
+def test_a_kept_mapping_serves_the_same_columns_in_another_order(business, administrator):
+    services.keep_mapping(
+        kind=CLIENTS,
+        headers=("Firma", "Land"),
+        mapping={"Firma": "name", "Land": "country"},
+        acting_user=administrator,
+    )
+    mapping, source = services.suggested_mapping(CLIENTS, ("land", "FIRMA"))
+    assert mapping == {"land": "country", "FIRMA": "name"}
+    assert source == "the mapping kept from the last file with these columns"
+
+
+def test_balance_columns_need_the_right_to_post_ledger_entries(business, django_user_model):
+    from django.contrib.auth.models import Permission
+
+    clerk = django_user_model.objects.create_user("clerk", password="pw-clerk-123456")
+    clerk.user_permissions.add(Permission.objects.get(codename="add_client"))
+    clerk = django_user_model.objects.get(pk=clerk.pk)
+    assert run(CLIENTS, "name,country\nA,CA\n", clerk).ok
+    with pytest.raises(NotPermitted, match="import opening balances"):
+        run(CLIENTS, OURS + "B,B,,CA,CAD,5\n", clerk)
+
+
+def test_a_cut_over_day_matters_only_to_balances(business, administrator):
+    future = datetime.date(2999, 1, 1)
+    assert run(CLIENTS, "name,country\nA,CA\n", administrator, cut_over=future).ok
+
+
+def test_a_statement_shows_a_balance_brought_in(business, administrator, client):
+    run(CLIENTS, OURS + "ACME,Acme,,CA,CAD,100\n", administrator)
+    client.force_login(administrator)
+    acme = Client.objects.get(code="ACME")
+    response = client.get(f"/clients/{acme.code}/ledger/")
+    assert response.status_code == 200
+    assert "Balance brought in" in response.text
+
+
+def test_an_upload_is_imported_once_and_only_by_its_owner(business, administrator, bookkeeper):
+    pending = services.keep_upload(
+        kind="services",
+        file_name="s.csv",
+        data=b"code,name,unit_price\nDESIGN,Design,95\n",
+        cut_over=None,
+        acting_user=administrator,
+    )
+    mapping = {"code": "code", "name": "name", "unit_price": "unit_price"}
+    assert services.import_upload(pending=pending, mapping=mapping, acting_user=bookkeeper) is None
+    assert services.import_upload(
+        pending=pending, mapping=mapping, acting_user=administrator
+    ).written
+    assert (
+        services.import_upload(pending=pending, mapping=mapping, acting_user=administrator) is None
+    )
+    assert Service.objects.count() == 1

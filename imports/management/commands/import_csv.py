@@ -16,7 +16,7 @@ from django.utils.translation import ngettext
 from imports import presets
 from imports.kinds import KINDS, Kind
 from imports.reading import FileRefused, Table, read_table
-from imports.services import ColumnMap, keep_mapping, run_import, suggested_mapping
+from imports.services import ColumnMap, import_table, run_import, suggested_mapping
 from otb.dates import clean_date
 from otb.operations import DomainError, InvalidInput, NotPermitted, ensure_permitted
 from otb.progress import ProgressBar, terminal
@@ -106,7 +106,7 @@ class Command(BaseCommand):
                 options["cut_over"], field="cut_over", label=_("Cut-over day"), required=False
             )
         except InvalidInput as exc:
-            raise CommandError(f"--cut-over: {exc.message}") from None
+            raise CommandError(exc.message) from None  # "Cut-over day: …" names the option
         path = Path(options["file"]).expanduser()
         table = _table(path)
         mapping, source = suggested_mapping(kind, table.headers)
@@ -131,21 +131,31 @@ class Command(BaseCommand):
         if (stream := terminal(self.stderr)) is not None:
             bar = ProgressBar(stream, len(table.rows), counting=_("rows"))
         try:
-            outcome = run_import(
-                kind=kind,
-                table=table,
-                mapping=mapping,
-                acting_user=acting_user,
-                cut_over=cut_over,
-                commit=not options["dry_run"],
-                progress=(lambda done, total: bar.reach(done)) if bar is not None else None,
-            )
+            progress = (lambda done, total: bar.reach(done)) if bar is not None else None
+            if options["dry_run"]:
+                outcome = run_import(
+                    kind=kind,
+                    table=table,
+                    mapping=mapping,
+                    acting_user=acting_user,
+                    cut_over=cut_over,
+                    commit=False,
+                    progress=progress,
+                )
+            else:  # the import and the kept mapping: one operation
+                outcome = import_table(
+                    kind=kind,
+                    table=table,
+                    mapping=mapping,
+                    acting_user=acting_user,
+                    cut_over=cut_over,
+                    progress=progress,
+                )
         except DomainError as exc:
             if bar is not None:
                 bar.stop()
             # The cut-over day after today: refused before any row is read.
-            option = "--cut-over: " if exc.field == "cut_over" else ""
-            raise CommandError(option + exc.message) from None
+            raise CommandError(exc.message) from None
         if bar is not None:
             if outcome.ok:
                 bar.finish()
@@ -171,7 +181,6 @@ class Command(BaseCommand):
         if options["dry_run"]:
             self.stdout.write(_would_import(kind.name, outcome.imported))
             return
-        keep_mapping(kind=kind, headers=table.headers, mapping=mapping, acting_user=acting_user)
         self.stdout.write(_imported(kind.name, outcome.imported))
 
 
