@@ -5,25 +5,50 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('billing', '0021_invoice_cancelled_on'),
-        ('ledger', '0007_export_books_permission'),
+        ("billing", "0021_invoice_cancelled_on"),
+        ("ledger", "0007_export_books_permission"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.RemoveConstraint(
-            model_name='ledgerentry',
-            name='ledger_manual_entry_not_zero',
+            model_name="ledgerentry",
+            name="ledger_manual_entry_not_zero",
         ),
         migrations.AlterField(
-            model_name='ledgerentry',
-            name='kind',
-            field=models.CharField(choices=[('invoice_issued', 'Invoice issued'), ('invoice_changed', 'Issued invoice changed'), ('invoice_cancelled', 'Invoice cancelled'), ('payment_confirmed', 'Payment received'), ('payment_reversed', 'Payment reversed'), ('manual_credit', 'Manual credit'), ('manual_debit', 'Manual debit'), ('credit_note_issued', 'Credit note issued'), ('refund_paid', 'Refund'), ('refund_reversed', 'Refund reversed'), ('imported_balance', 'Balance brought in')], max_length=20, verbose_name='kind'),
+            model_name="ledgerentry",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("invoice_issued", "Invoice issued"),
+                    ("invoice_changed", "Issued invoice changed"),
+                    ("invoice_cancelled", "Invoice cancelled"),
+                    ("payment_confirmed", "Payment received"),
+                    ("payment_reversed", "Payment reversed"),
+                    ("manual_credit", "Manual credit"),
+                    ("manual_debit", "Manual debit"),
+                    ("credit_note_issued", "Credit note issued"),
+                    ("refund_paid", "Refund"),
+                    ("refund_reversed", "Refund reversed"),
+                    ("imported_balance", "Balance brought in"),
+                ],
+                max_length=20,
+                verbose_name="kind",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='ledgerentry',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('kind__in', ['imported_balance', 'manual_credit', 'manual_debit']), _negated=True), models.Q(('amount', 0), _negated=True), _connector='OR'), name='ledger_manual_entry_not_zero'),
+            model_name="ledgerentry",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(
+                        ("kind__in", ["imported_balance", "manual_credit", "manual_debit"]),
+                        _negated=True,
+                    ),
+                    models.Q(("amount", 0), _negated=True),
+                    _connector="OR",
+                ),
+                name="ledger_manual_entry_not_zero",
+            ),
         ),
     ]
