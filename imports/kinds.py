@@ -52,6 +52,16 @@ class Target:
     aliases: tuple[str, ...] = ()
     """Other names of a column that gives it, matched when no preset knows the file."""
 
+    @property
+    def combined(self) -> str:
+        """How the cells of several columns given to it make its value, in words."""
+        return {
+            FIRST: _("Several columns: the first that is not empty."),
+            LINES: _("Several columns: one line each."),
+            WORDS: _("Several columns: joined by spaces."),
+            SUM: _("Several columns: added up."),
+        }[self.combine]
+
 
 @dataclass
 class Context:
@@ -351,13 +361,15 @@ CLIENTS = Kind(
             "address",
             gettext_lazy("Address"),
             LINES,
-            help=gettext_lazy("Several columns: one line each."),
             aliases=("street", "city", "postal code", "zip"),
         ),
         Target(
             "country",
             gettext_lazy("Country"),
-            help=gettext_lazy("A code or an English name; empty: the business's country."),
+            help=gettext_lazy(
+                "A code, or a name in English or a neighbouring language; empty: the "
+                "business's country."
+            ),
         ),
         Target("tax_number", gettext_lazy("Tax or VAT number"), aliases=("vat number", "vat")),
         Target("tax_exempt", gettext_lazy("Tax exempt")),
