@@ -5,6 +5,7 @@ and written in one transaction, and nothing written unless every row is valid.""
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 from typing import Any
 
@@ -132,25 +133,18 @@ class Command(BaseCommand):
             bar = ProgressBar(stream, len(table.rows), counting=_("rows"))
         try:
             progress = (lambda done, total: bar.reach(done)) if bar is not None else None
-            if options["dry_run"]:
-                outcome = run_import(
-                    kind=kind,
-                    table=table,
-                    mapping=mapping,
-                    acting_user=acting_user,
-                    cut_over=cut_over,
-                    commit=False,
-                    progress=progress,
-                )
-            else:  # the import and the kept mapping: one operation
-                outcome = import_table(
-                    kind=kind,
-                    table=table,
-                    mapping=mapping,
-                    acting_user=acting_user,
-                    cut_over=cut_over,
-                    progress=progress,
-                )
+            # A dry run is the preview; the import and its kept mapping are one operation.
+            run = (
+                functools.partial(run_import, commit=False) if options["dry_run"] else import_table
+            )
+            outcome = run(
+                kind=kind,
+                table=table,
+                mapping=mapping,
+                acting_user=acting_user,
+                cut_over=cut_over,
+                progress=progress,
+            )
         except DomainError as exc:
             if bar is not None:
                 bar.stop()
