@@ -50,10 +50,19 @@ class Problem:
     column: str
     """The column's header (several joined by " + "); "" when no column gave the field."""
     message: str
+    value: str = ""
+    """What the column holds in that row, when the message does not say it."""
 
     def __str__(self) -> str:
         if self.row is None:
             return self.message
+        if self.column and self.value:
+            return _("Row %(row)d, column “%(column)s” (“%(value)s”): %(message)s") % {
+                "row": self.row,
+                "column": self.column,
+                "value": self.value,
+                "message": self.message,
+            }
         if self.column:
             return _("Row %(row)d, column “%(column)s”: %(message)s") % {
                 "row": self.row,
@@ -197,6 +206,16 @@ def _summed(cells: list[str], target: Target, table: Table) -> str:
     return f"{total:f}"
 
 
+def _cells(table: Table, mapping: ColumnMap, row: Row, target: str) -> str:
+    """The cells of ``row`` in the columns that give ``target``, shortened, joined."""
+    found = [
+        cell
+        for header, cell in zip(table.headers, row.cells, strict=True)
+        if cell and mapping.get(header) == target
+    ]
+    return " + ".join(cell if len(cell) <= 40 else cell[:39] + "…" for cell in found)
+
+
 def _columns(mapping: ColumnMap, target: str | None) -> str:
     """The headers of the columns that give ``target``, joined ("" when none does)."""
     return " + ".join(header for header, mapped in mapping.items() if mapped == target)
@@ -245,7 +264,11 @@ def run_import(
                 )
                 for name, messages in errors.items():
                     column = _columns(mapping, kind.fields.get(name, name))
-                    outcome.problems += [Problem(row.number, column, str(m)) for m in messages]
+                    value = _cells(table, mapping, row, kind.fields.get(name, name))
+                    outcome.problems += [
+                        Problem(row.number, column, str(m), "" if value in str(m) else value)
+                        for m in messages
+                    ]
                 if len(outcome.problems) >= MAX_PROBLEMS:
                     outcome.stopped = True
                     break

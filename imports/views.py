@@ -28,7 +28,7 @@ from settings_app.selectors import business_today
 
 from . import presets, services
 from .forms import MappingForm, UploadForm, initial_mapping, mapping_signature
-from .kinds import KINDS, Kind
+from .kinds import KINDS, OPENING_TARGETS, Kind
 from .models import PendingImport
 from .reading import FileRefused, Table, read_table
 from .services import (
@@ -47,6 +47,8 @@ SAMPLE_ROWS = 5
 LIST_OF = {"clients": "clients:list", "services": "services:list", "balances": "clients:list"}
 ALREADY_GONE = gettext_lazy("This file was imported or discarded already.")
 AMOUNTS = ("opening_balance", "unit_price")
+# Columns of the preview a phone leaves out (the table would be twice its width).
+SECONDARY = ("email", "country", "unit")
 DELIMITERS = {
     ",": gettext_lazy("commas"),
     ";": gettext_lazy("semicolons"),
@@ -278,11 +280,12 @@ def _preview_page(
         "form": form,
         "outcome": outcome,
         "rows": [
-            (number, [(_shown(key, values), key in AMOUNTS) for key, _heading in kind.shown])
+            (number, [(_shown(key, values), _css(key)) for key, _heading in kind.shown])
             for number, values in outcome.shown
         ],
         "count": counted(kind, outcome.imported),
         "can_import": outcome.ok and outcome.imported > 0,
+        "opens_balances": kind.name == "balances" or bool(OPENING_TARGETS & set(mapping.values())),
     }
     return _render_preview(request, pending, kind, table, source, context, status=status)
 
@@ -302,11 +305,18 @@ def _render_preview(
         "table": table,
         "delimiter": DELIMITERS.get(table.delimiter, table.delimiter),
         "source": source,
-        "headings": [(heading, key in AMOUNTS) for key, heading in kind.shown],
-        "opens_balances": any(target.name == "opening_balance" for target in kind.targets),
+        "headings": [(heading, _css(key)) for key, heading in kind.shown],
         "cut_over": pending.cut_over or business_today(),
     }
     return render(request, "imports/preview.html", context, status=status)
+
+
+def _css(key: str) -> str:
+    """The classes of a preview column: amounts to the right, secondary ones not on phones."""
+    classes = ["amount"] if key in AMOUNTS else []
+    if key in SECONDARY:
+        classes += ["d-none", "d-md-table-cell"]
+    return " ".join(classes)
 
 
 def _shown(key: str, values: dict[str, str]) -> str:

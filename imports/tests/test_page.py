@@ -157,14 +157,14 @@ def test_a_bad_row_is_named_and_the_file_cannot_be_imported(admin_client):
     response = admin_client.get(preview)
     assert response.status_code == 200
     assert "Mapping: the columns&#x27; names." in response.text
-    assert escape("Row 3, column “Email”: ") in response.text
+    assert escape("Row 3, column “Email” (“not an address”): ") in response.text
     assert 'id="import-button"' not in response.text
     assert "Import " not in response.text.split('id="mapping-form"')[1]
 
     # Sent anyway (a page kept open, or made by hand): nothing is written.
     response = admin_client.post(preview, {**choices(response), "action": "import"})
     assert response.status_code == 400
-    assert escape("Row 3, column “Email”: ") in response.text
+    assert escape("Row 3, column “Email” (“not an address”): ") in response.text
     assert Client.objects.count() == 0
     assert PendingImport.objects.count() == 1
 
@@ -177,7 +177,7 @@ def test_rows_that_meet_a_change_of_the_books_since_the_preview_are_named(
     create_client(acting_user=administrator, code="0002", name="Typed meanwhile", country="CA")
     response = admin_client.post(preview, {**sent, "action": "import"})
     assert response.status_code == 400
-    assert escape("Row 3, column “Number”: Client code: ") in response.text
+    assert escape("Row 3, column “Number” (“0002”): Client code: ") in response.text
     assert list(Client.objects.values_list("name", flat=True)) == ["Typed meanwhile"]
     assert LedgerEntry.objects.count() == 0
 

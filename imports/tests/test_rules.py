@@ -63,16 +63,19 @@ def test_a_preview_writes_nothing_and_the_import_everything(business, administra
 @pytest.mark.parametrize(
     ("row", "expected"),
     [
-        ("X,X,not-an-email,CA,CAD,", "Row 3, column “email”: "),
+        ("X,X,not-an-email,CA,CAD,", "Row 3, column “email” (“not-an-email”): E-mail: "),
         ("X,X,,Atlantis,CAD,", "Row 3, column “country”: Country: “Atlantis” is no country"),
         ("X,X,,CA,EURO,", "Row 3, column “currency”: "),
         ("X,X,,CA,CAD,12abc", "Row 3, column “opening_balance”: Opening balance: “12abc”"),
-        ("X,X,,CA,CAD,1.005", "Row 3, column “opening_balance”: "),
-        ("X,X,,CA,JPY,10.50", "Row 3, column “opening_balance”: "),
-        ("X Y,X,,CA,CAD,", "Row 3, column “code”: "),
-        ("acme,Other,,CA,CAD,", "Row 3, column “code”: Client code: ACME is also on row 2."),
+        ("X,X,,CA,CAD,1.005", "Row 3, column “opening_balance” (“1.005”): Opening balance: "),
+        ("X,X,,CA,JPY,10.50", "Row 3, column “opening_balance” (“10.50”): Opening balance: JPY"),
+        ("X Y,X,,CA,CAD,", "Row 3, column “code” (“X Y”): Client code: "),
+        (
+            "acme,Other,,CA,CAD,",
+            "Row 3, column “code” (“acme”): Client code: ACME is also on row 2.",
+        ),
         ("Y,,,CA,CAD,", "Row 3, column “name”: "),
-        ("Y," + "n" * 201 + ",,CA,CAD,", "Row 3, column “name”: "),
+        ("Y," + "n" * 201 + ",,CA,CAD,", "Row 3, column “name” (“" + "n" * 39 + "…”): Name: "),
     ],
 )
 def test_a_bad_row_is_named_and_nothing_is_written(business, administrator, row, expected):
@@ -88,7 +91,7 @@ def test_a_code_taken_before_the_import_is_named(business, administrator):
     ClientFactory(code="ACME")
     outcome = run(CLIENTS, OURS + "acme,Acme,,CA,CAD,\n", administrator)
     assert problems(outcome) == [
-        "Row 2, column “code”: Client code: Client with this Client code already exists."
+        "Row 2, column “code” (“acme”): Client code: Client with this Client code already exists."
     ]
 
 
@@ -188,7 +191,7 @@ def test_opening_balances_of_existing_clients_once_per_currency(business, admini
     unknown = run(BALANCES, "client,opening_balance\nNOPE,5\nACME,0\n", administrator)
     assert problems(unknown) == [
         "Row 2, column “client”: Client: no client has the code or name “NOPE”.",
-        "Row 3, column “opening_balance”: Opening balance: zero opens nothing; leave the "
+        "Row 3, column “opening_balance” (“0”): Opening balance: zero opens nothing; leave the "
         "client out.",
     ]
 
@@ -256,7 +259,8 @@ def test_a_balance_names_one_client_once(business, administrator):
     outcome = run(BALANCES, text, administrator)
     assert problems(outcome) == [
         "Row 2, column “client”: Client: A1 and A2 are both named “Acme”; give the code.",
-        "Row 4, column “client”: Client: HARBOUR's opening balance in USD is also on row 3.",
+        "Row 4, column “client” (“harbour”): Client: HARBOUR's opening balance in USD is also on "
+        "row 3.",
     ]
     assert not LedgerEntry.objects.exists()
 
