@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime
 import re
 import unicodedata
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -37,6 +37,14 @@ SUM = "sum"  # added up (a credit balance and a payment balance)
 CODE_LENGTH = 20
 # The fields that open a client's account: they need the right to post ledger entries.
 OPENING_TARGETS = frozenset({"opening_balance", "opening_credit"})
+
+
+def opens_balances(kind_name: str, targets: Iterable[str]) -> bool:
+    """Whether a file of ``kind_name`` whose columns give ``targets`` opens accounts: then
+    it needs the right to post ledger entries, and its cut-over day matters."""
+    return kind_name == "balances" or bool(OPENING_TARGETS & set(targets))
+
+
 HUNDRED = Decimal(100)
 
 

@@ -24,7 +24,17 @@ from otb.operations import DomainError, InvalidInput, ensure_permitted, operatio
 from settings_app.selectors import business_today
 
 from . import presets
-from .kinds import KINDS, LINES, OPENING_TARGETS, SUM, WORDS, Context, Kind, Target, local_country
+from .kinds import (
+    KINDS,
+    LINES,
+    SUM,
+    WORDS,
+    Context,
+    Kind,
+    Target,
+    local_country,
+    opens_balances,
+)
 from .models import KeptMapping, PendingImport
 from .reading import FileRefused, Row, Table, read_table
 from .values import decimal_mark_of, read_number
@@ -235,12 +245,12 @@ def run_import(
     and every row went through; rolled back otherwise (a preview, or any problem)."""
     for permission in kind.permissions:
         ensure_permitted(acting_user, permission, _("import %(kind)s") % {"kind": kind.noun})
-    if OPENING_TARGETS & set(mapping.values()):
+    opens = opens_balances(kind.name, mapping.values())
+    if opens:
         ensure_permitted(acting_user, "ledger.add_ledgerentry", _("import opening balances"))
     outcome = Outcome(kind=kind, rows=len(table.rows))
     outcome.problems = mapping_problems(kind, table, mapping)
     # The cut-over day dates opening balances: without them, it is no matter.
-    opens = kind.name == "balances" or bool(OPENING_TARGETS & set(mapping.values()))
     cut_over = _clean_cut_over(cut_over) if opens else None
     if outcome.problems:
         return outcome
@@ -404,6 +414,29 @@ def pending_upload(pk: Any, user: Any, *, lock: bool = False) -> PendingImport |
         pk=pk, created_by_id=getattr(user, "pk", None), created_at__gte=timezone.now() - PENDING_FOR
     )
     return (found.select_for_update() if lock else found).first()
+
+
+@operation
+def preview_table(
+    *,
+    kind: Kind,
+    table: Table,
+    mapping: ColumnMap,
+    acting_user: Any,
+    cut_over: datetime.date | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> Outcome:
+    """What importing ``table`` would do, written and rolled back (``run_import``): one
+    operation, so a deadlock with another request runs it again rather than failing."""
+    return run_import(
+        kind=kind,
+        table=table,
+        mapping=mapping,
+        acting_user=acting_user,
+        cut_over=cut_over,
+        commit=False,
+        progress=progress,
+    )
 
 
 @operation

@@ -28,7 +28,7 @@ from settings_app.selectors import business_today
 
 from . import presets, services
 from .forms import MappingForm, UploadForm, initial_mapping, mapping_signature
-from .kinds import KINDS, OPENING_TARGETS, Kind
+from .kinds import KINDS, Kind, opens_balances
 from .models import PendingImport
 from .reading import FileRefused, Table, read_table
 from .services import (
@@ -37,7 +37,6 @@ from .services import (
     discard_upload,
     keep_mapping,
     keep_upload,
-    run_import,
     suggested_mapping,
 )
 
@@ -234,25 +233,18 @@ def _import(
         return Outcome(kind=kind, rows=0, problems=[Problem(None, "", exc.message)])
 
 
-def _run(
+def _preview(
     request: HttpRequest,
     kind: Kind,
     table: Table,
     mapping: dict[str, str],
     cut_over: datetime.date | None,
-    *,
-    commit: bool,
 ) -> Outcome:
-    """``run_import``; a refusal of the whole import (a cut-over day that is after today
+    """``preview_table``; a refusal of the whole import (a cut-over day that is after today
     in the business's time zone since it changed) shown as its one problem."""
     try:
-        return run_import(
-            kind=kind,
-            table=table,
-            mapping=mapping,
-            acting_user=request.user,
-            cut_over=cut_over,
-            commit=commit,
+        return services.preview_table(
+            kind=kind, table=table, mapping=mapping, acting_user=request.user, cut_over=cut_over
         )
     except DomainError as exc:
         return Outcome(kind=kind, rows=len(table.rows), problems=[Problem(None, "", exc.message)])
@@ -275,7 +267,7 @@ def _preview_page(
         kind=kind, table=table, samples=samples, initial=initial_mapping(table, mapping)
     )
     if outcome is None:
-        outcome = _run(request, kind, table, mapping, pending.cut_over, commit=False)
+        outcome = _preview(request, kind, table, mapping, pending.cut_over)
     context = {
         "form": form,
         "outcome": outcome,
@@ -285,7 +277,7 @@ def _preview_page(
         ],
         "count": counted(kind, outcome.imported),
         "can_import": outcome.ok and outcome.imported > 0,
-        "opens_balances": kind.name == "balances" or bool(OPENING_TARGETS & set(mapping.values())),
+        "opens_balances": opens_balances(kind.name, mapping.values()),
     }
     return _render_preview(request, pending, kind, table, source, context, status=status)
 

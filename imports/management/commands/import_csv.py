@@ -5,7 +5,6 @@ and written in one transaction, and nothing written unless every row is valid.""
 
 from __future__ import annotations
 
-import functools
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +16,7 @@ from django.utils.translation import ngettext
 from imports import presets
 from imports.kinds import KINDS, Kind
 from imports.reading import FileRefused, Table, read_table
-from imports.services import ColumnMap, import_table, run_import, suggested_mapping
+from imports.services import ColumnMap, import_table, preview_table, suggested_mapping
 from otb.dates import clean_date
 from otb.operations import DomainError, InvalidInput, NotPermitted, ensure_permitted
 from otb.progress import ProgressBar, terminal
@@ -134,9 +133,7 @@ class Command(BaseCommand):
         try:
             progress = (lambda done, total: bar.reach(done)) if bar is not None else None
             # A dry run is the preview; the import and its kept mapping are one operation.
-            run = (
-                functools.partial(run_import, commit=False) if options["dry_run"] else import_table
-            )
+            run = preview_table if options["dry_run"] else import_table
             outcome = run(
                 kind=kind,
                 table=table,
