@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -407,12 +408,17 @@ def import_upload(
     return outcome
 
 
+def waiting_uploads(user: Any) -> QuerySet[PendingImport]:
+    """The user's uploads waiting for their import, newest first: a day at most."""
+    return PendingImport.objects.filter(
+        created_by_id=getattr(user, "pk", None), created_at__gte=timezone.now() - PENDING_FOR
+    ).order_by("-created_at")
+
+
 def pending_upload(pk: Any, user: Any, *, lock: bool = False) -> PendingImport | None:
-    """The user's upload ``pk`` while it waits (a day at most); None for another's, or one
-    imported, discarded or too old."""
-    found = PendingImport.objects.filter(
-        pk=pk, created_by_id=getattr(user, "pk", None), created_at__gte=timezone.now() - PENDING_FOR
-    )
+    """The user's upload ``pk`` while it waits; None for another's, or one imported,
+    discarded or too old."""
+    found = waiting_uploads(user).filter(pk=pk)
     return (found.select_for_update() if lock else found).first()
 
 

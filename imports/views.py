@@ -15,7 +15,6 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_http_methods
@@ -105,9 +104,7 @@ def _upload_page(
         }
         for kind in kinds
     ]
-    waiting = PendingImport.objects.filter(
-        created_by_id=request.user.pk, created_at__gte=timezone.now() - services.PENDING_FOR
-    ).order_by("-created_at")
+    waiting = services.waiting_uploads(request.user)
     return render(
         request,
         "imports/upload.html",
@@ -211,14 +208,14 @@ def import_preview(request: HttpRequest, pk: str) -> HttpResponse:
         return _preview_page(
             request, pending, kind, table, samples, mapping, source, outcome, status=400
         )
-    if action != "import":
-        # The user's choices are kept as they are made: a file refused for its rows and
-        # uploaded again, mended, starts from them.
-        keep_mapping(kind=kind, headers=table.headers, mapping=mapping, acting_user=request.user)
     if action == "import":
         messages.warning(
             request, _("The columns changed since the preview: check it again, then import.")
         )
+    else:
+        # The user's choices are kept as they are made: a file refused for its rows and
+        # uploaded again, mended, starts from them.
+        keep_mapping(kind=kind, headers=table.headers, mapping=mapping, acting_user=request.user)
     return _preview_page(request, pending, kind, table, samples, mapping, source)
 
 
