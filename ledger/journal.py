@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from otb.fields import MAX_AMOUNT, ZERO
 from otb.operations import InvalidInput
 
+from .events import EntryKind
 from .models import MEMO_MAX_LENGTH, Account, LedgerEntry
 
 
@@ -64,7 +65,28 @@ def append(posting: Posting, *, client_label: str) -> LedgerEntry:
         date=posting.date,
     )
     _move_balance(posting.client_id, posting.currency, posting.amount, client_label)
+    if posting.kind == EntryKind.IMPORTED_BALANCE:
+        _open_once(entry, client_label)
     return entry
+
+
+def _open_once(entry: LedgerEntry, client_label: str) -> None:
+    """A balance brought in opens its client's account in its currency once: the account
+    keeps the entry that opened it, set only where none has (one UPDATE, so two imports at
+    once take turns on the row and the second finds it set)."""
+    opened = Account.objects.filter(
+        client_id=entry.client_id, currency=entry.currency, opened_by__isnull=True
+    ).update(opened_by=entry)
+    if not opened:
+        raise _open_already(client_label, entry.currency)
+
+
+def _open_already(client_label: str, currency: str) -> InvalidInput:
+    return InvalidInput.single(
+        "amount",
+        _("Opening balance: the account of client %(code)s in %(currency)s is open already.")
+        % {"code": client_label, "currency": currency},
+    )
 
 
 def _move_balance(client_id: int, currency: str, amount: Decimal, client_label: str) -> None:
@@ -135,7 +157,24 @@ def append_many(postings: Iterable[Posting]) -> int:
                 raise _beyond_the_books(f"#{client_id}")
         _insert_entries(postings)
         _move_balances(moves)
+        _open_in_bulk(postings)
     return len(postings)
+
+
+def _open_in_bulk(postings: list[Posting]) -> None:
+    """The accounts the balances brought in among ``postings`` open, each once (as
+    ``_open_once``): two into one account in one load are refused like a second later."""
+    for client_id, currency in {
+        (p.client_id, p.currency) for p in postings if p.kind == EntryKind.IMPORTED_BALANCE
+    }:
+        entries = LedgerEntry.objects.filter(
+            client_id=client_id, currency=currency, kind=EntryKind.IMPORTED_BALANCE
+        ).order_by("-id")
+        newest = entries.first()
+        assert newest is not None  # inserted just now
+        if entries.count() > 1:
+            raise _open_already(f"#{client_id}", currency)
+        _open_once(newest, f"#{client_id}")
 
 
 def _column(model: type[Model], name: str) -> str:

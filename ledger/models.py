@@ -148,6 +148,17 @@ class Account(models.Model):
     client = models.ForeignKey("billing.Client", on_delete=models.PROTECT, related_name="accounts")
     currency = models.CharField(_("currency"), max_length=3)
     balance = amount_field(_("balance"))
+    opened_by = models.OneToOneField(
+        LedgerEntry,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("opened by"),
+    )
+    """The balance brought in that opened the account (an import's), if one did: set once,
+    by the database's test of "none yet", so a file imported twice, or two imports at once,
+    never open it twice."""
 
     class Meta:
         verbose_name = _("account")

@@ -349,3 +349,61 @@ def test_an_upload_is_imported_once_and_only_by_its_owner(business, administrato
         services.import_upload(pending=pending, mapping=mapping, acting_user=administrator) is None
     )
     assert Service.objects.count() == 1
+
+
+def test_the_database_opens_an_account_once(business, administrator, monkeypatch):
+    """The refusal with the first balance's amount and day is a courtesy; the account's
+    row keeps the entry that opened it, so a second one is refused even past it (as two
+    imports at once would be)."""
+    from ledger.models import Account
+
+    client = ClientFactory(code="ACME")
+    first = post_opening_balance(client=client, owed="10", acting_user=administrator)
+    monkeypatch.setattr("billing.services.payments._refuse_second_opening_balance", lambda *a: None)
+    with pytest.raises(InvalidInput, match="the account of client ACME in CAD is open already"):
+        post_opening_balance(client=client, owed="5", acting_user=administrator)
+    assert list(LedgerEntry.objects.values_list("amount", flat=True)) == [Decimal("-10.00")]
+    assert Account.objects.get(client=client).opened_by == first
+    # Another currency is another account.
+    post_opening_balance(client=client, owed="5", currency="USD", acting_user=administrator)
+
+
+def test_the_migration_marks_the_accounts_already_opened(business, administrator):
+    import importlib
+
+    from django.apps import apps
+
+    from ledger.models import Account
+
+    migration = importlib.import_module("ledger.migrations.0009_account_opened_by")
+    entry = post_opening_balance(
+        client=ClientFactory(code="ACME"), owed="10", acting_user=administrator
+    )
+    Account.objects.update(opened_by=None)
+    migration.mark_opened(apps, None)
+    assert Account.objects.get().opened_by == entry
+
+
+def test_a_load_in_bulk_opens_an_account_once(business):
+    from billing import accounting
+    from ledger.events import Event
+
+    client = ClientFactory(code="ACME", default_currency="CAD")
+
+    def brought_in(amount):
+        return accounting.BulkEvent(
+            event=Event.IMPORTED_BALANCE,
+            client_id=client.pk,
+            amount=Decimal(amount),
+            currency="CAD",
+            date=datetime.date(2026, 1, 1),
+            memo="Balance brought in",
+        )
+
+    with pytest.raises(InvalidInput, match="is open already"):
+        accounting.post_in_bulk([brought_in("-10"), brought_in("-5")])
+    assert not LedgerEntry.objects.exists()
+    assert accounting.post_in_bulk([brought_in("-10")]) == 1
+    with pytest.raises(InvalidInput, match="is open already"):
+        accounting.post_in_bulk([brought_in("-5")])
+    assert LedgerEntry.objects.count() == 1
